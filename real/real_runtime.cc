@@ -1,0 +1,80 @@
+#include "real/real_runtime.h"
+
+#include <signal.h>
+#include <sys/random.h>
+
+#include <cstdio>
+
+#include "real/posix_io.h"
+
+namespace samsa::real {
+
+namespace {
+uint64_t os_seed() {
+  uint64_t seed = 0;
+  if (::getrandom(&seed, sizeof seed, 0) != sizeof seed) seed = 0x5a5a5a5a;
+  return seed;
+}
+
+const char* level_name(LogLevel level) {
+  switch (level) {
+    case LogLevel::debug: return "DEBUG";
+    case LogLevel::info: return "INFO";
+    case LogLevel::warn: return "WARN";
+    case LogLevel::error: return "ERROR";
+  }
+  return "?";
+}
+}  // namespace
+
+RealRuntime::RealRuntime(Reactor& reactor, const RealOptions& options)
+    : reactor_(reactor),
+      node_(options.node),
+      prng_(options.seed != 0 ? options.seed : os_seed()),
+      log_level_(options.log_level),
+      start_(reactor.now()) {}
+
+FiberId RealRuntime::spawn(std::string name, std::function<void()> body) {
+  return reactor_.spawn(node_, std::move(name), std::move(body));
+}
+
+Result<std::unique_ptr<Listener>> RealRuntime::listen(const Address& address) {
+  return posix_listen(reactor_, address);
+}
+
+Result<std::unique_ptr<Socket>> RealRuntime::connect(const Address& address, Deadline deadline) {
+  return posix_connect(reactor_, address, deadline);
+}
+
+Status RealRuntime::send_file(Socket& socket, File& file, uint64_t offset, uint64_t length, Deadline deadline) {
+  auto* s = dynamic_cast<PosixSocket*>(&socket);
+  auto* f = dynamic_cast<PosixFile*>(&file);
+  SAMSA_ASSERT_MSG(s != nullptr && f != nullptr, "send_file needs this runtime's socket and file");
+  return posix_send_file(reactor_, *s, *f, offset, length, deadline);
+}
+
+Result<std::unique_ptr<File>> RealRuntime::open_file(const std::string& path, OpenMode mode) {
+  return posix_open(reactor_, path, mode);
+}
+Status RealRuntime::remove_file(const std::string& path) { return posix_remove_file(path); }
+Status RealRuntime::rename(const std::string& from, const std::string& to) { return posix_rename(from, to); }
+Status RealRuntime::create_dir(const std::string& path) { return posix_create_dir(path); }
+Status RealRuntime::remove_dir(const std::string& path) { return posix_remove_dir(path); }
+Result<std::vector<std::string>> RealRuntime::list_dir(const std::string& path) { return posix_list_dir(path); }
+Status RealRuntime::sync_dir(const std::string& path) { return posix_sync_dir(reactor_, path); }
+
+void RealRuntime::log(LogLevel level, std::string_view message) {
+  const double secs = static_cast<double>((now() - start_).count()) / 1e9;
+  std::fprintf(stderr, "[%12.6f] n%d %-5s %.*s\n", secs, node_.value, level_name(level),
+               static_cast<int>(message.size()), message.data());
+}
+
+void run_real(const RealOptions& options, const std::function<void(Runtime&)>& main) {
+  ::signal(SIGPIPE, SIG_IGN);  // a peer closing mid-sendfile must be an error, not a kill
+  Reactor reactor;
+  RealRuntime rt(reactor, options);
+  FiberId main_fiber = reactor.spawn(options.node, "main", [&] { main(rt); });
+  reactor.run(main_fiber, options.node);
+}
+
+}  // namespace samsa::real

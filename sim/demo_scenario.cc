@@ -1,0 +1,386 @@
+#include "sim/demo_scenario.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <memory>
+#include <set>
+
+#include "net/frame_server.h"
+#include "net/framing.h"
+#include "runtime/log.h"
+#include "runtime/sync.h"
+#include "sim/sim_disk.h"
+#include "sim/sim_network.h"
+#include "sim/simulator.h"
+#include "util/crc32c.h"
+
+namespace samsa::sim {
+
+namespace {
+
+constexpr uint16_t kServerPort = 9000;
+constexpr size_t kPayloadBytesMax = 256;
+constexpr size_t kRecordHeaderBytes = 8;  // length u32, crc32c u32
+constexpr uint64_t kLogBytesMax = 64 * 1024 * 1024;
+const std::string kLogDir = "data";
+const std::string kLogPath = "data/log";
+
+struct Ack {
+  uint64_t seq;
+  uint64_t offset;
+};
+
+// What outlives every crash: the clients' view of what was acknowledged (the history the
+// checkers judge), plus the server's recovery reports.
+struct History {
+  std::map<int, std::vector<Ack>> acked;
+  std::map<int, uint64_t> next_seq;
+  uint64_t recoveries = 0;
+  bool bug_ack_before_sync = false;
+};
+
+struct Record {
+  uint64_t offset;
+  std::string payload;
+};
+
+std::vector<std::byte> encode_record(ConstBytes payload) {
+  std::vector<std::byte> rec(kRecordHeaderBytes + payload.size());
+  put_u32_be(rec.data(), static_cast<uint32_t>(payload.size()));
+  put_u32_be(rec.data() + 4, crc32c(payload));
+  std::copy(payload.begin(), payload.end(), rec.begin() + kRecordHeaderBytes);
+  return rec;
+}
+
+// Valid records from the start; stops at the first torn or corrupt one.
+std::vector<Record> parse_log(ConstBytes log, uint64_t* valid_end) {
+  std::vector<Record> out;
+  uint64_t pos = 0;
+  while (log.size() - pos >= kRecordHeaderBytes) {
+    const uint32_t len = get_u32_be(log.data() + pos);
+    if (len == 0 || len > kPayloadBytesMax || log.size() - pos - kRecordHeaderBytes < len) break;
+    ConstBytes payload = log.subspan(pos + kRecordHeaderBytes, len);
+    if (crc32c(payload) != get_u32_be(log.data() + pos + 4)) break;
+    out.push_back(Record{pos, std::string(reinterpret_cast<const char*>(payload.data()), payload.size())});
+    pos += kRecordHeaderBytes + len;
+  }
+  *valid_end = pos;
+  return out;
+}
+
+ConstBytes as_bytes(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
+
+class LogServer final : public FrameHandler {
+ public:
+  LogServer(Runtime& rt, bool ack_before_sync) : rt_(rt), mu_(rt), offline_(rt), ack_before_sync_(ack_before_sync) {}
+
+  Status recover() {
+    SAMSA_TRY(create_dirs(rt_, kLogDir));
+    Result<std::unique_ptr<File>> f = rt_.open_file(kLogPath, OpenMode::read_write);
+    if (f.error() == Errc::not_found) {
+      f = rt_.open_file(kLogPath, OpenMode::create_new);
+      if (f.ok()) SAMSA_TRY(rt_.sync_dir(kLogDir));  // the name must survive a crash too
+    }
+    if (!f.ok()) return f.status();
+    file_ = std::move(*f);
+    std::vector<std::byte> data;
+    SAMSA_TRY_ASSIGN(data, read_file(rt_, kLogPath, kLogBytesMax));
+    std::vector<Record> records = parse_log(data, &end_);
+    if (end_ < data.size()) {
+      logf(rt_, LogLevel::info, "recovery: truncating {} torn bytes at {}", data.size() - end_, end_);
+      SAMSA_TRY(file_->truncate(end_));
+      SAMSA_TRY(file_->sync());
+    }
+    logf(rt_, LogLevel::info, "recovered {} records, {} bytes", records.size(), end_);
+    return Status{};
+  }
+
+  Response handle(const ConnectionInfo& /*connection*/, std::vector<std::byte> frame) override {
+    if (frame.empty() || frame.size() > kPayloadBytesMax) return Response::close();
+    if (!mu_.lock(rt_.after(5s)).ok()) return error_reply();
+    LockGuard guard(mu_);
+    if (offline_.is_set()) return error_reply();
+    const uint64_t offset = end_;
+    Status s = file_->pwrite(offset, encode_record(frame));
+    if (s.ok() && (!ack_before_sync_ || ++unsynced_ % 8 == 0)) s = file_->sync();
+    if (!s.ok()) {
+      // Like a Kafka log dir failure: stop acknowledging anything until restarted.
+      logf(rt_, LogLevel::warn, "log offline: {}", errc_name(s.code()));
+      offline_.set();
+      return error_reply();
+    }
+    end_ += kRecordHeaderBytes + frame.size();
+    std::vector<std::byte> reply(9);
+    reply[0] = std::byte{0};
+    put_u32_be(reply.data() + 1, static_cast<uint32_t>(offset >> 32));
+    put_u32_be(reply.data() + 5, static_cast<uint32_t>(offset));
+    return Response::reply(std::move(reply));
+  }
+
+  Event& offline() { return offline_; }
+
+ private:
+  static Response error_reply() { return Response::reply({std::byte{1}}); }
+
+  Runtime& rt_;
+  Mutex mu_;
+  Event offline_;
+  bool ack_before_sync_;
+  std::unique_ptr<File> file_;
+  uint64_t end_ = 0;
+  uint64_t unsynced_ = 0;
+};
+
+void server_main(Runtime& rt, History& history) {
+  LogServer server(rt, history.bug_ack_before_sync);
+  if (Status s = server.recover(); !s.ok()) {
+    logf(rt, LogLevel::warn, "recovery failed: {}", s.name());
+    return;
+  }
+  ++history.recoveries;
+  FrameServerLimits limits;
+  limits.frame_bytes_max = 1024;
+  limits.queued_bytes_max = 64 * 1024;
+  limits.idle_timeout = 30s;
+  limits.write_timeout = 5s;
+  FrameServer frames(rt, server, limits);
+  if (!frames.start(Address{"server", kServerPort}).ok()) return;
+  (void)server.offline().wait(Deadline::never());
+  frames.stop();
+}
+
+void client_session(Runtime& rt, Socket& socket, int k, History& history) {
+  for (;;) {
+    uint64_t& seq = history.next_seq[k];
+    const std::string msg = fmt::format("c{}-{}", k, seq);
+    if (!write_frame(socket, as_bytes(msg), rt.after(2s)).ok()) return;
+    Result<std::vector<std::byte>> reply = read_frame(socket, 64, rt.after(2s));
+    if (!reply.ok()) return;
+    if (reply->size() == 9 && (*reply)[0] == std::byte{0}) {
+      const uint64_t offset = uint64_t{get_u32_be(reply->data() + 1)} << 32 | get_u32_be(reply->data() + 5);
+      history.acked[k].push_back(Ack{seq, offset});
+      ++seq;
+    } else if (!rt.sleep_for(100ms).ok()) {
+      return;
+    }
+    if (!rt.sleep_for(Duration{in_range(rt.random_u64(), 0, 20'000'000)}).ok()) return;
+  }
+}
+
+void client_main(Runtime& rt, int k, History& history) {
+  history.next_seq.try_emplace(k, 1);
+  for (;;) {
+    Result<std::unique_ptr<Socket>> socket = rt.connect(Address{"server", kServerPort}, rt.after(2s));
+    if (socket.ok()) client_session(rt, **socket, k, history);
+    if (!rt.sleep_for(Duration{in_range(rt.random_u64(), 50'000'000, 300'000'000)}).ok()) return;
+  }
+}
+
+// Drives faults from scheduler context. Each seed enables its own mix of fault kinds (swarm
+// testing), so some seeds hammer one kind and others combine several.
+class Nemesis {
+ public:
+  enum Kind { crash_server, crash_client, partition, one_way, clog, reset, pause, sync_eio, kinds };
+
+  Nemesis(Simulator& sim, NodeId server, std::vector<NodeId> clients, Instant stop_at)
+      : sim_(sim), server_(server), clients_(std::move(clients)), stop_at_(stop_at) {
+    for (int k = 0; k < kinds; ++k) enabled_[k] = sim_.chance(1, 2);
+    enabled_[sim_.in_range(0, kinds - 1)] = true;
+  }
+
+  void start() {
+    sim_.schedule_after(sim_.random_duration(200ms, 2s), [this] { tick(); });
+    sim_.schedule_after(500ms, [this] { supervise(); });
+  }
+
+  void stop() { stopped_ = true; }
+
+  std::vector<std::string> summary() const {
+    static constexpr const char* kNames[] = {"crash-server", "crash-client", "partition", "one-way-partition",
+                                             "clog", "connection-reset", "pause", "sync-eio"};
+    std::vector<std::string> out;
+    for (int k = 0; k < kinds; ++k) {
+      if (enabled_[k]) out.push_back(fmt::format("{} x{}", kNames[k], counts_[k]));
+    }
+    return out;
+  }
+
+ private:
+  NodeId random_client() { return clients_[bounded(sim_.random_u64(), clients_.size())]; }
+
+  void tick() {
+    if (sim_.now() >= stop_at_) return;
+    int kind = static_cast<int>(sim_.in_range(0, kinds - 1));
+    while (!enabled_[kind]) kind = (kind + 1) % kinds;
+    ++counts_[kind];
+    act(static_cast<Kind>(kind));
+    sim_.schedule_after(sim_.random_duration(200ms, 3s), [this] { tick(); });
+  }
+
+  void heal_later(NodeId a, NodeId b, Duration lo, Duration hi) {
+    sim_.schedule_after(sim_.random_duration(lo, hi), [this, a, b] { sim_.network().heal(a, b); });
+  }
+
+  void act(Kind kind) {
+    SimNetwork& net = sim_.network();
+    const NodeId c = random_client();
+    switch (kind) {
+      case crash_server: sim_.crash(server_); break;
+      case crash_client: sim_.crash(c); break;
+      case partition: net.partition(c, server_); heal_later(c, server_, 500ms, 5s); break;
+      case one_way:
+        if (sim_.chance(1, 2)) net.block(c, server_); else net.block(server_, c);
+        heal_later(c, server_, 500ms, 5s);
+        break;
+      case clog: net.clog(sim_.chance(1, 2) ? c : server_, sim_.chance(1, 2) ? server_ : c, sim_.random_duration(100ms, 2s)); break;
+      case reset: net.reset_between(c, server_); break;
+      case pause:
+        sim_.pause(server_);
+        sim_.schedule_after(sim_.random_duration(100ms, 2s), [this] { sim_.resume(server_); });
+        break;
+      case sync_eio: sim_.node(server_).disk->fail_next(DiskOp::sync, kLogPath); break;
+      case kinds: SAMSA_UNREACHABLE();
+    }
+  }
+
+  // Restarts nodes that crashed or stopped (a storage failure ends the server's main). Keeps
+  // running after the faults stop: restarting is recovery, not a fault.
+  void supervise() {
+    if (stopped_) return;
+    for (const auto& [id, n] : sim_.nodes()) {
+      if ((!n.up || n.main_finished) && sim_.chance(1, 2)) sim_.restart(id);
+    }
+    sim_.schedule_after(sim_.random_duration(300ms, 2s), [this] { supervise(); });
+  }
+
+  Simulator& sim_;
+  NodeId server_;
+  std::vector<NodeId> clients_;
+  Instant stop_at_;
+  bool stopped_ = false;
+  bool enabled_[kinds] = {};
+  uint64_t counts_[kinds] = {};
+};
+
+void check_history(const History& history, const std::vector<Record>& log, DemoResult& result) {
+  std::map<uint64_t, const Record*> by_offset;
+  for (const Record& r : log) by_offset[r.offset] = &r;
+  CheckVerdict lost{"lost-write", true, ""}, offsets{"inconsistent-offsets", true, ""}, order{"nonmonotonic-log", true, ""};
+  uint64_t acked = 0;
+  for (const auto& [k, acks] : history.acked) {
+    for (const Ack& a : acks) {
+      ++acked;
+      const std::string want = fmt::format("c{}-{}", k, a.seq);
+      auto it = by_offset.find(a.offset);
+      if (it == by_offset.end()) {
+        if (lost.ok) lost.detail = fmt::format("'{}' acknowledged at offset {} is not in the recovered log", want, a.offset);
+        lost.ok = false;
+      } else if (it->second->payload != want) {
+        if (offsets.ok) offsets.detail = fmt::format("offset {} acknowledged '{}' but holds '{}'", a.offset, want, it->second->payload);
+        offsets.ok = false;
+      }
+    }
+  }
+  // A client sends seq n+1 only after n was acknowledged, so the first copy of each seq must
+  // follow the first copy of every smaller one. Later copies are legal: a request resent after a
+  // timeout can still arrive on the abandoned connection (at-least-once delivery).
+  std::map<int, uint64_t> last_first_seq;
+  std::set<std::pair<int, uint64_t>> seen;
+  for (const Record& r : log) {
+    int k = 0;
+    unsigned long long seq = 0;
+    if (std::sscanf(r.payload.c_str(), "c%d-%llu", &k, &seq) != 2) continue;
+    if (!seen.insert({k, seq}).second) continue;
+    if (seq < last_first_seq[k]) {
+      if (order.ok) order.detail = fmt::format("client {}: first copy of seq {} after seq {}", k, seq, last_first_seq[k]);
+      order.ok = false;
+    }
+    last_first_seq[k] = std::max<uint64_t>(last_first_seq[k], seq);
+  }
+  if (lost.ok) lost.detail = fmt::format("{} acknowledged records all present", acked);
+  result.acked = acked;
+  result.checks.push_back(lost);
+  result.checks.push_back(offsets);
+  result.checks.push_back(order);
+}
+
+}  // namespace
+
+DemoResult run_demo(const DemoOptions& options) {
+  SimOptions sim_options;
+  sim_options.seed = options.seed;
+  sim_options.log_level = options.log_level;
+  Simulator sim(sim_options);
+  History history;
+  history.bug_ack_before_sync = options.bug_ack_before_sync;
+
+  const NodeId server = sim.add_node("server", [&history](Runtime& rt) { server_main(rt, history); });
+  std::vector<NodeId> clients;
+  for (int k = 1; k <= options.clients; ++k) {
+    clients.push_back(sim.add_node(fmt::format("client{}", k), [&history, k](Runtime& rt) { client_main(rt, k, history); }));
+  }
+  for (const auto& [id, n] : sim.nodes()) sim.start(id);
+
+  const Instant stop_at = sim.now() + options.fault_time;
+  Nemesis nemesis(sim, server, clients, stop_at);
+  nemesis.start();
+  sim.run_until(stop_at);
+
+  // Heal everything and check that the system makes progress again (liveness).
+  sim.network().heal_all();
+  for (const auto& [id, n] : sim.nodes()) {
+    n.disk->clear_faults();
+    sim.resume(id);
+    if (!n.up || n.main_finished) sim.restart(id);
+  }
+  std::map<int, size_t> acked_at_heal;
+  for (int k = 1; k <= options.clients; ++k) acked_at_heal[k] = history.acked[k].size();
+  sim.run_for(options.quiet_time);
+  CheckVerdict live{"liveness", true, ""};
+  for (int k = 1; k <= options.clients; ++k) {
+    if (history.acked[k].size() == acked_at_heal[k]) {
+      live.ok = false;
+      live.detail = fmt::format("client {} got no acknowledgement in {} ms after the faults healed", k, to_ms(options.quiet_time));
+    }
+  }
+
+  // Stop the clients, crash the server one last time and let it recover from what its disk kept.
+  nemesis.stop();
+  for (NodeId c : clients) sim.crash(c);
+  const uint64_t recoveries = history.recoveries;
+  sim.restart(server);
+  const Instant recovery_deadline = sim.now() + 60s;
+  while (history.recoveries == recoveries && sim.now() < recovery_deadline && sim.step()) {
+  }
+  DemoResult result;
+  CheckVerdict recovered{"recovery", history.recoveries > recoveries, "server recovered from its disk"};
+  if (!recovered.ok) recovered.detail = "server did not recover after the final crash";
+  Result<std::vector<std::byte>> log = sim.node(server).disk->current_contents(kLogPath);
+  uint64_t valid_end = 0;
+  std::vector<Record> records = log.ok() ? parse_log(*log, &valid_end) : std::vector<Record>{};
+  result.records = records.size();
+  check_history(history, records, result);
+  result.checks.push_back(live);
+  result.checks.push_back(recovered);
+  sim.crash(server);
+
+  result.seed = options.seed;
+  result.trace_hash = sim.trace_hash();
+  result.rng_digest = sim.rng_digest();
+  result.end_time = sim.now();
+  result.steps = sim.steps();
+  result.faults = nemesis.summary();
+  return result;
+}
+
+std::string replay_command(const DemoOptions& options) {
+  std::string cmd = fmt::format("samsa-sim --seed {}", options.seed);
+  if (options.clients != 2) cmd += fmt::format(" --clients {}", options.clients);
+  if (options.fault_time != std::chrono::seconds(60)) cmd += fmt::format(" --fault-ms {}", to_ms(options.fault_time));
+  if (options.quiet_time != std::chrono::seconds(20)) cmd += fmt::format(" --quiet-ms {}", to_ms(options.quiet_time));
+  if (options.bug_ack_before_sync) cmd += " --bug ack-before-sync";
+  return cmd;
+}
+
+}  // namespace samsa::sim

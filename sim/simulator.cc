@@ -1,0 +1,194 @@
+#include "sim/simulator.h"
+
+#include <cstdio>
+
+#include "sim/sim_disk.h"
+#include "sim/sim_network.h"
+#include "sim/sim_runtime.h"
+
+namespace samsa::sim {
+
+uint64_t hash_bytes(ConstBytes data) {
+  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
+  for (std::byte b : data) h = (h ^ std::to_integer<uint64_t>(b)) * 0x100000001b3ULL;
+  return h;
+}
+
+Simulator::Simulator(const SimOptions& options)
+    : options_(options), rng_(options.seed), trace_(options.seed), network_(std::make_unique<SimNetwork>(*this)) {}
+
+Simulator::~Simulator() {
+  // Unwind every node's fibers while the runtimes they reference still exist.
+  killing_ = true;
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) kill_node(it->first);
+}
+
+void Simulator::trace(Trace kind, uint64_t a, uint64_t b) {
+  trace_.fold(static_cast<uint64_t>(kind));
+  trace_.fold(a);
+  trace_.fold(b);
+}
+
+bool Simulator::buggify(std::string_view site) {
+  if (!options_.buggify) return false;
+  auto it = buggify_sites_.find(site);
+  if (it == buggify_sites_.end()) {
+    // Each site is on for a quarter of the seeds, decided the first time it is reached.
+    it = buggify_sites_.emplace(std::string(site), chance(1, 4)).first;
+  }
+  if (!it->second) return false;
+  bool fire = chance(1, 20);
+  if (fire) trace(Trace::buggify, hash_bytes(std::as_bytes(std::span(site.data(), site.size()))));
+  return fire;
+}
+
+void Simulator::schedule_at(Instant at, std::function<void()> fn) {
+  SAMSA_ASSERT_MSG(events_.size() < kEventsMax, "simulator event queue limit");
+  if (at < now_) at = now_;
+  events_.push(Event{at, event_seq_++, std::move(fn)});
+}
+
+void Simulator::arm_timer(Instant at, FiberId id, uint64_t generation) {
+  schedule_at(at, [this, id, generation] { on_timer(id, generation); });
+}
+
+NodeId Simulator::add_node(std::string host, std::function<void(Runtime&)> main) {
+  NodeId id{static_cast<int32_t>(nodes_.size() + 1)};
+  SimNode& n = nodes_[id];
+  n.id = id;
+  n.host = std::move(host);
+  n.main = std::move(main);
+  n.disk = std::make_unique<SimDisk>(*this, id);
+  return id;
+}
+
+SimNode& Simulator::node(NodeId id) {
+  auto it = nodes_.find(id);
+  SAMSA_ASSERT_MSG(it != nodes_.end(), "unknown node");
+  return it->second;
+}
+
+Result<NodeId> Simulator::resolve(const std::string& host, NodeId from) const {
+  if (host.empty() || host == "localhost" || host == "127.0.0.1" || host == "0.0.0.0" || host == "::1") return from;
+  for (const auto& [id, n] : nodes_) {
+    if (n.host == host) return id;
+  }
+  return Errc::host_unreachable;
+}
+
+void Simulator::start(NodeId id) {
+  SAMSA_ASSERT(!in_fiber());
+  SimNode& n = node(id);
+  if (n.up) return;
+  n.up = true;
+  n.paused = false;
+  n.main_finished = false;
+  ++n.incarnation;
+  trace(Trace::node_start, static_cast<uint64_t>(id.value), n.incarnation);
+  n.runtime = std::make_unique<SimRuntime>(*this, n);
+  SimRuntime* rt = n.runtime.get();
+  n.main_fiber = spawn(id, "main", [rt, &n] { n.main(*rt); });
+}
+
+void Simulator::crash(NodeId id) {
+  SAMSA_ASSERT(!in_fiber());
+  SimNode& n = node(id);
+  if (!n.up) return;
+  trace(Trace::node_crash, static_cast<uint64_t>(id.value), n.incarnation);
+  n.up = false;
+  // Network and disk first, so that destructors run by the unwinding (sockets closing, files
+  // closing) have no visible effect: a crashed machine sends no FIN and writes nothing more.
+  network_->node_crashed(id);
+  n.disk->crash();
+  killing_ = true;
+  kill_node(id);
+  killing_ = false;
+  n.paused_runnable.clear();
+  n.runtime.reset();
+}
+
+void Simulator::pause(NodeId id) {
+  SimNode& n = node(id);
+  if (n.up) n.paused = true;
+}
+
+void Simulator::resume(NodeId id) {
+  SimNode& n = node(id);
+  n.paused = false;
+  for (FiberId f : n.paused_runnable) runnable_.push_back(f);
+  n.paused_runnable.clear();
+}
+
+void Simulator::on_fiber_exit(FiberId id, NodeId node_id) {
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end() || killing_) return;
+  SimNode& n = it->second;
+  if (id == n.main_fiber && n.up) {
+    // A node lives as long as its main fiber, as on Linux (run_real): the rest are unwound.
+    n.main_finished = true;
+    killing_ = true;
+    kill_node(node_id);
+    killing_ = false;
+  }
+}
+
+bool Simulator::run_one_fiber(size_t index) {
+  FiberId id = runnable_[index];
+  runnable_[index] = runnable_.back();
+  runnable_.pop_back();
+  NodeId owner = node_of(id);
+  if (owner.value < 0) return false;  // killed while queued
+  SimNode& n = node(owner);
+  if (n.paused) {
+    n.paused_runnable.push_back(id);
+    return false;
+  }
+  trace(Trace::schedule, id.value);
+  return run_fiber(id);
+}
+
+void Simulator::run_event() {
+  Event ev = events_.top();
+  events_.pop();
+  if (ev.at > now_) now_ = ev.at;
+  trace(Trace::event, static_cast<uint64_t>(now_.ns));
+  ev.fn();
+}
+
+bool Simulator::step() {
+  SAMSA_ASSERT(!in_fiber());
+  const bool event_due = !events_.empty() && events_.top().at <= now_;
+  if (!runnable_.empty()) {
+    // Choose among the runnable fibers and one due event, so that neither can starve the other.
+    const size_t choices = runnable_.size() + (event_due ? 1 : 0);
+    const size_t pick = bounded(random_u64(), choices);
+    if (pick < runnable_.size()) {
+      run_one_fiber(pick);
+    } else {
+      run_event();
+    }
+    ++steps_;
+    return true;
+  }
+  if (events_.empty()) return false;
+  run_event();
+  ++steps_;
+  return true;
+}
+
+void Simulator::run_until(Instant t) {
+  for (;;) {
+    if (runnable_.empty() && (events_.empty() || events_.top().at > t)) break;
+    if (!step()) break;
+  }
+  if (now_ < t) now_ = t;
+}
+
+void Simulator::log_line(NodeId node_id, LogLevel level, std::string_view message) const {
+  if (level < options_.log_level) return;
+  static constexpr const char* kNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+  std::fprintf(stderr, "[%12.6f] n%d %-5s %.*s\n", static_cast<double>(now_.ns) / 1e9, node_id.value,
+               kNames[static_cast<int>(level)], static_cast<int>(message.size()), message.data());
+}
+
+}  // namespace samsa::sim

@@ -1,0 +1,155 @@
+// Simulator: the deterministic world in which whole clusters run on one thread.
+//
+// - A virtual clock that only moves when nothing can run now: it jumps to the next event.
+// - Each step the seeded generator picks what happens next among every runnable fiber of every
+//   node and the earliest due event, so different seeds explore different interleavings and the
+//   same seed replays the same run bit for bit.
+// - Nodes have their own fibers, disk and host name; crash() unwinds a node's fibers and applies
+//   the disk's crash model; start() runs its main again on whatever the disk kept.
+// - Every scheduling choice, event, delivery, disk operation and fault is folded into a 64-bit
+//   trace hash.
+//
+// Threading: one thread. Methods marked "scheduler context" must not be called from inside a
+// fiber (schedule an event instead).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <queue>
+#include <string>
+#include <vector>
+
+#include "runtime/fiber_scheduler.h"
+#include "runtime/random.h"
+#include "runtime/runtime.h"
+
+namespace samsa::sim {
+
+class SimNetwork;
+class SimDisk;
+class SimRuntime;
+
+// Tags folded into the trace with each record, so different kinds of record never collide.
+enum class Trace : uint64_t {
+  schedule = 1, event, net_segment, net_deliver, net_reset, net_connect, disk_op, disk_crash,
+  fault, node_start, node_crash, buggify,
+};
+
+class TraceHash {
+ public:
+  explicit TraceHash(uint64_t seed) : h_(seed ^ 0x6a09e667f3bcc909ULL) {}
+  void fold(uint64_t x) {
+    h_ ^= x + 0x9e3779b97f4a7c15ULL + (h_ << 6) + (h_ >> 2);
+    h_ ^= h_ >> 33;
+    h_ *= 0xff51afd7ed558ccdULL;
+    h_ ^= h_ >> 33;
+  }
+  uint64_t value() const { return h_; }
+
+ private:
+  uint64_t h_;
+};
+
+uint64_t hash_bytes(ConstBytes data);
+
+struct SimOptions {
+  uint64_t seed = 1;
+  LogLevel log_level = LogLevel::warn;
+  bool buggify = true;
+};
+
+struct SimNode {
+  NodeId id;
+  std::string host;
+  std::function<void(Runtime&)> main;
+  bool up = false;
+  bool paused = false;
+  bool main_finished = false;
+  uint64_t incarnation = 0;
+  FiberId main_fiber = kNoFiber;
+  std::unique_ptr<SimRuntime> runtime;  // one per incarnation
+  std::unique_ptr<SimDisk> disk;        // survives crashes
+  std::vector<FiberId> paused_runnable;
+};
+
+class Simulator final : public FiberScheduler {
+ public:
+  static constexpr size_t kEventsMax = 10'000'000;
+
+  explicit Simulator(const SimOptions& options);
+  ~Simulator() override;
+
+  uint64_t seed() const { return options_.seed; }
+  const SimOptions& options() const { return options_; }
+  Instant now() const { return now_; }
+  uint64_t random_u64() { return rng_.next_u64(); }
+  bool chance(uint64_t numerator, uint64_t denominator) { return samsa::chance(random_u64(), numerator, denominator); }
+  int64_t in_range(int64_t lo, int64_t hi) { return samsa::in_range(random_u64(), lo, hi); }
+  Duration random_duration(Duration lo, Duration hi) { return Duration{in_range(lo.count(), hi.count())}; }
+  void trace(Trace kind, uint64_t a = 0, uint64_t b = 0);
+  uint64_t trace_hash() const { return trace_.value(); }
+  uint64_t rng_digest() const { return rng_.state_digest(); }
+  uint64_t steps() const { return steps_; }
+  bool buggify(std::string_view site);
+
+  // Events run in scheduler context at their time; ties keep scheduling order.
+  void schedule_at(Instant at, std::function<void()> fn);
+  void schedule_after(Duration d, std::function<void()> fn) { schedule_at(now_ + d, std::move(fn)); }
+
+  // --- nodes ---
+  NodeId add_node(std::string host, std::function<void(Runtime&)> main);
+  SimNode& node(NodeId id);
+  const std::map<NodeId, SimNode>& nodes() const { return nodes_; }
+  Result<NodeId> resolve(const std::string& host, NodeId from) const;
+  void start(NodeId id);    // scheduler context
+  void crash(NodeId id);    // scheduler context; no-op if down
+  void restart(NodeId id) { crash(id); start(id); }
+  void pause(NodeId id);
+  void resume(NodeId id);
+  bool up(NodeId id) { return node(id).up; }
+
+  SimNetwork& network() { return *network_; }
+
+  // --- running (scheduler context) ---
+  bool step();                       // false when nothing is left to do
+  void run_until(Instant t);         // stops early if nothing is left
+  void run_for(Duration d) { run_until(now_ + d); }
+
+  void log_line(NodeId node, LogLevel level, std::string_view message) const;
+
+ protected:
+  void make_runnable(FiberId id) override { runnable_.push_back(id); }
+  void arm_timer(Instant at, FiberId id, uint64_t generation) override;
+  Instant clock_now() const override { return now_; }
+  void on_fiber_exit(FiberId id, NodeId node) override;
+
+ private:
+  struct Event {
+    Instant at;
+    uint64_t seq;
+    std::function<void()> fn;
+  };
+  struct EventLater {
+    bool operator()(const Event& a, const Event& b) const { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
+  };
+
+  bool run_one_fiber(size_t index);
+  void run_event();
+
+  SimOptions options_;
+  Prng rng_;
+  TraceHash trace_;
+  Instant now_{0};
+  uint64_t steps_ = 0;
+  uint64_t event_seq_ = 0;
+  std::priority_queue<Event, std::vector<Event>, EventLater> events_;
+  std::vector<FiberId> runnable_;
+  std::map<NodeId, SimNode> nodes_;
+  std::map<std::string, bool, std::less<>> buggify_sites_;
+  std::unique_ptr<SimNetwork> network_;
+  bool killing_ = false;
+};
+
+}  // namespace samsa::sim

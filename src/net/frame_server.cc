@@ -1,0 +1,170 @@
+#include "net/frame_server.h"
+
+#include <limits>
+
+#include "net/framing.h"
+#include "runtime/log.h"
+#include "runtime/sync.h"
+
+namespace samsa {
+
+Response Response::reply(std::vector<std::byte> body) {
+  Response r;
+  r.kind = Kind::reply;
+  r.parts.push_back(ResponsePart{std::move(body), nullptr, 0, 0});
+  return r;
+}
+
+struct FrameServer::Connection {
+  Connection(Runtime& rt, size_t frames_max) : queue(rt, frames_max), budget_freed(rt) {}
+  ConnectionInfo info;
+  std::unique_ptr<Socket> socket;
+  Channel<std::vector<std::byte>> queue;
+  uint64_t queued_bytes = 0;  // read and queued, response not yet written
+  WaitQueue budget_freed;
+  FiberId reader = kNoFiber;
+  FiberId worker = kNoFiber;
+};
+
+FrameServer::FrameServer(Runtime& rt, FrameHandler& handler, FrameServerLimits limits)
+    : rt_(rt), handler_(handler), limits_(limits) {
+  SAMSA_ASSERT(limits_.frame_bytes_max > 0);
+  SAMSA_ASSERT(limits_.queued_bytes_max > 0);
+  SAMSA_ASSERT(limits_.connections_max > 0);
+}
+
+// Never suspends: by the time a crash unwinds the owner, the (newer) connection fibers are gone.
+FrameServer::~FrameServer() = default;
+
+Status FrameServer::start(const Address& listen_address) {
+  SAMSA_ASSERT(listener_ == nullptr);
+  SAMSA_TRY_ASSIGN(listener_, rt_.listen(listen_address));
+  accept_fiber_ = rt_.spawn("frame-accept", [this] { accept_loop(); });
+  return Status{};
+}
+
+const Address& FrameServer::local_address() const {
+  SAMSA_ASSERT(listener_ != nullptr);
+  return listener_->local_address();
+}
+
+void FrameServer::stop() {
+  if (listener_) listener_->close();
+  rt_.cancel(accept_fiber_);
+  std::vector<FiberId> fibers{accept_fiber_};
+  for (const auto& [id, c] : connections_) {
+    c->socket->close();
+    fibers.push_back(c->reader);
+    fibers.push_back(c->worker);
+  }
+  for (FiberId f : fibers) rt_.cancel(f);
+  for (FiberId f : fibers) (void)rt_.join(f, Deadline::never());
+}
+
+void FrameServer::accept_loop() {
+  for (;;) {
+    Result<std::unique_ptr<Socket>> accepted = listener_->accept(Deadline::never());
+    if (!accepted.ok()) {
+      if (accepted.error() == Errc::closed || accepted.error() == Errc::cancelled) return;
+      logf(rt_, LogLevel::warn, "accept failed: {}", errc_name(accepted.error()));
+      if (!rt_.sleep_for(10ms).ok()) return;  // e.g. out of descriptors: back off, don't spin
+      continue;
+    }
+    if (connections_.size() >= limits_.connections_max) {
+      ++stats_.connections_refused;
+      (*accepted)->close();
+      continue;
+    }
+    ++stats_.connections_accepted;
+    auto c = std::make_shared<Connection>(rt_, limits_.queued_frames_max);
+    c->info.id = next_connection_id_++;
+    c->info.peer = (*accepted)->peer_address();
+    c->socket = std::move(*accepted);
+    connections_.emplace(c->info.id, c);
+    c->reader = rt_.spawn("conn-" + std::to_string(c->info.id) + "-reader", [this, c] { reader_loop(c); });
+  }
+}
+
+void FrameServer::reader_loop(const std::shared_ptr<Connection>& c) {
+  c->worker = rt_.spawn("conn-" + std::to_string(c->info.id) + "-worker", [this, c] { worker_loop(c); });
+  Socket& socket = *c->socket;
+  bool bad_frame = false;
+  for (;;) {
+    Result<uint32_t> size = read_frame_size(socket, limits_.frame_bytes_max, rt_.after(limits_.idle_timeout));
+    if (!size.ok()) {
+      if (size.error() == Errc::too_large) {
+        ++stats_.frames_rejected;
+        bad_frame = true;
+        logf(rt_, LogLevel::warn, "connection {} from {}: frame size over {} bytes, closing", c->info.id,
+             c->info.peer.to_string(), limits_.frame_bytes_max);
+      }
+      break;
+    }
+    // Wait for budget before allocating; a frame larger than the whole budget is admitted alone.
+    bool budget_ok = true;
+    while (c->queued_bytes > 0 && c->queued_bytes + *size > limits_.queued_bytes_max) {
+      if (!c->budget_freed.wait(rt_.after(limits_.idle_timeout)).ok()) { budget_ok = false; break; }
+    }
+    if (!budget_ok) break;
+    std::vector<std::byte> frame(*size);
+    Status body = read_exact(socket, frame, rt_.after(limits_.idle_timeout));
+    if (!body.ok()) {
+      if (body.code() == Errc::end_of_file) {
+        ++stats_.frames_truncated;
+        bad_frame = true;
+      }
+      break;
+    }
+    c->queued_bytes += frame.size();
+    if (!c->queue.send(std::move(frame), Deadline::never()).ok()) break;
+  }
+  if (bad_frame) socket.close();  // answer nothing more on a connection that broke framing
+  c->queue.close();               // the worker answers what is queued, then exits
+  (void)rt_.join(c->worker, Deadline::never());
+  socket.close();
+  handler_.on_close(c->info);
+  connections_.erase(c->info.id);
+}
+
+void FrameServer::worker_loop(const std::shared_ptr<Connection>& c) {
+  for (;;) {
+    Result<std::vector<std::byte>> frame = c->queue.receive(Deadline::never());
+    if (!frame.ok()) break;
+    const uint64_t frame_bytes = frame->size();
+    Response response = handler_.handle(c->info, std::move(*frame));
+    ++stats_.frames_handled;
+    Status written = Status{};
+    if (response.kind == Response::Kind::reply) written = write_response(*c, response);
+    SAMSA_ASSERT(c->queued_bytes >= frame_bytes);
+    c->queued_bytes -= frame_bytes;
+    c->budget_freed.notify_all();
+    if (response.kind == Response::Kind::close || !written.ok()) {
+      c->socket->close();  // also fails the reader's pending read
+      break;
+    }
+  }
+  c->queue.close();  // a reader blocked on a full queue must not wait forever
+}
+
+Status FrameServer::write_response(Connection& c, const Response& response) {
+  uint64_t total = 0;
+  for (const ResponsePart& p : response.parts) total += p.size();
+  if (total > static_cast<uint64_t>(std::numeric_limits<int32_t>::max())) return Errc::too_large;
+  std::byte header[kFrameHeaderBytes];
+  put_u32_be(header, static_cast<uint32_t>(total));
+  const Deadline deadline = rt_.after(limits_.write_timeout);
+  std::vector<ConstBytes> pending{ConstBytes(header)};
+  for (const ResponsePart& p : response.parts) {
+    if (!p.file) {
+      pending.emplace_back(p.bytes);
+      continue;
+    }
+    if (!pending.empty()) SAMSA_TRY(c.socket->writev_all(pending, deadline));
+    pending.clear();
+    SAMSA_TRY(rt_.send_file(*c.socket, *p.file, p.file_offset, p.file_length, deadline));
+  }
+  if (!pending.empty()) SAMSA_TRY(c.socket->writev_all(pending, deadline));
+  return Status{};
+}
+
+}  // namespace samsa

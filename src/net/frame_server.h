@@ -1,0 +1,108 @@
+// FrameServer: the request loop the broker runs on every listener. It accepts connections,
+// reads size-prefixed frames up to a limit, hands each to a FrameHandler and writes responses in
+// request order. Pipelined requests queue up to a per-connection byte budget; past it the reader
+// stops reading, so a client that never reads its responses cannot grow the broker's memory.
+//
+// Like Kafka, one request per connection is handled at a time (which is what keeps responses
+// in order); concurrency comes from many connections.
+//
+// Ownership and threading: owned by the node's main fiber; every method is called from fibers of
+// that node. The handler must outlive the server. Per connection there are two fibers: a reader
+// (owns the socket, reads and queues frames) and a worker (calls the handler, writes responses).
+// An oversize, negative-size or truncated frame closes the connection; the server goes on.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "runtime/runtime.h"
+
+namespace samsa {
+
+struct FrameServerLimits {
+  uint32_t frame_bytes_max = 100 * 1024 * 1024;       // Kafka's socket.request.max.bytes
+  uint64_t queued_bytes_max = 16 * 1024 * 1024;       // request bytes read but not yet answered
+  size_t queued_frames_max = 128;
+  size_t connections_max = 4096;
+  Duration idle_timeout = std::chrono::minutes(10);   // Kafka's connections.max.idle.ms
+  Duration write_timeout = std::chrono::seconds(30);
+};
+
+struct ConnectionInfo {
+  uint64_t id = 0;
+  Address peer;
+};
+
+// One piece of a response body: bytes, or a range of a file sent with Runtime::send_file.
+struct ResponsePart {
+  std::vector<std::byte> bytes;
+  std::shared_ptr<File> file;
+  uint64_t file_offset = 0;
+  uint64_t file_length = 0;
+
+  uint64_t size() const { return file ? file_length : bytes.size(); }
+};
+
+struct Response {
+  enum class Kind : uint8_t { reply, no_reply, close } kind = Kind::reply;
+  std::vector<ResponsePart> parts;  // the body; the server writes the size prefix
+
+  static Response reply(std::vector<std::byte> body);
+  static Response no_reply() { return Response{Kind::no_reply, {}}; }
+  static Response close() { return Response{Kind::close, {}}; }
+};
+
+class FrameHandler {
+ public:
+  virtual ~FrameHandler() = default;
+  // Called on the connection's worker fiber, one frame at a time, in arrival order. May block
+  // (a long-polling fetch does).
+  virtual Response handle(const ConnectionInfo& connection, std::vector<std::byte> frame) = 0;
+  virtual void on_close(const ConnectionInfo& /*connection*/) {}
+};
+
+struct FrameServerStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;  // over connections_max
+  uint64_t frames_handled = 0;
+  uint64_t frames_rejected = 0;      // oversize or negative size
+  uint64_t frames_truncated = 0;
+};
+
+class FrameServer {
+ public:
+  FrameServer(Runtime& rt, FrameHandler& handler, FrameServerLimits limits);
+  ~FrameServer();
+  FrameServer(const FrameServer&) = delete;
+  FrameServer& operator=(const FrameServer&) = delete;
+
+  // Binds and starts the accept fiber.
+  Status start(const Address& listen_address);
+  // Closes the listener and cancels every connection's fibers; returns once they are gone.
+  void stop();
+
+  const Address& local_address() const;
+  size_t connection_count() const { return connections_.size(); }
+  const FrameServerStats& stats() const { return stats_; }
+
+ private:
+  struct Connection;
+  void accept_loop();
+  void reader_loop(const std::shared_ptr<Connection>& c);
+  void worker_loop(const std::shared_ptr<Connection>& c);
+  Status write_response(Connection& c, const Response& response);
+
+  Runtime& rt_;
+  FrameHandler& handler_;
+  FrameServerLimits limits_;
+  std::unique_ptr<Listener> listener_;
+  FiberId accept_fiber_ = kNoFiber;
+  uint64_t next_connection_id_ = 1;
+  std::map<uint64_t, std::shared_ptr<Connection>> connections_;
+  FrameServerStats stats_;
+};
+
+}  // namespace samsa

@@ -1,0 +1,285 @@
+#include "runtime/fiber_scheduler.h"
+
+#include <algorithm>
+#include <boost/context/fiber.hpp>
+#include <boost/context/protected_fixedsize_stack.hpp>
+#include <cstdio>
+#include <exception>
+
+#include "runtime/assert.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define SAMSA_ASAN 1
+#endif
+
+namespace samsa {
+
+namespace ctx = boost::context;
+
+// Wraps Boost's guarded stack allocator so that the stack bounds are known to the sanitizer
+// annotations below.
+struct RecordingStack {
+  ctx::protected_fixedsize_stack inner;
+  ctx::stack_context* record;
+  ctx::stack_context allocate() {
+    ctx::stack_context sc = inner.allocate();
+    *record = sc;
+    return sc;
+  }
+  void deallocate(ctx::stack_context& sc) noexcept { inner.deallocate(sc); }
+};
+
+struct FiberScheduler::Fiber {
+  FiberId id;
+  NodeId node;
+  std::string name;
+  std::function<void()> body;
+  ctx::fiber self;    // the fiber's continuation while it is suspended
+  ctx::fiber caller;  // the scheduler's continuation while the fiber runs
+  ctx::stack_context stack{};
+  enum class State : uint8_t { runnable, running, parked, done } state = State::runnable;
+  WakeReason wake = WakeReason::none;
+  bool cancelled = false;
+  bool unwinding = false;
+  bool park_cancellable = true;
+  uint64_t park_generation = 0;
+  std::vector<FiberId> joiners;
+  void* fake_stack = nullptr;  // sanitizer bookkeeping
+};
+
+FiberScheduler::FiberScheduler(size_t stack_bytes) : stack_bytes_(stack_bytes) {
+#if defined(SAMSA_SANITIZE)
+  stack_bytes_ *= 4;  // sanitizer frames are much larger
+#endif
+}
+
+FiberScheduler::~FiberScheduler() {
+  SAMSA_ASSERT(!in_fiber());
+  while (!fibers_.empty()) kill_fiber(fibers_.rbegin()->first);
+}
+
+FiberId FiberScheduler::spawn(NodeId node, std::string name, std::function<void()> body) {
+  SAMSA_ASSERT_MSG(fibers_.size() < kFibersMax, "fiber limit reached");
+  FiberId id{next_id_++};
+  auto f = std::make_unique<Fiber>();
+  f->id = id;
+  f->node = node;
+  f->name = std::move(name);
+  f->body = std::move(body);
+  Fiber* raw = f.get();
+  f->self = ctx::fiber(std::allocator_arg, RecordingStack{ctx::protected_fixedsize_stack(stack_bytes_), &raw->stack},
+                       [this, raw](ctx::fiber&& caller) {
+                         raw->caller = std::move(caller);
+                         fiber_main(this, raw);
+                         return std::move(raw->caller);
+                       });
+  fibers_.emplace(id, std::move(f));
+  make_runnable(id);
+  return id;
+}
+
+void FiberScheduler::fiber_main(FiberScheduler* self, Fiber* f) {
+#ifdef SAMSA_ASAN
+  __sanitizer_finish_switch_fiber(nullptr, &self->sched_stack_bottom_, &self->sched_stack_size_);
+#else
+  (void)self;
+#endif
+  try {
+    f->body();
+  } catch (const ctx::detail::forced_unwind&) {
+    throw;  // a crash unwinding this fiber: must reach Boost.Context
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "samsa: fiber '%s' threw: %s\n", f->name.c_str(), e.what());
+    SAMSA_UNREACHABLE();
+  }
+  f->body = nullptr;  // release captures while still on this fiber
+  f->state = Fiber::State::done;
+#ifdef SAMSA_ASAN
+  __sanitizer_start_switch_fiber(nullptr, self->sched_stack_bottom_, self->sched_stack_size_);
+#endif
+}
+
+bool FiberScheduler::run_fiber(FiberId id) {
+  SAMSA_ASSERT(!in_fiber());
+  auto it = fibers_.find(id);
+  if (it == fibers_.end()) return false;
+  Fiber& f = *it->second;
+  if (f.state != Fiber::State::runnable) return false;
+  f.state = Fiber::State::running;
+  current_ = id;
+  ++switches_;
+#ifdef SAMSA_ASAN
+  void* fake = nullptr;
+  __sanitizer_start_switch_fiber(&fake, static_cast<char*>(f.stack.sp) - f.stack.size, f.stack.size);
+#endif
+  f.self = std::move(f.self).resume();
+#ifdef SAMSA_ASAN
+  __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
+  current_ = kNoFiber;
+  if (!f.self) {
+    SAMSA_ASSERT(f.state == Fiber::State::done);
+    finish(id);
+  }
+  return true;
+}
+
+void FiberScheduler::switch_to_scheduler(Fiber& f) {
+  SAMSA_ASSERT_MSG(!f.unwinding, "a destructor suspended while its fiber was being unwound");
+#ifdef SAMSA_ASAN
+  __sanitizer_start_switch_fiber(&f.fake_stack, sched_stack_bottom_, sched_stack_size_);
+#endif
+  f.caller = std::move(f.caller).resume();
+#ifdef SAMSA_ASAN
+  __sanitizer_finish_switch_fiber(f.fake_stack, &sched_stack_bottom_, &sched_stack_size_);
+#endif
+}
+
+void FiberScheduler::finish(FiberId id) {
+  auto it = fibers_.find(id);
+  SAMSA_ASSERT(it != fibers_.end());
+  std::unique_ptr<Fiber> f = std::move(it->second);
+  fibers_.erase(it);
+  for (FiberId joiner : f->joiners) unpark(joiner);
+  NodeId node = f->node;
+  f.reset();
+  on_fiber_exit(id, node);
+}
+
+void FiberScheduler::kill_fiber(FiberId id) {
+  SAMSA_ASSERT(!in_fiber());
+  auto it = fibers_.find(id);
+  if (it == fibers_.end()) return;
+  Fiber& f = *it->second;
+  if (f.self) {
+    // Destroying a suspended Boost.Context fiber resumes it with a forced_unwind exception, so
+    // its stack unwinds and destructors run; current() names it meanwhile.
+    f.unwinding = true;
+    current_ = id;
+    f.self = ctx::fiber{};
+    current_ = kNoFiber;
+  }
+  finish(id);
+}
+
+void FiberScheduler::kill_node(NodeId node) {
+  std::vector<FiberId> victims;
+  for (const auto& [id, f] : fibers_) {
+    if (f->node == node) victims.push_back(id);
+  }
+  std::reverse(victims.begin(), victims.end());
+  for (FiberId id : victims) kill_fiber(id);
+}
+
+void FiberScheduler::on_timer(FiberId id, uint64_t generation) {
+  auto it = fibers_.find(id);
+  if (it == fibers_.end()) return;
+  Fiber& f = *it->second;
+  if (f.state != Fiber::State::parked || f.park_generation != generation) return;  // stale timer
+  wake(f, WakeReason::timed_out);
+}
+
+void FiberScheduler::wake(Fiber& f, WakeReason reason) {
+  SAMSA_ASSERT(f.state == Fiber::State::parked);
+  f.state = Fiber::State::runnable;
+  f.wake = reason;
+  ++f.park_generation;  // any armed timer is now stale
+  make_runnable(f.id);
+}
+
+FiberScheduler::Fiber& FiberScheduler::current_fiber() {
+  SAMSA_ASSERT_MSG(in_fiber(), "called outside a fiber");
+  return *fibers_.at(current_);
+}
+
+NodeId FiberScheduler::current_node() const {
+  SAMSA_ASSERT(in_fiber());
+  return fibers_.at(current_)->node;
+}
+
+Status FiberScheduler::park(Deadline deadline) { return park_impl(deadline, true); }
+
+Status FiberScheduler::park_uncancellable(Deadline deadline) { return park_impl(deadline, false); }
+
+Status FiberScheduler::park_impl(Deadline deadline, bool cancellable) {
+  Fiber& f = current_fiber();
+  if (cancellable && f.cancelled) return Errc::cancelled;
+  if (!deadline.is_never() && clock_now() >= deadline.at) return Errc::timed_out;
+  f.state = Fiber::State::parked;
+  f.park_cancellable = cancellable;
+  f.wake = WakeReason::none;
+  if (!deadline.is_never()) arm_timer(deadline.at, f.id, f.park_generation);
+  switch_to_scheduler(f);
+  SAMSA_ASSERT(f.state == Fiber::State::running);
+  switch (f.wake) {
+    case WakeReason::unparked: return Status{};
+    case WakeReason::timed_out: return Errc::timed_out;
+    case WakeReason::cancelled: return Errc::cancelled;
+    case WakeReason::none: break;
+  }
+  SAMSA_UNREACHABLE();
+}
+
+void FiberScheduler::unpark(FiberId id) {
+  auto it = fibers_.find(id);
+  if (it == fibers_.end()) return;
+  if (it->second->state == Fiber::State::parked) wake(*it->second, WakeReason::unparked);
+}
+
+void FiberScheduler::yield() {
+  Fiber& f = current_fiber();
+  f.state = Fiber::State::runnable;
+  make_runnable(f.id);
+  switch_to_scheduler(f);
+}
+
+Status FiberScheduler::sleep_until(Deadline deadline) {
+  for (;;) {
+    Status s = park(deadline);
+    if (s.code() == Errc::timed_out) return Status{};
+    if (s.code() == Errc::cancelled) return s;
+  }
+}
+
+Status FiberScheduler::join(FiberId id, Deadline deadline) {
+  Fiber& self = current_fiber();
+  SAMSA_ASSERT_MSG(id != self.id, "a fiber cannot join itself");
+  while (alive(id)) {
+    Fiber& target = *fibers_.at(id);
+    target.joiners.push_back(self.id);
+    Status s = park(deadline);
+    if (alive(id)) {
+      auto& j = fibers_.at(id)->joiners;
+      j.erase(std::remove(j.begin(), j.end(), self.id), j.end());
+    }
+    if (!s.ok() && alive(id)) return s;
+  }
+  return Status{};
+}
+
+void FiberScheduler::cancel(FiberId id) {
+  auto it = fibers_.find(id);
+  if (it == fibers_.end()) return;
+  Fiber& f = *it->second;
+  f.cancelled = true;
+  if (f.state == Fiber::State::parked && f.park_cancellable) wake(f, WakeReason::cancelled);
+}
+
+bool FiberScheduler::cancelled() const {
+  SAMSA_ASSERT(in_fiber());
+  return fibers_.at(current_)->cancelled;
+}
+
+NodeId FiberScheduler::node_of(FiberId id) const {
+  auto it = fibers_.find(id);
+  return it == fibers_.end() ? NodeId{-1} : it->second->node;
+}
+
+size_t FiberScheduler::fiber_count(NodeId node) const {
+  size_t n = 0;
+  for (const auto& [id, f] : fibers_) n += f->node == node ? 1 : 0;
+  return n;
+}
+
+}  // namespace samsa
