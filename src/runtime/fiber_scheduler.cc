@@ -42,6 +42,8 @@ struct FiberScheduler::Fiber {
   WakeReason wake = WakeReason::none;
   bool cancelled = false;
   bool unwinding = false;
+  bool started = false;
+  bool killed_before_start = false;
   bool park_cancellable = true;
   uint64_t park_generation = 0;
   std::vector<FiberId> joiners;
@@ -85,10 +87,16 @@ void FiberScheduler::fiber_main(FiberScheduler* self, Fiber* f) {
 #else
   (void)self;
 #endif
+  f->started = true;
   try {
-    f->body();
+    if (!f->killed_before_start) f->body();
   } catch (const ctx::detail::forced_unwind&) {
-    throw;  // a crash unwinding this fiber: must reach Boost.Context
+    // A crash unwinding this fiber: our frames are gone; tell the sanitizer we are about to leave
+    // this stack for good, and let the exception reach Boost.Context (never swallow it).
+#ifdef SAMSA_ASAN
+    __sanitizer_start_switch_fiber(nullptr, self->sched_stack_bottom_, self->sched_stack_size_);
+#endif
+    throw;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "samsa: fiber '%s' threw: %s\n", f->name.c_str(), e.what());
     SAMSA_UNREACHABLE();
@@ -129,10 +137,16 @@ void FiberScheduler::switch_to_scheduler(Fiber& f) {
   SAMSA_ASSERT_MSG(!f.unwinding, "a destructor suspended while its fiber was being unwound");
 #ifdef SAMSA_ASAN
   __sanitizer_start_switch_fiber(&f.fake_stack, sched_stack_bottom_, sched_stack_size_);
-#endif
-  f.caller = std::move(f.caller).resume();
-#ifdef SAMSA_ASAN
+  try {
+    f.caller = std::move(f.caller).resume();
+  } catch (const ctx::detail::forced_unwind&) {
+    // Resumed by kill_fiber to unwind: finish the switch onto this stack, then keep unwinding.
+    __sanitizer_finish_switch_fiber(f.fake_stack, &sched_stack_bottom_, &sched_stack_size_);
+    throw;
+  }
   __sanitizer_finish_switch_fiber(f.fake_stack, &sched_stack_bottom_, &sched_stack_size_);
+#else
+  f.caller = std::move(f.caller).resume();
 #endif
 }
 
@@ -152,12 +166,26 @@ void FiberScheduler::kill_fiber(FiberId id) {
   auto it = fibers_.find(id);
   if (it == fibers_.end()) return;
   Fiber& f = *it->second;
+  if (f.self && !f.started) {
+    // Never ran: start it with orders to return at once, a plain exit with no unwinding.
+    f.killed_before_start = true;
+    f.state = Fiber::State::runnable;
+    run_fiber(id);  // finishes it
+    return;
+  }
   if (f.self) {
     // Destroying a suspended Boost.Context fiber resumes it with a forced_unwind exception, so
     // its stack unwinds and destructors run; current() names it meanwhile.
     f.unwinding = true;
     current_ = id;
+#ifdef SAMSA_ASAN
+    void* fake = nullptr;
+    __sanitizer_start_switch_fiber(&fake, static_cast<char*>(f.stack.sp) - f.stack.size, f.stack.size);
+#endif
     f.self = ctx::fiber{};
+#ifdef SAMSA_ASAN
+    __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
+#endif
     current_ = kNoFiber;
   }
   finish(id);
