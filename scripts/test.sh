@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what is needed, builds samsa twice (plain, and with AddressSanitizer +
+# UndefinedBehaviorSanitizer), runs every test with ctest in both, and checks that a simulator
+# seed gives the same trace hash in both builds. This is what .ci/run runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+jobs=$(nproc)
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAMSA_SANITIZE=ON -DSAMSA_BUILD_BENCHMARKS=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+
+echo "== determinism across builds"
+for seed in 3 77; do
+  plain=$(build/sim/samsa-sim --seed "$seed" | grep 'trace hash')
+  asan=$(build-asan/sim/samsa-sim --seed "$seed" | grep 'trace hash')
+  if [ "$plain" != "$asan" ]; then
+    echo "seed $seed: trace hash differs between builds: '$plain' vs '$asan'"
+    exit 1
+  fi
+  echo "seed $seed: $plain in both builds"
+done
+
+echo "== tests (plain build)"
+ctest --test-dir build -j"$jobs" --output-on-failure
+echo "== tests (address + undefined-behaviour sanitizers)"
+ctest --test-dir build-asan -j"$jobs" --output-on-failure
