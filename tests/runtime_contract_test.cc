@@ -180,6 +180,9 @@ TEST_P(Contract, FileAndDirectoryOperations) {
     ASSERT_TRUE(f.ok());
     ASSERT_TRUE((*f)->pwrite(100, pattern(10, 1)).ok());
     EXPECT_EQ(*(*f)->size(), 110u);
+    auto appended_at = (*f)->append(pattern(5, 2));
+    ASSERT_TRUE(appended_at.ok());
+    EXPECT_EQ(*appended_at, 110u);
     ASSERT_TRUE((*f)->truncate(50).ok());
     EXPECT_EQ(*(*f)->size(), 50u);
     std::vector<std::byte> buf(100);

@@ -94,6 +94,15 @@ class File {
   virtual Status truncate(uint64_t size) = 0;
   virtual Result<uint64_t> size() = 0;
   virtual const std::string& path() const = 0;
+
+  // Appends at the current end of file; returns the offset the data was written at.
+  Result<uint64_t> append(ConstBytes data) {
+    Result<uint64_t> end = size();
+    if (!end.ok()) return end;
+    Status s = pwrite(*end, data);
+    if (!s.ok()) return s;
+    return end;
+  }
 };
 
 enum class LogLevel { debug = 0, info = 1, warn = 2, error = 3 };
