@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <cstdio>
 
@@ -33,6 +34,12 @@ RealRuntime::RealRuntime(Reactor& reactor, const RealOptions& options)
       prng_(options.seed != 0 ? options.seed : os_seed()),
       log_level_(options.log_level),
       start_(reactor.now()) {}
+
+int64_t RealRuntime::wall_clock_ms() const {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
+}
 
 FiberId RealRuntime::spawn(std::string name, std::function<void()> body) {
   return reactor_.spawn(node_, std::move(name), std::move(body));

@@ -67,6 +67,7 @@ struct SimNode {
   bool up = false;
   bool paused = false;
   bool main_finished = false;
+  int64_t clock_offset_ms = 0;  // wall clock skew of this node
   uint64_t incarnation = 0;
   FiberId main_fiber = kNoFiber;
   std::unique_ptr<SimRuntime> runtime;  // one per incarnation
@@ -84,6 +85,10 @@ class Simulator final : public FiberScheduler {
   uint64_t seed() const { return options_.seed; }
   const SimOptions& options() const { return options_; }
   Instant now() const { return now_; }
+  // Wall clock of a node: a fixed epoch (2026-01-01T00:00:00Z) plus simulated time plus the
+  // node's offset, which clock faults may move (drift and jumps).
+  static constexpr int64_t kWallClockEpochMs = 1'767'225'600'000;
+  int64_t wall_clock_ms(NodeId node) { return kWallClockEpochMs + now_.ns / 1'000'000 + this->node(node).clock_offset_ms; }
   uint64_t random_u64() { return rng_.next_u64(); }
   bool chance(uint64_t numerator, uint64_t denominator) { return samsa::chance(random_u64(), numerator, denominator); }
   int64_t in_range(int64_t lo, int64_t hi) { return samsa::in_range(random_u64(), lo, hi); }

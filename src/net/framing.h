@@ -9,22 +9,11 @@
 #include <vector>
 
 #include "runtime/runtime.h"
+#include "util/endian.h"
 
 namespace samsa {
 
 inline constexpr size_t kFrameHeaderBytes = 4;
-
-inline void put_u32_be(std::byte* out, uint32_t v) {
-  out[0] = std::byte(v >> 24);
-  out[1] = std::byte(v >> 16);
-  out[2] = std::byte(v >> 8);
-  out[3] = std::byte(v);
-}
-
-inline uint32_t get_u32_be(const std::byte* in) {
-  return (std::to_integer<uint32_t>(in[0]) << 24) | (std::to_integer<uint32_t>(in[1]) << 16) |
-         (std::to_integer<uint32_t>(in[2]) << 8) | std::to_integer<uint32_t>(in[3]);
-}
 
 // Reads the size prefix of the next frame. Errc::end_of_file if the stream ends cleanly before
 // it; Errc::too_large for a size above frame_bytes_max or negative as a signed int32 (Kafka's

@@ -118,6 +118,10 @@ class Runtime {
   // ok once the deadline has passed; Errc::cancelled if the fiber is cancelled first.
   virtual Status sleep_until(Deadline deadline) = 0;
 
+  // Wall-clock milliseconds since the Unix epoch, for record timestamps and time-based
+  // retention only; it may jump (NTP, or the simulator's clock faults). Never use it for timeouts.
+  virtual int64_t wall_clock_ms() const = 0;
+
   Deadline after(Duration d) const { return Deadline{now() + d}; }
   Status sleep_for(Duration d) { return sleep_until(after(d)); }
 

@@ -20,6 +20,8 @@ const char* errc_name(Errc e) {
     case Errc::too_large: return "too_large";
     case Errc::corrupt: return "corrupt";
     case Errc::resource_exhausted: return "resource_exhausted";
+    case Errc::out_of_range: return "out_of_range";
+    case Errc::unavailable: return "unavailable";
   }
   return "unknown";
 }

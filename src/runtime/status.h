@@ -29,6 +29,8 @@ enum class Errc : unsigned char {
   too_large,           // a length read off the wire or disk exceeded its limit
   corrupt,             // checksum or format validation failed
   resource_exhausted,  // a named limit (connections, queue) is full
+  out_of_range,        // an offset outside what a log holds
+  unavailable,         // the component is offline (a log dir after a disk error)
 };
 
 const char* errc_name(Errc e);
