@@ -1,0 +1,20 @@
+// Small text checkpoint files (Kafka's format: a version line, a count line, entry lines),
+// replaced atomically: write a temporary file, fsync it, rename over the old one, fsync the
+// directory. A crash leaves either the old or the new file, never a mix.
+// Callable from any fiber of the node; suspends on disk I/O.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/runtime.h"
+
+namespace samsa {
+
+Status write_checkpoint(Runtime& rt, const std::string& dir, const std::string& name,
+                        const std::vector<std::string>& entries);
+
+// Entries of a checkpoint; Errc::not_found if absent, Errc::corrupt if malformed.
+Result<std::vector<std::string>> read_checkpoint(Runtime& rt, const std::string& dir, const std::string& name);
+
+}  // namespace samsa

@@ -1,0 +1,333 @@
+#include "log/partition_log.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "log/checkpoint_file.h"
+#include "runtime/log.h"
+
+namespace samsa {
+
+namespace {
+
+// "<20 digits>.log" -> base offset.
+bool parse_segment_name(const std::string& name, int64_t* base) {
+  if (name.size() != 24 || name.compare(20, 4, ".log") != 0) return false;
+  auto [end, ec] = std::from_chars(name.data(), name.data() + 20, *base);
+  return ec == std::errc{} && end == name.data() + 20 && *base >= 0;
+}
+
+bool has_suffix(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+PartitionLog::PartitionLog(Runtime& rt, std::string dir, LogConfig config)
+    : rt_(rt), dir_(std::move(dir)), config_(config), mu_(rt), epochs_(rt, dir_) {}
+
+PartitionLog::~PartitionLog() = default;
+
+Result<std::unique_ptr<PartitionLog>> PartitionLog::open(Runtime& rt, std::string dir, LogConfig config) {
+  SAMSA_TRY(create_dirs(rt, dir));
+  std::unique_ptr<PartitionLog> log(new PartitionLog(rt, std::move(dir), config));
+  SAMSA_TRY(log->recover());
+  return log;
+}
+
+Status PartitionLog::recover() {
+  std::vector<std::string> names;
+  SAMSA_TRY_ASSIGN(names, rt_.list_dir(dir_));
+  std::vector<int64_t> bases;
+  for (const std::string& name : names) {
+    int64_t base = 0;
+    if (parse_segment_name(name, &base)) bases.push_back(base);
+    if (has_suffix(name, ".tmp")) SAMSA_TRY(rt_.remove_file(dir_ + "/" + name));  // a checkpoint cut short
+  }
+  std::sort(bases.begin(), bases.end());
+  SAMSA_ASSERT(bases.size() <= kSegmentsMax);
+  Result<std::vector<std::string>> rp = read_checkpoint(rt_, dir_, kRecoveryPointFile);
+  int64_t recovery_point = 0;  // unknown: validate everything
+  if (rp.ok() && rp->size() == 1) {
+    std::from_chars(rp->front().data(), rp->front().data() + rp->front().size(), recovery_point);
+  }
+  recovery_point_ = recovery_point;
+  if (Status s = epochs_.load(); !s.ok()) {
+    logf(rt_, LogLevel::warn, "{}: unreadable {} ({}), starting it afresh", dir_, LeaderEpochCache::kFileName, s.name());
+  }
+  if (bases.empty()) {
+    SAMSA_TRY(roll());
+  } else {
+    SAMSA_TRY(load_segments(bases));
+  }
+  SAMSA_TRY(epochs_.truncate_from_end(log_end_offset()));
+  SAMSA_TRY(epochs_.truncate_from_start(log_start_offset()));
+  recovery_point_ = log_end_offset();
+  last_flush_ = rt_.now();
+  SAMSA_TRY(write_recovery_point());
+  logf(rt_, LogLevel::info, "{}: recovered offsets [{}, {}), {} segments, {} bytes cut", dir_, log_start_offset(),
+       log_end_offset(), segments_.size(), recovery_stats_.bytes_truncated);
+  return Status{};
+}
+
+Status PartitionLog::load_segments(const std::vector<int64_t>& bases) {
+  bool dropped = false;
+  for (size_t i = 0; i < bases.size(); ++i) {
+    const bool past_recovery_point = i + 1 == bases.size() || bases[i + 1] > recovery_point_;
+    const bool gap = !segments_.empty() && active().next_offset() != bases[i];
+    if (gap) {
+      // A segment before this one was cut short: everything after the cut goes, keeping
+      // offsets dense.
+      for (const char* suffix : {".log", ".index", ".timeindex"}) {
+        Status s = rt_.remove_file(Segment::file_name(dir_, bases[i], suffix));
+        if (!s.ok() && s.code() != Errc::not_found) return s;
+      }
+      ++recovery_stats_.segments_deleted;
+      dropped = true;
+      continue;
+    }
+    SegmentRecoveryStats stats;
+    std::unique_ptr<Segment> seg;
+    SAMSA_TRY_ASSIGN(seg, Segment::open(rt_, dir_, bases[i], config_, past_recovery_point, stats));
+    recovery_stats_.batches_scanned += stats.batches_scanned;
+    recovery_stats_.bytes_truncated += stats.bytes_truncated;
+    recovery_stats_.indexes_rebuilt += stats.index_rebuilt ? 1 : 0;
+    ++recovery_stats_.segments;
+    segments_.emplace(bases[i], std::move(seg));
+  }
+  if (dropped) SAMSA_TRY(rt_.sync_dir(dir_));
+  return Status{};
+}
+
+Status PartitionLog::go_offline(Status cause) {
+  if (!offline_) logf(rt_, LogLevel::error, "{}: log offline after a disk error: {}", dir_, cause.name());
+  offline_ = true;
+  return cause;
+}
+
+std::shared_ptr<Segment> PartitionLog::segment_for(int64_t offset) const {
+  auto it = segments_.upper_bound(offset);
+  if (it == segments_.begin()) return nullptr;
+  return std::prev(it)->second;
+}
+
+Status PartitionLog::roll() {
+  const int64_t base = segments_.empty() ? 0 : log_end_offset();
+  std::unique_ptr<Segment> seg;
+  SAMSA_TRY_ASSIGN(seg, Segment::create(rt_, dir_, base, config_));
+  SAMSA_TRY(rt_.sync_dir(dir_));  // the new segment's name must be durable before its data is
+  segments_[base] = std::move(seg);
+  return Status{};
+}
+
+// Like Kafka, time-based rolling compares the incoming batch's timestamp with the segment's
+// first batch, not the broker's clock: producers' clocks decide, and old data does not roll
+// a segment per append.
+Status PartitionLog::roll_if_needed(uint64_t incoming_bytes, int64_t incoming_max_timestamp) {
+  const Segment& a = active();
+  if (a.empty()) return Status{};
+  const bool full = a.size_bytes() + incoming_bytes > config_.segment_bytes;
+  const bool old = a.first_batch_timestamp() >= 0 && incoming_max_timestamp - a.first_batch_timestamp() > config_.segment_ms;
+  return full || old ? roll() : Status{};
+}
+
+Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_epoch) {
+  if (offline_) return Errc::unavailable;
+  std::vector<ConstBytes> parts;
+  SAMSA_TRY_ASSIGN(parts, split_batches(record_set, config_.max_batch_bytes));
+  if (parts.empty()) return Errc::invalid_argument;
+  for (ConstBytes b : parts) SAMSA_TRY(validate_batch(b));
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  if (offline_) return Errc::unavailable;
+  std::vector<std::byte> buf(record_set.begin(), record_set.end());
+  std::vector<BatchHeader> headers;
+  int64_t next = log_end_offset();
+  AppendResult result{next, next, static_cast<uint32_t>(parts.size()), 0};
+  int64_t max_timestamp = -1;
+  for (size_t pos = 0; pos < buf.size();) {
+    BatchHeader h = *parse_batch_header(ConstBytes(buf).subspan(pos));
+    stamp_batch(Bytes(buf).subspan(pos, h.total_bytes()), next, leader_epoch);
+    h.base_offset = next;
+    h.leader_epoch = leader_epoch;
+    result.records += h.records_count;
+    result.last_offset = h.last_offset();
+    max_timestamp = std::max(max_timestamp, h.max_timestamp);
+    next = h.next_offset();
+    pos += h.total_bytes();
+    headers.push_back(h);
+  }
+  if (Status s = roll_if_needed(buf.size(), max_timestamp); !s.ok()) return go_offline(s);
+  if (Status s = active().append(buf, headers); !s.ok()) {
+    return s.code() == Errc::no_space ? s : go_offline(s);
+  }
+  if (!epochs_.latest_epoch() || leader_epoch > *epochs_.latest_epoch()) {
+    if (Status s = epochs_.assign(leader_epoch, result.base_offset); !s.ok()) return go_offline(s);
+  }
+  unflushed_records_ += result.records;
+  const bool by_count = unflushed_records_ >= config_.flush_messages;
+  const bool by_time = config_.flush_ms != INT64_MAX && rt_.now() - last_flush_ >= std::chrono::milliseconds(config_.flush_ms);
+  if (by_count || by_time) {
+    if (Status s = flush_locked(); !s.ok()) return go_offline(s);
+  }
+  return result;
+}
+
+Status PartitionLog::flush_locked() {
+  std::shared_ptr<Segment> from = segment_for(recovery_point_);
+  const int64_t from_base = from == nullptr ? log_start_offset() : from->base_offset();
+  for (auto it = segments_.lower_bound(from_base); it != segments_.end(); ++it) SAMSA_TRY(it->second->flush());
+  recovery_point_ = log_end_offset();
+  unflushed_records_ = 0;
+  last_flush_ = rt_.now();
+  if (rt_.now() - last_checkpoint_ >= config_.recovery_checkpoint_interval) SAMSA_TRY(write_recovery_point());
+  return Status{};
+}
+
+Status PartitionLog::write_recovery_point() {
+  SAMSA_TRY(write_checkpoint(rt_, dir_, kRecoveryPointFile, {std::to_string(recovery_point_)}));
+  last_checkpoint_ = rt_.now();
+  return Status{};
+}
+
+Status PartitionLog::flush() {
+  if (offline_) return Errc::unavailable;
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  if (offline_) return Errc::unavailable;
+  if (Status s = flush_locked(); !s.ok()) return go_offline(s);
+  return Status{};
+}
+
+Status PartitionLog::maybe_flush() {
+  if (config_.flush_ms == INT64_MAX || unflushed_records_ == 0) return Status{};
+  if (rt_.now() - last_flush_ < std::chrono::milliseconds(config_.flush_ms)) return Status{};
+  return flush();
+}
+
+Status PartitionLog::checkpoint() {
+  SAMSA_TRY(flush());
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  if (Status s = write_recovery_point(); !s.ok()) return go_offline(s);
+  return Status{};
+}
+
+}  // namespace samsa
+
+namespace samsa {
+
+Result<LogSlice> PartitionLog::read(int64_t offset, uint64_t max_bytes, int64_t max_offset) {
+  if (offline_) return Errc::unavailable;
+  if (offset < log_start_offset() || offset > log_end_offset()) return Errc::out_of_range;
+  std::shared_ptr<Segment> seg = segment_for(offset);
+  SAMSA_ASSERT(seg != nullptr);
+  if (offset >= seg->next_offset() && offset < log_end_offset()) seg = segment_for(seg->next_offset());
+  if (offset == log_end_offset() || offset >= max_offset || offset >= seg->next_offset()) {
+    return LogSlice{active().log_file(), active().size_bytes(), 0, offset};
+  }
+  uint64_t start = 0;
+  SAMSA_TRY_ASSIGN(start, seg->position_of(offset));
+  LogSlice slice{seg->log_file(), start, 0, 0};
+  // Snapshot the size: an append may extend the segment while we read headers.
+  const uint64_t end = seg->size_bytes();
+  for (uint64_t pos = start; pos < end;) {
+    BatchHeader h;
+    SAMSA_TRY_ASSIGN(h, seg->header_at(pos));
+    if (h.base_offset >= max_offset) break;
+    if (slice.length > 0 && slice.length + h.total_bytes() > max_bytes) break;
+    if (slice.length == 0) slice.first_offset = h.base_offset;
+    slice.length += h.total_bytes();
+    pos += h.total_bytes();
+    if (slice.length >= max_bytes) break;
+  }
+  return slice;
+}
+
+Result<int64_t> PartitionLog::offset_for_timestamp(int64_t timestamp) {
+  if (offline_) return Errc::unavailable;
+  std::vector<std::shared_ptr<Segment>> segs;
+  for (const auto& [base, seg] : segments_) segs.push_back(seg);
+  for (const auto& seg : segs) {
+    if (seg->max_timestamp() < timestamp) continue;
+    Result<uint64_t> pos = seg->position_for_timestamp(timestamp);
+    if (pos.error() == Errc::not_found) continue;
+    if (!pos.ok()) return pos.status();
+    BatchHeader h;
+    SAMSA_TRY_ASSIGN(h, seg->header_at(*pos));
+    if (h.compression() != Compression::none) return h.base_offset;  // records not decoded here
+    std::vector<std::byte> batch(h.total_bytes());
+    size_t n = 0;
+    SAMSA_TRY_ASSIGN(n, seg->log_file()->pread(*pos, batch));
+    if (n != batch.size()) return Errc::corrupt;
+    std::vector<Record> records;
+    SAMSA_TRY_ASSIGN(records, decode_records(batch));
+    for (const Record& r : records) {
+      if (r.timestamp >= timestamp) return r.offset;
+    }
+    return h.base_offset;
+  }
+  return log_end_offset();
+}
+
+uint64_t PartitionLog::size_bytes() const {
+  uint64_t total = 0;
+  for (const auto& [base, seg] : segments_) total += seg->size_bytes();
+  return total;
+}
+
+std::vector<int64_t> PartitionLog::segment_bases() const {
+  std::vector<int64_t> out;
+  for (const auto& [base, seg] : segments_) out.push_back(base);
+  return out;
+}
+
+Result<size_t> PartitionLog::apply_retention() {
+  if (offline_) return Errc::unavailable;
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  const int64_t now_ms = rt_.wall_clock_ms();
+  size_t deleted = 0;
+  while (segments_.size() > 1) {
+    const std::shared_ptr<Segment> oldest = segments_.begin()->second;
+    const bool by_time = config_.retention_ms >= 0 && oldest->max_timestamp() < now_ms - config_.retention_ms;
+    const bool by_size = config_.retention_bytes >= 0 &&
+                         size_bytes() - oldest->size_bytes() >= static_cast<uint64_t>(config_.retention_bytes);
+    if (!by_time && !by_size) break;
+    segments_.erase(segments_.begin());  // the log start moves first; then the files go
+    SAMSA_ASSERT(!segments_.empty());
+    if (Status s = oldest->remove_files(); !s.ok()) return go_offline(s);
+    ++deleted;
+  }
+  if (deleted == 0) return deleted;
+  if (Status s = rt_.sync_dir(dir_); !s.ok()) return go_offline(s);
+  if (Status s = epochs_.truncate_from_start(log_start_offset()); !s.ok()) return go_offline(s);
+  recovery_point_ = std::max(recovery_point_, log_start_offset());
+  return deleted;
+}
+
+Status PartitionLog::truncate_to(int64_t offset) {
+  if (offline_) return Errc::unavailable;
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  if (offset >= log_end_offset()) return Status{};
+  if (offset < log_start_offset()) return Errc::invalid_argument;
+  bool removed = false;
+  while (active().base_offset() > offset) {
+    std::shared_ptr<Segment> last = segments_.rbegin()->second;
+    segments_.erase(std::prev(segments_.end()));
+    if (Status s = last->remove_files(); !s.ok()) return go_offline(s);
+    removed = true;
+  }
+  if (Status s = active().truncate_to(offset); !s.ok()) return go_offline(s);
+  if (removed) {
+    if (Status s = rt_.sync_dir(dir_); !s.ok()) return go_offline(s);
+  }
+  if (Status s = epochs_.truncate_from_end(log_end_offset()); !s.ok()) return go_offline(s);
+  recovery_point_ = std::min(recovery_point_, log_end_offset());
+  unflushed_records_ = 0;
+  if (Status s = write_recovery_point(); !s.ok()) return go_offline(s);
+  return Status{};
+}
+
+}  // namespace samsa

@@ -1,0 +1,125 @@
+// PartitionLog: one partition's log in its own directory (`<topic>-<partition>`), as a sequence
+// of segments, plus its leader-epoch checkpoint and recovery-point checkpoint.
+//
+// Durability contract
+// - append() assigns offsets, stamps the leader epoch (CRC untouched) and writes; data is
+//   durable once flush() returns ok, or at once under flush.messages=1. Kafka's flush policy:
+//   flush when flush.messages appends are unflushed or flush.ms has passed since the last flush.
+// - open() recovers: segments from the one holding the recovery point on are validated batch by
+//   batch; the log is cut at the first torn or corrupt batch (later segments are deleted) and
+//   indexes are rebuilt. Afterwards the log is a prefix of what was appended and holds at least
+//   everything that was flushed.
+// - An EIO from the disk takes the log offline: every later call returns Errc::unavailable and
+//   nothing more is acknowledged. ENOSPC fails the append (Errc::no_space) and changes nothing.
+//
+// Threading: all calls from fibers of one node. Mutating calls serialise on an internal mutex
+// (they suspend on disk I/O); read() and the accessors may run beside them.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "log/leader_epoch_cache.h"
+#include "log/log_config.h"
+#include "log/segment.h"
+#include "runtime/runtime.h"
+#include "runtime/sync.h"
+
+namespace samsa {
+
+struct AppendResult {
+  int64_t base_offset;  // first offset assigned
+  int64_t last_offset;
+  uint32_t batches;
+  int64_t records;
+};
+
+// Whole batches of one segment, ready for Runtime::send_file. length 0: nothing to read.
+struct LogSlice {
+  std::shared_ptr<File> file;
+  uint64_t position = 0;
+  uint64_t length = 0;
+  int64_t first_offset = 0;  // base offset of the first batch (may be below the offset asked)
+};
+
+struct LogRecoveryStats {
+  uint64_t segments = 0;
+  uint64_t batches_scanned = 0;
+  uint64_t bytes_truncated = 0;
+  uint64_t segments_deleted = 0;
+  uint64_t indexes_rebuilt = 0;
+};
+
+class PartitionLog {
+ public:
+  static constexpr const char* kRecoveryPointFile = "recovery-point-offset-checkpoint";
+  static constexpr size_t kSegmentsMax = 1'000'000;
+
+  // Opens (creating if needed) and recovers the log in `dir`.
+  static Result<std::unique_ptr<PartitionLog>> open(Runtime& rt, std::string dir, LogConfig config);
+  ~PartitionLog();
+
+  // Appends one or more batches (a Produce record set). Errc::corrupt for a malformed or
+  // CRC-failing batch, Errc::too_large above max_batch_bytes, Errc::no_space, Errc::unavailable.
+  Result<AppendResult> append(ConstBytes record_set, int32_t leader_epoch);
+  // Batches holding offsets >= `offset`, up to max_bytes (at least one whole batch, as Kafka's
+  // fetch does), not beyond max_offset (exclusive; the high watermark later).
+  Result<LogSlice> read(int64_t offset, uint64_t max_bytes, int64_t max_offset);
+  Result<LogSlice> read(int64_t offset, uint64_t max_bytes) { return read(offset, max_bytes, log_end_offset()); }
+  // Offset of the first batch whose max timestamp >= timestamp; log_end_offset() if none.
+  Result<int64_t> offset_for_timestamp(int64_t timestamp);
+
+  Status flush();
+  // Applies the time half of the flush policy (a background fiber calls it periodically).
+  Status maybe_flush();
+  // Deletes whole segments past retention.ms / retention.bytes; never the active segment.
+  Result<size_t> apply_retention();
+  // Drops everything at and after `offset` (rounded down to a batch start), for replication.
+  Status truncate_to(int64_t offset);
+  // Flushes and checkpoints; the log stays usable.
+  Status checkpoint();
+
+  int64_t log_start_offset() const { return segments_.begin()->second->base_offset(); }
+  int64_t log_end_offset() const { return active().next_offset(); }
+  int64_t recovery_point() const { return recovery_point_; }
+  uint64_t size_bytes() const;
+  size_t segment_count() const { return segments_.size(); }
+  std::vector<int64_t> segment_bases() const;
+  bool offline() const { return offline_; }
+  const LogRecoveryStats& recovery_stats() const { return recovery_stats_; }
+  LeaderEpochCache& epochs() { return epochs_; }
+  const std::string& dir() const { return dir_; }
+  const LogConfig& config() const { return config_; }
+  Segment& active() const { return *segments_.rbegin()->second; }
+
+ private:
+  PartitionLog(Runtime& rt, std::string dir, LogConfig config);
+  Status recover();
+  Status load_segments(const std::vector<int64_t>& bases);
+  Status roll_if_needed(uint64_t incoming_bytes, int64_t incoming_max_timestamp);
+  Status roll();
+  Status flush_locked();
+  Status write_recovery_point();
+  Status go_offline(Status cause);
+  std::shared_ptr<Segment> segment_for(int64_t offset) const;
+
+  Runtime& rt_;
+  std::string dir_;
+  LogConfig config_;
+  Mutex mu_;
+  // By base offset; never empty once open. shared_ptr: a read in progress keeps a segment (and
+  // its open file) alive while retention or truncation removes it from the map.
+  std::map<int64_t, std::shared_ptr<Segment>> segments_;
+  LeaderEpochCache epochs_;
+  int64_t recovery_point_ = 0;
+  int64_t unflushed_records_ = 0;
+  Instant last_flush_{};
+  Instant last_checkpoint_{};
+  bool offline_ = false;
+  LogRecoveryStats recovery_stats_;
+};
+
+}  // namespace samsa

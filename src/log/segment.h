@@ -1,0 +1,101 @@
+// Segment: one `<20-digit base offset>.log` file with its sparse `.index` (relative offset u32,
+// position u32) and `.timeindex` (timestamp i64, relative offset u32), as Kafka lays them out.
+//
+// The in-memory index is the truth while running. Index files are written at flush time, after
+// the log data they point to is synced, so a crash can at worst leave them short or torn; load()
+// checks them (monotonic, in bounds, last entry verified against the batch header it points at),
+// discards them if wrong, and scans and validates every batch after the last good entry,
+// truncating the file at the first torn or corrupt batch.
+//
+// Owned by a PartitionLog; called from its fibers with the log's mutex held. read paths
+// (lookup) may run concurrently with an append because they only read stable bytes.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "log/log_config.h"
+#include "log/record_batch.h"
+#include "runtime/runtime.h"
+
+namespace samsa {
+
+struct SegmentRecoveryStats {
+  uint64_t batches_scanned = 0;
+  uint64_t bytes_truncated = 0;
+  bool index_rebuilt = false;
+};
+
+class Segment {
+ public:
+  struct IndexEntry {
+    int64_t offset;     // base offset of the batch
+    uint32_t position;  // its byte position in the .log
+  };
+  struct TimeEntry {
+    int64_t timestamp;  // largest timestamp so far in the segment
+    int64_t offset;     // base offset of the batch that brought it
+  };
+
+  static std::string file_name(const std::string& dir, int64_t base_offset, const char* suffix);
+
+  // Creates empty files (replacing leftovers). The caller syncs the directory.
+  static Result<std::unique_ptr<Segment>> create(Runtime& rt, const std::string& dir, int64_t base_offset,
+                                                 const LogConfig& config);
+  // Opens existing files. full_scan: ignore the index files and validate every batch (the
+  // segment holds data past the recovery point).
+  static Result<std::unique_ptr<Segment>> open(Runtime& rt, const std::string& dir, int64_t base_offset,
+                                               const LogConfig& config, bool full_scan, SegmentRecoveryStats& stats);
+
+  // Appends batches already stamped with their offsets (first one at next_offset()). On
+  // Errc::no_space the file is cut back and nothing changes.
+  Status append(ConstBytes batches, const std::vector<BatchHeader>& headers);
+  // Position of the batch holding `offset` (base_offset() <= offset < next_offset()).
+  Result<uint64_t> position_of(int64_t offset);
+  // Header of the batch at a position.
+  Result<BatchHeader> header_at(uint64_t position);
+  // First batch whose max timestamp >= ts: its position, or nullopt-like Errc::not_found.
+  Result<uint64_t> position_for_timestamp(int64_t timestamp);
+  // Syncs the log, then writes and syncs the index entries added since the last flush.
+  Status flush();
+  // Removes every batch with last offset >= offset (whole batches: a batch spanning `offset` goes).
+  Status truncate_to(int64_t offset);
+  Status remove_files();
+
+  int64_t base_offset() const { return base_offset_; }
+  int64_t next_offset() const { return next_offset_; }
+  uint64_t size_bytes() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  int64_t max_timestamp() const { return max_timestamp_; }
+  int64_t first_batch_timestamp() const { return first_batch_timestamp_; }
+  const std::vector<IndexEntry>& index() const { return index_; }
+  const std::shared_ptr<File>& log_file() const { return log_; }
+
+ private:
+  Segment(Runtime& rt, std::string dir, int64_t base_offset, const LogConfig& config);
+  Status load_index(SegmentRecoveryStats& stats);
+  Status scan_from(uint64_t position, int64_t expected_offset, SegmentRecoveryStats& stats);
+  void note_batch(const BatchHeader& h, uint64_t position);
+  Status write_index_files();
+
+  Runtime& rt_;
+  std::string dir_;
+  int64_t base_offset_;
+  LogConfig config_;
+  std::shared_ptr<File> log_;
+  std::unique_ptr<File> index_file_;
+  std::unique_ptr<File> time_index_file_;
+  int64_t next_offset_;
+  uint64_t size_ = 0;
+  int64_t max_timestamp_ = -1;
+  int64_t first_batch_timestamp_ = -1;
+  uint64_t bytes_since_index_ = 0;
+  std::vector<IndexEntry> index_;
+  std::vector<TimeEntry> time_index_;
+  size_t index_persisted_ = 0;       // entries already in the .index file
+  size_t time_index_persisted_ = 0;  // entries already in the .timeindex file
+};
+
+}  // namespace samsa
