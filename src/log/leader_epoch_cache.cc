@@ -23,11 +23,13 @@ Status LeaderEpochCache::load() {
   return Status{};
 }
 
-Status LeaderEpochCache::persist() {
+Status LeaderEpochCache::persist(std::vector<Entry> entries) {
   std::vector<std::string> lines;
-  lines.reserve(entries_.size());
-  for (const Entry& e : entries_) lines.push_back(std::to_string(e.epoch) + " " + std::to_string(e.start_offset));
-  return write_checkpoint(rt_, dir_, kFileName, lines);
+  lines.reserve(entries.size());
+  for (const Entry& e : entries) lines.push_back(std::to_string(e.epoch) + " " + std::to_string(e.start_offset));
+  SAMSA_TRY(write_checkpoint(rt_, dir_, kFileName, lines));
+  entries_ = std::move(entries);
+  return Status{};
 }
 
 Status LeaderEpochCache::assign(int32_t epoch, int64_t start_offset) {
@@ -35,28 +37,28 @@ Status LeaderEpochCache::assign(int32_t epoch, int64_t start_offset) {
   if (!entries_.empty() && epoch <= entries_.back().epoch) return Status{};
   SAMSA_ASSERT(entries_.empty() || start_offset >= entries_.back().start_offset);
   SAMSA_ASSERT(entries_.size() < kEntriesMax);
-  entries_.push_back(Entry{epoch, start_offset});
-  return persist();
+  std::vector<Entry> next = entries_;
+  next.push_back(Entry{epoch, start_offset});
+  return persist(std::move(next));
 }
 
 Status LeaderEpochCache::truncate_from_end(int64_t end_offset) {
   size_t keep = entries_.size();
   while (keep > 0 && entries_[keep - 1].start_offset >= end_offset) --keep;
   if (keep == entries_.size()) return Status{};
-  entries_.resize(keep);
-  return persist();
+  return persist(std::vector<Entry>(entries_.begin(), entries_.begin() + static_cast<ptrdiff_t>(keep)));
 }
 
 Status LeaderEpochCache::truncate_from_start(int64_t start_offset) {
   size_t drop = 0;
   while (drop + 1 < entries_.size() && entries_[drop + 1].start_offset <= start_offset) ++drop;
+  std::vector<Entry> next(entries_.begin() + static_cast<ptrdiff_t>(drop), entries_.end());
   bool changed = drop > 0;
-  entries_.erase(entries_.begin(), entries_.begin() + static_cast<ptrdiff_t>(drop));
-  if (!entries_.empty() && entries_.front().start_offset < start_offset) {
-    entries_.front().start_offset = start_offset;
+  if (!next.empty() && next.front().start_offset < start_offset) {
+    next.front().start_offset = start_offset;
     changed = true;
   }
-  return changed ? persist() : Status{};
+  return changed ? persist(std::move(next)) : Status{};
 }
 
 std::optional<std::pair<int32_t, int64_t>> LeaderEpochCache::end_offset_for(int32_t epoch, int64_t log_end_offset) const {

@@ -44,7 +44,8 @@ class LeaderEpochCache {
   const std::vector<Entry>& entries() const { return entries_; }
 
  private:
-  Status persist();
+  // Writes `entries` and only then adopts them, so memory never runs ahead of the file.
+  Status persist(std::vector<Entry> entries);
 
   Runtime& rt_;
   std::string dir_;

@@ -157,18 +157,25 @@ Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_
     pos += h.total_bytes();
     headers.push_back(h);
   }
+  // A new epoch is recorded before the data it covers (an entry past the log end is harmless:
+  // recovery drops it). Up to and including the segment write, ENOSPC means nothing was
+  // written and the log stays online.
+  if (leader_epoch >= 0 && (!epochs_.latest_epoch() || leader_epoch > *epochs_.latest_epoch())) {
+    if (Status s = epochs_.assign(leader_epoch, result.base_offset); !s.ok()) {
+      return s.code() == Errc::no_space ? s : go_offline(s);
+    }
+  }
   if (Status s = roll_if_needed(buf.size(), max_timestamp); !s.ok()) return go_offline(s);
   if (Status s = active().append(buf, headers); !s.ok()) {
     return s.code() == Errc::no_space ? s : go_offline(s);
-  }
-  if (!epochs_.latest_epoch() || leader_epoch > *epochs_.latest_epoch()) {
-    if (Status s = epochs_.assign(leader_epoch, result.base_offset); !s.ok()) return go_offline(s);
   }
   unflushed_records_ += result.records;
   const bool by_count = unflushed_records_ >= config_.flush_messages;
   const bool by_time = config_.flush_ms != INT64_MAX && rt_.now() - last_flush_ >= std::chrono::milliseconds(config_.flush_ms);
   if (by_count || by_time) {
-    if (Status s = flush_locked(); !s.ok()) return go_offline(s);
+    // The batch is written but cannot be made durable: not "nothing written", so never
+    // report it as ENOSPC.
+    if (Status s = flush_locked(); !s.ok()) return go_offline(s.code() == Errc::no_space ? Status{Errc::io_error} : s);
   }
   return result;
 }

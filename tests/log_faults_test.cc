@@ -1,0 +1,109 @@
+// The partition log under injected disk faults in the simulator: EIO takes it offline and
+// nothing more is acknowledged; ENOSPC fails one append and corrupts nothing.
+#include <gtest/gtest.h>
+
+#include "log/partition_log.h"
+#include "sim/sim_disk.h"
+#include "sim/simulator.h"
+
+namespace samsa::sim {
+namespace {
+
+std::vector<std::byte> one_batch(int64_t ts) {
+  BatchBuilder b(ts);
+  b.add(ts, std::nullopt, as_bytes("value-" + std::to_string(ts)));
+  return b.build();
+}
+
+// Runs body on a simulated node and returns once it finished.
+void on_node(uint64_t seed, const std::function<void(Simulator&, Runtime&, SimDisk&)>& body) {
+  Simulator sim(SimOptions{seed, LogLevel::error, false});
+  bool done = false;
+  NodeId n = sim.add_node("n1", [&](Runtime& rt) {
+    body(sim, rt, *sim.node(rt.node_id()).disk);
+    done = true;
+  });
+  sim.start(n);
+  while (!done && sim.step()) {
+  }
+  ASSERT_TRUE(done);
+}
+
+TEST(LogFaults, EioOnWriteTakesTheLogOffline) {
+  on_node(1, [](Simulator&, Runtime& rt, SimDisk& disk) {
+    auto log = PartitionLog::open(rt, "d/t-0", LogConfig{});
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->append(one_batch(1), 0).ok());
+    disk.fail_next(DiskOp::write, "d/t-0/0");
+    EXPECT_EQ((*log)->append(one_batch(2), 0).error(), Errc::io_error);
+    EXPECT_TRUE((*log)->offline());
+    EXPECT_EQ((*log)->append(one_batch(3), 0).error(), Errc::unavailable) << "no append after a disk error";
+    EXPECT_EQ((*log)->read(0, 100).error(), Errc::unavailable);
+    EXPECT_EQ((*log)->flush().code(), Errc::unavailable);
+  });
+}
+
+TEST(LogFaults, EioOnSyncTakesTheLogOfflineAndRecoveryKeepsWhatWasFlushed) {
+  Simulator sim(SimOptions{2, LogLevel::error, false});
+  int phase = 0;
+  int64_t end_after_restart = -1;
+  bool offline_seen = false, done = false;
+  NodeId n = sim.add_node("n1", [&](Runtime& rt) {
+    LogConfig c;
+    c.flush_messages = 1;
+    auto log = PartitionLog::open(rt, "d/t-0", c);
+    ASSERT_TRUE(log.ok());
+    if (phase == 0) {
+      for (int i = 0; i < 5; ++i) ASSERT_TRUE((*log)->append(one_batch(i), 0).ok());
+      sim.node(rt.node_id()).disk->fail_next(DiskOp::sync, "d/t-0/0");
+      EXPECT_EQ((*log)->append(one_batch(5), 0).error(), Errc::io_error);
+      offline_seen = (*log)->offline();
+      EXPECT_EQ((*log)->append(one_batch(6), 0).error(), Errc::unavailable);
+    } else {
+      end_after_restart = (*log)->log_end_offset();
+    }
+    done = true;
+  });
+  sim.start(n);
+  while (!done && sim.step()) {
+  }
+  EXPECT_TRUE(offline_seen);
+  sim.crash(n);
+  phase = 1;
+  done = false;
+  sim.start(n);
+  while (!done && sim.step()) {
+  }
+  EXPECT_GE(end_after_restart, 5) << "records flushed before the EIO were lost";
+  EXPECT_LE(end_after_restart, 6);
+}
+
+TEST(LogFaults, EnospcFailsTheAppendAndCorruptsNothing) {
+  on_node(3, [](Simulator&, Runtime& rt, SimDisk& disk) {
+    auto log = PartitionLog::open(rt, "d/t-0", LogConfig{});
+    ASSERT_TRUE(log.ok());
+    ASSERT_TRUE((*log)->append(one_batch(1), 0).ok());
+    const uint64_t size_before = (*log)->size_bytes();
+    disk.config().capacity_bytes = disk.used_bytes() + 10;
+    EXPECT_EQ((*log)->append(one_batch(2), 0).error(), Errc::no_space);
+    EXPECT_FALSE((*log)->offline()) << "a full disk is not a broken disk";
+    EXPECT_EQ((*log)->size_bytes(), size_before);
+    EXPECT_EQ((*log)->log_end_offset(), 1);
+    disk.config().capacity_bytes = 1ULL << 32;
+    auto r = (*log)->append(one_batch(3), 0);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->base_offset, 1);
+    ASSERT_TRUE((*log)->flush().ok());
+    auto slice = (*log)->read(0, 1 << 20);
+    ASSERT_TRUE(slice.ok());
+    std::vector<std::byte> data(slice->length);
+    ASSERT_TRUE(slice->file->pread(slice->position, data).ok());
+    auto batches = split_batches(data, 1 << 20);
+    ASSERT_TRUE(batches.ok());
+    ASSERT_EQ(batches->size(), 2u);
+    for (ConstBytes b : *batches) EXPECT_TRUE(validate_batch(b).ok());
+  });
+}
+
+}  // namespace
+}  // namespace samsa::sim
