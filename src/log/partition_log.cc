@@ -192,6 +192,12 @@ Status PartitionLog::flush_locked() {
 }
 
 Status PartitionLog::write_recovery_point() {
+  // Index files of every segment below the checkpointed point must be durable first: recovery
+  // trusts them without rescanning. (Their log data is already synced: it is below the point.)
+  for (const auto& [base, seg] : segments_) {
+    if (base >= recovery_point_) break;
+    SAMSA_TRY(seg->flush_index());
+  }
   SAMSA_TRY(write_checkpoint(rt_, dir_, kRecoveryPointFile, {std::to_string(recovery_point_)}));
   last_checkpoint_ = rt_.now();
   return Status{};

@@ -237,8 +237,9 @@ Status Segment::write_index_files() {
   return Status{};
 }
 
-Status Segment::flush() {
-  SAMSA_TRY(log_->sync());  // data first: index entries must only ever point at synced batches
+Status Segment::flush() { return log_->sync(); }
+
+Status Segment::flush_index() {
   if (index_persisted_ == index_.size() && time_index_persisted_ == time_index_.size()) return Status{};
   SAMSA_TRY(write_index_files());
   SAMSA_TRY(index_file_->sync());

@@ -1,8 +1,9 @@
 // Segment: one `<20-digit base offset>.log` file with its sparse `.index` (relative offset u32,
 // position u32) and `.timeindex` (timestamp i64, relative offset u32), as Kafka lays them out.
 //
-// The in-memory index is the truth while running. Index files are written at flush time, after
-// the log data they point to is synced, so a crash can at worst leave them short or torn; load()
+// The in-memory index is the truth while running. Index files are written and synced just
+// before a recovery point past the segment is checkpointed (after the log data they point to
+// was synced), so recovery only trusts index files of segments below that point; load()
 // checks them (monotonic, in bounds, last entry verified against the batch header it points at),
 // discards them if wrong, and scans and validates every batch after the last good entry,
 // truncating the file at the first torn or corrupt batch.
@@ -58,8 +59,11 @@ class Segment {
   Result<BatchHeader> header_at(uint64_t position);
   // First batch whose max timestamp >= ts: its position, or nullopt-like Errc::not_found.
   Result<uint64_t> position_for_timestamp(int64_t timestamp);
-  // Syncs the log, then writes and syncs the index entries added since the last flush.
+  // Syncs the log data (one fdatasync: the cost of flush.messages=1).
   Status flush();
+  // Writes and syncs the index entries added since the last call. Called before a recovery
+  // point past this segment is checkpointed: only then does recovery trust these files.
+  Status flush_index();
   // Removes every batch with last offset >= offset (whole batches: a batch spanning `offset` goes).
   Status truncate_to(int64_t offset);
   Status remove_files();
