@@ -53,6 +53,8 @@ class RealRuntime final : public Runtime {
   void log(LogLevel level, std::string_view message) override;
   bool log_enabled(LogLevel level) const override { return level >= log_level_; }
 
+  Reactor& reactor() { return reactor_; }
+
  private:
   Reactor& reactor_;
   NodeId node_;

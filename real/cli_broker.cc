@@ -1,0 +1,47 @@
+// `samsa broker [--config FILE]`: runs one broker until SIGINT/SIGTERM.
+#include <cstdio>
+
+#include "broker/broker.h"
+#include "real/cli.h"
+#include "real/real_runtime.h"
+#include "real/signals.h"
+
+namespace samsa::real {
+
+int run_broker_command(const BrokerArgs& args) {
+  const int signal_fd = block_termination_signals();
+  int exit_code = 0;
+  RealOptions options;
+  options.log_level = args.verbose ? LogLevel::debug : LogLevel::info;
+  run_real(options, [&](Runtime& rt) {
+    // The file, then each --override (later keys win, as with Kafka's --override).
+    std::string text;
+    if (!args.config_file.empty()) {
+      Result<std::vector<std::byte>> raw = read_file(rt, args.config_file, 1 << 20);
+      if (!raw.ok()) {
+        std::fprintf(stderr, "samsa broker: cannot read %s: %s\n", args.config_file.c_str(), errc_name(raw.error()));
+        exit_code = 1;
+        return;
+      }
+      text.assign(reinterpret_cast<const char*>(raw->data()), raw->size());
+    }
+    for (const std::string& o : args.overrides) text += "\n" + o;
+    std::string error;
+    Result<broker::BrokerConfig> config = broker::BrokerConfig::parse(text, &error);
+    if (!config.ok()) {
+      std::fprintf(stderr, "samsa broker: %s\n", error.c_str());
+      exit_code = 1;
+      return;
+    }
+    broker::Broker b(rt, *config);
+    if (!b.start().ok()) {
+      exit_code = 1;
+      return;
+    }
+    (void)wait_for_termination(static_cast<RealRuntime&>(rt).reactor(), signal_fd);
+    b.stop();
+  });
+  return exit_code;
+}
+
+}  // namespace samsa::real

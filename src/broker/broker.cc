@@ -1,0 +1,59 @@
+#include "broker/broker.h"
+
+#include "runtime/log.h"
+
+namespace samsa::broker {
+
+Broker::Broker(Runtime& rt, BrokerConfig config) : rt_(rt), config_(std::move(config)) {}
+
+Broker::~Broker() = default;
+
+Status Broker::start() {
+  for (const std::string& key : config_.unknown_keys) logf(rt_, LogLevel::warn, "ignoring unknown property {}", key);
+  topics_ = std::make_unique<TopicManager>(rt_, config_);
+  if (Status s = topics_->open(); !s.ok()) {
+    logf(rt_, LogLevel::error, "cannot open log dir {}: {}", config_.log_dir, s.name());
+    return s;
+  }
+  FrameServerLimits limits;
+  limits.frame_bytes_max = config_.socket_request_max_bytes;
+  limits.queued_bytes_max = std::max<uint64_t>(limits.queued_bytes_max, config_.socket_request_max_bytes);
+  handler_ = std::make_unique<RequestHandler>(rt_, config_, *topics_, config_.advertised_address());
+  server_ = std::make_unique<FrameServer>(rt_, *handler_, limits);
+  if (Status s = server_->start(config_.listener); !s.ok()) {
+    logf(rt_, LogLevel::error, "cannot listen on {}: {}", config_.listener.to_string(), s.name());
+    return s;
+  }
+  // Port 0 or every interface: tell clients the real port, on localhost. Safe to change now:
+  // the accept fiber has not run yet, so no request has been answered.
+  Address advertised = config_.advertised_address();
+  if (advertised.port == 0) advertised.port = server_->local_address().port;
+  if (advertised.host == "0.0.0.0" || advertised.host.empty()) advertised.host = "localhost";
+  handler_->set_advertised(advertised);
+  maintenance_ = rt_.spawn("broker-maintenance", [this] { maintenance_loop(); });
+  logf(rt_, LogLevel::info, "samsa broker {} listening on {} (advertised {}), data in {}", config_.node_id,
+       server_->local_address().to_string(), advertised.to_string(), config_.log_dir);
+  return Status{};
+}
+
+void Broker::maintenance_loop() {
+  Instant next_retention = rt_.now() + std::chrono::milliseconds(config_.retention_check_interval_ms);
+  for (;;) {
+    if (!rt_.sleep_for(std::chrono::milliseconds(config_.flush_scheduler_interval_ms)).ok()) return;
+    const bool retention_due = rt_.now() >= next_retention;
+    if (retention_due) next_retention = rt_.now() + std::chrono::milliseconds(config_.retention_check_interval_ms);
+    topics_->maintain(retention_due);
+  }
+}
+
+void Broker::stop() {
+  if (maintenance_ != kNoFiber) {
+    rt_.cancel(maintenance_);
+    (void)rt_.join(maintenance_, Deadline::never());
+  }
+  if (server_) server_->stop();
+  if (topics_) topics_->checkpoint_all();
+  logf(rt_, LogLevel::info, "samsa broker {} stopped", config_.node_id);
+}
+
+}  // namespace samsa::broker

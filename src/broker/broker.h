@@ -1,0 +1,45 @@
+// Broker: one samsa node serving the Kafka protocol. Owns the topics and their logs, the request
+// handler and the FrameServer, and a maintenance fiber that applies flush.ms and retention.
+// The same class runs on Linux (`samsa broker`) and inside the simulator.
+//
+// Threading: fibers of one node. start() and stop() from the node's main fiber.
+#pragma once
+
+#include <memory>
+
+#include "broker/broker_config.h"
+#include "broker/request_handler.h"
+#include "broker/topic_manager.h"
+#include "net/frame_server.h"
+#include "runtime/runtime.h"
+
+namespace samsa::broker {
+
+class Broker {
+ public:
+  Broker(Runtime& rt, BrokerConfig config);
+  ~Broker();
+
+  // Recovers every log, then listens. Errors: the log dir cannot be used, or the address is
+  // taken.
+  Status start();
+  // Stops serving, then flushes and checkpoints every log (a clean shutdown).
+  void stop();
+
+  // The address bound (its port is the real one when port 0 was asked for).
+  const Address& bound_address() const { return server_->local_address(); }
+  TopicManager& topics() { return *topics_; }
+  const RequestHandler& handler() const { return *handler_; }
+
+ private:
+  void maintenance_loop();
+
+  Runtime& rt_;
+  BrokerConfig config_;
+  std::unique_ptr<TopicManager> topics_;
+  std::unique_ptr<RequestHandler> handler_;
+  std::unique_ptr<FrameServer> server_;
+  FiberId maintenance_ = kNoFiber;
+};
+
+}  // namespace samsa::broker

@@ -1,0 +1,120 @@
+#include "broker/broker_config.h"
+
+#include <charconv>
+
+namespace samsa::broker {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+template <typename T>
+bool parse_int(std::string_view v, T* out) {
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
+  return ec == std::errc{} && end == v.data() + v.size();
+}
+
+bool parse_bool(std::string_view v, bool* out) {
+  if (v == "true") *out = true;
+  else if (v == "false") *out = false;
+  else return false;
+  return true;
+}
+
+// Applies one key; false with *error set when the value is bad.
+bool apply(BrokerConfig& c, std::string_view key, std::string_view v, std::string* error) {
+  auto bad = [&] {
+    *error = "invalid value '" + std::string(v) + "' for " + std::string(key);
+    return false;
+  };
+  int64_t n = 0;
+  if (key == "node.id" || key == "broker.id") return parse_int(v, &c.node_id) && c.node_id >= 0 ? true : bad();
+  if (key == "listeners") {
+    std::string_view first = v.substr(0, v.find(','));
+    Result<Address> a = parse_listener(trim(first));
+    if (!a.ok()) return bad();
+    c.listener = *a;
+    return true;
+  }
+  if (key == "advertised.listeners") {
+    Result<Address> a = parse_listener(trim(v.substr(0, v.find(','))));
+    if (!a.ok()) return bad();
+    c.advertised = *a;
+    return true;
+  }
+  if (key == "log.dirs" || key == "log.dir") {
+    c.log_dir = std::string(trim(v.substr(0, v.find(','))));
+    return c.log_dir.empty() ? bad() : true;
+  }
+  if (key == "num.partitions") return parse_int(v, &c.num_partitions) && c.num_partitions > 0 ? true : bad();
+  if (key == "default.replication.factor") return parse_int(v, &c.default_replication_factor) && c.default_replication_factor > 0 ? true : bad();
+  if (key == "auto.create.topics.enable") return parse_bool(v, &c.auto_create_topics) ? true : bad();
+  if (key == "message.max.bytes") {
+    if (!parse_int(v, &c.message_max_bytes) || c.message_max_bytes < 100) return bad();
+    c.log.max_batch_bytes = static_cast<uint32_t>(c.message_max_bytes);
+    return true;
+  }
+  if (key == "socket.request.max.bytes") return parse_int(v, &c.socket_request_max_bytes) && c.socket_request_max_bytes >= 1024 ? true : bad();
+  if (key == "log.segment.bytes") return parse_int(v, &c.log.segment_bytes) && c.log.segment_bytes >= 14 ? true : bad();
+  if (key == "log.roll.ms") return parse_int(v, &c.log.segment_ms) && c.log.segment_ms > 0 ? true : bad();
+  if (key == "log.roll.hours") return parse_int(v, &n) && n > 0 ? (c.log.segment_ms = n * 3600000, true) : bad();
+  if (key == "log.retention.ms") return parse_int(v, &c.log.retention_ms) ? true : bad();
+  if (key == "log.retention.minutes") return parse_int(v, &n) ? (c.log.retention_ms = n < 0 ? -1 : n * 60000, true) : bad();
+  if (key == "log.retention.hours") return parse_int(v, &n) ? (c.log.retention_ms = n < 0 ? -1 : n * 3600000, true) : bad();
+  if (key == "log.retention.bytes") return parse_int(v, &c.log.retention_bytes) ? true : bad();
+  if (key == "log.retention.check.interval.ms") return parse_int(v, &c.retention_check_interval_ms) && c.retention_check_interval_ms > 0 ? true : bad();
+  if (key == "log.flush.interval.messages") return parse_int(v, &c.log.flush_messages) && c.log.flush_messages > 0 ? true : bad();
+  if (key == "log.flush.interval.ms") return parse_int(v, &c.log.flush_ms) && c.log.flush_ms >= 0 ? true : bad();
+  if (key == "log.flush.scheduler.interval.ms") return parse_int(v, &c.flush_scheduler_interval_ms) && c.flush_scheduler_interval_ms > 0 ? true : bad();
+  if (key == "log.index.interval.bytes") return parse_int(v, &c.log.index_interval_bytes) ? true : bad();
+  if (key == "log.flush.offset.checkpoint.interval.ms") {
+    if (!parse_int(v, &n) || n <= 0) return bad();
+    c.log.recovery_checkpoint_interval = std::chrono::milliseconds(n);
+    return true;
+  }
+  c.unknown_keys.emplace_back(key);
+  return true;
+}
+
+}  // namespace
+
+Result<Address> parse_listener(std::string_view text) {
+  size_t scheme = text.find("://");
+  if (scheme != std::string_view::npos) {
+    if (text.substr(0, scheme) != "PLAINTEXT") return Errc::invalid_argument;  // no TLS/SASL yet
+    text.remove_prefix(scheme + 3);
+  }
+  if (!text.empty() && text.front() == ':') {
+    Result<Address> any = Address::parse(std::string("0.0.0.0") + std::string(text));
+    return any;
+  }
+  return Address::parse(text);
+}
+
+Result<BrokerConfig> BrokerConfig::parse(std::string_view text, std::string* error) {
+  BrokerConfig c;
+  size_t line_no = 0;
+  while (!text.empty()) {
+    size_t nl = text.find('\n');
+    std::string_view line = trim(text.substr(0, nl));
+    text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+    ++line_no;
+    if (line.empty() || line.front() == '#' || line.front() == '!') continue;
+    size_t eq = line.find_first_of("=:");
+    if (eq == std::string_view::npos) {
+      *error = "line " + std::to_string(line_no) + ": expected key=value";
+      return Errc::invalid_argument;
+    }
+    if (!apply(c, trim(line.substr(0, eq)), trim(line.substr(eq + 1)), error)) {
+      *error = "line " + std::to_string(line_no) + ": " + *error;
+      return Errc::invalid_argument;
+    }
+  }
+  return c;
+}
+
+}  // namespace samsa::broker

@@ -1,0 +1,41 @@
+// Broker settings read from a Kafka-style properties file, with Kafka's property names and
+// defaults. Parsing is pure (text in, config or error message out); the caller reads the file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "log/log_config.h"
+#include "runtime/address.h"
+#include "runtime/status.h"
+
+namespace samsa::broker {
+
+struct BrokerConfig {
+  int32_t node_id = 1;                                 // node.id / broker.id
+  Address listener{"localhost", 9092};                 // listeners=PLAINTEXT://host:port
+  Address advertised{"", 0};                           // advertised.listeners (default: listener)
+  std::string log_dir = "./data";                      // log.dirs / log.dir (first entry)
+  int32_t num_partitions = 1;                          // num.partitions
+  int16_t default_replication_factor = 1;              // default.replication.factor
+  bool auto_create_topics = true;                      // auto.create.topics.enable
+  int32_t message_max_bytes = 1048588;                 // message.max.bytes
+  uint32_t socket_request_max_bytes = 104857600;       // socket.request.max.bytes
+  int64_t retention_check_interval_ms = 300000;        // log.retention.check.interval.ms
+  int64_t flush_scheduler_interval_ms = 1000;          // log.flush.scheduler.interval.ms
+  LogConfig log;                                       // log.segment.bytes, log.retention.*, log.flush.*
+  std::vector<std::string> unknown_keys;               // warned about, like Kafka does
+
+  // The address clients are told to use.
+  const Address& advertised_address() const { return advertised.port != 0 ? advertised : listener; }
+
+  // Parses properties text. On error returns Errc::invalid_argument and sets *error.
+  static Result<BrokerConfig> parse(std::string_view text, std::string* error);
+};
+
+// "PLAINTEXT://host:port" (or "host:port") -> Address. An empty host binds every interface.
+Result<Address> parse_listener(std::string_view text);
+
+}  // namespace samsa::broker

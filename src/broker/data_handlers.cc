@@ -1,0 +1,161 @@
+// Produce, Fetch and ListOffsets: the data path of RequestHandler.
+#include <algorithm>
+
+#include "broker/request_handler.h"
+#include "log/record_batch.h"
+#include "runtime/log.h"
+
+namespace samsa::broker {
+
+using namespace samsa::kafka;
+
+namespace {
+// The single-broker leader epoch until replication brings elections.
+constexpr int32_t kLeaderEpoch = 0;
+
+Error produce_error(Errc e) {
+  switch (e) {
+    case Errc::too_large: return Error::message_too_large;
+    case Errc::corrupt:
+    case Errc::invalid_argument: return Error::corrupt_message;
+    case Errc::io_error:
+    case Errc::no_space:
+    case Errc::unavailable: return Error::kafka_storage_error;
+    default: return Error::unknown_server_error;
+  }
+}
+}  // namespace
+
+ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic, ProduceRequest::Partition& p, int16_t acks) {
+  ProduceResponse::Partition out;
+  out.index = p.index;
+  auto fail = [&](Error e) {
+    out.error_code = code(e);
+    return out;
+  };
+  const TopicInfo* info = topics_.find(topic);
+  std::shared_ptr<PartitionLog> log = info != nullptr ? topics_.log(topic, p.index) : nullptr;
+  if (log == nullptr) return fail(Error::unknown_topic_or_partition);
+  if (acks != 0 && acks != 1 && acks != -1) return fail(Error::invalid_required_acks);
+  if (p.records.null || p.records.bytes.size() < kBatchHeaderBytes) return fail(Error::corrupt_message);
+  if (static_cast<int8_t>(p.records.bytes[batch_field::magic]) != kMagicV2) return fail(Error::unsupported_for_message_format);
+  // acks=all needs min.insync.replicas in sync; this single broker is the whole ISR.
+  if (acks == -1 && topics_.min_insync_replicas(*info) > 1) return fail(Error::not_enough_replicas);
+  Result<AppendResult> r = log->append(p.records.bytes, kLeaderEpoch);
+  if (!r.ok()) {
+    logf(rt_, LogLevel::debug, "produce to {}-{} failed: {}", topic, p.index, errc_name(r.error()));
+    return fail(produce_error(r.error()));
+  }
+  out.base_offset = r->base_offset;
+  out.log_start_offset = log->log_start_offset();
+  return out;
+}
+
+Response RequestHandler::produce(const RequestHeader& h, ProduceRequest& req) {
+  ProduceResponse resp;
+  bool appended = false;
+  for (ProduceRequest::Topic& t : req.topics) {
+    ProduceResponse::Topic out{t.name, {}};
+    for (ProduceRequest::Partition& p : t.partitions) {
+      out.partitions.push_back(produce_one(t.name, p, req.acks));
+      appended = appended || out.partitions.back().error_code == 0;
+    }
+    resp.responses.push_back(std::move(out));
+  }
+  if (appended) data_arrived_.notify_all();
+  if (req.acks == 0) return Response::no_reply();
+  return make_reply(h.correlation_id, resp, h.api_version);
+}
+
+// Reads what each partition has from its fetch offset; returns the record bytes gathered.
+uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
+  resp.responses.clear();
+  uint64_t total = 0;
+  const uint64_t response_max = req.max_bytes > 0 ? static_cast<uint64_t>(req.max_bytes) : 0;
+  for (FetchRequest::Topic& t : req.topics) {
+    FetchResponse::Topic out{t.topic, {}};
+    for (FetchRequest::Partition& p : t.partitions) {
+      FetchResponse::Partition part;
+      part.partition_index = p.partition;
+      part.aborted_transactions.emplace();
+      std::shared_ptr<PartitionLog> log = topics_.find(t.topic) != nullptr ? topics_.log(t.topic, p.partition) : nullptr;
+      if (log == nullptr) {
+        part.error_code = code(Error::unknown_topic_or_partition);
+        out.partitions.push_back(std::move(part));
+        continue;
+      }
+      part.high_watermark = part.last_stable_offset = log->log_end_offset();
+      part.log_start_offset = log->log_start_offset();
+      const uint64_t budget = total >= response_max ? 0 : std::min<uint64_t>(response_max - total, static_cast<uint64_t>(std::max(p.partition_max_bytes, 0)));
+      if (budget > 0) {
+        Result<LogSlice> slice = log->read(p.fetch_offset, budget);
+        if (!slice.ok()) {
+          part.error_code = code(error_from(slice.error()));
+        } else if (slice->length > 0) {
+          part.records = RecordsField{false, {}, slice->file, slice->position, slice->length};
+          total += slice->length;
+        }
+      } else if (p.fetch_offset < log->log_start_offset() || p.fetch_offset > log->log_end_offset()) {
+        part.error_code = code(Error::offset_out_of_range);
+      }
+      out.partitions.push_back(std::move(part));
+    }
+    resp.responses.push_back(std::move(out));
+  }
+  return total;
+}
+
+Response RequestHandler::fetch(const RequestHeader& h, FetchRequest& req) {
+  FetchResponse resp;
+  const int32_t wait_ms = std::clamp(req.max_wait_ms, 0, kFetchMaxWaitMsMax);
+  const Deadline deadline = rt_.after(std::chrono::milliseconds(wait_ms));
+  for (;;) {
+    const uint64_t bytes = fill_fetch(req, resp);
+    bool any_error = false;
+    for (const auto& t : resp.responses) {
+      for (const auto& p : t.partitions) any_error = any_error || p.error_code != 0;
+    }
+    if (bytes >= static_cast<uint64_t>(std::max(req.min_bytes, 1)) || any_error || rt_.now() >= deadline.at) break;
+    // Long poll: wait for a produce (or the deadline), then read again.
+    Status s = data_arrived_.wait(deadline);
+    if (s.code() == Errc::cancelled) return Response::close();
+    if (!s.ok()) {
+      (void)fill_fetch(req, resp);
+      break;
+    }
+  }
+  return make_reply(h.correlation_id, resp, h.api_version);
+}
+
+Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest& req) {
+  ListOffsetsResponse resp;
+  for (const ListOffsetsRequest::Topic& t : req.topics) {
+    ListOffsetsResponse::Topic out{t.name, {}};
+    for (const ListOffsetsRequest::Partition& p : t.partitions) {
+      ListOffsetsResponse::Partition part;
+      part.partition_index = p.partition_index;
+      std::shared_ptr<PartitionLog> log = topics_.find(t.name) != nullptr ? topics_.log(t.name, p.partition_index) : nullptr;
+      if (log == nullptr) {
+        part.error_code = code(Error::unknown_topic_or_partition);
+      } else if (p.timestamp == ListOffsetsRequest::kEarliest) {
+        part.offset = log->log_start_offset();
+      } else if (p.timestamp == ListOffsetsRequest::kLatest) {
+        part.offset = log->log_end_offset();
+      } else {
+        Result<int64_t> o = log->offset_for_timestamp(p.timestamp);
+        if (!o.ok()) {
+          part.error_code = code(error_from(o.error()));
+        } else if (*o < log->log_end_offset()) {
+          part.offset = *o;
+          part.timestamp = p.timestamp;
+        }
+      }
+      if (part.error_code == 0 && part.offset >= 0) part.old_style_offsets = {part.offset};
+      out.partitions.push_back(std::move(part));
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return make_reply(h.correlation_id, resp, h.api_version);
+}
+
+}  // namespace samsa::broker

@@ -1,0 +1,187 @@
+#include "broker/request_handler.h"
+
+#include "protocol/api_versions.h"
+#include "runtime/log.h"
+
+namespace samsa::broker {
+
+using namespace samsa::kafka;
+
+RequestHandler::RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, Address advertised)
+    : rt_(rt), config_(config), topics_(topics), advertised_(std::move(advertised)), data_arrived_(rt) {}
+
+Response RequestHandler::handle(const ConnectionInfo& connection, std::vector<std::byte> frame) {
+  ++stats_.requests;
+  Reader r(frame);
+  RequestHeader h;
+  r.i16(h.api_key);
+  r.i16(h.api_version);
+  r.i32(h.correlation_id);
+  if (!r.ok()) {
+    ++stats_.closed_malformed;
+    return Response::close();
+  }
+  const std::optional<ApiRange> range = supported_range(h.api_key);
+  if (!range) {
+    ++stats_.closed_unknown_api;
+    logf(rt_, LogLevel::warn, "connection {} from {}: unknown API key {}, closing", connection.id,
+         connection.peer.to_string(), h.api_key);
+    return Response::close();
+  }
+  if (h.api_version < range->min_version || h.api_version > range->max_version) {
+    if (static_cast<ApiKey>(h.api_key) == ApiKey::api_versions) {
+      return api_versions(h, 0, code(Error::unsupported_version));  // v0 body, as clients expect
+    }
+    ++stats_.closed_unsupported_version;
+    logf(rt_, LogLevel::warn, "connection {}: API {} version {} not supported, closing", connection.id, h.api_key,
+         h.api_version);
+    return Response::close();
+  }
+  r.nstr(h.client_id);
+  if (!r.ok()) {
+    ++stats_.closed_malformed;
+    return Response::close();
+  }
+  return dispatch(h, ConstBytes(frame).subspan(r.position()));
+}
+
+Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body) {
+  auto with = [&](auto request, auto&& handler) -> Response {
+    Result<decltype(request)> req = decode<decltype(request)>(body, h.api_version);
+    if (!req.ok()) {
+      ++stats_.closed_malformed;
+      logf(rt_, LogLevel::warn, "malformed request (API {} v{}), closing", h.api_key, h.api_version);
+      return Response::close();
+    }
+    return handler(*req);
+  };
+  switch (static_cast<ApiKey>(h.api_key)) {
+    case ApiKey::api_versions:
+      return with(ApiVersionsRequest{}, [&](ApiVersionsRequest&) { return api_versions(h, h.api_version, 0); });
+    case ApiKey::metadata: return with(MetadataRequest{}, [&](MetadataRequest& r) { return metadata(h, r); });
+    case ApiKey::create_topics:
+      return with(CreateTopicsRequest{}, [&](CreateTopicsRequest& r) { return create_topics(h, r); });
+    case ApiKey::delete_topics:
+      return with(DeleteTopicsRequest{}, [&](DeleteTopicsRequest& r) { return delete_topics(h, r); });
+    case ApiKey::describe_configs:
+      return with(DescribeConfigsRequest{}, [&](DescribeConfigsRequest& r) { return describe_configs(h, r); });
+    case ApiKey::produce: return with(ProduceRequest{}, [&](ProduceRequest& r) { return produce(h, r); });
+    case ApiKey::fetch: return with(FetchRequest{}, [&](FetchRequest& r) { return fetch(h, r); });
+    case ApiKey::list_offsets:
+      return with(ListOffsetsRequest{}, [&](ListOffsetsRequest& r) { return list_offsets(h, r); });
+    default: return Response::close();  // advertised but not implemented cannot happen
+  }
+}
+
+Response RequestHandler::api_versions(const RequestHeader& h, int16_t version, int16_t error) {
+  ApiVersionsResponse resp;
+  resp.error_code = error;
+  for (const ApiRange& r : kSupportedApis) {
+    resp.api_keys.push_back({static_cast<int16_t>(r.key), r.min_version, r.max_version});
+  }
+  return make_reply(h.correlation_id, resp, version);
+}
+
+MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, bool allow_create) {
+  MetadataResponse::Topic t;
+  t.name = name;
+  const TopicInfo* info = topics_.find(name);
+  if (info == nullptr && allow_create && config_.auto_create_topics) {
+    std::string message;
+    Error e = topics_.create(name, -1, -1, {}, false, &message);
+    if (e != Error::none && e != Error::topic_already_exists) {
+      t.error_code = code(e);
+      return t;
+    }
+    info = topics_.find(name);
+  }
+  if (info == nullptr) {
+    t.error_code = code(TopicManager::valid_topic_name(name) ? Error::unknown_topic_or_partition : Error::invalid_topic_exception);
+    return t;
+  }
+  for (int32_t p = 0; p < info->partitions; ++p) {
+    MetadataResponse::Partition part;
+    part.partition_index = p;
+    part.leader_id = config_.node_id;
+    part.replica_nodes = {config_.node_id};
+    part.isr_nodes = {config_.node_id};
+    t.partitions.push_back(std::move(part));
+  }
+  return t;
+}
+
+Response RequestHandler::metadata(const RequestHeader& h, MetadataRequest& req) {
+  MetadataResponse resp;
+  resp.brokers.push_back({config_.node_id, advertised_.host, advertised_.port, std::nullopt});
+  resp.cluster_id = topics_.cluster_id();
+  resp.controller_id = config_.node_id;
+  const bool allow_create = h.api_version < 4 || req.allow_auto_topic_creation;
+  if (!req.topics) {
+    for (const auto& [name, info] : topics_.topics()) resp.topics.push_back(describe_topic(name, false));
+  } else {
+    for (const std::string& name : *req.topics) resp.topics.push_back(describe_topic(name, allow_create));
+  }
+  return make_reply(h.correlation_id, resp, h.api_version);
+}
+
+Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsRequest& req) {
+  CreateTopicsResponse resp;
+  for (CreateTopicsRequest::Topic& t : req.topics) {
+    int32_t partitions = t.num_partitions;
+    int16_t rf = t.replication_factor;
+    if (!t.assignments.empty()) {  // manual assignment: its shape gives the counts
+      partitions = static_cast<int32_t>(t.assignments.size());
+      rf = static_cast<int16_t>(t.assignments.front().broker_ids.size());
+    }
+    std::map<std::string, std::string> configs;
+    for (const auto& c : t.configs) {
+      if (c.value) configs[c.name] = *c.value;
+    }
+    std::string message;
+    Error e = topics_.create(t.name, partitions, rf, configs, req.validate_only, &message);
+    CreateTopicsResponse::Topic out{t.name, code(e), std::nullopt};
+    if (e != Error::none) out.error_message = message;
+    resp.topics.push_back(std::move(out));
+  }
+  return make_reply(h.correlation_id, resp, h.api_version);
+}
+
+Response RequestHandler::delete_topics(const RequestHeader& h, DeleteTopicsRequest& req) {
+  DeleteTopicsResponse resp;
+  for (const std::string& name : req.topic_names) resp.responses.push_back({name, code(topics_.remove(name))});
+  return make_reply(h.correlation_id, resp, h.api_version);
+}
+
+Response RequestHandler::describe_configs(const RequestHeader& h, DescribeConfigsRequest& req) {
+  DescribeConfigsResponse resp;
+  for (const DescribeConfigsRequest::Resource& r : req.resources) {
+    DescribeConfigsResponse::Result out;
+    out.resource_type = r.resource_type;
+    out.resource_name = r.resource_name;
+    const TopicInfo* info = r.resource_type == DescribeConfigsRequest::kTopic ? topics_.find(r.resource_name) : nullptr;
+    if (r.resource_type != DescribeConfigsRequest::kTopic) {
+      out.error_code = code(Error::invalid_request);
+      out.error_message = "only topic configs can be described";
+    } else if (info == nullptr) {
+      out.error_code = code(Error::unknown_topic_or_partition);
+      out.error_message = "Topic " + r.resource_name + " does not exist";
+    } else {
+      for (const auto& [name, value] : topics_.describe(*info)) {
+        if (r.configuration_keys && std::find(r.configuration_keys->begin(), r.configuration_keys->end(), name) ==
+                                        r.configuration_keys->end()) {
+          continue;
+        }
+        DescribeConfigsResponse::Config c;
+        c.name = name;
+        c.value = value.first;
+        c.is_default = !value.second;
+        c.config_source = value.second ? DescribeConfigsResponse::kSourceTopic : DescribeConfigsResponse::kSourceDefault;
+        out.configs.push_back(std::move(c));
+      }
+    }
+    resp.results.push_back(std::move(out));
+  }
+  return make_reply(h.correlation_id, resp, h.api_version);
+}
+
+}  // namespace samsa::broker

@@ -1,0 +1,76 @@
+// RequestHandler: turns Kafka request frames into responses for one broker. It is the
+// FrameHandler the broker's FrameServer calls, once per request, in order, per connection.
+//
+// - Header v1 is parsed; an unknown API key, or a known API at a version samsa does not
+//   advertise, closes the connection (Kafka does the same), except ApiVersions, which answers
+//   UNSUPPORTED_VERSION in a v0 body so that librdkafka can fall back.
+// - A body that does not decode (truncated, lengths past the frame, huge array counts) closes
+//   the connection; nothing is allocated beyond what the frame holds.
+// - Produce with acks=0 sends no response. Fetch long-polls up to max_wait_ms for min_bytes and
+//   answers with file ranges that the FrameServer sends with send_file.
+//
+// Threading: called on connection worker fibers of the broker's node.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "broker/broker_config.h"
+#include "broker/topic_manager.h"
+#include "net/frame_server.h"
+#include "protocol/messages.h"
+#include "runtime/runtime.h"
+#include "runtime/sync.h"
+
+namespace samsa::broker {
+
+struct RequestStats {
+  uint64_t requests = 0;
+  uint64_t closed_unknown_api = 0;
+  uint64_t closed_unsupported_version = 0;
+  uint64_t closed_malformed = 0;
+};
+
+class RequestHandler final : public FrameHandler {
+ public:
+  static constexpr int32_t kFetchMaxWaitMsMax = 5 * 60 * 1000;
+
+  RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, Address advertised);
+
+  Response handle(const ConnectionInfo& connection, std::vector<std::byte> frame) override;
+  const RequestStats& stats() const { return stats_; }
+  void set_advertised(Address a) { advertised_ = std::move(a); }
+
+ private:
+  Response dispatch(const kafka::RequestHeader& h, ConstBytes body);
+  Response api_versions(const kafka::RequestHeader& h, int16_t version, int16_t error);
+  Response metadata(const kafka::RequestHeader& h, kafka::MetadataRequest& req);
+  Response create_topics(const kafka::RequestHeader& h, kafka::CreateTopicsRequest& req);
+  Response delete_topics(const kafka::RequestHeader& h, kafka::DeleteTopicsRequest& req);
+  Response describe_configs(const kafka::RequestHeader& h, kafka::DescribeConfigsRequest& req);
+  Response produce(const kafka::RequestHeader& h, kafka::ProduceRequest& req);
+  Response fetch(const kafka::RequestHeader& h, kafka::FetchRequest& req);
+  Response list_offsets(const kafka::RequestHeader& h, kafka::ListOffsetsRequest& req);
+
+  kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks);
+  uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
+  kafka::MetadataResponse::Topic describe_topic(const std::string& name, bool allow_create);
+
+  Runtime& rt_;
+  const BrokerConfig& config_;
+  TopicManager& topics_;
+  Address advertised_;
+  WaitQueue data_arrived_;  // long-polling fetches wait here; produce notifies
+  RequestStats stats_;
+};
+
+// The response frame body (after the size prefix): correlation id, then the message.
+template <typename M>
+Response make_reply(int32_t correlation_id, M& message, int16_t version) {
+  kafka::Writer w;
+  w.i32(correlation_id);
+  message.serde(w, version);
+  return Response{Response::Kind::reply, w.take_parts()};
+}
+
+}  // namespace samsa::broker

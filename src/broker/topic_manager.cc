@@ -1,0 +1,341 @@
+#include "broker/topic_manager.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+
+#include "log/checkpoint_file.h"
+#include "runtime/log.h"
+
+namespace samsa::broker {
+
+namespace {
+
+constexpr const char* kTopicConfigs[] = {
+    "cleanup.policy",       "compression.type",   "delete.retention.ms",      "file.delete.delay.ms",
+    "flush.messages",       "flush.ms",           "index.interval.bytes",     "max.compaction.lag.ms",
+    "max.message.bytes",    "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
+    "min.insync.replicas",  "preallocate",        "retention.bytes",          "retention.ms",
+    "segment.bytes",        "segment.index.bytes", "segment.jitter.ms",       "segment.ms",
+    "unclean.leader.election.enable", "message.downconversion.enable", "message.timestamp.difference.max.ms",
+};
+
+bool parse_i64(const std::string& v, int64_t* out) {
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
+  return ec == std::errc{} && end == v.data() + v.size();
+}
+
+// Percent-encodes spaces and '%' so that a config value fits one whitespace-separated field.
+std::string encode_field(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == ' ' || ch == '%' || ch == '\n' || ch == '\t') out += fmt::format("%{:02X}", static_cast<unsigned char>(ch));
+    else out += ch;
+  }
+  return out.empty() ? "%" : out;  // a lone '%' stands for the empty string
+}
+
+std::string decode_field(const std::string& s) {
+  if (s == "%") return {};
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      unsigned v = 0;
+      std::from_chars(s.data() + i + 1, s.data() + i + 3, v, 16);
+      out += static_cast<char>(v);
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> split_ws(const std::string& line) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    size_t j = line.find(' ', i);
+    if (j == std::string::npos) j = line.size();
+    if (j > i) out.push_back(line.substr(i, j - i));
+    i = j + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+bool known_topic_config(const std::string& key) {
+  for (const char* k : kTopicConfigs) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+TopicManager::TopicManager(Runtime& rt, const BrokerConfig& config) : rt_(rt), config_(config), mu_(rt) {}
+TopicManager::~TopicManager() = default;
+
+bool TopicManager::valid_topic_name(const std::string& name) {
+  if (name.empty() || name.size() > 249 || name == "." || name == "..") return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string TopicManager::partition_dir(const std::string& topic, int32_t partition) const {
+  return config_.log_dir + "/" + topic + "-" + std::to_string(partition);
+}
+
+Status TopicManager::open() {
+  SAMSA_TRY(create_dirs(rt_, config_.log_dir));
+  SAMSA_TRY(load_meta());
+  SAMSA_TRY(load_topics());
+  SAMSA_TRY(remove_stray_dirs());
+  for (const auto& [name, t] : topics_) SAMSA_TRY(open_logs(t));
+  return Status{};
+}
+
+Status TopicManager::load_meta() {
+  Result<std::vector<std::byte>> data = read_file(rt_, config_.log_dir + "/meta.properties", 64 * 1024);
+  if (data.ok()) {
+    std::string text(reinterpret_cast<const char*>(data->data()), data->size());
+    size_t at = text.find("cluster.id=");
+    if (at != std::string::npos) {
+      size_t end = text.find('\n', at);
+      cluster_id_ = text.substr(at + 11, end == std::string::npos ? std::string::npos : end - at - 11);
+    }
+    if (!cluster_id_.empty()) return Status{};
+  }
+  cluster_id_ = fmt::format("samsa-{:016x}", rt_.random_u64());
+  const std::string text = fmt::format("version=1\nnode.id={}\ncluster.id={}\n", config_.node_id, cluster_id_);
+  const std::string tmp = config_.log_dir + "/meta.properties.tmp";
+  std::unique_ptr<File> f;
+  SAMSA_TRY_ASSIGN(f, rt_.open_file(tmp, OpenMode::create));
+  SAMSA_TRY(f->truncate(0));
+  SAMSA_TRY(f->pwrite(0, std::as_bytes(std::span(text.data(), text.size()))));
+  SAMSA_TRY(f->sync());
+  SAMSA_TRY(rt_.rename(tmp, config_.log_dir + "/meta.properties"));
+  return rt_.sync_dir(config_.log_dir);
+}
+
+Status TopicManager::load_topics() {
+  Result<std::vector<std::string>> lines = read_checkpoint(rt_, config_.log_dir, kTopicsFile);
+  if (lines.error() == Errc::not_found) return Status{};
+  if (!lines.ok()) return lines.status();
+  for (const std::string& line : *lines) {
+    std::vector<std::string> f = split_ws(line);
+    int64_t partitions = 0, rf = 0;
+    if (f.size() == 4 && f[0] == "topic" && parse_i64(f[2], &partitions) && parse_i64(f[3], &rf) &&
+        valid_topic_name(f[1]) && partitions > 0 && partitions <= kPartitionsMax) {
+      topics_[f[1]] = TopicInfo{f[1], static_cast<int32_t>(partitions), static_cast<int16_t>(rf), {}};
+    } else if (f.size() == 4 && f[0] == "config" && topics_.count(f[1]) != 0) {
+      topics_[f[1]].configs[decode_field(f[2])] = decode_field(f[3]);
+    } else {
+      logf(rt_, LogLevel::error, "{}/{}: malformed line '{}'", config_.log_dir, kTopicsFile, line);
+      return Errc::corrupt;
+    }
+  }
+  return Status{};
+}
+
+Status TopicManager::save_topics(const std::map<std::string, TopicInfo>& topics) {
+  std::vector<std::string> lines;
+  for (const auto& [name, t] : topics) {
+    lines.push_back(fmt::format("topic {} {} {}", name, t.partitions, t.replication_factor));
+    for (const auto& [k, v] : t.configs) lines.push_back(fmt::format("config {} {} {}", name, encode_field(k), encode_field(v)));
+  }
+  return write_checkpoint(rt_, config_.log_dir, kTopicsFile, lines);
+}
+
+LogConfig TopicManager::log_config_for(const TopicInfo& t) const {
+  LogConfig c = config_.log;
+  auto get = [&](const char* key, auto setter) {
+    auto it = t.configs.find(key);
+    int64_t v = 0;
+    if (it != t.configs.end() && parse_i64(it->second, &v)) setter(v);
+  };
+  get("segment.bytes", [&](int64_t v) { c.segment_bytes = static_cast<uint64_t>(v); });
+  get("segment.ms", [&](int64_t v) { c.segment_ms = v; });
+  get("retention.ms", [&](int64_t v) { c.retention_ms = v; });
+  get("retention.bytes", [&](int64_t v) { c.retention_bytes = v; });
+  get("flush.messages", [&](int64_t v) { c.flush_messages = v; });
+  get("flush.ms", [&](int64_t v) { c.flush_ms = v; });
+  get("index.interval.bytes", [&](int64_t v) { c.index_interval_bytes = static_cast<uint32_t>(v); });
+  get("max.message.bytes", [&](int64_t v) { c.max_batch_bytes = static_cast<uint32_t>(v); });
+  return c;
+}
+
+int32_t TopicManager::min_insync_replicas(const TopicInfo& t) const {
+  auto it = t.configs.find("min.insync.replicas");
+  int64_t v = 1;
+  if (it != t.configs.end()) parse_i64(it->second, &v);
+  return static_cast<int32_t>(v);
+}
+
+std::vector<std::pair<std::string, std::pair<std::string, bool>>> TopicManager::describe(const TopicInfo& t) const {
+  const LogConfig c = log_config_for(t);
+  std::map<std::string, std::string> values = {
+      {"cleanup.policy", "delete"},
+      {"compression.type", "producer"},
+      {"flush.messages", std::to_string(c.flush_messages)},
+      {"flush.ms", std::to_string(c.flush_ms)},
+      {"index.interval.bytes", std::to_string(c.index_interval_bytes)},
+      {"max.message.bytes", std::to_string(c.max_batch_bytes)},
+      {"message.timestamp.type", "CreateTime"},
+      {"min.insync.replicas", std::to_string(min_insync_replicas(t))},
+      {"retention.bytes", std::to_string(c.retention_bytes)},
+      {"retention.ms", std::to_string(c.retention_ms)},
+      {"segment.bytes", std::to_string(c.segment_bytes)},
+      {"segment.ms", std::to_string(c.segment_ms)},
+  };
+  for (const auto& [k, v] : t.configs) values[k] = v;
+  std::vector<std::pair<std::string, std::pair<std::string, bool>>> out;
+  for (const auto& [k, v] : values) out.push_back({k, {v, t.configs.count(k) != 0}});
+  return out;
+}
+
+Status TopicManager::open_logs(const TopicInfo& t) {
+  for (int32_t p = 0; p < t.partitions; ++p) {
+    std::unique_ptr<PartitionLog> log;
+    SAMSA_TRY_ASSIGN(log, PartitionLog::open(rt_, partition_dir(t.name, p), log_config_for(t)));
+    logs_[{t.name, p}] = std::move(log);
+  }
+  return Status{};
+}
+
+Status TopicManager::remove_stray_dirs() {
+  std::vector<std::string> names;
+  SAMSA_TRY_ASSIGN(names, rt_.list_dir(config_.log_dir));
+  for (const std::string& name : names) {
+    const size_t dash = name.rfind('-');
+    if (dash == std::string::npos || dash == 0) continue;
+    int64_t p = 0;
+    if (!parse_i64(name.substr(dash + 1), &p)) continue;
+    const TopicInfo* t = find(name.substr(0, dash));
+    if (t == nullptr || p >= t->partitions) {
+      logf(rt_, LogLevel::info, "removing {} left behind by a deleted topic", name);
+      SAMSA_TRY(remove_dir_recursive(config_.log_dir + "/" + name));
+    }
+  }
+  return Status{};
+}
+
+Status TopicManager::remove_dir_recursive(const std::string& dir) {
+  std::vector<std::string> names;
+  Result<std::vector<std::string>> listed = rt_.list_dir(dir);
+  if (listed.error() == Errc::not_found) return Status{};
+  SAMSA_TRY_ASSIGN(names, std::move(listed));
+  for (const std::string& n : names) {
+    Status s = rt_.remove_file(dir + "/" + n);
+    if (!s.ok() && s.code() != Errc::not_found) return s;
+  }
+  SAMSA_TRY(rt_.remove_dir(dir));
+  return rt_.sync_dir(config_.log_dir);
+}
+
+const TopicInfo* TopicManager::find(const std::string& name) const {
+  auto it = topics_.find(name);
+  return it == topics_.end() ? nullptr : &it->second;
+}
+
+std::shared_ptr<PartitionLog> TopicManager::log(const std::string& topic, int32_t partition) const {
+  auto it = logs_.find({topic, partition});
+  return it == logs_.end() ? nullptr : it->second;
+}
+
+kafka::Error TopicManager::create(const std::string& name, int32_t partitions, int16_t replication_factor,
+                                  const std::map<std::string, std::string>& configs, bool validate_only,
+                                  std::string* message) {
+  using kafka::Error;
+  if (!valid_topic_name(name)) {
+    *message = "Topic name \"" + name + "\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'";
+    return Error::invalid_topic_exception;
+  }
+  if (partitions == -1) partitions = config_.num_partitions;
+  if (replication_factor == -1) replication_factor = config_.default_replication_factor;
+  if (partitions <= 0 || partitions > kPartitionsMax) {
+    *message = "Number of partitions must be larger than 0.";
+    return Error::invalid_partitions;
+  }
+  if (replication_factor <= 0) {
+    *message = "Replication factor must be larger than 0.";
+    return Error::invalid_replication_factor;
+  }
+  if (replication_factor > 1) {  // one broker: samsa has no replication yet
+    *message = fmt::format("Replication factor: {} larger than available brokers: 1.", replication_factor);
+    return Error::invalid_replication_factor;
+  }
+  for (const auto& [k, v] : configs) {
+    int64_t n = 0;
+    const bool numeric = k.find(".ms") != std::string::npos || k.find(".bytes") != std::string::npos ||
+                         k == "flush.messages" || k == "min.insync.replicas";
+    if (!known_topic_config(k) || (numeric && !parse_i64(v, &n))) {
+      *message = fmt::format("Invalid config {}={}", k, v);
+      return Error::invalid_config;
+    }
+  }
+  if (!mu_.lock(Deadline::never()).ok()) return Error::request_timed_out;  // cancelled
+  LockGuard guard(mu_);
+  if (topics_.count(name) != 0) {
+    *message = "Topic '" + name + "' already exists.";
+    return Error::topic_already_exists;
+  }
+  if (topics_.size() >= kTopicsMax) {
+    *message = "Too many topics";
+    return Error::invalid_request;
+  }
+  if (validate_only) return Error::none;
+  TopicInfo t{name, partitions, replication_factor, configs};
+  std::map<std::string, TopicInfo> next = topics_;
+  next[name] = t;
+  if (Status s = save_topics(next); !s.ok()) {
+    *message = std::string("cannot persist topic metadata: ") + s.name();
+    return Error::kafka_storage_error;
+  }
+  topics_ = std::move(next);
+  if (Status s = open_logs(t); !s.ok()) {
+    *message = std::string("cannot create the partition logs: ") + s.name();
+    return Error::kafka_storage_error;
+  }
+  logf(rt_, LogLevel::info, "created topic {} with {} partitions", name, partitions);
+  return Error::none;
+}
+
+kafka::Error TopicManager::remove(const std::string& name) {
+  if (!mu_.lock(Deadline::never()).ok()) return kafka::Error::request_timed_out;  // cancelled
+  LockGuard guard(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) return kafka::Error::unknown_topic_or_partition;
+  std::map<std::string, TopicInfo> next = topics_;
+  next.erase(name);
+  if (!save_topics(next).ok()) return kafka::Error::kafka_storage_error;
+  const int32_t partitions = it->second.partitions;
+  topics_ = std::move(next);
+  for (int32_t p = 0; p < partitions; ++p) {
+    logs_.erase({name, p});
+    if (Status s = remove_dir_recursive(partition_dir(name, p)); !s.ok()) {
+      logf(rt_, LogLevel::warn, "deleting {}-{}: {} (removed at next start)", name, p, s.name());
+    }
+  }
+  logf(rt_, LogLevel::info, "deleted topic {}", name);
+  return kafka::Error::none;
+}
+
+void TopicManager::maintain(bool retention_due) {
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  for (const auto& [tp, log] : logs_) logs.push_back(log);
+  for (const auto& log : logs) {
+    (void)log->maybe_flush();
+    if (retention_due) (void)log->apply_retention();
+  }
+}
+
+void TopicManager::checkpoint_all() {
+  std::vector<std::shared_ptr<PartitionLog>> logs;
+  for (const auto& [tp, log] : logs_) logs.push_back(log);
+  for (const auto& log : logs) (void)log->checkpoint();
+}
+
+}  // namespace samsa::broker

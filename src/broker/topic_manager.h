@@ -1,0 +1,89 @@
+// TopicManager: the broker's topics and their partition logs in one log directory.
+//
+// Topic metadata (name, partition count, replication factor, per-topic config overrides) lives in
+// `<log.dir>/__samsa_topics`, replaced atomically on every change, so it survives restarts and
+// crashes. Creating a topic persists the metadata first, then opens the logs; deleting persists
+// first, then removes the directories (a crash in between leaves stray directories that open()
+// removes). `meta.properties` records node and cluster ids, as Kafka's does.
+//
+// Threading: fibers of the broker's node. Creation and deletion serialise on a mutex.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "broker/broker_config.h"
+#include "log/partition_log.h"
+#include "protocol/errors.h"
+#include "runtime/runtime.h"
+#include "runtime/sync.h"
+
+namespace samsa::broker {
+
+struct TopicInfo {
+  std::string name;
+  int32_t partitions = 0;
+  int16_t replication_factor = 1;
+  std::map<std::string, std::string> configs;  // overrides only
+};
+
+class TopicManager {
+ public:
+  static constexpr const char* kTopicsFile = "__samsa_topics";
+  static constexpr int32_t kPartitionsMax = 10'000;
+  static constexpr size_t kTopicsMax = 10'000;
+
+  TopicManager(Runtime& rt, const BrokerConfig& config);
+  ~TopicManager();
+
+  Status open();
+
+  // Kafka's CreateTopics semantics; -1 partitions / replication factor mean the broker defaults.
+  kafka::Error create(const std::string& name, int32_t partitions, int16_t replication_factor,
+                      const std::map<std::string, std::string>& configs, bool validate_only, std::string* message);
+  kafka::Error remove(const std::string& name);
+
+  const std::map<std::string, TopicInfo>& topics() const { return topics_; }
+  const TopicInfo* find(const std::string& name) const;
+  // Shared: a request in flight keeps the log alive while the topic is being deleted.
+  std::shared_ptr<PartitionLog> log(const std::string& topic, int32_t partition) const;
+  const std::string& cluster_id() const { return cluster_id_; }
+
+  // name -> (value, is_override) of every topic-level config, for DescribeConfigs.
+  std::vector<std::pair<std::string, std::pair<std::string, bool>>> describe(const TopicInfo& t) const;
+  int32_t min_insync_replicas(const TopicInfo& t) const;
+
+  // Flush by flush.ms and retention; the broker's maintenance fiber calls it.
+  void maintain(bool retention_due);
+  // Flushes and checkpoints every log (clean shutdown).
+  void checkpoint_all();
+
+  static bool valid_topic_name(const std::string& name);
+
+ private:
+  Status load_topics();
+  Status save_topics(const std::map<std::string, TopicInfo>& topics);
+  Status load_meta();
+  Status open_logs(const TopicInfo& t);
+  Status remove_stray_dirs();
+  Status remove_dir_recursive(const std::string& dir);
+  LogConfig log_config_for(const TopicInfo& t) const;
+  std::string partition_dir(const std::string& topic, int32_t partition) const;
+
+  Runtime& rt_;
+  const BrokerConfig& config_;
+  Mutex mu_;
+  std::string cluster_id_;
+  std::map<std::string, TopicInfo> topics_;
+  std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionLog>> logs_;
+};
+
+// Topic-level config keys samsa accepts (Kafka's names); values are validated where they matter.
+bool known_topic_config(const std::string& key);
+
+}  // namespace samsa::broker

@@ -1,0 +1,54 @@
+// Cluster: what a client knows of the brokers — bootstrap addresses, the latest metadata, and one
+// Connection per broker (by node id), opened on demand and replaced when it breaks.
+//
+// Threading: fibers of one node.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "client/connection.h"
+
+namespace samsa::client {
+
+struct ClientConfig {
+  std::vector<Address> bootstrap;
+  std::string client_id = "samsa";
+  Duration request_timeout = std::chrono::seconds(30);
+  Duration connect_timeout = std::chrono::seconds(10);
+};
+
+// "host:port,host:port" -> addresses.
+Result<std::vector<Address>> parse_bootstrap(std::string_view servers);
+
+class Cluster {
+ public:
+  Cluster(Runtime& rt, ClientConfig config) : rt_(rt), config_(std::move(config)) {}
+
+  // Refreshes metadata for `topics` (nullopt: all topics). auto_create asks the broker to create
+  // missing topics (if it allows that).
+  Result<kafka::MetadataResponse> metadata(const std::optional<std::vector<std::string>>& topics, bool auto_create);
+  // A connection to any broker (bootstrap first), or to a given node.
+  Result<Connection*> any();
+  Result<Connection*> node(int32_t node_id);
+  // Leader and partition count for a topic from the last metadata (refreshing if unknown).
+  Result<int32_t> leader(const std::string& topic, int32_t partition);
+  Result<int32_t> partition_count(const std::string& topic);
+  void invalidate(int32_t node_id);
+
+  Runtime& rt() { return rt_; }
+  const ClientConfig& config() const { return config_; }
+  Deadline request_deadline() const { return rt_.after(config_.request_timeout); }
+
+ private:
+  Runtime& rt_;
+  ClientConfig config_;
+  std::unique_ptr<Connection> bootstrap_;
+  std::map<int32_t, std::unique_ptr<Connection>> nodes_;
+  std::map<int32_t, Address> broker_addresses_;
+  std::map<std::string, kafka::MetadataResponse::Topic> topics_;
+};
+
+}  // namespace samsa::client

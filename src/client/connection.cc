@@ -1,0 +1,67 @@
+#include "client/connection.h"
+
+#include "net/framing.h"
+#include "protocol/errors.h"
+
+namespace samsa::client {
+
+using namespace samsa::kafka;
+
+Connection::Connection(Runtime& rt, std::unique_ptr<Socket> socket, Address address, std::string client_id)
+    : rt_(rt), socket_(std::move(socket)), address_(std::move(address)), client_id_(std::move(client_id)), mu_(rt) {}
+
+Result<std::unique_ptr<Connection>> Connection::open(Runtime& rt, const Address& address, const std::string& client_id,
+                                                     Deadline deadline) {
+  std::unique_ptr<Socket> socket;
+  SAMSA_TRY_ASSIGN(socket, rt.connect(address, deadline));
+  std::unique_ptr<Connection> c(new Connection(rt, std::move(socket), address, client_id));
+  SAMSA_TRY(c->negotiate(deadline));
+  return c;
+}
+
+Status Connection::negotiate(Deadline deadline) {
+  ApiVersionsRequest req;
+  for (int16_t v : {int16_t{2}, int16_t{0}}) {
+    Result<ApiVersionsResponse> resp = call<ApiVersionsRequest, ApiVersionsResponse>(ApiKey::api_versions, v, req, deadline);
+    if (!resp.ok()) return resp.status();
+    if (resp->error_code == code(Error::unsupported_version)) continue;
+    if (resp->error_code != 0) return Errc::invalid_argument;
+    for (const auto& k : resp->api_keys) broker_versions_[k.api_key] = {k.min_version, k.max_version};
+    return Status{};
+  }
+  return Errc::invalid_argument;
+}
+
+std::optional<int16_t> Connection::version(ApiKey key, int16_t ours_max) const {
+  auto it = broker_versions_.find(static_cast<int16_t>(key));
+  if (it == broker_versions_.end()) return std::nullopt;
+  const int16_t v = std::min(ours_max, it->second.second);
+  if (v < it->second.first) return std::nullopt;
+  return v;
+}
+
+Result<std::vector<std::byte>> Connection::roundtrip(ApiKey key, int16_t version, std::vector<std::byte> body,
+                                                     bool expect_response, Deadline deadline) {
+  if (broken_) return Errc::connection_reset;
+  SAMSA_TRY(mu_.lock(deadline));
+  LockGuard guard(mu_);
+  RequestHeader h{static_cast<int16_t>(key), version, next_correlation_++, client_id_};
+  Writer w;
+  h.serde(w);
+  std::vector<std::byte> frame = w.take_bytes();
+  frame.insert(frame.end(), body.begin(), body.end());
+  if (Status s = write_frame(*socket_, frame, deadline); !s.ok()) {
+    broken_ = true;  // an unknown prefix went out: the stream is unusable
+    return s;
+  }
+  if (!expect_response) return std::vector<std::byte>{};
+  Result<std::vector<std::byte>> resp = read_frame(*socket_, kResponseBytesMax, deadline);
+  if (!resp.ok() || resp->size() < 4 || get_i32_be(resp->data()) != h.correlation_id) {
+    broken_ = true;
+    return resp.ok() ? Result<std::vector<std::byte>>(Errc::corrupt) : resp;
+  }
+  resp->erase(resp->begin(), resp->begin() + 4);
+  return resp;
+}
+
+}  // namespace samsa::client

@@ -1,0 +1,140 @@
+#include "client/consumer.h"
+
+#include "client/compression.h"
+#include "protocol/errors.h"
+
+namespace samsa::client {
+
+using namespace samsa::kafka;
+
+void Consumer::assign(const std::vector<TopicPartition>& partitions) {
+  std::map<TopicPartition, int64_t> next;
+  for (const TopicPartition& tp : partitions) {
+    auto it = positions_.find(tp);
+    next[tp] = it == positions_.end() ? -1 : it->second;
+  }
+  positions_ = std::move(next);
+}
+
+std::optional<int64_t> Consumer::position(const TopicPartition& tp) const {
+  auto it = positions_.find(tp);
+  if (it == positions_.end() || it->second < 0) return std::nullopt;
+  return it->second;
+}
+
+Result<int64_t> Consumer::list_offset(const TopicPartition& tp, int64_t timestamp) {
+  int32_t leader = 0;
+  SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
+  Connection* c = nullptr;
+  SAMSA_TRY_ASSIGN(c, cluster_.node(leader));
+  std::optional<int16_t> v = c->version(ApiKey::list_offsets, 3);
+  if (!v) return Errc::invalid_argument;
+  ListOffsetsRequest req;
+  req.topics.push_back({tp.topic, {{tp.partition, timestamp, 1}}});
+  ListOffsetsResponse resp;
+  SAMSA_TRY_ASSIGN(resp, (c->call<ListOffsetsRequest, ListOffsetsResponse>(ApiKey::list_offsets, *v, req, cluster_.request_deadline())));
+  if (resp.topics.size() != 1 || resp.topics[0].partitions.size() != 1) return Errc::corrupt;
+  const auto& p = resp.topics[0].partitions[0];
+  if (p.error_code != 0) return Errc::not_found;
+  if (*v == 0) return p.old_style_offsets.empty() ? -1 : p.old_style_offsets[0];
+  return p.offset;
+}
+
+Status Consumer::seek_to(const TopicPartition& tp, int64_t timestamp_or_special) {
+  int64_t offset = 0;
+  SAMSA_TRY_ASSIGN(offset, list_offset(tp, timestamp_or_special));
+  if (offset < 0) {  // no record that late
+    SAMSA_TRY_ASSIGN(offset, list_offset(tp, kLatest));
+  }
+  positions_[tp] = offset;
+  return Status{};
+}
+
+Status Consumer::resolve_positions() {
+  for (auto& [tp, pos] : positions_) {
+    if (pos >= 0) continue;
+    if (config_.auto_offset_reset == ConsumerConfig::Reset::none) return Errc::out_of_range;
+    SAMSA_TRY(seek_to(tp, config_.auto_offset_reset == ConsumerConfig::Reset::earliest ? kEarliest : kLatest));
+  }
+  return Status{};
+}
+
+void Consumer::take_records(const std::string& topic, int32_t partition, ConstBytes data, std::vector<ConsumedRecord>& out) {
+  const TopicPartition tp{topic, partition};
+  int64_t& pos = positions_[tp];
+  size_t at = 0;
+  while (data.size() - at >= kBatchHeaderBytes) {
+    Result<BatchHeader> h = parse_batch_header(data.subspan(at));
+    if (!h.ok() || h->total_bytes() > data.size() - at) break;  // a partial batch at the end
+    ConstBytes batch = data.subspan(at, h->total_bytes());
+    at += h->total_bytes();
+    if (h->next_offset() <= pos) continue;
+    if (!h->is_control()) {
+      Result<std::vector<Record>> records = decode_batch_records(batch);
+      if (!records.ok()) return;  // a corrupt batch: stop here and fetch it again
+      for (Record& r : *records) {
+        if (r.offset < pos) continue;
+        out.push_back(ConsumedRecord{topic, partition, r.offset, r.timestamp, std::move(r.key), std::move(r.value), std::move(r.headers)});
+      }
+    }
+    pos = h->next_offset();
+  }
+}
+
+Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out) {
+  std::map<int32_t, FetchRequest> by_leader;
+  for (const auto& [tp, pos] : positions_) {
+    int32_t leader = 0;
+    SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
+    FetchRequest& req = by_leader[leader];
+    if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({tp.topic, {}});
+    req.topics.back().partitions.push_back({tp.partition, -1, pos, -1, config_.max_partition_fetch_bytes});
+  }
+  for (auto& [leader, req] : by_leader) {
+    Connection* c = nullptr;
+    SAMSA_TRY_ASSIGN(c, cluster_.node(leader));
+    std::optional<int16_t> v = c->version(ApiKey::fetch, 11);
+    if (!v || *v < 4) return Errc::invalid_argument;  // RecordBatch v2 needs Fetch v4
+    const int64_t left_ms = std::max<int64_t>(0, to_ms(deadline.at - cluster_.rt().now()));
+    req.max_wait_ms = static_cast<int32_t>(std::min<int64_t>(config_.fetch_max_wait_ms, left_ms));
+    req.min_bytes = config_.fetch_min_bytes;
+    req.max_bytes = config_.fetch_max_bytes;
+    Result<FetchResponse> resp = c->call<FetchRequest, FetchResponse>(ApiKey::fetch, *v, req, cluster_.rt().after(cluster_.config().request_timeout + std::chrono::milliseconds(req.max_wait_ms)));
+    if (!resp.ok()) {
+      cluster_.invalidate(leader);
+      return resp.status();
+    }
+    for (const auto& t : resp->responses) {
+      for (const auto& p : t.partitions) {
+        if (p.error_code == code(Error::offset_out_of_range)) {
+          positions_[{t.topic, p.partition_index}] = -1;  // reset by policy on the next poll
+        } else if (p.error_code != 0) {
+          (void)cluster_.metadata(std::nullopt, false);
+        } else {
+          take_records(t.topic, p.partition_index, p.records.bytes, out);
+        }
+      }
+    }
+  }
+  return Status{};
+}
+
+Result<std::vector<ConsumedRecord>> Consumer::poll(Duration timeout) {
+  const Deadline deadline = cluster_.rt().after(timeout);
+  std::vector<ConsumedRecord> out;
+  do {
+    SAMSA_TRY(resolve_positions());
+    if (positions_.empty()) {
+      SAMSA_TRY(cluster_.rt().sleep_until(deadline));
+      break;
+    }
+    Status s = fetch_once(deadline, out);
+    if (!s.ok() && out.empty()) {
+      if (cluster_.rt().now() >= deadline.at) return s;
+      SAMSA_TRY(cluster_.rt().sleep_for(std::chrono::milliseconds(100)));  // broker away: back off
+    }
+  } while (out.empty() && cluster_.rt().now() < deadline.at);
+  return out;
+}
+
+}  // namespace samsa::client

@@ -1,0 +1,65 @@
+// Producer: batches records per partition and sends them with Produce (v7 or the highest the
+// broker supports), with acks 0/1/all and retries of retriable errors. Partitioning follows
+// Kafka's default: murmur2 of the key, else round-robin.
+//
+// Use: send() queues (and flushes a partition's batch when it reaches batch_bytes); flush()
+// sends everything queued and returns once every record is acknowledged or failed.
+// Threading: fibers of one node; one fiber at a time.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/cluster.h"
+#include "log/record_batch.h"
+#include "protocol/errors.h"
+
+namespace samsa::client {
+
+struct ProducerConfig {
+  int16_t acks = -1;
+  size_t batch_bytes = 16 * 1024;
+  int retries = 5;
+  Duration retry_backoff = std::chrono::milliseconds(100);
+  Compression compression = Compression::none;
+};
+
+struct DeliveryReport {
+  std::string topic;
+  int32_t partition = -1;
+  int64_t offset = -1;  // -1 with acks=0
+  kafka::Error error = kafka::Error::none;
+};
+
+// Kafka's murmur2 (seed 0x9747b28c) as its default partitioner uses it.
+int32_t murmur2(ConstBytes data);
+int32_t partition_for_key(ConstBytes key, int32_t partitions);
+
+class Producer {
+ public:
+  Producer(Cluster& cluster, ProducerConfig config) : cluster_(cluster), config_(config) {}
+
+  // partition -1: chosen by key (or round-robin). timestamp -1: now.
+  Status send(const std::string& topic, int32_t partition, std::optional<ConstBytes> key, std::optional<ConstBytes> value,
+              int64_t timestamp = -1, const std::vector<RecordHeader>& headers = {});
+  Result<std::vector<DeliveryReport>> flush();
+  size_t queued() const { return queued_; }
+
+ private:
+  struct Pending {
+    BatchBuilder builder;
+    size_t bytes = 0;
+  };
+  Result<std::vector<DeliveryReport>> send_batches(std::map<std::pair<std::string, int32_t>, Pending> batches);
+
+  Cluster& cluster_;
+  ProducerConfig config_;
+  std::map<std::pair<std::string, int32_t>, Pending> pending_;
+  std::map<std::string, int32_t> round_robin_;
+  std::vector<DeliveryReport> done_;
+  size_t queued_ = 0;
+};
+
+}  // namespace samsa::client
