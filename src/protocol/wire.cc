@@ -5,7 +5,7 @@ namespace samsa::kafka {
 void Reader::str(std::string& s) {
   int16_t n = 0;
   i16(n);
-  if (n < 0 || !take(static_cast<size_t>(n))) {
+  if (n < 0 || !charge(static_cast<size_t>(n)) || !take(static_cast<size_t>(n))) {
     ok_ = false;
     s.clear();
     return;
@@ -20,7 +20,7 @@ void Reader::nstr(std::optional<std::string>& s) {
     s.reset();
     return;
   }
-  if (n < 0 || !take(static_cast<size_t>(n))) {
+  if (n < 0 || !charge(static_cast<size_t>(n)) || !take(static_cast<size_t>(n))) {
     ok_ = false;
     s.reset();
     return;
@@ -32,7 +32,7 @@ void Reader::bytes(std::vector<std::byte>& b) {
   int32_t n = 0;
   i32(n);
   b.clear();
-  if (n < 0 || !take(static_cast<size_t>(n))) {
+  if (n < 0 || !charge(static_cast<size_t>(n)) || !take(static_cast<size_t>(n))) {
     ok_ = false;
     return;
   }
@@ -47,7 +47,7 @@ void Reader::records(RecordsField& r) {
     r.null = true;
     return;
   }
-  if (n < 0 || !take(static_cast<size_t>(n))) {
+  if (n < 0 || !charge(static_cast<size_t>(n)) || !take(static_cast<size_t>(n))) {
     ok_ = false;
     return;
   }

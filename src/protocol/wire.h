@@ -39,8 +39,12 @@ struct RecordsField {
 class Reader {
  public:
   static constexpr size_t kArrayElementsMax = 200'000;  // per message, all arrays together
+  // Memory a decode may allocate for arrays and strings: a small multiple of the frame, so a
+  // frame of lies (huge counts) cannot make the broker allocate more than it received, times 8.
+  static constexpr size_t kAllocFactor = 8;
+  static constexpr size_t kAllocSlackBytes = 64 * 1024;
 
-  explicit Reader(ConstBytes data) : data_(data) {}
+  explicit Reader(ConstBytes data) : data_(data), alloc_budget_(data.size() * kAllocFactor + kAllocSlackBytes) {}
   static constexpr bool kDecoding = true;
 
   bool ok() const { return ok_; }
@@ -90,19 +94,26 @@ class Reader {
     pos_ += n;
     return true;
   }
-  // Each element takes at least one byte, so a count above what remains is a lie.
-  bool admit(int32_t n) {
-    if (n < 0 || static_cast<size_t>(n) > remaining() || elements_ + static_cast<size_t>(n) > kArrayElementsMax) {
+  // Each element takes at least one byte, so a count above what remains is a lie; and the
+  // elements' memory must fit the allocation budget.
+  bool admit(int32_t n, size_t element_bytes) {
+    if (n < 0 || static_cast<size_t>(n) > remaining() || elements_ + static_cast<size_t>(n) > kArrayElementsMax ||
+        !charge(static_cast<size_t>(n) * element_bytes)) {
       ok_ = false;
       return false;
     }
     elements_ += static_cast<size_t>(n);
     return true;
   }
+  bool charge(size_t bytes) {
+    if (bytes > alloc_budget_) return false;
+    alloc_budget_ -= bytes;
+    return true;
+  }
   template <typename T, typename F>
   void read_elements(std::vector<T>& v, int32_t n, F&& each) {
     v.clear();
-    if (!admit(n)) return;
+    if (!admit(n, sizeof(T))) return;
     v.reserve(static_cast<size_t>(n));
     for (int32_t i = 0; i < n && ok_; ++i) each(v.emplace_back());
   }
@@ -110,6 +121,7 @@ class Reader {
   ConstBytes data_;
   size_t pos_ = 0;
   size_t elements_ = 0;
+  size_t alloc_budget_;
   bool ok_ = true;
 };
 
