@@ -23,6 +23,7 @@ const char* level_name(LogLevel level) {
     case LogLevel::info: return "INFO";
     case LogLevel::warn: return "WARN";
     case LogLevel::error: return "ERROR";
+    case LogLevel::off: return "OFF";
   }
   return "?";
 }

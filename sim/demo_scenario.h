@@ -42,6 +42,7 @@ struct DemoResult {
   uint64_t records = 0;
   std::vector<std::string> faults;  // one line per kind: "crash x3"
   std::vector<CheckVerdict> checks;
+  std::vector<std::string> notes;  // findings that are allowed, reported for information
 
   bool ok() const {
     for (const auto& c : checks) {

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 
+#include "sim/broker_scenario.h"
 #include "sim/demo_scenario.h"
 
 int main(int argc, char** argv) {
@@ -15,6 +16,11 @@ int main(int argc, char** argv) {
   int64_t fault_ms = 60'000, quiet_ms = 20'000;
   std::string bug;
   bool verbose = false;
+  std::string scenario = "broker";
+  int producers = 2;
+  app.add_option("--scenario", scenario, "broker (the samsa broker and Kafka clients) or log-demo (framed appends)")
+      ->check(CLI::IsMember({"broker", "log-demo"}));
+  app.add_option("--producers", producers, "producer nodes (broker scenario)")->check(CLI::Range(1, 16));
   app.add_option("--seed", options.seed, "seed of the run (decides every fault and interleaving)");
   app.add_option("--seeds", seeds, "run this many consecutive seeds starting at --seed")->check(CLI::Range(1, 1'000'000));
   app.add_option("--clients", options.clients, "client nodes")->check(CLI::Range(1, 16));
@@ -31,13 +37,28 @@ int main(int argc, char** argv) {
   options.fault_time = std::chrono::milliseconds(fault_ms);
   options.quiet_time = std::chrono::milliseconds(quiet_ms);
   options.bug_ack_before_sync = bug == "ack-before-sync";
-  options.log_level = verbose ? LogLevel::info : LogLevel::error;
+  if (options.bug_ack_before_sync && scenario != "log-demo") {
+    std::fprintf(stderr, "samsa-sim: --bug ack-before-sync applies to --scenario log-demo\n");
+    return 2;
+  }
+  options.log_level = verbose ? LogLevel::info : LogLevel::off;
 
   int failures = 0;
   const uint64_t first = options.seed;
   for (uint64_t s = first; s < first + seeds; ++s) {
     options.seed = s;
-    sim::DemoResult r = sim::run_demo(options);
+    sim::DemoResult r;
+    if (scenario == "broker") {
+      sim::BrokerScenarioOptions bo;
+      bo.seed = s;
+      bo.producers = producers;
+      bo.fault_time = options.fault_time;
+      bo.quiet_time = options.quiet_time;
+      bo.log_level = options.log_level;
+      r = sim::run_broker_scenario(bo);
+    } else {
+      r = sim::run_demo(options);
+    }
     std::printf("seed %llu\n", static_cast<unsigned long long>(s));
     std::printf("  simulated time: %.3f s, steps: %llu, acknowledged: %llu, records in log: %llu\n",
                 static_cast<double>(r.end_time.ns) / 1e9, static_cast<unsigned long long>(r.steps),
@@ -48,11 +69,15 @@ int main(int argc, char** argv) {
     for (const auto& c : r.checks) {
       std::printf("  property %-22s %s  %s\n", c.name.c_str(), c.ok ? "ok  " : "FAIL", c.detail.c_str());
     }
+    for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
     std::printf("  trace hash: %016llx\n", static_cast<unsigned long long>(r.trace_hash));
     std::printf("  verdict: %s\n", r.ok() ? "PASS" : "FAIL");
     if (!r.ok()) {
       ++failures;
-      std::printf("  replay: %s\n", sim::replay_command(options).c_str());
+      std::string replay = sim::replay_command(options);
+      if (scenario != "broker") replay += " --scenario " + scenario;
+      if (producers != 2) replay += " --producers " + std::to_string(producers);
+      std::printf("  replay: %s\n", replay.c_str());
     }
     std::fflush(stdout);
   }

@@ -186,7 +186,7 @@ void Simulator::run_until(Instant t) {
 
 void Simulator::log_line(NodeId node_id, LogLevel level, std::string_view message) const {
   if (level < options_.log_level) return;
-  static constexpr const char* kNames[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+  static constexpr const char* kNames[] = {"DEBUG", "INFO", "WARN", "ERROR", "OFF"};
   std::fprintf(stderr, "[%12.6f] n%d %-5s %.*s\n", static_cast<double>(now_.ns) / 1e9, node_id.value,
                kNames[static_cast<int>(level)], static_cast<int>(message.size()), message.data());
 }

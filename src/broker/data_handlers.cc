@@ -84,11 +84,11 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
         out.partitions.push_back(std::move(part));
         continue;
       }
-      part.high_watermark = part.last_stable_offset = log->log_end_offset();
+      part.high_watermark = part.last_stable_offset = log->high_watermark();
       part.log_start_offset = log->log_start_offset();
       const uint64_t budget = total >= response_max ? 0 : std::min<uint64_t>(response_max - total, static_cast<uint64_t>(std::max(p.partition_max_bytes, 0)));
       if (budget > 0) {
-        Result<LogSlice> slice = log->read(p.fetch_offset, budget);
+        Result<LogSlice> slice = log->read(p.fetch_offset, budget, log->high_watermark());
         if (!slice.ok()) {
           part.error_code = code(error_from(slice.error()));
         } else if (slice->length > 0) {
@@ -140,12 +140,12 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
       } else if (p.timestamp == ListOffsetsRequest::kEarliest) {
         part.offset = log->log_start_offset();
       } else if (p.timestamp == ListOffsetsRequest::kLatest) {
-        part.offset = log->log_end_offset();
+        part.offset = log->high_watermark();
       } else {
         Result<int64_t> o = log->offset_for_timestamp(p.timestamp);
         if (!o.ok()) {
           part.error_code = code(error_from(o.error()));
-        } else if (*o < log->log_end_offset()) {
+        } else if (*o < log->high_watermark()) {
           part.offset = *o;
           part.timestamp = p.timestamp;
         }

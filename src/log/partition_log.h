@@ -85,6 +85,13 @@ class PartitionLog {
   int64_t log_start_offset() const { return segments_.begin()->second->base_offset(); }
   int64_t log_end_offset() const { return active().next_offset(); }
   int64_t recovery_point() const { return recovery_point_; }
+  // What consumers may read. With flush.messages=1 (acknowledged means durable) it is the
+  // recovery point, so a reader never sees a record that a crash could still take back and a
+  // later record could replace at the same offset. Otherwise the log end, as on a Kafka
+  // broker whose durability comes from replicas rather than fsync.
+  int64_t high_watermark() const {
+    return config_.flush_messages == 1 ? std::min(recovery_point_, log_end_offset()) : log_end_offset();
+  }
   uint64_t size_bytes() const;
   size_t segment_count() const { return segments_.size(); }
   std::vector<int64_t> segment_bases() const;

@@ -105,7 +105,7 @@ class File {
   }
 };
 
-enum class LogLevel { debug = 0, info = 1, warn = 2, error = 3 };
+enum class LogLevel { debug = 0, info = 1, warn = 2, error = 3, off = 4 };
 
 class Runtime {
  public:
