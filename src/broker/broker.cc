@@ -15,10 +15,20 @@ Status Broker::start() {
     logf(rt_, LogLevel::error, "cannot open log dir {}: {}", config_.log_dir, s.name());
     return s;
   }
+  groups::GroupConfig gc;
+  gc.log_dir = config_.log_dir;
+  gc.initial_rebalance_delay_ms = config_.group_initial_rebalance_delay_ms;
+  gc.min_session_timeout_ms = config_.group_min_session_timeout_ms;
+  gc.max_session_timeout_ms = config_.group_max_session_timeout_ms;
+  groups_ = std::make_unique<groups::GroupCoordinator>(rt_, gc);
+  if (Status s = groups_->start(); !s.ok()) {
+    logf(rt_, LogLevel::error, "cannot load consumer groups: {}", s.name());
+    return s;
+  }
   FrameServerLimits limits;
   limits.frame_bytes_max = config_.socket_request_max_bytes;
   limits.queued_bytes_max = std::max<uint64_t>(limits.queued_bytes_max, config_.socket_request_max_bytes);
-  handler_ = std::make_unique<RequestHandler>(rt_, config_, *topics_, config_.advertised_address());
+  handler_ = std::make_unique<RequestHandler>(rt_, config_, *topics_, *groups_, config_.advertised_address());
   server_ = std::make_unique<FrameServer>(rt_, *handler_, limits);
   if (Status s = server_->start(config_.listener); !s.ok()) {
     logf(rt_, LogLevel::error, "cannot listen on {}: {}", config_.listener.to_string(), s.name());
@@ -52,6 +62,7 @@ void Broker::stop() {
     (void)rt_.join(maintenance_, Deadline::never());
   }
   if (server_) server_->stop();
+  if (groups_) groups_->stop();
   if (topics_) topics_->checkpoint_all();
   logf(rt_, LogLevel::info, "samsa broker {} stopped", config_.node_id);
 }

@@ -10,6 +10,7 @@
 #include "broker/broker_config.h"
 #include "broker/request_handler.h"
 #include "broker/topic_manager.h"
+#include "groups/group_coordinator.h"
 #include "net/frame_server.h"
 #include "runtime/runtime.h"
 
@@ -29,6 +30,7 @@ class Broker {
   // The address bound (its port is the real one when port 0 was asked for).
   const Address& bound_address() const { return server_->local_address(); }
   TopicManager& topics() { return *topics_; }
+  groups::GroupCoordinator& groups() { return *groups_; }
   const RequestHandler& handler() const { return *handler_; }
 
  private:
@@ -37,6 +39,7 @@ class Broker {
   Runtime& rt_;
   BrokerConfig config_;
   std::unique_ptr<TopicManager> topics_;
+  std::unique_ptr<groups::GroupCoordinator> groups_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<FrameServer> server_;
   FiberId maintenance_ = kNoFiber;

@@ -76,6 +76,9 @@ bool apply(BrokerConfig& c, std::string_view key, std::string_view v, std::strin
     c.log.recovery_checkpoint_interval = std::chrono::milliseconds(n);
     return true;
   }
+  if (key == "group.initial.rebalance.delay.ms") return parse_int(v, &c.group_initial_rebalance_delay_ms) && c.group_initial_rebalance_delay_ms >= 0 ? true : bad();
+  if (key == "group.min.session.timeout.ms") return parse_int(v, &c.group_min_session_timeout_ms) && c.group_min_session_timeout_ms > 0 ? true : bad();
+  if (key == "group.max.session.timeout.ms") return parse_int(v, &c.group_max_session_timeout_ms) && c.group_max_session_timeout_ms > 0 ? true : bad();
   c.unknown_keys.emplace_back(key);
   return true;
 }

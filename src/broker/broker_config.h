@@ -25,6 +25,9 @@ struct BrokerConfig {
   uint32_t socket_request_max_bytes = 104857600;       // socket.request.max.bytes
   int64_t retention_check_interval_ms = 300000;        // log.retention.check.interval.ms
   int64_t flush_scheduler_interval_ms = 1000;          // log.flush.scheduler.interval.ms
+  int32_t group_initial_rebalance_delay_ms = 3000;     // group.initial.rebalance.delay.ms
+  int32_t group_min_session_timeout_ms = 6000;         // group.min.session.timeout.ms
+  int32_t group_max_session_timeout_ms = 1800000;      // group.max.session.timeout.ms
   LogConfig log;                                       // log.segment.bytes, log.retention.*, log.flush.*
   std::vector<std::string> unknown_keys;               // warned about, like Kafka does
 

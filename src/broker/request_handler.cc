@@ -7,8 +7,9 @@ namespace samsa::broker {
 
 using namespace samsa::kafka;
 
-RequestHandler::RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, Address advertised)
-    : rt_(rt), config_(config), topics_(topics), advertised_(std::move(advertised)), data_arrived_(rt) {}
+RequestHandler::RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics,
+                               groups::GroupCoordinator& groups, Address advertised)
+    : rt_(rt), config_(config), topics_(topics), groups_(groups), advertised_(std::move(advertised)), data_arrived_(rt) {}
 
 Response RequestHandler::handle(const ConnectionInfo& connection, std::vector<std::byte> frame) {
   ++stats_.requests;
@@ -42,10 +43,10 @@ Response RequestHandler::handle(const ConnectionInfo& connection, std::vector<st
     ++stats_.closed_malformed;
     return Response::close();
   }
-  return dispatch(h, ConstBytes(frame).subspan(r.position()));
+  return dispatch(h, ConstBytes(frame).subspan(r.position()), connection);
 }
 
-Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body) {
+Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
   auto with = [&](auto request, auto&& handler) -> Response {
     Result<decltype(request)> req = decode<decltype(request)>(body, h.api_version);
     if (!req.ok()) {
@@ -69,7 +70,7 @@ Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body) {
     case ApiKey::fetch: return with(FetchRequest{}, [&](FetchRequest& r) { return fetch(h, r); });
     case ApiKey::list_offsets:
       return with(ListOffsetsRequest{}, [&](ListOffsetsRequest& r) { return list_offsets(h, r); });
-    default: return Response::close();  // advertised but not implemented cannot happen
+    default: return dispatch_groups(h, body, connection);
   }
 }
 

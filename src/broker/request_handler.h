@@ -17,6 +17,7 @@
 
 #include "broker/broker_config.h"
 #include "broker/topic_manager.h"
+#include "groups/group_coordinator.h"
 #include "net/frame_server.h"
 #include "protocol/messages.h"
 #include "runtime/runtime.h"
@@ -35,14 +36,16 @@ class RequestHandler final : public FrameHandler {
  public:
   static constexpr int32_t kFetchMaxWaitMsMax = 5 * 60 * 1000;
 
-  RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, Address advertised);
+  RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, groups::GroupCoordinator& groups,
+                 Address advertised);
 
   Response handle(const ConnectionInfo& connection, std::vector<std::byte> frame) override;
   const RequestStats& stats() const { return stats_; }
   void set_advertised(Address a) { advertised_ = std::move(a); }
 
  private:
-  Response dispatch(const kafka::RequestHeader& h, ConstBytes body);
+  Response dispatch(const kafka::RequestHeader& h, ConstBytes body, const ConnectionInfo& connection);
+  Response dispatch_groups(const kafka::RequestHeader& h, ConstBytes body, const ConnectionInfo& connection);
   Response api_versions(const kafka::RequestHeader& h, int16_t version, int16_t error);
   Response metadata(const kafka::RequestHeader& h, kafka::MetadataRequest& req);
   Response create_topics(const kafka::RequestHeader& h, kafka::CreateTopicsRequest& req);
@@ -59,6 +62,7 @@ class RequestHandler final : public FrameHandler {
   Runtime& rt_;
   const BrokerConfig& config_;
   TopicManager& topics_;
+  groups::GroupCoordinator& groups_;
   Address advertised_;
   WaitQueue data_arrived_;  // long-polling fetches wait here; produce notifies
   RequestStats stats_;

@@ -209,6 +209,7 @@ Status TopicManager::remove_stray_dirs() {
   std::vector<std::string> names;
   SAMSA_TRY_ASSIGN(names, rt_.list_dir(config_.log_dir));
   for (const std::string& name : names) {
+    if (name.rfind("__consumer_offsets", 0) == 0) continue;  // the group coordinator's internal log
     const size_t dash = name.rfind('-');
     if (dash == std::string::npos || dash == 0) continue;
     int64_t p = 0;

@@ -39,6 +39,12 @@ void Reader::bytes(std::vector<std::byte>& b) {
   b.assign(data_.begin() + static_cast<ptrdiff_t>(pos_) - n, data_.begin() + static_cast<ptrdiff_t>(pos_));
 }
 
+void Reader::nbytes(std::optional<std::vector<std::byte>>& b) {
+  RecordsField r;
+  records(r);
+  if (r.null) b.reset(); else b = std::move(r.bytes);
+}
+
 void Reader::records(RecordsField& r) {
   int32_t n = 0;
   i32(n);
@@ -72,6 +78,14 @@ void Writer::nstr(const std::optional<std::string>& s) {
 void Writer::bytes(const std::vector<std::byte>& b) {
   i32(static_cast<int32_t>(b.size()));
   buf_.insert(buf_.end(), b.begin(), b.end());
+}
+
+void Writer::nbytes(const std::optional<std::vector<std::byte>>& b) {
+  if (!b) {
+    i32(-1);
+    return;
+  }
+  bytes(*b);
 }
 
 void Writer::records(const RecordsField& r) {

@@ -64,6 +64,7 @@ class Reader {
   void str(std::string& s);
   void nstr(std::optional<std::string>& s);
   void bytes(std::vector<std::byte>& b);
+  void nbytes(std::optional<std::vector<std::byte>>& b);
   void records(RecordsField& r);
 
   template <typename T, typename F>
@@ -137,6 +138,7 @@ class Writer {
   void str(const std::string& s);
   void nstr(const std::optional<std::string>& s);
   void bytes(const std::vector<std::byte>& b);
+  void nbytes(const std::optional<std::vector<std::byte>>& b);
   void records(const RecordsField& r);
 
   template <typename T, typename F>

@@ -1,0 +1,80 @@
+// The consumer-group APIs of RequestHandler: thin decoding and encoding around GroupCoordinator.
+#include "broker/request_handler.h"
+#include "protocol/group_messages.h"
+#include "runtime/log.h"
+
+namespace samsa::broker {
+
+using namespace samsa::kafka;
+
+Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
+  auto with = [&](auto request, auto&& handler) -> Response {
+    Result<decltype(request)> req = decode<decltype(request)>(body, h.api_version);
+    if (!req.ok()) {
+      ++stats_.closed_malformed;
+      logf(rt_, LogLevel::warn, "malformed request (API {} v{}), closing", h.api_key, h.api_version);
+      return Response::close();
+    }
+    return handler(*req);
+  };
+  const int16_t v = h.api_version;
+  switch (static_cast<ApiKey>(h.api_key)) {
+    case ApiKey::find_coordinator:
+      return with(FindCoordinatorRequest{}, [&](FindCoordinatorRequest& r) {
+        FindCoordinatorResponse resp;
+        if (r.key_type != 0) {
+          resp.error_code = code(Error::coordinator_not_available);  // no transactions yet
+          resp.error_message = "transaction coordinator not supported";
+        } else {
+          resp.node_id = config_.node_id;
+          resp.host = advertised_.host;
+          resp.port = advertised_.port;
+        }
+        return make_reply(h.correlation_id, resp, v);
+      });
+    case ApiKey::join_group:
+      return with(JoinGroupRequest{}, [&](JoinGroupRequest& r) {
+        JoinGroupResponse resp = groups_.join(r, v, h.client_id.value_or(""), connection.peer.host);
+        return make_reply(h.correlation_id, resp, v);
+      });
+    case ApiKey::sync_group:
+      return with(SyncGroupRequest{}, [&](SyncGroupRequest& r) {
+        SyncGroupResponse resp = groups_.sync(r);
+        return make_reply(h.correlation_id, resp, v);
+      });
+    case ApiKey::heartbeat:
+      return with(HeartbeatRequest{}, [&](HeartbeatRequest& r) {
+        ErrorOnlyResponse resp;
+        resp.error_code = code(groups_.heartbeat(r));
+        return make_reply(h.correlation_id, resp, v);
+      });
+    case ApiKey::leave_group:
+      return with(LeaveGroupRequest{}, [&](LeaveGroupRequest& r) {
+        LeaveGroupResponse resp = groups_.leave(r, v);
+        return make_reply(h.correlation_id, resp, v);
+      });
+    case ApiKey::offset_commit:
+      return with(OffsetCommitRequest{}, [&](OffsetCommitRequest& r) {
+        OffsetCommitResponse resp = groups_.commit(r);
+        return make_reply(h.correlation_id, resp, v);
+      });
+    case ApiKey::offset_fetch:
+      return with(OffsetFetchRequest{}, [&](OffsetFetchRequest& r) {
+        OffsetFetchResponse resp = groups_.fetch_offsets(r);
+        return make_reply(h.correlation_id, resp, v);
+      });
+    case ApiKey::list_groups:
+      return with(ListGroupsRequest{}, [&](ListGroupsRequest&) {
+        ListGroupsResponse resp = groups_.list();
+        return make_reply(h.correlation_id, resp, v);
+      });
+    case ApiKey::describe_groups:
+      return with(DescribeGroupsRequest{}, [&](DescribeGroupsRequest& r) {
+        DescribeGroupsResponse resp = groups_.describe(r);
+        return make_reply(h.correlation_id, resp, v);
+      });
+    default: return Response::close();
+  }
+}
+
+}  // namespace samsa::broker

@@ -1,0 +1,495 @@
+#include "groups/group_coordinator.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "log/record_batch.h"
+#include "runtime/log.h"
+
+namespace samsa::groups {
+
+using namespace samsa::kafka;
+
+namespace {
+enum class State : uint8_t { empty, preparing_rebalance, completing_rebalance, stable };
+constexpr const char* kStateNames[] = {"Empty", "PreparingRebalance", "CompletingRebalance", "Stable"};
+}  // namespace
+
+const char* state_name(int state) { return kStateNames[state]; }
+
+struct GroupCoordinator::Member {
+  std::string id;
+  std::string client_id;
+  std::string client_host;
+  std::vector<JoinGroupRequest::Protocol> protocols;
+  int32_t session_timeout_ms = 10000;
+  int32_t rebalance_timeout_ms = 10000;
+  Instant last_heartbeat{};
+  bool joined = false;  // has (re)joined in the current rebalance
+  std::vector<std::byte> assignment;
+};
+
+struct GroupCoordinator::Group {
+  explicit Group(Runtime& rt) : changed(rt) {}
+  std::string id;
+  State state = State::empty;
+  int32_t generation = 0;
+  std::string protocol_type;
+  std::string protocol_name;
+  std::string leader;
+  std::map<std::string, Member> members;  // ordered: deterministic leader choice and responses
+  std::set<std::string> pending_ids;       // issued with MEMBER_ID_REQUIRED, not joined yet
+  bool initial_delay = false;
+  Instant rebalance_deadline{};
+  WaitQueue changed;  // notified on every state change
+  std::map<std::pair<std::string, int32_t>, std::pair<int64_t, std::optional<std::string>>> offsets;
+};
+
+GroupCoordinator::GroupCoordinator(Runtime& rt, GroupConfig config) : rt_(rt), config_(std::move(config)) {}
+GroupCoordinator::~GroupCoordinator() = default;
+
+Status GroupCoordinator::start() {
+  LogConfig c;
+  c.flush_messages = 1;  // a commit is durable before it is acknowledged
+  c.retention_ms = -1;
+  c.retention_bytes = -1;
+  c.segment_bytes = 64 * 1024 * 1024;
+  std::unique_ptr<PartitionLog> log;
+  SAMSA_TRY_ASSIGN(log, PartitionLog::open(rt_, config_.log_dir + "/" + kOffsetsDir, c));
+  offsets_log_ = std::move(log);
+  SAMSA_TRY(replay());
+  expiry_fiber_ = rt_.spawn("group-sessions", [this] {
+    while (rt_.sleep_for(std::chrono::milliseconds(250)).ok()) expire_sessions();
+  });
+  return Status{};
+}
+
+void GroupCoordinator::stop() {
+  rt_.cancel(expiry_fiber_);
+  (void)rt_.join(expiry_fiber_, Deadline::never());
+}
+
+GroupCoordinator::Group& GroupCoordinator::group(const std::string& id) {
+  auto it = groups_.find(id);
+  if (it == groups_.end()) {
+    SAMSA_ASSERT_MSG(groups_.size() < kGroupsMax, "group limit");
+    auto g = std::make_unique<Group>(rt_);
+    g->id = id;
+    it = groups_.emplace(id, std::move(g)).first;
+  }
+  return *it->second;
+}
+
+GroupCoordinator::Group* GroupCoordinator::find(const std::string& id) const {
+  auto it = groups_.find(id);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+void GroupCoordinator::begin_rebalance(Group& g, const char* why) {
+  const bool was_empty = g.state == State::empty;
+  g.state = State::preparing_rebalance;
+  for (auto& [id, m] : g.members) m.joined = false;
+  int32_t timeout_ms = 0;
+  for (const auto& [id, m] : g.members) timeout_ms = std::max(timeout_ms, m.rebalance_timeout_ms);
+  g.initial_delay = was_empty && config_.initial_rebalance_delay_ms > 0;
+  const int32_t wait_ms = g.initial_delay ? std::min(config_.initial_rebalance_delay_ms, std::max(timeout_ms, 1)) : timeout_ms;
+  g.rebalance_deadline = rt_.now() + std::chrono::milliseconds(wait_ms);
+  logf(rt_, LogLevel::info, "group {}: rebalance (generation {}): {}", g.id, g.generation, why);
+  g.changed.notify_all();
+}
+
+bool GroupCoordinator::join_complete(const Group& g) const {
+  if (g.state != State::preparing_rebalance) return true;
+  if (rt_.now() >= g.rebalance_deadline) return true;
+  if (g.initial_delay) return false;  // a new group waits the whole delay for more members
+  return std::all_of(g.members.begin(), g.members.end(), [](const auto& kv) { return kv.second.joined; });
+}
+
+void GroupCoordinator::complete_join(Group& g) {
+  if (g.state != State::preparing_rebalance) return;
+  for (auto it = g.members.begin(); it != g.members.end();) {
+    if (!it->second.joined) {
+      logf(rt_, LogLevel::info, "group {}: member {} did not rejoin in time", g.id, it->first);
+      it = g.members.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  ++g.generation;
+  if (g.members.empty()) {
+    g.state = State::empty;
+    g.leader.clear();
+    g.protocol_name.clear();
+  } else {
+    if (g.members.count(g.leader) == 0) g.leader = g.members.begin()->first;
+    // The leader's first protocol that every member supports.
+    g.protocol_name.clear();
+    for (const auto& p : g.members.at(g.leader).protocols) {
+      const bool everyone = std::all_of(g.members.begin(), g.members.end(), [&](const auto& kv) {
+        return std::any_of(kv.second.protocols.begin(), kv.second.protocols.end(), [&](const auto& q) { return q.name == p.name; });
+      });
+      if (everyone) {
+        g.protocol_name = p.name;
+        break;
+      }
+    }
+    g.state = State::completing_rebalance;
+    for (auto& [id, m] : g.members) m.last_heartbeat = rt_.now();
+  }
+  logf(rt_, LogLevel::info, "group {}: generation {} with {} members", g.id, g.generation, g.members.size());
+  g.changed.notify_all();
+}
+
+JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version, const std::string& client_id,
+                                         const std::string& client_host) {
+  JoinGroupResponse resp;
+  auto fail = [&](Error e) {
+    resp.error_code = code(e);
+    resp.member_id = req.member_id;
+    return resp;
+  };
+  if (req.group_id.empty()) return fail(Error::invalid_group_id);
+  if (req.session_timeout_ms < config_.min_session_timeout_ms || req.session_timeout_ms > config_.max_session_timeout_ms) {
+    return fail(Error::invalid_session_timeout);
+  }
+  if (req.protocol_type.empty() || req.protocols.empty()) return fail(Error::inconsistent_group_protocol);
+  Group& g = group(req.group_id);
+  if (req.member_id.empty()) {
+    req.member_id = fmt::format("{}-{:016x}", client_id.empty() ? "member" : client_id, rt_.random_u64());
+    if (version >= 4) {
+      g.pending_ids.insert(req.member_id);
+      return fail(Error::member_id_required);
+    }
+  } else if (g.members.count(req.member_id) == 0 && g.pending_ids.count(req.member_id) == 0) {
+    return fail(Error::unknown_member_id);
+  }
+  const bool others = g.members.size() > (g.members.count(req.member_id) ? 1u : 0u);
+  if (others && req.protocol_type != g.protocol_type) return fail(Error::inconsistent_group_protocol);
+  if (g.members.size() >= kMembersMax && g.members.count(req.member_id) == 0) return fail(Error::unknown_server_error);
+  g.pending_ids.erase(req.member_id);
+  g.protocol_type = req.protocol_type;
+  Member& m = g.members[req.member_id];
+  const bool is_new = m.id.empty();
+  m.id = req.member_id;
+  m.client_id = client_id;
+  m.client_host = client_host;
+  m.protocols = req.protocols;
+  m.session_timeout_ms = req.session_timeout_ms;
+  m.rebalance_timeout_ms = version >= 1 && req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
+  m.last_heartbeat = rt_.now();
+  if (g.state != State::preparing_rebalance) begin_rebalance(g, is_new ? "a member joined" : "a member rejoined");
+  m.joined = true;
+  g.changed.notify_all();
+  while (!join_complete(g)) {
+    Status s = g.changed.wait(Deadline{g.rebalance_deadline});
+    if (s.code() == Errc::cancelled) return fail(Error::rebalance_in_progress);
+  }
+  complete_join(g);
+  auto me = g.members.find(req.member_id);
+  if (me == g.members.end()) return fail(Error::unknown_member_id);
+  resp.generation_id = g.generation;
+  resp.protocol_name = g.protocol_name;
+  resp.leader = g.leader;
+  resp.member_id = req.member_id;
+  if (req.member_id == g.leader) {
+    for (const auto& [id, member] : g.members) {
+      const auto proto = std::find_if(member.protocols.begin(), member.protocols.end(), [&](const auto& p) { return p.name == g.protocol_name; });
+      resp.members.push_back({id, std::nullopt, proto == member.protocols.end() ? std::vector<std::byte>{} : proto->metadata});
+    }
+  }
+  return resp;
+}
+
+SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
+  SyncGroupResponse resp;
+  Group* g = find(req.group_id);
+  if (g == nullptr || g->members.count(req.member_id) == 0) {
+    resp.error_code = code(Error::unknown_member_id);
+    return resp;
+  }
+  if (req.generation_id != g->generation) {
+    resp.error_code = code(Error::illegal_generation);
+    return resp;
+  }
+  if (g->state == State::completing_rebalance && req.member_id == g->leader) {
+    for (auto& a : req.assignments) {
+      auto it = g->members.find(a.member_id);
+      if (it != g->members.end()) it->second.assignment = std::move(a.assignment);
+    }
+    g->state = State::stable;
+    (void)persist_group(*g);
+    g->changed.notify_all();
+  }
+  const int32_t generation = g->generation;
+  const Deadline deadline = rt_.after(std::chrono::milliseconds(g->members.at(req.member_id).rebalance_timeout_ms));
+  while (g->state == State::completing_rebalance && g->generation == generation) {
+    if (!g->changed.wait(deadline).ok()) break;
+  }
+  auto me = g->members.find(req.member_id);
+  if (g->state != State::stable || g->generation != generation || me == g->members.end()) {
+    resp.error_code = code(Error::rebalance_in_progress);
+    return resp;
+  }
+  me->second.last_heartbeat = rt_.now();
+  resp.assignment = me->second.assignment;
+  return resp;
+}
+
+Error GroupCoordinator::heartbeat(const HeartbeatRequest& req) {
+  Group* g = find(req.group_id);
+  if (g == nullptr || g->members.count(req.member_id) == 0) return Error::unknown_member_id;
+  if (req.generation_id != g->generation) return Error::illegal_generation;
+  g->members.at(req.member_id).last_heartbeat = rt_.now();
+  return g->state == State::preparing_rebalance ? Error::rebalance_in_progress : Error::none;
+}
+
+void GroupCoordinator::remove_member(Group& g, const std::string& member_id, const char* why) {
+  if (g.members.erase(member_id) == 0) return;
+  logf(rt_, LogLevel::info, "group {}: member {} removed: {}", g.id, member_id, why);
+  if (g.members.empty() && g.state != State::preparing_rebalance) {
+    g.state = State::empty;
+    ++g.generation;
+    g.leader.clear();
+    (void)persist_group(g);
+    g.changed.notify_all();
+  } else if (g.state == State::preparing_rebalance) {
+    g.changed.notify_all();  // maybe everyone left has now rejoined
+  } else {
+    begin_rebalance(g, why);
+  }
+}
+
+LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& req, int16_t version) {
+  LeaveGroupResponse resp;
+  Group* g = find(req.group_id);
+  std::vector<std::string> ids;
+  if (version <= 2) ids.push_back(req.member_id); else for (const auto& m : req.members) ids.push_back(m.member_id);
+  for (const std::string& id : ids) {
+    Error e = g != nullptr && g->members.count(id) != 0 ? Error::none : Error::unknown_member_id;
+    if (e == Error::none) remove_member(*g, id, "left the group");
+    if (version >= 3) resp.members.push_back({id, std::nullopt, code(e)});
+    else resp.error_code = code(e);
+  }
+  return resp;
+}
+
+void GroupCoordinator::expire_sessions() {
+  for (auto& [id, g] : groups_) {
+    if (g->state == State::preparing_rebalance) {
+      if (join_complete(*g)) g->changed.notify_all();  // let a waiting joiner finish it
+      continue;
+    }
+    std::vector<std::string> expired;
+    for (const auto& [mid, m] : g->members) {
+      if (rt_.now() - m.last_heartbeat > std::chrono::milliseconds(m.session_timeout_ms)) expired.push_back(mid);
+    }
+    for (const std::string& mid : expired) remove_member(*g, mid, "session timed out");
+  }
+}
+
+OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
+  OffsetCommitResponse resp;
+  Error e = Error::none;
+  Group& g = group(req.group_id);
+  const bool standalone = req.generation_id < 0 && req.member_id.empty();
+  if (req.group_id.empty()) {
+    e = Error::invalid_group_id;
+  } else if (!standalone) {
+    if (g.members.count(req.member_id) == 0) e = Error::unknown_member_id;
+    else if (req.generation_id != g.generation) e = Error::illegal_generation;
+    // Members commit while revoking, before they rejoin: allowed while the rebalance is being
+    // prepared (their generation still holds), refused while it is completing, as in Kafka.
+    else if (g.state == State::completing_rebalance) e = Error::rebalance_in_progress;
+  } else if (!g.members.empty()) {
+    e = Error::unknown_member_id;  // an active group only takes commits from its members
+  }
+  std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>> records;
+  if (e == Error::none) {
+    for (const auto& t : req.topics) {
+      for (const auto& p : t.partitions) {
+        Writer w;
+        w.i64(p.committed_offset);
+        w.nstr(p.committed_metadata);
+        records.push_back({fmt::format("o\x1f{}\x1f{}\x1f{}", req.group_id, t.name, p.partition_index), w.take_bytes()});
+      }
+    }
+    if (!append_records(records).ok()) e = Error::coordinator_not_available;
+  }
+  if (e == Error::none) {
+    for (const auto& t : req.topics) {
+      for (const auto& p : t.partitions) g.offsets[{t.name, p.partition_index}] = {p.committed_offset, p.committed_metadata};
+    }
+  }
+  for (const auto& t : req.topics) {
+    OffsetCommitResponse::Topic out{t.name, {}};
+    for (const auto& p : t.partitions) out.partitions.push_back({p.partition_index, code(e)});
+    resp.topics.push_back(std::move(out));
+  }
+  return resp;
+}
+
+OffsetFetchResponse GroupCoordinator::fetch_offsets(const OffsetFetchRequest& req) {
+  OffsetFetchResponse resp;
+  const Group* g = find(req.group_id);
+  if (!req.topics) {
+    if (g == nullptr) return resp;
+    for (const auto& [tp, off] : g->offsets) {
+      if (resp.topics.empty() || resp.topics.back().name != tp.first) resp.topics.push_back({tp.first, {}});
+      resp.topics.back().partitions.push_back({tp.second, off.first, -1, off.second, 0});
+    }
+    return resp;
+  }
+  for (const auto& t : *req.topics) {
+    OffsetFetchResponse::Topic out{t.name, {}};
+    for (int32_t p : t.partition_indexes) {
+      OffsetFetchResponse::Partition part{p, -1, -1, std::string(), 0};
+      if (g != nullptr) {
+        auto it = g->offsets.find({t.name, p});
+        if (it != g->offsets.end()) {
+          part.committed_offset = it->second.first;
+          part.metadata = it->second.second;
+        }
+      }
+      out.partitions.push_back(std::move(part));
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return resp;
+}
+
+ListGroupsResponse GroupCoordinator::list() const {
+  ListGroupsResponse resp;
+  for (const auto& [id, g] : groups_) {
+    if (!g->members.empty() || !g->offsets.empty()) resp.groups.push_back({id, g->protocol_type});
+  }
+  return resp;
+}
+
+DescribeGroupsResponse GroupCoordinator::describe(const DescribeGroupsRequest& req) const {
+  DescribeGroupsResponse resp;
+  for (const std::string& id : req.groups) {
+    DescribeGroupsResponse::Group out;
+    out.group_id = id;
+    const Group* g = find(id);
+    if (g == nullptr) {
+      out.group_state = "Dead";
+      resp.groups.push_back(std::move(out));
+      continue;
+    }
+    out.group_state = state_name(static_cast<int>(g->state));
+    out.protocol_type = g->protocol_type;
+    out.protocol_data = g->protocol_name;
+    for (const auto& [mid, m] : g->members) {
+      const auto proto = std::find_if(m.protocols.begin(), m.protocols.end(), [&](const auto& p) { return p.name == g->protocol_name; });
+      out.members.push_back({mid, std::nullopt, m.client_id, m.client_host,
+                             proto == m.protocols.end() ? std::vector<std::byte>{} : proto->metadata, m.assignment});
+    }
+    resp.groups.push_back(std::move(out));
+  }
+  return resp;
+}
+
+std::optional<GroupCoordinator::Snapshot> GroupCoordinator::snapshot(const std::string& id) const {
+  const Group* g = find(id);
+  if (g == nullptr) return std::nullopt;
+  Snapshot s{state_name(static_cast<int>(g->state)), g->generation, {}};
+  for (const auto& [mid, m] : g->members) s.members.push_back(mid);
+  return s;
+}
+
+// --- persistence in __consumer_offsets ---
+
+Status GroupCoordinator::append_records(const std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>>& records) {
+  if (records.empty()) return Status{};
+  BatchBuilder b(rt_.wall_clock_ms());
+  for (const auto& [key, value] : records) {
+    b.add(rt_.wall_clock_ms(), as_bytes(key), value ? std::optional<ConstBytes>(ConstBytes(*value)) : std::nullopt);
+  }
+  return offsets_log_->append(b.build(), 0).status();
+}
+
+Status GroupCoordinator::persist_group(const Group& g) {
+  Writer w;
+  w.i32(g.generation);
+  w.str(g.protocol_type);
+  w.str(g.protocol_name);
+  w.str(g.leader);
+  w.i32(static_cast<int32_t>(g.members.size()));
+  for (const auto& [id, m] : g.members) {
+    w.str(id);
+    w.str(m.client_id);
+    w.str(m.client_host);
+    w.i32(m.session_timeout_ms);
+    w.i32(m.rebalance_timeout_ms);
+    w.bytes(m.assignment);
+  }
+  return append_records({{"g\x1f" + g.id, w.take_bytes()}});
+}
+
+void GroupCoordinator::apply_record(const std::string& key, const std::optional<std::vector<std::byte>>& value) {
+  std::vector<std::string> parts;
+  size_t at = 0;
+  for (size_t i = 0; i <= key.size(); ++i) {
+    if (i == key.size() || key[i] == '\x1f') {
+      parts.push_back(key.substr(at, i - at));
+      at = i + 1;
+    }
+  }
+  if (!value) return;
+  Reader r(*value);
+  if (parts.size() == 4 && parts[0] == "o") {
+    int64_t offset = 0;
+    std::optional<std::string> metadata;
+    r.i64(offset);
+    r.nstr(metadata);
+    if (r.ok()) group(parts[1]).offsets[{parts[2], std::atoi(parts[3].c_str())}] = {offset, metadata};
+  } else if (parts.size() == 2 && parts[0] == "g") {
+    Group& g = group(parts[1]);
+    int32_t n = 0;
+    r.i32(g.generation);
+    r.str(g.protocol_type);
+    r.str(g.protocol_name);
+    r.str(g.leader);
+    r.i32(n);
+    g.members.clear();
+    for (int32_t i = 0; i < n && r.ok() && i < static_cast<int32_t>(kMembersMax); ++i) {
+      Member m;
+      r.str(m.id);
+      r.str(m.client_id);
+      r.str(m.client_host);
+      r.i32(m.session_timeout_ms);
+      r.i32(m.rebalance_timeout_ms);
+      r.bytes(m.assignment);
+      m.last_heartbeat = rt_.now();  // sessions restart with the broker, as in Kafka
+      g.members[m.id] = std::move(m);
+    }
+    g.state = g.members.empty() ? State::empty : State::stable;
+  }
+}
+
+Status GroupCoordinator::replay() {
+  int64_t offset = offsets_log_->log_start_offset();
+  while (offset < offsets_log_->log_end_offset()) {
+    LogSlice slice;
+    SAMSA_TRY_ASSIGN(slice, offsets_log_->read(offset, 1 << 20));
+    if (slice.length == 0) break;
+    std::vector<std::byte> data(slice.length);
+    size_t n = 0;
+    SAMSA_TRY_ASSIGN(n, slice.file->pread(slice.position, data));
+    std::vector<ConstBytes> batches;
+    SAMSA_TRY_ASSIGN(batches, split_batches(ConstBytes(data).first(n), 64 << 20));
+    for (ConstBytes b : batches) {
+      std::vector<Record> records;
+      SAMSA_TRY_ASSIGN(records, decode_records(b));
+      for (const Record& rec : records) {
+        if (rec.key) apply_record(std::string(reinterpret_cast<const char*>(rec.key->data()), rec.key->size()), rec.value);
+        offset = rec.offset + 1;
+      }
+    }
+  }
+  logf(rt_, LogLevel::info, "group coordinator: {} groups loaded from {}", groups_.size(), kOffsetsDir);
+  return Status{};
+}
+
+}  // namespace samsa::groups

@@ -1,0 +1,101 @@
+// GroupCoordinator: Kafka's classic consumer-group protocol on one broker.
+//
+// States: Empty -> PreparingRebalance -> CompletingRebalance -> Stable, back to
+// PreparingRebalance when a member joins, leaves or its session expires. A JoinGroup call waits
+// (suspending its connection's fiber) until the rebalance completes: every known member has
+// rejoined, or the rebalance timeout (for a new group, group.initial.rebalance.delay.ms) has
+// passed, and members that did not rejoin are dropped. The leader (first member) gets every
+// member's metadata and sends the assignment in SyncGroup; followers' SyncGroup waits for it.
+// JoinGroup v4+ without a member id answers MEMBER_ID_REQUIRED with the id to use (KIP-394).
+//
+// Committed offsets and group metadata are appended to an internal log `__consumer_offsets-0`
+// in the log dir (fsynced before a commit is acknowledged) and replayed on start; the latest
+// record for a key wins.
+//
+// Threading: fibers of the broker's node; every call may suspend.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "log/partition_log.h"
+#include "protocol/errors.h"
+#include "protocol/group_messages.h"
+#include "runtime/runtime.h"
+#include "runtime/sync.h"
+
+namespace samsa::groups {
+
+struct GroupConfig {
+  std::string log_dir = "./data";
+  int32_t initial_rebalance_delay_ms = 3000;  // group.initial.rebalance.delay.ms
+  int32_t min_session_timeout_ms = 6000;      // group.min.session.timeout.ms
+  int32_t max_session_timeout_ms = 1800000;   // group.max.session.timeout.ms
+};
+
+struct JoinResult {
+  kafka::JoinGroupResponse response;
+};
+
+class GroupCoordinator {
+ public:
+  static constexpr const char* kOffsetsDir = "__consumer_offsets-0";
+  static constexpr size_t kGroupsMax = 10'000;
+  static constexpr size_t kMembersMax = 1'000;
+
+  GroupCoordinator(Runtime& rt, GroupConfig config);
+  ~GroupCoordinator();
+
+  // Opens the offsets log, replays it, and starts the session-expiry fiber.
+  Status start();
+  void stop();
+
+  kafka::JoinGroupResponse join(kafka::JoinGroupRequest& req, int16_t version, const std::string& client_id,
+                                const std::string& client_host);
+  kafka::SyncGroupResponse sync(kafka::SyncGroupRequest& req);
+  kafka::Error heartbeat(const kafka::HeartbeatRequest& req);
+  kafka::LeaveGroupResponse leave(const kafka::LeaveGroupRequest& req, int16_t version);
+  kafka::OffsetCommitResponse commit(kafka::OffsetCommitRequest& req);
+  kafka::OffsetFetchResponse fetch_offsets(const kafka::OffsetFetchRequest& req);
+  kafka::ListGroupsResponse list() const;
+  kafka::DescribeGroupsResponse describe(const kafka::DescribeGroupsRequest& req) const;
+
+  // For tests and checkers: the generation and members currently known.
+  struct Snapshot {
+    std::string state;
+    int32_t generation = 0;
+    std::vector<std::string> members;
+  };
+  std::optional<Snapshot> snapshot(const std::string& group) const;
+
+ private:
+  struct Member;
+  struct Group;
+
+  Group& group(const std::string& id);
+  Group* find(const std::string& id) const;
+  void begin_rebalance(Group& g, const char* why);
+  void complete_join(Group& g);
+  bool join_complete(const Group& g) const;
+  void remove_member(Group& g, const std::string& member_id, const char* why);
+  void expire_sessions();
+  Status persist_group(const Group& g);
+  Status append_records(const std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>>& records);
+  Status replay();
+  void apply_record(const std::string& key, const std::optional<std::vector<std::byte>>& value);
+
+  Runtime& rt_;
+  GroupConfig config_;
+  std::shared_ptr<PartitionLog> offsets_log_;
+  std::map<std::string, std::unique_ptr<Group>> groups_;
+  FiberId expiry_fiber_ = kNoFiber;
+};
+
+const char* state_name(int state);
+
+}  // namespace samsa::groups
