@@ -16,6 +16,7 @@ listeners=PLAINTEXT://127.0.0.1:$PORT
 log.dirs=$SAMSA_DATA/data
 num.partitions=1
 log.flush.interval.messages=1
+group.initial.rebalance.delay.ms=0
 CONF
 export SAMSA_CONFIG="$SAMSA_DATA/server.properties"
 
