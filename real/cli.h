@@ -45,7 +45,14 @@ struct ConsumerArgs {
   std::string group;
 };
 
+struct GroupsArgs {
+  bool list = false, describe = false;
+  std::string group;
+  std::string bootstrap;
+};
+
 int run_broker_command(const BrokerArgs& args);
+int run_consumer_groups(const GroupsArgs& args);
 int run_topics_command(const TopicsArgs& args);
 int run_console_producer(const ProducerArgs& args);
 int run_console_consumer(const ConsumerArgs& args);

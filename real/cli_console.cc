@@ -3,6 +3,7 @@
 #include <map>
 
 #include "client/consumer.h"
+#include "client/group_consumer.h"
 #include "client/producer.h"
 #include "real/cli.h"
 #include "real/real_runtime.h"
@@ -115,6 +116,41 @@ void print_record(const client::ConsumedRecord& r, const PrintOptions& p) {
   std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
+// --group: a group member that commits after each batch it printed (and when it stops).
+int group_consumer_main(Runtime& rt, const ConsumerArgs& a, const PrintOptions& p, client::Cluster& cluster,
+                        const client::ConsumerConfig& cc, const bool& interrupted) {
+  client::GroupConsumerConfig gc;
+  gc.group_id = a.group;
+  gc.consumer = cc;
+  client::GroupConsumer consumer(cluster, gc);
+  consumer.subscribe({a.topic});
+  int64_t processed = 0;
+  Instant last_record = rt.now();
+  std::map<client::TopicPartition, int64_t> printed;  // next offset after what was printed
+  while (!interrupted && (!a.max_messages || processed < *a.max_messages)) {
+    Result<std::vector<client::ConsumedRecord>> batch = consumer.poll(std::chrono::milliseconds(200));
+    if (!batch.ok() && batch.error() == Errc::cancelled) break;
+    if (batch.ok()) {
+      for (const auto& r : *batch) {
+        if (a.max_messages && processed >= *a.max_messages) break;
+        print_record(r, p);
+        printed[{r.topic, r.partition}] = r.offset + 1;
+        ++processed;
+      }
+      std::fflush(stdout);
+      if (!batch->empty()) {
+        last_record = rt.now();
+        (void)consumer.commit(printed);  // only what was printed counts as processed
+      }
+    }
+    if (a.timeout_ms && rt.now() - last_record >= std::chrono::milliseconds(*a.timeout_ms)) break;
+  }
+  (void)consumer.commit(printed);
+  (void)consumer.close();
+  std::fprintf(stderr, "Processed a total of %lld messages\n", static_cast<long long>(processed));
+  return 0;
+}
+
 int consumer_main(Runtime& rt, const ConsumerArgs& a, const bool& interrupted) {
   std::map<std::string, std::string> props;
   std::string bad;
@@ -122,8 +158,8 @@ int consumer_main(Runtime& rt, const ConsumerArgs& a, const bool& interrupted) {
     std::fprintf(stderr, "Invalid property: %s (expected key=value)\n", bad.c_str());
     return 2;
   }
-  if (!a.group.empty()) {
-    std::fprintf(stderr, "--group is not supported yet (consumer groups arrive with the groups work)\n");
+  if (!a.group.empty() && (a.partition || a.offset != "latest")) {
+    std::fprintf(stderr, "Options group and partition/offset cannot be specified together.\n");
     return 2;
   }
   if (a.offset != "latest" && !a.partition) {
@@ -145,6 +181,7 @@ int consumer_main(Runtime& rt, const ConsumerArgs& a, const bool& interrupted) {
   client::Cluster cluster(rt, client::ClientConfig{*servers, "console-consumer"});
   client::ConsumerConfig cc;
   cc.auto_offset_reset = a.from_beginning ? client::ConsumerConfig::Reset::earliest : client::ConsumerConfig::Reset::latest;
+  if (!a.group.empty()) return group_consumer_main(rt, a, p, cluster, cc, interrupted);
   client::Consumer consumer(cluster, cc);
   std::vector<client::TopicPartition> parts;
   if (a.partition) {

@@ -3,7 +3,8 @@
 //   samsa topics --create|--describe|--delete|--list [--topic T] [--partitions N]
 //                [--replication-factor N] [--config k=v]... --bootstrap-server HOST:PORT
 //   samsa console-producer --topic T --bootstrap-server HOST:PORT [--property k=v]...
-//   samsa console-consumer --topic T --bootstrap-server HOST:PORT [--from-beginning] ...
+//   samsa console-consumer --topic T --bootstrap-server HOST:PORT [--from-beginning] [--group G] ...
+//   samsa consumer-groups --list | --describe --group G --bootstrap-server HOST:PORT
 // Bad flags print a usage message and exit with code 2.
 #include <CLI/CLI.hpp>
 
@@ -59,7 +60,15 @@ void add_consumer(CLI::App& app, ConsumerArgs& a) {
   cmd->add_option("--max-messages", a.max_messages)->check(CLI::PositiveNumber);
   cmd->add_option("--timeout-ms", a.timeout_ms)->check(CLI::NonNegativeNumber);
   cmd->add_option("--property", a.properties, "print.key=true, key.separator=, print.timestamp=true ...");
-  cmd->add_option("--group", a.group, "consumer group (not supported yet)");
+  cmd->add_option("--group", a.group, "consumer group: partitions are shared with its other members, offsets committed");
+}
+
+void add_groups(CLI::App& app, GroupsArgs& a) {
+  auto* cmd = app.add_subcommand("consumer-groups", "list and describe consumer groups (like kafka-consumer-groups.sh)");
+  cmd->add_flag("--list", a.list);
+  cmd->add_flag("--describe", a.describe);
+  cmd->add_option("--group", a.group);
+  cmd->add_option("--bootstrap-server", a.bootstrap)->required();
 }
 
 }  // namespace
@@ -71,6 +80,8 @@ int main(int argc, char** argv) {
   TopicsArgs topics;
   ProducerArgs producer;
   ConsumerArgs consumer;
+  GroupsArgs groups;
+  add_groups(app, groups);
   add_broker(app, broker);
   add_topics(app, topics);
   add_producer(app, producer);
@@ -91,5 +102,6 @@ int main(int argc, char** argv) {
   if (name == "broker") return run_broker_command(broker);
   if (name == "topics") return run_topics_command(topics);
   if (name == "console-producer") return run_console_producer(producer);
+  if (name == "consumer-groups") return run_consumer_groups(groups);
   return run_console_consumer(consumer);
 }

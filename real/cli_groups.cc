@@ -1,0 +1,101 @@
+// `samsa consumer-groups`: kafka-consumer-groups.sh's --list and --describe.
+#include <cstdio>
+#include <map>
+
+#include "client/cluster.h"
+#include "client/consumer.h"
+#include "protocol/group_messages.h"
+#include "real/cli.h"
+#include "real/real_runtime.h"
+
+namespace samsa::real {
+
+namespace {
+
+using namespace samsa::kafka;
+
+int groups_main(Runtime& rt, const GroupsArgs& a) {
+  if (int{a.list} + int{a.describe} != 1) {
+    std::fprintf(stderr, "Command must include exactly one action: --list or --describe\n");
+    return 2;
+  }
+  if (a.describe && a.group.empty()) {
+    std::fprintf(stderr, "Option [describe] takes option [group]\n");
+    return 2;
+  }
+  Result<std::vector<Address>> servers = client::parse_bootstrap(a.bootstrap);
+  if (!servers.ok()) {
+    std::fprintf(stderr, "Invalid --bootstrap-server: %s\n", a.bootstrap.c_str());
+    return 2;
+  }
+  client::Cluster cluster(rt, client::ClientConfig{*servers, "consumer-groups"});
+  Result<client::Connection*> c = cluster.any();
+  if (!c.ok()) {
+    std::fprintf(stderr, "Error: cannot reach %s: %s\n", a.bootstrap.c_str(), errc_name(c.error()));
+    return 1;
+  }
+  const Deadline deadline = cluster.request_deadline();
+  if (a.list) {
+    ListGroupsRequest req;
+    Result<ListGroupsResponse> resp = (*c)->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, 2, req, deadline);
+    if (!resp.ok()) return 1;
+    for (const auto& g : resp->groups) std::printf("%s\n", g.group_id.c_str());
+    return 0;
+  }
+  DescribeGroupsRequest dreq;
+  dreq.groups = {a.group};
+  Result<DescribeGroupsResponse> desc = (*c)->call<DescribeGroupsRequest, DescribeGroupsResponse>(ApiKey::describe_groups, 4, dreq, deadline);
+  OffsetFetchRequest oreq;
+  oreq.group_id = a.group;  // null topics: every committed partition
+  Result<OffsetFetchResponse> offs = (*c)->call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, 5, oreq, deadline);
+  if (!desc.ok() || !offs.ok() || desc->groups.empty()) return 1;
+  const auto& g = desc->groups.front();
+  if (g.group_state == "Dead" && offs->topics.empty()) {
+    std::fprintf(stderr, "Error: Consumer group '%s' does not exist.\n", a.group.c_str());
+    return 1;
+  }
+  // Who owns what, from the members' assignments.
+  std::map<std::pair<std::string, int32_t>, const DescribeGroupsResponse::Member*> owner;
+  std::map<std::pair<std::string, int32_t>, int64_t> committed;
+  for (const auto& m : g.members) {
+    Result<ConsumerAssignment> asg = decode_prefix<ConsumerAssignment>(m.member_assignment);
+    if (!asg.ok()) continue;
+    for (const auto& t : asg->assigned) {
+      for (int32_t p : t.partitions) owner[{t.topic, p}] = &m;
+    }
+  }
+  for (const auto& t : offs->topics) {
+    for (const auto& p : t.partitions) committed[{t.name, p.partition_index}] = p.committed_offset;
+  }
+  for (const auto& [tp, m] : owner) committed.try_emplace(tp, -1);
+  if (g.members.empty()) std::printf("\nConsumer group '%s' has no active members.\n", a.group.c_str());
+  std::printf("\n%-20s %-20s %-10s %-15s %-15s %-8s %-40s %-16s %s\n", "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET",
+              "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID");
+  client::Consumer probe(cluster, client::ConsumerConfig{});
+  for (const auto& [tp, offset] : committed) {
+    Result<int64_t> end = probe.list_offset({tp.first, tp.second}, client::Consumer::kLatest);
+    const std::string current = offset >= 0 ? std::to_string(offset) : "-";
+    const std::string log_end = end.ok() ? std::to_string(*end) : "-";
+    const std::string lag = offset >= 0 && end.ok() ? std::to_string(*end - offset) : "-";
+    auto o = owner.find(tp);
+    const std::string id = o != owner.end() ? o->second->member_id : "-";
+    const std::string host = o != owner.end() ? "/" + o->second->client_host : "-";
+    const std::string client = o != owner.end() ? o->second->client_id : "-";
+    std::printf("%-20s %-20s %-10d %-15s %-15s %-8s %-40s %-16s %s\n", a.group.c_str(), tp.first.c_str(), tp.second,
+                current.c_str(), log_end.c_str(), lag.c_str(), id.c_str(), host.c_str(), client.c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int run_consumer_groups(const GroupsArgs& args) {
+  int rc = 0;
+  RealOptions options;
+  options.log_level = LogLevel::warn;
+  run_real(options, [&](Runtime& rt) { rc = groups_main(rt, args); });
+  std::fflush(stdout);
+  return rc;
+}
+
+}  // namespace samsa::real
