@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "sim/broker_scenario.h"
+#include "sim/group_scenario.h"
 #include "sim/demo_scenario.h"
 
 int main(int argc, char** argv) {
@@ -18,8 +20,8 @@ int main(int argc, char** argv) {
   bool verbose = false;
   std::string scenario = "broker";
   int producers = 2;
-  app.add_option("--scenario", scenario, "broker (the samsa broker and Kafka clients) or log-demo (framed appends)")
-      ->check(CLI::IsMember({"broker", "log-demo"}));
+  app.add_option("--scenario", scenario, "broker (producers and a consumer), groups (consumer groups), or log-demo (framed appends)")
+      ->check(CLI::IsMember({"broker", "groups", "log-demo"}));
   app.add_option("--producers", producers, "producer nodes (broker scenario)")->check(CLI::Range(1, 16));
   app.add_option("--seed", options.seed, "seed of the run (decides every fault and interleaving)");
   app.add_option("--seeds", seeds, "run this many consecutive seeds starting at --seed")->check(CLI::Range(1, 1'000'000));
@@ -41,7 +43,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "samsa-sim: --bug ack-before-sync applies to --scenario log-demo\n");
     return 2;
   }
-  options.log_level = verbose ? LogLevel::info : LogLevel::off;
+  options.log_level = verbose ? (std::getenv("SAMSA_DEBUG") ? LogLevel::debug : LogLevel::info) : LogLevel::off;
 
   int failures = 0;
   const uint64_t first = options.seed;
@@ -56,6 +58,13 @@ int main(int argc, char** argv) {
       bo.quiet_time = options.quiet_time;
       bo.log_level = options.log_level;
       r = sim::run_broker_scenario(bo);
+    } else if (scenario == "groups") {
+      sim::GroupScenarioOptions go;
+      go.seed = s;
+      go.fault_time = options.fault_time;
+      go.quiet_time = options.quiet_time;
+      go.log_level = options.log_level;
+      r = sim::run_group_scenario(go);
     } else {
       r = sim::run_demo(options);
     }

@@ -120,12 +120,14 @@ Status GroupConsumer::join_and_sync() {
     if (e == Error::rebalance_in_progress) continue;
     if (e != Error::none) return Errc::unavailable;
     member_id_ = join.member_id;
-    generation_ = join.generation_id;
-    SyncGroupRequest sync{config_.group_id, generation_, member_id_, std::nullopt, {}};
+    // generation_ and assignment_ change together, and only once SyncGroup succeeded: a caller
+    // must never see a new generation paired with the previous assignment.
+    SyncGroupRequest sync{config_.group_id, join.generation_id, member_id_, std::nullopt, {}};
     if (join.leader == member_id_) (void)leader_assignments(join, &sync.assignments);
     SyncGroupResponse synced;
     SAMSA_TRY_ASSIGN(synced, (coordinator_->call<SyncGroupRequest, SyncGroupResponse>(ApiKey::sync_group, sv, sync, deadline)));
     if (synced.error_code != 0) continue;  // the group moved on: join again
+    generation_ = join.generation_id;
     assignment_.clear();
     if (!synced.assignment.empty()) {
       Result<ConsumerAssignment> a = decode_prefix<ConsumerAssignment>(synced.assignment);
@@ -208,18 +210,20 @@ Result<std::vector<ConsumedRecord>> GroupConsumer::poll(Duration timeout) {
 Status GroupConsumer::commit() { return commit(delivered_); }
 
 Status GroupConsumer::commit(const std::map<TopicPartition, int64_t>& next_offsets) {
-  if (needs_join_ || assignment_.empty() || !coordinator_) return Status{};
+  // ok means the coordinator acknowledged every offset asked for, nothing less.
+  if (next_offsets.empty()) return Status{};
+  if (needs_join_ || !coordinator_) return Errc::unavailable;  // not a member now: nothing committed
   OffsetCommitRequest req;
   req.group_id = config_.group_id;
   req.generation_id = generation_;
   req.member_id = member_id_;
-  for (const TopicPartition& tp : assignment_) {
-    auto it = next_offsets.find(tp);
-    if (it == next_offsets.end()) continue;  // nothing processed there: keep the old commit
+  for (const auto& [tp, offset] : next_offsets) {
+    if (std::find(assignment_.begin(), assignment_.end(), tp) == assignment_.end()) {
+      return Errc::unavailable;  // no longer ours (a rebalance moved it): its commit is not ours to make
+    }
     if (req.topics.empty() || req.topics.back().name != tp.topic) req.topics.push_back({tp.topic, {}});
-    req.topics.back().partitions.push_back({tp.partition, it->second, -1, -1, std::string()});
+    req.topics.back().partitions.push_back({tp.partition, offset, -1, -1, std::string()});
   }
-  if (req.topics.empty()) return Status{};
   const int16_t v = coordinator_->version(ApiKey::offset_commit, 7).value_or(2);
   OffsetCommitResponse resp;
   SAMSA_TRY_ASSIGN(resp, (coordinator_->call<OffsetCommitRequest, OffsetCommitResponse>(ApiKey::offset_commit, v, req, cluster_.request_deadline())));

@@ -304,6 +304,8 @@ OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
   } else if (!g.members.empty()) {
     e = Error::unknown_member_id;  // an active group only takes commits from its members
   }
+  logf(rt_, LogLevel::debug, "group {}: commit by {} generation {} (group at {} {}): {}", req.group_id, req.member_id,
+       req.generation_id, g.generation, state_name(static_cast<int>(g.state)), error_name(e));
   std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>> records;
   if (e == Error::none) {
     for (const auto& t : req.topics) {
