@@ -106,7 +106,7 @@ LogConfig config_for(const LogCase& c) {
 void verify(PartitionLog& log, World& w) {
   int64_t expected = log.log_start_offset();
   while (expected < log.log_end_offset() && w.failure.empty()) {
-    Result<LogSlice> slice = log.read(expected, 4096);
+    Result<LogSlice> slice = log.read_slice(expected, 4096);
     w.check(slice.ok(), fmt::format("read({}) failed: {}", expected, errc_name(slice.error())));
     if (!slice.ok() || slice->length == 0) return;
     std::vector<std::byte> data(slice->length);
@@ -183,7 +183,7 @@ void run_op(Simulator& sim, NodeId node, PartitionLog& log, World& w, const LogO
     }
     case OpKind::truncate: {
       const int64_t target = std::max(log.log_start_offset(), log.log_end_offset() - op.a % 10);
-      Result<LogSlice> at = log.read(target, 1);
+      Result<LogSlice> at = log.read_slice(target, 1);
       const int64_t cut = at.ok() && at->length > 0 ? at->first_offset : target;  // whole batches go
       if (log.truncate_to(target).ok()) {
         w.check(log.log_end_offset() <= target, "truncate_to left offsets past its target");

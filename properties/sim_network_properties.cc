@@ -104,7 +104,7 @@ RC_GTEST_PROP(SimNetworkProperties, StreamsArriveCompleteAndInOrderUnderAnyFault
       for (auto& b : chunk) b = std::byte{next++};
       if (!(*s)->write_all(chunk, Deadline::never()).ok()) return;
       sent.insert(sent.end(), chunk.begin(), chunk.end());
-      (void)rt.sleep_for(Duration{in_range(rt.random_u64(), 0, 50'000'000)});
+      (void)rt.sleep(Duration{in_range(rt.random_u64(), 0, 50'000'000)});
     }
     (*s)->close();
   });

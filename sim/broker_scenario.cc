@@ -11,6 +11,7 @@
 #include "client/producer.h"
 #include "sim/sim_disk.h"
 #include "sim/sim_network.h"
+#include "sim/scenario_util.h"
 #include "sim/simulator.h"
 
 namespace samsa::sim {
@@ -35,13 +36,6 @@ struct History {
   uint64_t failed_sends = 0;
 };
 
-client::ClientConfig client_config(const std::string& id) {
-  client::ClientConfig c{{kBroker}, id};
-  c.request_timeout = std::chrono::seconds(2);
-  c.connect_timeout = std::chrono::seconds(2);
-  return c;
-}
-
 void broker_main(Runtime& rt) {
   broker::BrokerConfig config;
   config.listener = kBroker;
@@ -59,12 +53,12 @@ void ensure_topic(Runtime& rt, client::Cluster& cluster) {
   for (;;) {
     Result<client::AdminResult> r = admin.create_topic(kTopic, kPartitions, 1, {});
     if (r.ok() && (r->error == kafka::Error::none || r->error == kafka::Error::topic_already_exists)) return;
-    if (!rt.sleep_for(std::chrono::milliseconds(200)).ok()) return;
+    if (!rt.sleep(std::chrono::milliseconds(200)).ok()) return;
   }
 }
 
 void producer_main(Runtime& rt, int k, History& h) {
-  client::Cluster cluster(rt, client_config(fmt::format("producer-{}", k)));
+  client::Cluster cluster(rt, scenario_client(kBroker, fmt::format("producer-{}", k)));
   ensure_topic(rt, cluster);
   client::ProducerConfig pc;
   pc.acks = -1;
@@ -82,14 +76,14 @@ void producer_main(Runtime& rt, int k, History& h) {
     } else {
       ++h.failed_sends;  // indeterminate: may or may not be in the log
       (void)producer.flush();
-      if (!rt.sleep_for(std::chrono::milliseconds(100)).ok()) return;
+      if (!rt.sleep(std::chrono::milliseconds(100)).ok()) return;
     }
-    if (!rt.sleep_for(Duration{in_range(rt.random_u64(), 1'000'000, 30'000'000)}).ok()) return;
+    if (!rt.sleep(Duration{in_range(rt.random_u64(), 1'000'000, 30'000'000)}).ok()) return;
   }
 }
 
 void consumer_main(Runtime& rt, History& h) {
-  client::Cluster cluster(rt, client_config("consumer"));
+  client::Cluster cluster(rt, scenario_client(kBroker, "consumer"));
   client::ConsumerConfig cc;
   cc.fetch_max_wait_ms = 200;
   cc.auto_offset_reset = client::ConsumerConfig::Reset::earliest;
@@ -101,7 +95,7 @@ void consumer_main(Runtime& rt, History& h) {
       for (const auto& r : *batch) {
         h.consumed[{r.partition, r.offset}] = r.value ? std::string(reinterpret_cast<const char*>(r.value->data()), r.value->size()) : "";
       }
-    } else if (!rt.sleep_for(std::chrono::milliseconds(100)).ok()) {
+    } else if (!rt.sleep(std::chrono::milliseconds(100)).ok()) {
       return;
     }
   }
@@ -181,14 +175,14 @@ std::map<std::pair<int32_t, int64_t>, std::string> read_everything(Simulator& si
   std::map<std::pair<int32_t, int64_t>, std::string> log;
   bool done = false;
   NodeId reader = sim.add_node("final-reader", [&](Runtime& rt) {
-    client::Cluster cluster(rt, client_config("final-reader"));
+    client::Cluster cluster(rt, scenario_client(kBroker, "final-reader"));
     client::Consumer consumer(cluster, client::ConsumerConfig{});
     std::map<int32_t, int64_t> end;
     for (int32_t p = 0; p < kPartitions; ++p) {
       int64_t log_end = -1;
       for (int tries = 0; tries < 50 && log_end < 0; ++tries) {
         Result<int64_t> e = consumer.list_offset({kTopic, p}, client::Consumer::kLatest);
-        if (e.ok()) log_end = e.value(); else (void)rt.sleep_for(std::chrono::milliseconds(200));
+        if (e.ok()) log_end = e.value(); else (void)rt.sleep(std::chrono::milliseconds(200));
       }
       if (log_end < 0) return;
       end[p] = log_end;
@@ -305,11 +299,7 @@ DemoResult run_broker_scenario(const BrokerScenarioOptions& options) {
   check(h, log, result);
   result.checks.push_back(live);
   result.checks.push_back(CheckVerdict{"final-read", complete, complete ? "read every partition to its end" : "the final reader did not finish"});
-  result.seed = options.seed;
-  result.trace_hash = sim.trace_hash();
-  result.rng_digest = sim.rng_digest();
-  result.end_time = sim.now();
-  result.steps = sim.steps();
+  stamp_result(sim, options.seed, result);
   result.faults = nemesis.summary();
   return result;
 }

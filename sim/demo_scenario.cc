@@ -12,6 +12,7 @@
 #include "runtime/sync.h"
 #include "sim/sim_disk.h"
 #include "sim/sim_network.h"
+#include "sim/scenario_util.h"
 #include "sim/simulator.h"
 #include "util/crc32c.h"
 
@@ -161,10 +162,10 @@ void client_session(Runtime& rt, Socket& socket, int k, History& history) {
       const uint64_t offset = uint64_t{get_u32_be(reply->data() + 1)} << 32 | get_u32_be(reply->data() + 5);
       history.acked[k].push_back(Ack{seq, offset});
       ++seq;
-    } else if (!rt.sleep_for(100ms).ok()) {
+    } else if (!rt.sleep(100ms).ok()) {
       return;
     }
-    if (!rt.sleep_for(Duration{in_range(rt.random_u64(), 0, 20'000'000)}).ok()) return;
+    if (!rt.sleep(Duration{in_range(rt.random_u64(), 0, 20'000'000)}).ok()) return;
   }
 }
 
@@ -173,7 +174,7 @@ void client_main(Runtime& rt, int k, History& history) {
   for (;;) {
     Result<std::unique_ptr<Socket>> socket = rt.connect(Address{"server", kServerPort}, rt.after(2s));
     if (socket.ok()) client_session(rt, **socket, k, history);
-    if (!rt.sleep_for(Duration{in_range(rt.random_u64(), 50'000'000, 300'000'000)}).ok()) return;
+    if (!rt.sleep(Duration{in_range(rt.random_u64(), 50'000'000, 300'000'000)}).ok()) return;
   }
 }
 
@@ -365,11 +366,7 @@ DemoResult run_demo(const DemoOptions& options) {
   result.checks.push_back(recovered);
   sim.crash(server);
 
-  result.seed = options.seed;
-  result.trace_hash = sim.trace_hash();
-  result.rng_digest = sim.rng_digest();
-  result.end_time = sim.now();
-  result.steps = sim.steps();
+  stamp_result(sim, options.seed, result);
   result.faults = nemesis.summary();
   return result;
 }

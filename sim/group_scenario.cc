@@ -15,6 +15,7 @@
 #include "sim/sim_network.h"
 #include "log/record_batch.h"
 #include "util/endian.h"
+#include "sim/scenario_util.h"
 #include "sim/simulator.h"
 
 namespace samsa::sim {
@@ -36,13 +37,6 @@ struct History {
   uint64_t commit_failures = 0;
 };
 
-client::ClientConfig config(const std::string& id) {
-  client::ClientConfig c{{kBroker}, id};
-  c.request_timeout = std::chrono::seconds(2);
-  c.connect_timeout = std::chrono::seconds(2);
-  return c;
-}
-
 void broker_main(Runtime& rt) {
   broker::BrokerConfig c;
   c.listener = kBroker;
@@ -57,12 +51,12 @@ void broker_main(Runtime& rt) {
 }
 
 void producer_main(Runtime& rt, History& h) {
-  client::Cluster cluster(rt, config("producer"));
+  client::Cluster cluster(rt, scenario_client(kBroker, "producer"));
   client::Admin admin(cluster);
   for (;;) {
     Result<client::AdminResult> r = admin.create_topic(kTopic, kPartitions, 1, {});
     if (r.ok() && (r->error == kafka::Error::none || r->error == kafka::Error::topic_already_exists)) break;
-    if (!rt.sleep_for(std::chrono::milliseconds(200)).ok()) return;
+    if (!rt.sleep(std::chrono::milliseconds(200)).ok()) return;
   }
   client::ProducerConfig pc;
   pc.retries = 1;
@@ -74,12 +68,12 @@ void producer_main(Runtime& rt, History& h) {
       Result<std::vector<client::DeliveryReport>> r = producer.flush();
       if (r.ok() && r->size() == 1 && r->front().error == kafka::Error::none) h.produced.insert({partition, r->front().offset});
     }
-    if (!rt.sleep_for(Duration{in_range(rt.random_u64(), 5'000'000, 40'000'000)}).ok()) return;
+    if (!rt.sleep(Duration{in_range(rt.random_u64(), 5'000'000, 40'000'000)}).ok()) return;
   }
 }
 
 void member_main(Runtime& rt, int k, History& h) {  // NOLINT(readability-function-size)
-  client::Cluster cluster(rt, config(fmt::format("member{}", k)));
+  client::Cluster cluster(rt, scenario_client(kBroker, fmt::format("member{}", k)));
   client::GroupConsumerConfig gc;
   gc.group_id = kGroup;
   gc.session_timeout_ms = 3000;
@@ -290,11 +284,7 @@ DemoResult run_group_scenario(const GroupScenarioOptions& options) {
   if (std::getenv("SAMSA_GROUP_TRACE") != nullptr) {
     for (const std::string& line : h.trace) std::fprintf(stderr, "%s\n", line.c_str());
   }
-  result.seed = options.seed;
-  result.trace_hash = sim.trace_hash();
-  result.rng_digest = sim.rng_digest();
-  result.end_time = sim.now();
-  result.steps = sim.steps();
+  stamp_result(sim, options.seed, result);
   result.faults = nemesis.summary();
   return result;
 }

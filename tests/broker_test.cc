@@ -125,7 +125,7 @@ TEST(Broker, FetchLongPollsUntilDataArrives) {
     consumer.assign({{"lp", 0}});
     consumer.seek({"lp", 0}, 0);
     FiberId later = rt.spawn("producer", [&] {
-      (void)rt.sleep_for(std::chrono::seconds(1));
+      (void)rt.sleep(std::chrono::seconds(1));
       client::Cluster other(rt, client::ClientConfig{{Address{"broker", 9092}}, "p"});
       client::Producer p(other, client::ProducerConfig{});
       ASSERT_TRUE(p.send("lp", 0, std::nullopt, as_bytes("late")).ok());

@@ -20,7 +20,7 @@ class ReverseHandler final : public FrameHandler {
   explicit ReverseHandler(Runtime& rt) : rt_(rt) {}
   Response handle(const ConnectionInfo&, std::vector<std::byte> frame) override {
     if (!frame.empty() && frame[0] == std::byte{'!'}) return Response::close();
-    (void)rt_.sleep_for(std::chrono::microseconds(100 * (frame.size() % 7)));
+    (void)rt_.sleep(std::chrono::microseconds(100 * (frame.size() % 7)));
     std::reverse(frame.begin(), frame.end());
     return Response::reply(std::move(frame));
   }
@@ -110,9 +110,9 @@ TEST_P(Framing, TruncatedFrameIsCountedAndClosed) {
     put_u32_be(partial, 100);  // promises 100 bytes, sends 10, then closes
     ASSERT_TRUE((*c)->write_all(partial, rt.after(10s)).ok());
     (*c)->close();
-    for (int i = 0; i < 1000 && server.frames.stats().frames_truncated == 0; ++i) (void)rt.sleep_for(1ms);
+    for (int i = 0; i < 1000 && server.frames.stats().frames_truncated == 0; ++i) (void)rt.sleep(1ms);
     EXPECT_EQ(server.frames.stats().frames_truncated, 1u);
-    for (int i = 0; i < 1000 && server.frames.connection_count() > 0; ++i) (void)rt.sleep_for(1ms);
+    for (int i = 0; i < 1000 && server.frames.connection_count() > 0; ++i) (void)rt.sleep(1ms);
     EXPECT_EQ(server.frames.connection_count(), 0u);
     server.frames.stop();
   });

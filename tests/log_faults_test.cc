@@ -38,7 +38,7 @@ TEST(LogFaults, EioOnWriteTakesTheLogOffline) {
     EXPECT_EQ((*log)->append(one_batch(2), 0).error(), Errc::io_error);
     EXPECT_TRUE((*log)->offline());
     EXPECT_EQ((*log)->append(one_batch(3), 0).error(), Errc::unavailable) << "no append after a disk error";
-    EXPECT_EQ((*log)->read(0, 100).error(), Errc::unavailable);
+    EXPECT_EQ((*log)->read_slice(0, 100).error(), Errc::unavailable);
     EXPECT_EQ((*log)->flush().code(), Errc::unavailable);
   });
 }
@@ -94,7 +94,7 @@ TEST(LogFaults, EnospcFailsTheAppendAndCorruptsNothing) {
     ASSERT_TRUE(r.ok());
     EXPECT_EQ(r->base_offset, 1);
     ASSERT_TRUE((*log)->flush().ok());
-    auto slice = (*log)->read(0, 1 << 20);
+    auto slice = (*log)->read_slice(0, 1 << 20);
     ASSERT_TRUE(slice.ok());
     std::vector<std::byte> data(slice->length);
     ASSERT_TRUE(slice->file->pread(slice->position, data).ok());

@@ -30,7 +30,7 @@ LogConfig small_config() {
 int64_t read_all_batches(PartitionLog& log, int64_t offset, int32_t* epoch_seen = nullptr) {
   int64_t next = offset;
   while (next < log.log_end_offset()) {
-    auto slice = log.read(next, 1000);
+    auto slice = log.read_slice(next, 1000);
     EXPECT_TRUE(slice.ok()) << errc_name(slice.error());
     if (!slice.ok() || slice->length == 0) return next;
     std::vector<std::byte> data(slice->length);
@@ -70,11 +70,11 @@ TEST_P(Log, AppendAssignsDenseOffsetsAndStampsTheLeaderEpoch) {
     ASSERT_EQ((*log)->epochs().entries().size(), 1u);
     EXPECT_EQ((*log)->epochs().entries()[0].start_offset, 0);
     // A read in the middle of a batch starts at the batch that holds the offset.
-    auto mid = (*log)->read(3, 1 << 20);
+    auto mid = (*log)->read_slice(3, 1 << 20);
     ASSERT_TRUE(mid.ok());
     EXPECT_EQ(mid->first_offset, 1);
-    EXPECT_EQ((*log)->read(8, 100)->length, 0u);
-    EXPECT_EQ((*log)->read(9, 100).error(), Errc::out_of_range);
+    EXPECT_EQ((*log)->read_slice(8, 100)->length, 0u);
+    EXPECT_EQ((*log)->read_slice(9, 100).error(), Errc::out_of_range);
   });
 }
 
@@ -88,7 +88,7 @@ TEST_P(Log, RollsSegmentsWithKafkaNamesAndIndexesEveryOffset) {
       for (int i = 0; i < 120; ++i) ASSERT_TRUE((*log)->append(batch_of(1 + i % 3, now + i), 1).ok());
       EXPECT_GE((*log)->segment_count(), 3u);
       for (int64_t o = 0; o < (*log)->log_end_offset(); ++o) {
-        auto slice = (*log)->read(o, 1);
+        auto slice = (*log)->read_slice(o, 1);
         ASSERT_TRUE(slice.ok()) << o;
         std::vector<std::byte> head(kBatchHeaderBytes);
         ASSERT_EQ(*slice->file->pread(slice->position, head), head.size());
@@ -127,7 +127,7 @@ TEST_P(Log, RetentionDeletesOldSegmentsButNeverTheActiveOne) {
     EXPECT_EQ((*log)->segment_count(), before - *deleted);
     EXPECT_LT((*log)->size_bytes(), 8192u + 4096u);
     EXPECT_GT((*log)->log_start_offset(), 0);
-    EXPECT_EQ((*log)->read(0, 100).error(), Errc::out_of_range);
+    EXPECT_EQ((*log)->read_slice(0, 100).error(), Errc::out_of_range);
     EXPECT_EQ(read_all_batches(**log, (*log)->log_start_offset()), 600);
     // Time-based: everything is ancient, yet the active segment stays.
     LogConfig t = small_config();
@@ -194,7 +194,7 @@ TEST_P(Log, RecoveryCutsATornTailAndACorruptBatch) {
       for (int i = 0; i < 5; ++i) {
         auto r = (*log)->append(batch_of(2, 1000 + i), 0);
         ASSERT_TRUE(r.ok());
-        if (i == 2) third_batch_pos = (*log)->read(r->base_offset, 1)->position;
+        if (i == 2) third_batch_pos = (*log)->read_slice(r->base_offset, 1)->position;
       }
       ASSERT_TRUE((*log)->flush().ok());
     }

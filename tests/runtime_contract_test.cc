@@ -41,7 +41,7 @@ TEST_P(Contract, TimersFireInDeadlineOrder) {
     const int order[] = {7, 2, 9, 0, 5, 3, 8, 1, 6, 4};  // spawn order differs from deadline order
     for (int i : order) {
       fibers.push_back(rt.spawn("t", [&rt, &woke, i] {
-        ASSERT_TRUE(rt.sleep_for(std::chrono::milliseconds(5 + 7 * i)).ok());
+        ASSERT_TRUE(rt.sleep(std::chrono::milliseconds(5 + 7 * i)).ok());
         woke.push_back(i);
       }));
     }
@@ -55,7 +55,7 @@ TEST_P(Contract, TimersFireInDeadlineOrder) {
 TEST_P(Contract, SleepAdvancesTheClock) {
   run_on(GetParam(), [](Runtime& rt, const std::string&) {
     const Instant t0 = rt.now();
-    ASSERT_TRUE(rt.sleep_for(25ms).ok());
+    ASSERT_TRUE(rt.sleep(25ms).ok());
     EXPECT_GE(rt.now() - t0, 25ms);
     const Instant t1 = rt.now();
     ASSERT_TRUE(rt.sleep_until(Deadline{t1}).ok());  // a past deadline returns at once
@@ -231,7 +231,7 @@ TEST_P(Contract, ChannelMutexEventAndCancellation) {
     Event ev(rt);
     EXPECT_EQ(ev.wait(rt.after(5ms)).code(), Errc::timed_out);
     Status sleeper_status;
-    FiberId sleeper = rt.spawn("sleeper", [&] { sleeper_status = rt.sleep_for(std::chrono::hours(1)); });
+    FiberId sleeper = rt.spawn("sleeper", [&] { sleeper_status = rt.sleep(std::chrono::hours(1)); });
     rt.yield();
     rt.cancel(sleeper);
     ASSERT_TRUE(rt.join(sleeper, rt.after(1s)).ok());

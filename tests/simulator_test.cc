@@ -248,7 +248,7 @@ TEST(Simulator, CrashStopsEveryFiberOfTheNodeAndRunsDestructors) {
       rt.spawn("ticker", [&] {
         Counted c{&destroyed};
         for (;;) {
-          if (!rt.sleep_for(10ms).ok()) return;
+          if (!rt.sleep(10ms).ok()) return;
           ++ticks;
         }
       });
@@ -277,7 +277,7 @@ TEST(Simulator, PausedNodeDoesNotRunUntilResumed) {
   int ticks = 0;
   NodeId n = sim.add_node("n1", [&](Runtime& rt) {
     for (;;) {
-      if (!rt.sleep_for(10ms).ok()) return;
+      if (!rt.sleep(10ms).ok()) return;
       ++ticks;
     }
   });

@@ -85,7 +85,7 @@ void BM_SimulatorSteps(benchmark::State& state) {
     for (int i = 0; i < 64; ++i) {
       rt.spawn("sleeper", [&rt] {
         for (;;) {
-          if (!rt.sleep_for(Duration{1000 + static_cast<int64_t>(rt.random_u64() % 1000)}).ok()) return;
+          if (!rt.sleep(Duration{1000 + static_cast<int64_t>(rt.random_u64() % 1000)}).ok()) return;
         }
       });
     }

@@ -49,7 +49,7 @@ Status Broker::start() {
 void Broker::maintenance_loop() {
   Instant next_retention = rt_.now() + std::chrono::milliseconds(config_.retention_check_interval_ms);
   for (;;) {
-    if (!rt_.sleep_for(std::chrono::milliseconds(config_.flush_scheduler_interval_ms)).ok()) return;
+    if (!rt_.sleep(std::chrono::milliseconds(config_.flush_scheduler_interval_ms)).ok()) return;
     const bool retention_due = rt_.now() >= next_retention;
     if (retention_due) next_retention = rt_.now() + std::chrono::milliseconds(config_.retention_check_interval_ms);
     topics_->maintain(retention_due);

@@ -88,7 +88,7 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
       part.log_start_offset = log->log_start_offset();
       const uint64_t budget = total >= response_max ? 0 : std::min<uint64_t>(response_max - total, static_cast<uint64_t>(std::max(p.partition_max_bytes, 0)));
       if (budget > 0) {
-        Result<LogSlice> slice = log->read(p.fetch_offset, budget, log->high_watermark());
+        Result<LogSlice> slice = log->read_slice(p.fetch_offset, budget, log->high_watermark());
         if (!slice.ok()) {
           part.error_code = code(error_from(slice.error()));
         } else if (slice->length > 0) {

@@ -131,7 +131,7 @@ Result<std::vector<ConsumedRecord>> Consumer::poll(Duration timeout) {
     Status s = fetch_once(deadline, out);
     if (!s.ok() && out.empty()) {
       if (cluster_.rt().now() >= deadline.at) return s;
-      SAMSA_TRY(cluster_.rt().sleep_for(std::chrono::milliseconds(100)));  // broker away: back off
+      SAMSA_TRY(cluster_.rt().sleep(std::chrono::milliseconds(100)));  // broker away: back off
     }
   } while (out.empty() && cluster_.rt().now() < deadline.at);
   return out;

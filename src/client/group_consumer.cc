@@ -186,7 +186,7 @@ Result<std::vector<ConsumedRecord>> GroupConsumer::poll(Duration timeout) {
       if (!s.ok()) {
         coordinator_.reset();
         if (cluster_.rt().now() >= deadline.at) return s;
-        SAMSA_TRY(cluster_.rt().sleep_for(std::chrono::milliseconds(200)));
+        SAMSA_TRY(cluster_.rt().sleep(std::chrono::milliseconds(200)));
         continue;
       }
     }
@@ -199,7 +199,7 @@ Result<std::vector<ConsumedRecord>> GroupConsumer::poll(Duration timeout) {
     const Duration left = std::max(Duration{0}, std::min<Duration>(deadline.at - cluster_.rt().now(), std::chrono::milliseconds(config_.heartbeat_interval_ms)));
     Result<std::vector<ConsumedRecord>> records = assignment_.empty() ? Result<std::vector<ConsumedRecord>>(std::vector<ConsumedRecord>{})
                                                                       : consumer_.poll(left);
-    if (assignment_.empty()) SAMSA_TRY(cluster_.rt().sleep_for(left));
+    if (assignment_.empty()) SAMSA_TRY(cluster_.rt().sleep(left));
     if (records.ok()) {
       for (const ConsumedRecord& r : *records) delivered_[{r.topic, r.partition}] = r.offset + 1;
     }

@@ -152,7 +152,7 @@ Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<std::pair<st
       }
     }
     if (!todo.empty()) {
-      SAMSA_TRY(cluster_.rt().sleep_for(config_.retry_backoff));
+      SAMSA_TRY(cluster_.rt().sleep(config_.retry_backoff));
       (void)cluster_.metadata(std::nullopt, false);
     }
   }

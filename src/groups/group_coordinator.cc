@@ -60,7 +60,7 @@ Status GroupCoordinator::start() {
   offsets_log_ = std::move(log);
   SAMSA_TRY(replay());
   expiry_fiber_ = rt_.spawn("group-sessions", [this] {
-    while (rt_.sleep_for(std::chrono::milliseconds(250)).ok()) expire_sessions();
+    while (rt_.sleep(std::chrono::milliseconds(250)).ok()) expire_sessions();
   });
   return Status{};
 }
@@ -474,7 +474,7 @@ Status GroupCoordinator::replay() {
   int64_t offset = offsets_log_->log_start_offset();
   while (offset < offsets_log_->log_end_offset()) {
     LogSlice slice;
-    SAMSA_TRY_ASSIGN(slice, offsets_log_->read(offset, 1 << 20));
+    SAMSA_TRY_ASSIGN(slice, offsets_log_->read_slice(offset, 1 << 20));
     if (slice.length == 0) break;
     std::vector<std::byte> data(slice.length);
     size_t n = 0;

@@ -230,7 +230,7 @@ Status PartitionLog::checkpoint() {
 
 namespace samsa {
 
-Result<LogSlice> PartitionLog::read(int64_t offset, uint64_t max_bytes, int64_t max_offset) {
+Result<LogSlice> PartitionLog::read_slice(int64_t offset, uint64_t max_bytes, int64_t max_offset) {
   if (offline_) return Errc::unavailable;
   if (offset < log_start_offset() || offset > log_end_offset()) return Errc::out_of_range;
   std::shared_ptr<Segment> seg = segment_for(offset);

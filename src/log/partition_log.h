@@ -13,7 +13,7 @@
 //   nothing more is acknowledged. ENOSPC fails the append (Errc::no_space) and changes nothing.
 //
 // Threading: all calls from fibers of one node. Mutating calls serialise on an internal mutex
-// (they suspend on disk I/O); read() and the accessors may run beside them.
+// (they suspend on disk I/O); read_slice() and the accessors may run beside them.
 #pragma once
 
 #include <cstdint>
@@ -67,8 +67,8 @@ class PartitionLog {
   Result<AppendResult> append(ConstBytes record_set, int32_t leader_epoch);
   // Batches holding offsets >= `offset`, up to max_bytes (at least one whole batch, as Kafka's
   // fetch does), not beyond max_offset (exclusive; the high watermark later).
-  Result<LogSlice> read(int64_t offset, uint64_t max_bytes, int64_t max_offset);
-  Result<LogSlice> read(int64_t offset, uint64_t max_bytes) { return read(offset, max_bytes, log_end_offset()); }
+  Result<LogSlice> read_slice(int64_t offset, uint64_t max_bytes, int64_t max_offset);
+  Result<LogSlice> read_slice(int64_t offset, uint64_t max_bytes) { return read_slice(offset, max_bytes, log_end_offset()); }
   // Offset of the first batch whose max timestamp >= timestamp; log_end_offset() if none.
   Result<int64_t> offset_for_timestamp(int64_t timestamp);
 

@@ -67,7 +67,7 @@ void FrameServer::accept_loop() {
     if (!accepted.ok()) {
       if (accepted.error() == Errc::closed || accepted.error() == Errc::cancelled) return;
       logf(rt_, LogLevel::warn, "accept failed: {}", errc_name(accepted.error()));
-      if (!rt_.sleep_for(10ms).ok()) return;  // e.g. out of descriptors: back off, don't spin
+      if (!rt_.sleep(10ms).ok()) return;  // e.g. out of descriptors: back off, don't spin
       continue;
     }
     if (connections_.size() >= limits_.connections_max) {

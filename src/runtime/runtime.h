@@ -123,7 +123,7 @@ class Runtime {
   virtual int64_t wall_clock_ms() const = 0;
 
   Deadline after(Duration d) const { return Deadline{now() + d}; }
-  Status sleep_for(Duration d) { return sleep_until(after(d)); }
+  Status sleep(Duration d) { return sleep_until(after(d)); }
 
   // --- Fibers ---
   // Starts a fiber on this node; it first runs when the caller next suspends or yields.
