@@ -13,9 +13,10 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAMSA_SANITIZE=ON -
 cmake --build build-asan -j"$jobs"
 
 echo "== determinism across builds"
-for seed in 3 77; do
-  plain=$(build/sim/samsa-sim --seed "$seed" | grep 'trace hash')
-  asan=$(build-asan/sim/samsa-sim --seed "$seed" | grep 'trace hash')
+for run in "--seed 3" "--seed 77" "--scenario groups --seed 5" "--scenario log-demo --seed 9"; do
+  seed="$run"
+  plain=$(build/sim/samsa-sim $run | grep 'trace hash')
+  asan=$(build-asan/sim/samsa-sim $run | grep 'trace hash')
   if [ "$plain" != "$asan" ]; then
     echo "seed $seed: trace hash differs between builds: '$plain' vs '$asan'"
     exit 1
