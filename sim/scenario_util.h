@@ -25,6 +25,8 @@ inline void stamp_result(const Simulator& sim, uint64_t seed, DemoResult& result
   result.rng_digest = sim.rng_digest();
   result.end_time = sim.now();
   result.steps = sim.steps();
+  result.notes.push_back("buggify: " + std::to_string(sim.buggify_sites_enabled()) + " sites enabled by this seed, fired " +
+                         std::to_string(sim.buggify_fired()) + " times");
 }
 
 }  // namespace samsa::sim

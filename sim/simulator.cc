@@ -38,8 +38,17 @@ bool Simulator::buggify(std::string_view site) {
   }
   if (!it->second) return false;
   bool fire = chance(1, 20);
-  if (fire) trace(Trace::buggify, hash_bytes(std::as_bytes(std::span(site.data(), site.size()))));
+  if (fire) {
+    ++buggify_fired_;
+    trace(Trace::buggify, hash_bytes(std::as_bytes(std::span(site.data(), site.size()))));
+  }
   return fire;
+}
+
+size_t Simulator::buggify_sites_enabled() const {
+  size_t n = 0;
+  for (const auto& [site, on] : buggify_sites_) n += on ? 1 : 0;
+  return n;
 }
 
 void Simulator::schedule_at(Instant at, std::function<void()> fn) {

@@ -98,6 +98,9 @@ class Simulator final : public FiberScheduler {
   uint64_t rng_digest() const { return rng_.state_digest(); }
   uint64_t steps() const { return steps_; }
   bool buggify(std::string_view site);
+  // Sites this seed enabled, and how often they fired (reported by scenarios).
+  size_t buggify_sites_enabled() const;
+  uint64_t buggify_fired() const { return buggify_fired_; }
 
   // Events run in scheduler context at their time; ties keep scheduling order.
   void schedule_at(Instant at, std::function<void()> fn);
@@ -155,6 +158,7 @@ class Simulator final : public FiberScheduler {
   std::map<std::string, bool, std::less<>> buggify_sites_;
   std::unique_ptr<SimNetwork> network_;
   bool killing_ = false;
+  uint64_t buggify_fired_ = 0;
 };
 
 }  // namespace samsa::sim

@@ -107,7 +107,8 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
 
 Response RequestHandler::fetch(const RequestHeader& h, FetchRequest& req) {
   FetchResponse resp;
-  const int32_t wait_ms = std::clamp(req.max_wait_ms, 0, kFetchMaxWaitMsMax);
+  int32_t wait_ms = std::clamp(req.max_wait_ms, 0, kFetchMaxWaitMsMax);
+  if (rt_.buggify("fetch.skip_long_poll")) wait_ms = 0;  // legal: an early, possibly empty answer
   const Deadline deadline = rt_.after(std::chrono::milliseconds(wait_ms));
   for (;;) {
     const uint64_t bytes = fill_fetch(req, resp);

@@ -51,7 +51,7 @@ Status Producer::send(const std::string& topic, int32_t partition, std::optional
   it->second.builder.add(timestamp, key, value, headers);
   it->second.bytes += (key ? key->size() : 0) + (value ? value->size() : 0) + 16;
   ++queued_;
-  if (it->second.bytes >= config_.batch_bytes) {
+  if (it->second.bytes >= config_.batch_bytes || cluster_.rt().buggify("producer.single_record_batches")) {
     std::map<std::pair<std::string, int32_t>, Pending> one;
     one.emplace(it->first, std::move(it->second));
     pending_.erase(it);

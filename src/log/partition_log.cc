@@ -170,7 +170,7 @@ Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_
     return s.code() == Errc::no_space ? s : go_offline(s);
   }
   unflushed_records_ += result.records;
-  const bool by_count = unflushed_records_ >= config_.flush_messages;
+  const bool by_count = unflushed_records_ >= config_.flush_messages || rt_.buggify("log.flush_after_append");
   const bool by_time = config_.flush_ms != INT64_MAX && rt_.now() - last_flush_ >= std::chrono::milliseconds(config_.flush_ms);
   if (by_count || by_time) {
     // The batch is written but cannot be made durable: not "nothing written", so never

@@ -131,6 +131,8 @@ void FrameServer::worker_loop(const std::shared_ptr<Connection>& c) {
     Result<std::vector<std::byte>> frame = c->queue.receive(Deadline::never());
     if (!frame.ok()) break;
     const uint64_t frame_bytes = frame->size();
+    // A slow handler lets requests pile up behind it: the byte budget and ordering get tested.
+    if (rt_.buggify("frame_server.slow_worker") && !rt_.sleep(std::chrono::milliseconds(20)).ok()) break;
     Response response = handler_.handle(c->info, std::move(*frame));
     ++stats_.frames_handled;
     Status written = Status{};
