@@ -21,3 +21,9 @@ for size in 100 1024; do
   "$bench" --bootstrap "127.0.0.1:$port" --topic "bench-$size" --records "$records" --size "$size"
   "$bench" --tcp-baseline --records "$records" --size "$size"
 done
+# Paced produce latency (no client-side queueing): 2,000 records/s for 10 s, acks=all, with the
+# broker fsyncing nothing (default) and then every message (a topic with flush.messages=1).
+"$samsa" topics --create --topic paced --partitions 1 --bootstrap-server "127.0.0.1:$port" > /dev/null
+"$bench" --bootstrap "127.0.0.1:$port" --topic paced --records 20000 --size 100 --rate 2000
+"$samsa" topics --create --topic paced-sync --partitions 1 --config flush.messages=1 --bootstrap-server "127.0.0.1:$port" > /dev/null
+"$bench" --bootstrap "127.0.0.1:$port" --topic paced-sync --records 20000 --size 100 --rate 2000

@@ -34,6 +34,7 @@ struct Args {
   std::string acks = "all";
   bool mock = false;
   bool tcp_baseline = false;
+  long rate = 0;  // records per second; 0: as fast as the client accepts them
 };
 
 struct LatencyLog {
@@ -76,7 +77,7 @@ std::string produce(const Args& a, double* seconds, LatencyLog& log, rd_kafka_t*
   char err[512];
   rd_kafka_conf_t* conf = base_conf(a);
   rd_kafka_conf_set(conf, "acks", a.acks.c_str(), err, sizeof err);
-  rd_kafka_conf_set(conf, "linger.ms", "5", err, sizeof err);
+  rd_kafka_conf_set(conf, "linger.ms", a.rate > 0 ? "0" : "5", err, sizeof err);
   rd_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err, sizeof err);
   rd_kafka_conf_set_opaque(conf, &log);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
@@ -89,6 +90,10 @@ std::string produce(const Args& a, double* seconds, LatencyLog& log, rd_kafka_t*
   log.sent.resize(static_cast<size_t>(a.records));
   const auto t0 = Clock::now();
   for (long i = 0; i < a.records; ++i) {
+    if (a.rate > 0) {  // paced: latency without queueing in the client
+      const auto due = t0 + std::chrono::nanoseconds(i * 1'000'000'000L / a.rate);
+      while (Clock::now() < due) rd_kafka_poll(rk, 0);
+    }
     log.sent[static_cast<size_t>(i)] = Clock::now();
     while (rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(a.topic.c_str()), RD_KAFKA_V_PARTITION(0),
                              RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_OPAQUE(reinterpret_cast<void*>(i)),
@@ -208,6 +213,7 @@ int main(int argc, char** argv) {
     else if (k == "--acks") a.acks = next();
     else if (k == "--mock") a.mock = true;
     else if (k == "--tcp-baseline") a.tcp_baseline = true;
+    else if (k == "--rate") a.rate = std::atol(next().c_str());
     else {
       std::fprintf(stderr, "usage: rdkafka_bench (--bootstrap HOST:PORT | --mock) [--topic T] [--records N] [--size B] [--acks all|1|0]\n");
       return 2;
@@ -225,9 +231,9 @@ int main(int argc, char** argv) {
   const long consumed = consume(a, bootstrap, &consume_s, &consumed_bytes);
   if (mock_owner != nullptr) rd_kafka_destroy(mock_owner);
   const double mb = static_cast<double>(a.records) * static_cast<double>(a.size) / 1e6;
-  std::printf("target=%s size=%ld records=%ld acks=%s produce_MBps=%.1f produce_rps=%.0f p50_us=%.0f p99_us=%.0f "
+  std::printf("target=%s rate=%ld size=%ld records=%ld acks=%s produce_MBps=%.1f produce_rps=%.0f p50_us=%.0f p99_us=%.0f "
               "failed=%ld consume_MBps=%.1f consume_rps=%.0f consumed=%ld\n",
-              a.mock ? "librdkafka-mock" : "samsa", a.size, a.records, a.acks.c_str(), mb / produce_s,
+              a.mock ? "librdkafka-mock" : "samsa", a.rate, a.size, a.records, a.acks.c_str(), mb / produce_s,
               static_cast<double>(a.records) / produce_s, percentile(log.latency_us, 0.5), percentile(log.latency_us, 0.99),
               log.failed, static_cast<double>(consumed_bytes) / 1e6 / std::max(consume_s, 1e-9),
               static_cast<double>(consumed) / std::max(consume_s, 1e-9), consumed);
