@@ -106,10 +106,11 @@ class BrokerNemesis {
   enum Kind { crash_broker, partition, one_way, clog, reset, sync_eio, kinds };
 
   BrokerNemesis(Simulator& sim, NodeId broker, std::vector<NodeId> clients, Instant stop_at)
-      : sim_(sim), broker_(broker), clients_(std::move(clients)), stop_at_(stop_at) {
-    for (bool& e : enabled_) e = sim_.chance(1, 2);
-    enabled_[sim_.in_range(0, kinds - 1)] = true;
-  }
+      : sim_(sim),
+        broker_(broker),
+        clients_(std::move(clients)),
+        stop_at_(stop_at),
+        mix_(sim, {"crash-broker", "partition", "one-way-partition", "clog", "connection-reset", "fsync-eio"}) {}
 
   void start() {
     sim_.schedule_after(sim_.random_duration(500ms, 2s), [this] { tick(); });
@@ -117,21 +118,12 @@ class BrokerNemesis {
   }
   void stop() { stopped_ = true; }
 
-  std::vector<std::string> summary() const {
-    static constexpr const char* kNames[] = {"crash-broker", "partition", "one-way-partition", "clog", "connection-reset", "fsync-eio"};
-    std::vector<std::string> out;
-    for (int k = 0; k < kinds; ++k) {
-      if (enabled_[k]) out.push_back(fmt::format("{} x{}", kNames[k], counts_[k]));
-    }
-    return out;
-  }
+  std::vector<std::string> summary() const { return mix_.summary(); }
 
  private:
   void tick() {
     if (sim_.now() >= stop_at_) return;
-    int kind = static_cast<int>(sim_.in_range(0, kinds - 1));
-    while (!enabled_[kind]) kind = (kind + 1) % kinds;
-    ++counts_[kind];
+    const int kind = mix_.pick();
     SimNetwork& net = sim_.network();
     const NodeId c = clients_[bounded(sim_.random_u64(), clients_.size())];
     auto heal_later = [&] { sim_.schedule_after(sim_.random_duration(500ms, 4s), [this, c] { sim_.network().heal(c, broker_); }); };
@@ -166,8 +158,7 @@ class BrokerNemesis {
   std::vector<NodeId> clients_;
   Instant stop_at_;
   bool stopped_ = false;
-  bool enabled_[kinds] = {};
-  uint64_t counts_[kinds] = {};
+  FaultMix mix_;
 };
 
 // Reads both partitions from the start after the faults: the final state the checkers judge.

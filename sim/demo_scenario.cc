@@ -185,10 +185,12 @@ class Nemesis {
   enum Kind { crash_server, crash_client, partition, one_way, clog, reset, pause, sync_eio, kinds };
 
   Nemesis(Simulator& sim, NodeId server, std::vector<NodeId> clients, Instant stop_at)
-      : sim_(sim), server_(server), clients_(std::move(clients)), stop_at_(stop_at) {
-    for (int k = 0; k < kinds; ++k) enabled_[k] = sim_.chance(1, 2);
-    enabled_[sim_.in_range(0, kinds - 1)] = true;
-  }
+      : sim_(sim),
+        server_(server),
+        clients_(std::move(clients)),
+        stop_at_(stop_at),
+        mix_(sim, {"crash-server", "crash-client", "partition", "one-way-partition", "clog", "connection-reset", "pause",
+                   "sync-eio"}) {}
 
   void start() {
     sim_.schedule_after(sim_.random_duration(200ms, 2s), [this] { tick(); });
@@ -197,25 +199,14 @@ class Nemesis {
 
   void stop() { stopped_ = true; }
 
-  std::vector<std::string> summary() const {
-    static constexpr const char* kNames[] = {"crash-server", "crash-client", "partition", "one-way-partition",
-                                             "clog", "connection-reset", "pause", "sync-eio"};
-    std::vector<std::string> out;
-    for (int k = 0; k < kinds; ++k) {
-      if (enabled_[k]) out.push_back(fmt::format("{} x{}", kNames[k], counts_[k]));
-    }
-    return out;
-  }
+  std::vector<std::string> summary() const { return mix_.summary(); }
 
  private:
   NodeId random_client() { return clients_[bounded(sim_.random_u64(), clients_.size())]; }
 
   void tick() {
     if (sim_.now() >= stop_at_) return;
-    int kind = static_cast<int>(sim_.in_range(0, kinds - 1));
-    while (!enabled_[kind]) kind = (kind + 1) % kinds;
-    ++counts_[kind];
-    act(static_cast<Kind>(kind));
+    act(static_cast<Kind>(mix_.pick()));
     sim_.schedule_after(sim_.random_duration(200ms, 3s), [this] { tick(); });
   }
 
@@ -260,8 +251,7 @@ class Nemesis {
   std::vector<NodeId> clients_;
   Instant stop_at_;
   bool stopped_ = false;
-  bool enabled_[kinds] = {};
-  uint64_t counts_[kinds] = {};
+  FaultMix mix_;
 };
 
 void check_history(const History& history, const std::vector<Record>& log, DemoResult& result) {

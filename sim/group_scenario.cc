@@ -121,28 +121,20 @@ class GroupNemesis {
   enum Kind { crash_member, pause_member, partition_member, crash_broker, kinds };
 
   GroupNemesis(Simulator& sim, NodeId broker, std::vector<NodeId> members, Instant stop_at)
-      : sim_(sim), broker_(broker), members_(std::move(members)), stop_at_(stop_at) {
-    for (bool& e : enabled_) e = sim_.chance(1, 2);
-    enabled_[sim_.in_range(0, kinds - 1)] = true;
-  }
+      : sim_(sim),
+        broker_(broker),
+        members_(std::move(members)),
+        stop_at_(stop_at),
+        mix_(sim, {"crash-member", "pause-member", "partition-member", "crash-broker"}) {}
   void start() {
     sim_.schedule_after(sim_.random_duration(1s, 3s), [this] { tick(); });
   }
-  std::vector<std::string> summary() const {
-    static constexpr const char* kNames[] = {"crash-member", "pause-member", "partition-member", "crash-broker"};
-    std::vector<std::string> out;
-    for (int k = 0; k < kinds; ++k) {
-      if (enabled_[k]) out.push_back(fmt::format("{} x{}", kNames[k], counts_[k]));
-    }
-    return out;
-  }
+  std::vector<std::string> summary() const { return mix_.summary(); }
 
  private:
   void tick() {
     if (sim_.now() >= stop_at_) return;
-    int kind = static_cast<int>(sim_.in_range(0, kinds - 1));
-    while (!enabled_[kind]) kind = (kind + 1) % kinds;
-    ++counts_[kind];
+    const int kind = mix_.pick();
     const NodeId m = members_[bounded(sim_.random_u64(), members_.size())];
     const Duration d = sim_.random_duration(500ms, 6s);  // sometimes past the session timeout
     switch (static_cast<Kind>(kind)) {
@@ -171,8 +163,7 @@ class GroupNemesis {
   NodeId broker_;
   std::vector<NodeId> members_;
   Instant stop_at_;
-  bool enabled_[kinds] = {};
-  uint64_t counts_[kinds] = {};
+  FaultMix mix_;
 };
 
 void check(const History& h, const std::vector<std::pair<int32_t, int64_t>>& coordinator_log, DemoResult& result) {
