@@ -8,14 +8,8 @@ namespace samsa::broker {
 using namespace samsa::kafka;
 
 Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
-  auto with = [&](auto request, auto&& handler) -> Response {
-    Result<decltype(request)> req = decode<decltype(request)>(body, h.api_version);
-    if (!req.ok()) {
-      ++stats_.closed_malformed;
-      logf(rt_, LogLevel::warn, "malformed request (API {} v{}), closing", h.api_key, h.api_version);
-      return Response::close();
-    }
-    return handler(*req);
+  auto with = [&](auto request, auto&& handler) {
+    return with_request<decltype(request)>(h, body, handler);
   };
   const int16_t v = h.api_version;
   switch (static_cast<ApiKey>(h.api_key)) {

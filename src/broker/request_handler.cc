@@ -47,14 +47,8 @@ Response RequestHandler::handle(const ConnectionInfo& connection, std::vector<st
 }
 
 Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
-  auto with = [&](auto request, auto&& handler) -> Response {
-    Result<decltype(request)> req = decode<decltype(request)>(body, h.api_version);
-    if (!req.ok()) {
-      ++stats_.closed_malformed;
-      logf(rt_, LogLevel::warn, "malformed request (API {} v{}), closing", h.api_key, h.api_version);
-      return Response::close();
-    }
-    return handler(*req);
+  auto with = [&](auto request, auto&& handler) {
+    return with_request<decltype(request)>(h, body, handler);
   };
   switch (static_cast<ApiKey>(h.api_key)) {
     case ApiKey::api_versions:
@@ -72,6 +66,12 @@ Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body, const
       return with(ListOffsetsRequest{}, [&](ListOffsetsRequest& r) { return list_offsets(h, r); });
     default: return dispatch_groups(h, body, connection);
   }
+}
+
+Response RequestHandler::malformed(const RequestHeader& h) {
+  ++stats_.closed_malformed;
+  logf(rt_, LogLevel::warn, "malformed request (API {} v{}), closing", h.api_key, h.api_version);
+  return Response::close();
 }
 
 Response RequestHandler::api_versions(const RequestHeader& h, int16_t version, int16_t error) {

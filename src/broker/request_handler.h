@@ -55,6 +55,15 @@ class RequestHandler final : public FrameHandler {
   Response fetch(const kafka::RequestHeader& h, kafka::FetchRequest& req);
   Response list_offsets(const kafka::RequestHeader& h, kafka::ListOffsetsRequest& req);
 
+  // Decodes the body as Req and hands it to `handler`; a malformed body closes the connection.
+  template <typename Req, typename F>
+  Response with_request(const kafka::RequestHeader& h, ConstBytes body, F&& handler) {
+    Result<Req> req = kafka::decode<Req>(body, h.api_version);
+    if (!req.ok()) return malformed(h);
+    return handler(*req);
+  }
+  Response malformed(const kafka::RequestHeader& h);
+
   kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
   kafka::MetadataResponse::Topic describe_topic(const std::string& name, bool allow_create);
