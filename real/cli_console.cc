@@ -116,19 +116,17 @@ void print_record(const client::ConsumedRecord& r, const PrintOptions& p) {
   std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
-// --group: a group member that commits after each batch it printed (and when it stops).
-int group_consumer_main(Runtime& rt, const ConsumerArgs& a, const PrintOptions& p, client::Cluster& cluster,
-                        const client::ConsumerConfig& cc, const bool& interrupted) {
-  client::GroupConsumerConfig gc;
-  gc.group_id = a.group;
-  gc.consumer = cc;
-  client::GroupConsumer consumer(cluster, gc);
-  consumer.subscribe({a.topic});
+// Polls, prints, and stops at --max-messages, at --timeout-ms without records, or on a signal.
+// after_batch(printed) runs after each non-empty batch with the next offset after what was
+// printed per partition (what a group may commit). Returns how many records were printed.
+template <typename Poll, typename AfterBatch>
+int64_t consume_loop(Runtime& rt, const ConsumerArgs& a, const PrintOptions& p, const bool& interrupted, Poll&& poll,
+                     AfterBatch&& after_batch) {
   int64_t processed = 0;
   Instant last_record = rt.now();
-  std::map<client::TopicPartition, int64_t> printed;  // next offset after what was printed
+  std::map<client::TopicPartition, int64_t> printed;
   while (!interrupted && (!a.max_messages || processed < *a.max_messages)) {
-    Result<std::vector<client::ConsumedRecord>> batch = consumer.poll(std::chrono::milliseconds(200));
+    Result<std::vector<client::ConsumedRecord>> batch = poll(std::chrono::milliseconds(200));
     if (!batch.ok() && batch.error() == Errc::cancelled) break;
     if (batch.ok()) {
       for (const auto& r : *batch) {
@@ -140,12 +138,27 @@ int group_consumer_main(Runtime& rt, const ConsumerArgs& a, const PrintOptions& 
       std::fflush(stdout);
       if (!batch->empty()) {
         last_record = rt.now();
-        (void)consumer.commit(printed);  // only what was printed counts as processed
+        after_batch(printed);
       }
     }
     if (a.timeout_ms && rt.now() - last_record >= std::chrono::milliseconds(*a.timeout_ms)) break;
   }
-  (void)consumer.commit(printed);
+  after_batch(printed);
+  return processed;
+}
+
+// --group: a group member that commits after each batch it printed (and when it stops).
+int group_consumer_main(Runtime& rt, const ConsumerArgs& a, const PrintOptions& p, client::Cluster& cluster,
+                        const client::ConsumerConfig& cc, const bool& interrupted) {
+  client::GroupConsumerConfig gc;
+  gc.group_id = a.group;
+  gc.consumer = cc;
+  client::GroupConsumer consumer(cluster, gc);
+  consumer.subscribe({a.topic});
+  const int64_t processed = consume_loop(
+      rt, a, p, interrupted, [&](Duration d) { return consumer.poll(d); },
+      // Only what was printed counts as processed.
+      [&](const std::map<client::TopicPartition, int64_t>& printed) { (void)consumer.commit(printed); });
   (void)consumer.close();
   std::fprintf(stderr, "Processed a total of %lld messages\n", static_cast<long long>(processed));
   return 0;
@@ -197,22 +210,8 @@ int consumer_main(Runtime& rt, const ConsumerArgs& a, const bool& interrupted) {
   consumer.assign(parts);
   if (a.offset == "earliest") consumer.seek_to(parts[0], client::Consumer::kEarliest).ok();
   else if (a.offset != "latest") consumer.seek(parts[0], std::atoll(a.offset.c_str()));
-  int64_t processed = 0;
-  Instant last_record = rt.now();
-  while (!interrupted && (!a.max_messages || processed < *a.max_messages)) {
-    Result<std::vector<client::ConsumedRecord>> batch = consumer.poll(std::chrono::milliseconds(200));
-    if (!batch.ok() && batch.error() == Errc::cancelled) break;
-    if (batch.ok()) {
-      for (const auto& r : *batch) {
-        if (a.max_messages && processed >= *a.max_messages) break;
-        print_record(r, p);
-        ++processed;
-      }
-      std::fflush(stdout);
-      if (!batch->empty()) last_record = rt.now();
-    }
-    if (a.timeout_ms && rt.now() - last_record >= std::chrono::milliseconds(*a.timeout_ms)) break;
-  }
+  const int64_t processed = consume_loop(
+      rt, a, p, interrupted, [&](Duration d) { return consumer.poll(d); }, [](const auto&) {});
   std::fprintf(stderr, "Processed a total of %lld messages\n", static_cast<long long>(processed));
   return 0;
 }
