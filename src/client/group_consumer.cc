@@ -68,8 +68,8 @@ Status GroupConsumer::ensure_coordinator() {
   return Status{};
 }
 
-Result<std::vector<std::byte>> GroupConsumer::leader_assignments(const JoinGroupResponse& join,
-                                                                std::vector<SyncGroupRequest::Assignment>* out) {
+std::vector<SyncGroupRequest::Assignment> GroupConsumer::leader_assignments(const JoinGroupResponse& join) {
+  std::vector<SyncGroupRequest::Assignment> out;
   std::map<std::string, std::vector<std::string>> subscriptions;
   std::map<std::string, int32_t> counts;
   for (const auto& m : join.members) {
@@ -87,9 +87,9 @@ Result<std::vector<std::byte>> GroupConsumer::leader_assignments(const JoinGroup
       if (a.assigned.empty() || a.assigned.back().topic != tp.topic) a.assigned.push_back({tp.topic, {}});
       a.assigned.back().partitions.push_back(tp.partition);
     }
-    out->push_back({member, encode(a, 0)});
+    out.push_back({member, encode(a, 0)});
   }
-  return std::vector<std::byte>{};
+  return out;
 }
 
 Status GroupConsumer::join_and_sync() {
@@ -123,7 +123,7 @@ Status GroupConsumer::join_and_sync() {
     // generation_ and assignment_ change together, and only once SyncGroup succeeded: a caller
     // must never see a new generation paired with the previous assignment.
     SyncGroupRequest sync{config_.group_id, join.generation_id, member_id_, std::nullopt, {}};
-    if (join.leader == member_id_) (void)leader_assignments(join, &sync.assignments);
+    if (join.leader == member_id_) sync.assignments = leader_assignments(join);
     SyncGroupResponse synced;
     SAMSA_TRY_ASSIGN(synced, (coordinator_->call<SyncGroupRequest, SyncGroupResponse>(ApiKey::sync_group, sv, sync, deadline)));
     if (synced.error_code != 0) continue;  // the group moved on: join again

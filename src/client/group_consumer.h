@@ -54,7 +54,8 @@ class GroupConsumer {
  private:
   Status ensure_coordinator();
   Status join_and_sync();
-  Result<std::vector<std::byte>> leader_assignments(const kafka::JoinGroupResponse& join, std::vector<kafka::SyncGroupRequest::Assignment>* out);
+  // The leader's job: every member's assignment, from their subscriptions.
+  std::vector<kafka::SyncGroupRequest::Assignment> leader_assignments(const kafka::JoinGroupResponse& join);
   Status resume_positions();
   Status heartbeat_if_due();
 

@@ -38,10 +38,6 @@ struct GroupConfig {
   int32_t max_session_timeout_ms = 1800000;   // group.max.session.timeout.ms
 };
 
-struct JoinResult {
-  kafka::JoinGroupResponse response;
-};
-
 class GroupCoordinator {
  public:
   static constexpr const char* kOffsetsDir = "__consumer_offsets-0";
