@@ -250,6 +250,90 @@ TEST_P(Log, RejectsMalformedAndOversizeRecordSets) {
   });
 }
 
+// A follower's append keeps its leader's offsets and epochs and learns each epoch's start.
+TEST_P(Log, ReplicatedAppendKeepsOffsetsAndEpochs) {
+  run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
+    auto leader = PartitionLog::open(rt, dir + "/leader-0", small_config());
+    auto follower = PartitionLog::open(rt, dir + "/follower-0", small_config());
+    ASSERT_TRUE(leader.ok() && follower.ok());
+    ASSERT_TRUE((*leader)->append(batch_of(3, 1000), 1).ok());
+    ASSERT_TRUE((*leader)->append(batch_of(2, 1000), 4).ok());
+    auto slice = (*leader)->read_slice(0, 1 << 20);
+    ASSERT_TRUE(slice.ok());
+    std::vector<std::byte> data(slice->length);
+    ASSERT_EQ(*slice->file->pread(slice->position, data), data.size());
+    auto r = (*follower)->append_replicated(data);
+    ASSERT_TRUE(r.ok()) << errc_name(r.error());
+    EXPECT_EQ(r->base_offset, 0);
+    EXPECT_EQ(r->last_offset, 4);
+    EXPECT_EQ((*follower)->log_end_offset(), 5);
+    std::vector<LeaderEpochCache::Entry> want{{1, 0}, {4, 3}};
+    EXPECT_EQ((*follower)->epochs().entries(), want);
+    // Not contiguous with the log end: refused, nothing written.
+    EXPECT_EQ((*follower)->append_replicated(data).error(), Errc::out_of_range);
+    EXPECT_EQ((*follower)->log_end_offset(), 5);
+    // An epoch below the log's latest: refused.
+    std::vector<std::byte> stale = batch_of(1, 1000);
+    stamp_batch(stale, 5, 2);
+    EXPECT_EQ((*follower)->append_replicated(stale).error(), Errc::out_of_range);
+    stamp_batch(stale, 5, 4);
+    EXPECT_TRUE((*follower)->append_replicated(stale).ok());
+    EXPECT_EQ((*follower)->log_end_offset(), 6);
+  });
+}
+
+// DeleteRecords and snapshots move the log start; it survives reopening, and reads below it fail.
+TEST_P(Log, AdvanceLogStartSurvivesReopenAndDropsWholeSegments) {
+  run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
+    const std::string path = dir + "/t-0";
+    {
+      auto log = PartitionLog::open(rt, path, small_config());
+      ASSERT_TRUE(log.ok());
+      for (int i = 0; i < 40; ++i) ASSERT_TRUE((*log)->append(batch_of(4, 1000 + i, std::string(100, 'x')), 0).ok());
+      ASSERT_GT((*log)->segment_count(), 3u);
+      const size_t before = (*log)->segment_count();
+      const int64_t cut = (*log)->segment_bases()[2] + 1;  // inside the third segment
+      ASSERT_TRUE((*log)->advance_log_start(cut).ok());
+      EXPECT_EQ((*log)->log_start_offset(), cut);
+      EXPECT_EQ((*log)->segment_count(), before - 2);
+      EXPECT_EQ((*log)->read_slice(cut - 1, 100).error(), Errc::out_of_range);
+      EXPECT_TRUE((*log)->read_slice(cut, 100).ok());
+      EXPECT_EQ((*log)->advance_log_start((*log)->log_end_offset() + 1).code(), Errc::out_of_range);
+      ASSERT_TRUE((*log)->checkpoint().ok());
+    }
+    auto log = PartitionLog::open(rt, path, small_config());
+    ASSERT_TRUE(log.ok());
+    EXPECT_EQ((*log)->log_start_offset() % 4, 1);  // the cut, not a segment base
+    EXPECT_EQ((*log)->log_end_offset(), 160);
+  });
+}
+
+// A follower far behind restarts its log empty at the leader's start; reopening keeps that.
+TEST_P(Log, TruncateFullyAndStartAt) {
+  run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
+    const std::string path = dir + "/t-0";
+    {
+      auto log = PartitionLog::open(rt, path, small_config());
+      ASSERT_TRUE(log.ok());
+      for (int i = 0; i < 10; ++i) ASSERT_TRUE((*log)->append(batch_of(4, 1000), 2).ok());
+      ASSERT_TRUE((*log)->truncate_fully_and_start_at(500).ok());
+      EXPECT_EQ((*log)->log_start_offset(), 500);
+      EXPECT_EQ((*log)->log_end_offset(), 500);
+      EXPECT_EQ((*log)->segment_count(), 1u);
+      EXPECT_TRUE((*log)->epochs().entries().empty());
+      ASSERT_TRUE((*log)->append(batch_of(2, 1000), 3).ok());
+      EXPECT_EQ((*log)->log_end_offset(), 502);
+      ASSERT_TRUE((*log)->checkpoint().ok());
+    }
+    auto log = PartitionLog::open(rt, path, small_config());
+    ASSERT_TRUE(log.ok());
+    EXPECT_EQ((*log)->log_start_offset(), 500);
+    EXPECT_EQ((*log)->log_end_offset(), 502);
+    std::vector<LeaderEpochCache::Entry> want{{3, 500}};
+    EXPECT_EQ((*log)->epochs().entries(), want);
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Log, ::testing::Values(Backend::real, Backend::sim),
                          [](const auto& p) { return std::string(backend_name(p.param)); });
 

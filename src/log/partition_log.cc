@@ -52,14 +52,29 @@ Status PartitionLog::recover() {
     std::from_chars(rp->front().data(), rp->front().data() + rp->front().size(), recovery_point);
   }
   recovery_point_ = recovery_point;
+  Result<std::vector<std::string>> ls = read_checkpoint(rt_, dir_, kLogStartFile);
+  if (ls.ok() && ls->size() == 1) {
+    std::from_chars(ls->front().data(), ls->front().data() + ls->front().size(), log_start_offset_);
+  }
   if (Status s = epochs_.load(); !s.ok()) {
     logf(rt_, LogLevel::warn, "{}: unreadable {} ({}), starting it afresh", dir_, LeaderEpochCache::kFileName, s.name());
   }
   if (bases.empty()) {
-    SAMSA_TRY(roll());
+    SAMSA_TRY(roll(log_start_offset_));
   } else {
     SAMSA_TRY(load_segments(bases));
   }
+  if (log_start_offset_ > log_end_offset()) {
+    // The start was moved past data a crash then took back: nothing below it may be served.
+    const int64_t start = log_start_offset_;
+    SAMSA_TRY(truncate_fully_and_start_at(start));
+  }
+  bool deleted = false;
+  while (segments_.size() > 1 && std::next(segments_.begin())->first <= log_start_offset_) {
+    SAMSA_TRY(delete_oldest_segment());
+    deleted = true;
+  }
+  if (deleted) SAMSA_TRY(rt_.sync_dir(dir_));
   SAMSA_TRY(epochs_.truncate_from_end(log_end_offset()));
   SAMSA_TRY(epochs_.truncate_from_start(log_start_offset()));
   recovery_point_ = log_end_offset();
@@ -111,8 +126,8 @@ std::shared_ptr<Segment> PartitionLog::segment_for(int64_t offset) const {
   return std::prev(it)->second;
 }
 
-Status PartitionLog::roll() {
-  const int64_t base = segments_.empty() ? 0 : log_end_offset();
+Status PartitionLog::roll(int64_t base) {
+  SAMSA_ASSERT(segments_.empty() || base == log_end_offset());
   std::unique_ptr<Segment> seg;
   SAMSA_TRY_ASSIGN(seg, Segment::create(rt_, dir_, base, config_));
   SAMSA_TRY(rt_.sync_dir(dir_));  // the new segment's name must be durable before its data is
@@ -128,7 +143,7 @@ Status PartitionLog::roll_if_needed(uint64_t incoming_bytes, int64_t incoming_ma
   if (a.empty()) return Status{};
   const bool full = a.size_bytes() + incoming_bytes > config_.segment_bytes;
   const bool old = a.first_batch_timestamp() >= 0 && incoming_max_timestamp - a.first_batch_timestamp() > config_.segment_ms;
-  return full || old ? roll() : Status{};
+  return full || old ? roll(log_end_offset()) : Status{};
 }
 
 Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_epoch) {
@@ -143,25 +158,54 @@ Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_
   std::vector<std::byte> buf(record_set.begin(), record_set.end());
   std::vector<BatchHeader> headers;
   int64_t next = log_end_offset();
-  AppendResult result{next, next, static_cast<uint32_t>(parts.size()), 0};
-  int64_t max_timestamp = -1;
   for (size_t pos = 0; pos < buf.size();) {
     BatchHeader h = *parse_batch_header(ConstBytes(buf).subspan(pos));
     stamp_batch(Bytes(buf).subspan(pos, h.total_bytes()), next, leader_epoch);
     h.base_offset = next;
     h.leader_epoch = leader_epoch;
-    result.records += h.records_count;
-    result.last_offset = h.last_offset();
-    max_timestamp = std::max(max_timestamp, h.max_timestamp);
     next = h.next_offset();
     pos += h.total_bytes();
     headers.push_back(h);
   }
+  return write_stamped_locked(std::move(buf), headers);
+}
+
+Result<AppendResult> PartitionLog::append_replicated(ConstBytes record_set) {
+  if (offline_) return Errc::unavailable;
+  std::vector<ConstBytes> parts;
+  SAMSA_TRY_ASSIGN(parts, split_batches(record_set, kBatchBytesReadMax));
+  if (parts.empty()) return Errc::invalid_argument;
+  for (ConstBytes b : parts) SAMSA_TRY(validate_batch(b));
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  if (offline_) return Errc::unavailable;
+  std::vector<BatchHeader> headers;
+  int64_t next = log_end_offset();
+  int32_t epoch = epochs_.latest_epoch().value_or(kNoLeaderEpoch);
+  for (ConstBytes b : parts) {
+    BatchHeader h = *parse_batch_header(b);
+    if (h.base_offset != next || h.leader_epoch < epoch) return Errc::out_of_range;
+    epoch = h.leader_epoch;
+    next = h.next_offset();
+    headers.push_back(h);
+  }
+  return write_stamped_locked(std::vector<std::byte>(record_set.begin(), record_set.end()), headers);
+}
+
+Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers) {
+  SAMSA_ASSERT(!headers.empty() && headers.front().base_offset == log_end_offset());
+  AppendResult result{headers.front().base_offset, headers.back().last_offset(), static_cast<uint32_t>(headers.size()), 0};
+  int64_t max_timestamp = -1;
+  for (const BatchHeader& h : headers) {
+    result.records += h.records_count;
+    max_timestamp = std::max(max_timestamp, h.max_timestamp);
+  }
   // A new epoch is recorded before the data it covers (an entry past the log end is harmless:
   // recovery drops it). Up to and including the segment write, ENOSPC means nothing was
   // written and the log stays online.
-  if (leader_epoch >= 0 && (!epochs_.latest_epoch() || leader_epoch > *epochs_.latest_epoch())) {
-    if (Status s = epochs_.assign(leader_epoch, result.base_offset); !s.ok()) {
+  for (const BatchHeader& h : headers) {
+    if (h.leader_epoch < 0 || (epochs_.latest_epoch() && h.leader_epoch <= *epochs_.latest_epoch())) continue;
+    if (Status s = epochs_.assign(h.leader_epoch, h.base_offset); !s.ok()) {
       return s.code() == Errc::no_space ? s : go_offline(s);
     }
   }
@@ -307,9 +351,7 @@ Result<size_t> PartitionLog::apply_retention() {
     const bool by_size = config_.retention_bytes >= 0 &&
                          size_bytes() - oldest->size_bytes() >= static_cast<uint64_t>(config_.retention_bytes);
     if (!by_time && !by_size) break;
-    segments_.erase(segments_.begin());  // the log start moves first; then the files go
-    SAMSA_ASSERT(!segments_.empty());
-    if (Status s = oldest->remove_files(); !s.ok()) return go_offline(s);
+    if (Status s = delete_oldest_segment(); !s.ok()) return go_offline(s);
     ++deleted;
   }
   if (deleted == 0) return deleted;
@@ -340,6 +382,60 @@ Status PartitionLog::truncate_to(int64_t offset) {
   recovery_point_ = std::min(recovery_point_, log_end_offset());
   unflushed_records_ = 0;
   if (Status s = write_recovery_point(); !s.ok()) return go_offline(s);
+  return Status{};
+}
+
+}  // namespace samsa
+
+namespace samsa {
+
+Status PartitionLog::delete_oldest_segment() {
+  SAMSA_ASSERT(segments_.size() > 1);
+  const std::shared_ptr<Segment> oldest = segments_.begin()->second;
+  segments_.erase(segments_.begin());  // the log start moves first; then the files go
+  return oldest->remove_files();
+}
+
+Status PartitionLog::truncate_fully_and_start_at(int64_t offset) {
+  if (offline_) return Errc::unavailable;
+  SAMSA_ASSERT(offset >= 0);
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  // Old segments go before the new start is checkpointed: a crash in between leaves an empty
+  // log at the old start (data a follower refetches), never old data above the new start.
+  std::map<int64_t, std::shared_ptr<Segment>> old;
+  old.swap(segments_);
+  for (auto& [base, seg] : old) {
+    if (Status s = seg->remove_files(); !s.ok()) return go_offline(s);
+  }
+  if (Status s = roll(offset); !s.ok()) return go_offline(s);
+  if (Status s = epochs_.truncate_from_end(0); !s.ok()) return go_offline(s);
+  log_start_offset_ = offset;
+  if (Status s = write_checkpoint(rt_, dir_, kLogStartFile, {std::to_string(offset)}); !s.ok()) return go_offline(s);
+  recovery_point_ = offset;
+  unflushed_records_ = 0;
+  if (Status s = write_recovery_point(); !s.ok()) return go_offline(s);
+  return Status{};
+}
+
+Status PartitionLog::advance_log_start(int64_t offset) {
+  if (offline_) return Errc::unavailable;
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  if (offset <= log_start_offset()) return Status{};
+  if (offset > log_end_offset()) return Errc::out_of_range;
+  if (Status s = write_checkpoint(rt_, dir_, kLogStartFile, {std::to_string(offset)}); !s.ok()) return go_offline(s);
+  log_start_offset_ = offset;
+  bool deleted = false;
+  while (segments_.size() > 1 && std::next(segments_.begin())->first <= offset) {
+    if (Status s = delete_oldest_segment(); !s.ok()) return go_offline(s);
+    deleted = true;
+  }
+  if (deleted) {
+    if (Status s = rt_.sync_dir(dir_); !s.ok()) return go_offline(s);
+  }
+  if (Status s = epochs_.truncate_from_start(offset); !s.ok()) return go_offline(s);
+  recovery_point_ = std::max(recovery_point_, offset);
   return Status{};
 }
 

@@ -16,6 +16,7 @@
 // (they suspend on disk I/O); read_slice() and the accessors may run beside them.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -56,6 +57,7 @@ struct LogRecoveryStats {
 class PartitionLog {
  public:
   static constexpr const char* kRecoveryPointFile = "recovery-point-offset-checkpoint";
+  static constexpr const char* kLogStartFile = "log-start-offset-checkpoint";
   static constexpr size_t kSegmentsMax = 1'000'000;
 
   // Opens (creating if needed) and recovers the log in `dir`.
@@ -65,6 +67,11 @@ class PartitionLog {
   // Appends one or more batches (a Produce record set). Errc::corrupt for a malformed or
   // CRC-failing batch, Errc::too_large above max_batch_bytes, Errc::no_space, Errc::unavailable.
   Result<AppendResult> append(ConstBytes record_set, int32_t leader_epoch);
+  // Appends batches that already carry their offsets and leader epochs (a follower copying its
+  // leader; Raft replication). The first batch must start at log_end_offset() and the rest
+  // follow contiguously, with epochs that never go below the latest one in the log
+  // (Errc::out_of_range otherwise; nothing is written). Each new epoch's start is recorded.
+  Result<AppendResult> append_replicated(ConstBytes record_set);
   // Batches holding offsets >= `offset`, up to max_bytes (at least one whole batch, as Kafka's
   // fetch does), not beyond max_offset (exclusive; the high watermark later).
   Result<LogSlice> read_slice(int64_t offset, uint64_t max_bytes, int64_t max_offset);
@@ -79,10 +86,17 @@ class PartitionLog {
   Result<size_t> apply_retention();
   // Drops everything at and after `offset` (rounded down to a batch start), for replication.
   Status truncate_to(int64_t offset);
+  // Removes every segment and restarts the log empty at `offset` (a follower too far behind
+  // its leader's log start; a Raft snapshot installed). The epoch cache is cleared.
+  Status truncate_fully_and_start_at(int64_t offset);
+  // Moves the log start forward to `offset` (<= log_end_offset()): DeleteRecords, and the
+  // metadata log after a snapshot. Reads below it fail with out_of_range; whole segments below
+  // it are deleted. Persisted in kLogStartFile before anything is deleted.
+  Status advance_log_start(int64_t offset);
   // Flushes and checkpoints; the log stays usable.
   Status checkpoint();
 
-  int64_t log_start_offset() const { return segments_.begin()->second->base_offset(); }
+  int64_t log_start_offset() const { return std::max(log_start_offset_, segments_.begin()->second->base_offset()); }
   int64_t log_end_offset() const { return active().next_offset(); }
   int64_t recovery_point() const { return recovery_point_; }
   // What consumers may read. With flush.messages=1 (acknowledged means durable) it is the
@@ -107,7 +121,11 @@ class PartitionLog {
   Status recover();
   Status load_segments(const std::vector<int64_t>& bases);
   Status roll_if_needed(uint64_t incoming_bytes, int64_t incoming_max_timestamp);
-  Status roll();
+  Status roll(int64_t base_offset);
+  // Writes batches stamped with their offsets and epochs (headers describe them), recording
+  // new epochs first, and applies the flush policy. Called with mu_ held.
+  Result<AppendResult> write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers);
+  Status delete_oldest_segment();
   Status flush_locked();
   Status write_recovery_point();
   Status go_offline(Status cause);
@@ -122,6 +140,7 @@ class PartitionLog {
   std::map<int64_t, std::shared_ptr<Segment>> segments_;
   LeaderEpochCache epochs_;
   int64_t recovery_point_ = 0;
+  int64_t log_start_offset_ = 0;  // checkpointed; the first segment's base may be above it
   int64_t unflushed_records_ = 0;
   Instant last_flush_{};
   Instant last_checkpoint_{};
