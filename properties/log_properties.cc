@@ -18,8 +18,8 @@
 #include <map>
 
 #include "log/partition_log.h"
-#include "sim/sim_disk.h"
-#include "sim/simulator.h"
+#include "sim/world/sim_disk.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 namespace {
@@ -235,7 +235,7 @@ void node_main(Simulator& sim, NodeId node, Runtime& rt, const LogCase& c, World
 }
 
 RC_GTEST_PROP(LogProperties, RecoveredLogIsAPrefixHoldingEverythingFlushed, (const LogCase& c)) {
-  Simulator sim(SimOptions{c.seed, LogLevel::error, true});
+  Simulator sim(SimOptions{c.seed, LogLevel::error, true, {}});
   World w;
   NodeId node = sim.add_node("n1", [&](Runtime& rt) { node_main(sim, rt.node_id(), rt, c, w); });
   sim.start(node);

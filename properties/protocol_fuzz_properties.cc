@@ -16,7 +16,7 @@
 #include "broker/broker.h"
 #include "net/framing.h"
 #include "protocol/api_versions.h"
-#include "sim/simulator.h"
+#include "sim/world/simulator.h"
 
 // Largest single allocation while `g_track` is on: measured, not assumed. Not in the sanitizer
 // build, whose own operator new must stay in place (there the property checks memory safety).
@@ -190,7 +190,7 @@ Outcome exchange(Runtime& rt, const std::vector<std::byte>& frame, bool truncate
 }
 
 RC_GTEST_PROP(ProtocolFuzz, BrokerAnswersOrClosesAndNeverHangsOrCrashes, (uint64_t seed, const std::vector<FuzzFrame>& frames)) {
-  Simulator sim(SimOptions{seed, LogLevel::error, false});
+  Simulator sim(SimOptions{seed, LogLevel::error, false, {}});
   broker::BrokerConfig config;
   config.listener = Address{"broker", 9092};
   config.log_dir = "data";

@@ -8,8 +8,8 @@
 
 #include "net/frame_server.h"
 #include "net/framing.h"
-#include "sim/sim_network.h"
-#include "sim/simulator.h"
+#include "sim/world/sim_network.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 namespace {
@@ -76,7 +76,7 @@ void apply(Simulator& sim, NodeId a, NodeId b, const Fault& f) {
 }
 
 RC_GTEST_PROP(SimNetworkProperties, StreamsArriveCompleteAndInOrderUnderAnyFaultSchedule, (const Schedule& schedule)) {
-  Simulator sim(SimOptions{schedule.seed, LogLevel::error, false});
+  Simulator sim(SimOptions{schedule.seed, LogLevel::error, false, {}});
   std::vector<std::byte> sent, received;
   bool reset = false, finished = false;
   NodeId n1 = sim.add_node("n1", [&](Runtime& rt) {
@@ -150,7 +150,7 @@ class EchoHandler final : public FrameHandler {
 RC_GTEST_PROP(FramingProperties, WellFormedPrefixIsAnsweredInOrderThenTheConnectionCloses,
               (uint64_t seed, const std::vector<WireFrame>& frames)) {
   constexpr uint32_t kFrameMax = 512;
-  Simulator sim(SimOptions{seed, LogLevel::error, false});
+  Simulator sim(SimOptions{seed, LogLevel::error, false, {}});
   EchoHandler handler;
   std::vector<std::vector<std::byte>> expected, replies;
   bool server_ok = false, client_done = false;

@@ -1,6 +1,9 @@
 // `samsa broker [--config FILE]`: runs one broker until SIGINT/SIGTERM.
 #include <cstdio>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "broker/broker.h"
 #include "real/cli.h"
 #include "real/real_runtime.h"
@@ -38,8 +41,19 @@ int run_broker_command(const BrokerArgs& args) {
       exit_code = 1;
       return;
     }
+    // A failed log dir halts the broker (exit code 1), as Kafka does; a supervisor restarts it.
+    bool failed = false;
+    const FiberId watch = rt.spawn("log-dir-watch", [&] {
+      if (b.wait_for_failure(Deadline::never()).code() == Errc::io_error) {
+        failed = true;
+        ::kill(::getpid(), SIGTERM);  // wakes the wait below through the signal fd
+      }
+    });
     (void)wait_for_termination(static_cast<RealRuntime&>(rt).reactor(), signal_fd);
+    rt.cancel(watch);
+    (void)rt.join(watch, Deadline::never());
     b.stop();
+    if (failed) exit_code = 1;
   });
   return exit_code;
 }

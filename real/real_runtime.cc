@@ -1,6 +1,7 @@
 #include "real/real_runtime.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -35,6 +36,12 @@ RealRuntime::RealRuntime(Reactor& reactor, const RealOptions& options)
       prng_(options.seed != 0 ? options.seed : os_seed()),
       log_level_(options.log_level),
       start_(reactor.now()) {}
+
+uint64_t RealRuntime::open_files_max() const {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) return 1 << 20;
+  return static_cast<uint64_t>(r.rlim_cur);
+}
 
 int64_t RealRuntime::wall_clock_ms() const {
   timespec ts{};

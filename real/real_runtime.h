@@ -49,6 +49,7 @@ class RealRuntime final : public Runtime {
 
   uint64_t random_u64() override { return prng_.next_u64(); }
   bool buggify(std::string_view /*site*/) override { return false; }
+  uint64_t open_files_max() const override;
 
   void log(LogLevel level, std::string_view message) override;
   bool log_enabled(LogLevel level) const override { return level >= log_level_; }

@@ -1,95 +1,198 @@
-// samsa-sim: runs the demo scenario in the deterministic simulator and prints, for each seed,
-// the verdict of every property, the trace hash and, on failure, the command that replays it.
+// samsa-sim: runs a scenario in the deterministic simulator and prints, for each seed, the
+// verdict of every check with the number of operations it examined, the trace hash and, on
+// failure, the command that replays it (with the commit it was built from). Over many seeds it
+// ends with a summary per check and per buggify site, and the simulation speed.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 
-#include "sim/broker_scenario.h"
-#include "sim/group_scenario.h"
-#include "sim/demo_scenario.h"
+#include "runtime/buggify_sites.h"
+#include "samsa_version.h"
+#include "sim/scenarios/broker_scenario.h"
+#include "sim/scenarios/demo_scenario.h"
+#include "sim/scenarios/group_scenario.h"
+
+namespace {
+
+using namespace samsa;
+
+struct Options {
+  std::string scenario = "broker";
+  uint64_t seed = 1;
+  uint64_t seeds = 1;
+  int producers = 2;
+  int clients = 2;
+  int members = 3;
+  int64_t fault_ms = 60'000;
+  int64_t quiet_ms = -1;  // scenario default
+  std::vector<std::string> bugs;
+  bool verbose = false;
+  bool brief = false;
+};
+
+sim::RunResult run_one(const Options& o, uint64_t seed, LogLevel level) {
+  BugSet bugs;
+  for (const std::string& b : o.bugs) {
+    if (o.scenario != "log-demo") bugs.add(*bug_by_name(b));
+  }
+  const Duration fault = std::chrono::milliseconds(o.fault_ms);
+  if (o.scenario == "groups") {
+    sim::GroupScenarioOptions g{seed, o.members, fault, std::chrono::seconds(30), level, bugs};
+    if (o.quiet_ms >= 0) g.quiet_time = std::chrono::milliseconds(o.quiet_ms);
+    return sim::run_group_scenario(g);
+  }
+  if (o.scenario == "log-demo") {
+    sim::DemoOptions d{seed, o.clients, fault, std::chrono::seconds(20), !o.bugs.empty(), level};
+    if (o.quiet_ms >= 0) d.quiet_time = std::chrono::milliseconds(o.quiet_ms);
+    return sim::run_demo(d);
+  }
+  sim::BrokerScenarioOptions b{seed, o.producers, fault, std::chrono::seconds(20), level, bugs};
+  if (o.quiet_ms >= 0) b.quiet_time = std::chrono::milliseconds(o.quiet_ms);
+  return sim::run_broker_scenario(b);
+}
+
+std::string replay_command(const Options& o, uint64_t seed) {
+  std::string cmd = fmt::format("samsa-sim --scenario {} --seed {}", o.scenario, seed);
+  if (o.fault_ms != 60'000) cmd += fmt::format(" --fault-ms {}", o.fault_ms);
+  if (o.quiet_ms >= 0) cmd += fmt::format(" --quiet-ms {}", o.quiet_ms);
+  if (o.scenario == "broker" && o.producers != 2) cmd += fmt::format(" --producers {}", o.producers);
+  if (o.scenario == "groups" && o.members != 3) cmd += fmt::format(" --members {}", o.members);
+  if (o.scenario == "log-demo" && o.clients != 2) cmd += fmt::format(" --clients {}", o.clients);
+  for (const std::string& b : o.bugs) cmd += " --bug " + b;
+  return cmd + "   # commit " SAMSA_COMMIT;
+}
+
+void print_run(const Options& o, const sim::RunResult& r) {
+  std::printf("seed %llu (scenario %s, commit %s)\n", static_cast<unsigned long long>(r.seed), r.scenario.c_str(), SAMSA_COMMIT);
+  std::printf("  simulated time: %.3f s, steps: %llu, acknowledged: %llu, records read at the end: %llu\n",
+              static_cast<double>(r.end_time.ns) / 1e9, static_cast<unsigned long long>(r.steps),
+              static_cast<unsigned long long>(r.acked), static_cast<unsigned long long>(r.records));
+  for (const auto& s : r.settings) std::printf("  setting: %s\n", s.c_str());
+  std::string faults;
+  for (const auto& f : r.faults) faults += (faults.empty() ? "" : ", ") + f;
+  std::printf("  faults: %s\n", faults.c_str());
+  for (const auto& c : r.checks) std::printf("  check %-22s %s\n", c.name.c_str(), c.summary().c_str());
+  for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
+  uint64_t enabled = 0, fired = 0;
+  for (const auto& [site, s] : r.buggify) {
+    enabled += s.first ? 1 : 0;
+    fired += s.second;
+  }
+  std::printf("  buggify: %llu sites reached, %llu enabled, fired %llu times\n", static_cast<unsigned long long>(r.buggify.size()),
+              static_cast<unsigned long long>(enabled), static_cast<unsigned long long>(fired));
+  std::printf("  trace hash: %016llx\n", static_cast<unsigned long long>(r.trace_hash));
+  std::printf("  verdict: %s\n", r.ok() ? "PASS" : "FAIL");
+  if (!r.ok()) std::printf("  replay: %s\n", replay_command(o, r.seed).c_str());
+}
+
+struct Campaign {
+  struct PerCheck {
+    uint64_t failed = 0, vacuous = 0, examined = 0;
+    uint64_t first_failing_seed = 0;
+  };
+  struct PerSite {
+    uint64_t reached = 0, enabled = 0, fired = 0;
+  };
+  std::map<std::string, PerCheck> checks;
+  std::map<std::string, PerSite> sites;
+  uint64_t runs = 0, failures = 0;
+  double simulated_s = 0;
+
+  void add(const sim::RunResult& r) {
+    ++runs;
+    failures += r.ok() ? 0 : 1;
+    simulated_s += static_cast<double>(r.end_time.ns) / 1e9;
+    for (const auto& c : r.checks) {
+      PerCheck& p = checks[c.name];
+      p.examined += c.examined;
+      p.vacuous += c.vacuous() ? 1 : 0;
+      if (!c.ok() && p.failed++ == 0) p.first_failing_seed = r.seed;
+    }
+    for (const auto& [site, s] : r.buggify) {
+      PerSite& p = sites[site];
+      ++p.reached;
+      p.enabled += s.first ? 1 : 0;
+      p.fired += s.second;
+    }
+  }
+  void print(const Options& o, double wall_s) const;
+};
+
+void Campaign::print(const Options& o, double wall_s) const {
+  std::printf("\n%llu seeds, %llu failed; %.0f simulated s in %.1f wall s (%.0fx real time)\n",
+              static_cast<unsigned long long>(runs), static_cast<unsigned long long>(failures), simulated_s, wall_s,
+              wall_s > 0 ? simulated_s / wall_s : 0.0);
+  std::printf("%-22s %8s %8s %14s  %s\n", "check", "failed", "vacuous", "examined", "first failing seed");
+  for (const auto& [name, p] : checks) {
+    std::printf("%-22s %8llu %8llu %14llu  %s\n", name.c_str(), static_cast<unsigned long long>(p.failed),
+                static_cast<unsigned long long>(p.vacuous), static_cast<unsigned long long>(p.examined),
+                p.failed ? replay_command(o, p.first_failing_seed).c_str() : "-");
+  }
+  std::printf("%-36s %8s %8s %10s\n", "buggify site", "reached", "enabled", "fired");
+  for (const BuggifySite& b : kBuggifySites) {
+    auto it = sites.find(b.name);
+    const PerSite p = it == sites.end() ? PerSite{} : it->second;
+    std::printf("%-36s %8llu %8llu %10llu%s\n", b.name, static_cast<unsigned long long>(p.reached),
+                static_cast<unsigned long long>(p.enabled), static_cast<unsigned long long>(p.fired),
+                p.fired == 0 ? "  (did not fire)" : "");
+  }
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
-  using namespace samsa;
-  CLI::App app{"samsa-sim: a samsa cluster and its clients in deterministic simulation"};
-  sim::DemoOptions options;
-  uint64_t seeds = 1;
-  int64_t fault_ms = 60'000, quiet_ms = 20'000;
-  std::string bug;
-  bool verbose = false;
-  std::string scenario = "broker";
-  int producers = 2;
-  app.add_option("--scenario", scenario, "broker (producers and a consumer), groups (consumer groups), or log-demo (framed appends)")
+  CLI::App app{"samsa-sim: samsa and its clients in deterministic simulation"};
+  Options o;
+  std::vector<std::string> bug_names;
+  for (const BugInfo& b : kBugs) bug_names.push_back(b.name);
+  app.add_option("--scenario", o.scenario, "broker (default), groups (consumer groups), or log-demo (framed appends)")
       ->check(CLI::IsMember({"broker", "groups", "log-demo"}));
-  app.add_option("--producers", producers, "producer nodes (broker scenario)")->check(CLI::Range(1, 16));
-  app.add_option("--seed", options.seed, "seed of the run (decides every fault and interleaving)");
-  app.add_option("--seeds", seeds, "run this many consecutive seeds starting at --seed")->check(CLI::Range(1, 1'000'000));
-  app.add_option("--clients", options.clients, "client nodes")->check(CLI::Range(1, 16));
-  app.add_option("--fault-ms", fault_ms, "simulated milliseconds of faults")->check(CLI::Range(0, 3'600'000));
-  app.add_option("--quiet-ms", quiet_ms, "simulated milliseconds after healing")->check(CLI::Range(1'000, 3'600'000));
-  app.add_option("--bug", bug, "inject a known bug to see the checkers catch it")->check(CLI::IsMember({"ack-before-sync"}));
-  app.add_flag("-v,--verbose", verbose, "log what the nodes do");
+  app.add_option("--seed", o.seed, "seed of the run (decides every fault and interleaving)");
+  app.add_option("--seeds", o.seeds, "run this many consecutive seeds starting at --seed")->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}));
+  app.add_option("--producers", o.producers, "producer nodes (broker scenario)")->check(CLI::Range(1, 16));
+  app.add_option("--clients", o.clients, "client nodes (log-demo scenario)")->check(CLI::Range(1, 16));
+  app.add_option("--members", o.members, "group members (groups scenario)")->check(CLI::Range(1, 16));
+  app.add_option("--fault-ms", o.fault_ms, "simulated milliseconds of faults")->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
+  app.add_option("--quiet-ms", o.quiet_ms, "simulated milliseconds after healing")->check(CLI::Range(int64_t{1'000}, int64_t{3'600'000}));
+  app.add_option("--bug", o.bugs, "switch on a planted bug (repeatable); see --list-bugs")->check(CLI::IsMember(bug_names));
+  bool list_bugs = false;
+  app.add_flag("--list-bugs", list_bugs, "list the planted bugs and exit");
+  app.add_flag("-v,--verbose", o.verbose, "log what the nodes do (SAMSA_DEBUG=1 for debug logs)");
+  app.add_flag("--brief", o.brief, "one line per passing seed");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int rc = app.exit(e);
+    const int rc = app.exit(e);
     return e.get_exit_code() == 0 ? 0 : (rc == 0 ? 0 : 2);
   }
-  options.fault_time = std::chrono::milliseconds(fault_ms);
-  options.quiet_time = std::chrono::milliseconds(quiet_ms);
-  options.bug_ack_before_sync = bug == "ack-before-sync";
-  if (options.bug_ack_before_sync && scenario != "log-demo") {
-    std::fprintf(stderr, "samsa-sim: --bug ack-before-sync applies to --scenario log-demo\n");
+  if (list_bugs) {
+    for (const BugInfo& b : kBugs) std::printf("%-28s %s\n", b.name, b.what);
+    return 0;
+  }
+  if (o.scenario == "log-demo" && (o.bugs.size() > 1 || (o.bugs.size() == 1 && o.bugs[0] != "ack-before-sync"))) {
+    std::fprintf(stderr, "samsa-sim: --scenario log-demo takes only --bug ack-before-sync\n");
     return 2;
   }
-  options.log_level = verbose ? (std::getenv("SAMSA_DEBUG") ? LogLevel::debug : LogLevel::info) : LogLevel::off;
-
-  int failures = 0;
-  const uint64_t first = options.seed;
-  for (uint64_t s = first; s < first + seeds; ++s) {
-    options.seed = s;
-    sim::DemoResult r;
-    if (scenario == "broker") {
-      sim::BrokerScenarioOptions bo;
-      bo.seed = s;
-      bo.producers = producers;
-      bo.fault_time = options.fault_time;
-      bo.quiet_time = options.quiet_time;
-      bo.log_level = options.log_level;
-      r = sim::run_broker_scenario(bo);
-    } else if (scenario == "groups") {
-      sim::GroupScenarioOptions go;
-      go.seed = s;
-      go.fault_time = options.fault_time;
-      go.quiet_time = options.quiet_time;
-      go.log_level = options.log_level;
-      r = sim::run_group_scenario(go);
+  const LogLevel level = o.verbose ? (std::getenv("SAMSA_DEBUG") ? LogLevel::debug : LogLevel::info) : LogLevel::off;
+  Campaign campaign;
+  const auto started = std::chrono::steady_clock::now();  // reporting only: never feeds the simulation
+  for (uint64_t s = o.seed; s < o.seed + o.seeds; ++s) {
+    const sim::RunResult r = run_one(o, s, level);
+    campaign.add(r);
+    if (o.brief && r.ok()) {
+      std::printf("seed %llu PASS %016llx\n", static_cast<unsigned long long>(s), static_cast<unsigned long long>(r.trace_hash));
     } else {
-      r = sim::run_demo(options);
-    }
-    std::printf("seed %llu\n", static_cast<unsigned long long>(s));
-    std::printf("  simulated time: %.3f s, steps: %llu, acknowledged: %llu, records in log: %llu\n",
-                static_cast<double>(r.end_time.ns) / 1e9, static_cast<unsigned long long>(r.steps),
-                static_cast<unsigned long long>(r.acked), static_cast<unsigned long long>(r.records));
-    std::string faults;
-    for (const auto& f : r.faults) faults += (faults.empty() ? "" : ", ") + f;
-    std::printf("  faults: %s\n", faults.c_str());
-    for (const auto& c : r.checks) {
-      std::printf("  property %-22s %s  %s\n", c.name.c_str(), c.ok ? "ok  " : "FAIL", c.detail.c_str());
-    }
-    for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
-    std::printf("  trace hash: %016llx\n", static_cast<unsigned long long>(r.trace_hash));
-    std::printf("  verdict: %s\n", r.ok() ? "PASS" : "FAIL");
-    if (!r.ok()) {
-      ++failures;
-      std::string replay = sim::replay_command(options);
-      if (scenario != "broker") replay += " --scenario " + scenario;
-      if (producers != 2) replay += " --producers " + std::to_string(producers);
-      std::printf("  replay: %s\n", replay.c_str());
+      print_run(o, r);
     }
     std::fflush(stdout);
   }
-  if (seeds > 1) std::printf("%llu seeds, %d failed\n", static_cast<unsigned long long>(seeds), failures);
-  return failures == 0 ? 0 : 1;
+  if (o.seeds > 1) {
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    campaign.print(o, wall);
+  }
+  return campaign.failures == 0 ? 0 : 1;
 }

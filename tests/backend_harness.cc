@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "real/real_runtime.h"
-#include "sim/simulator.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::test {
 
@@ -43,7 +43,7 @@ void run_on(Backend backend, const Body& body, uint64_t seed) {
     std::filesystem::remove_all(dir);
     return;
   }
-  sim::Simulator sim(sim::SimOptions{seed, LogLevel::error, false});
+  sim::Simulator sim(sim::SimOptions{seed, LogLevel::error, false, {}});
   NodeId id = sim.add_node("n1", [&](Runtime& rt) {
     ASSERT_TRUE(create_dirs(rt, kSimDir).ok());
     body(rt, kSimDir);
@@ -75,7 +75,7 @@ void run_with_crash(Backend backend, const Body& before, const Body& after, uint
     std::filesystem::remove_all(dir);
     return;
   }
-  sim::Simulator sim(sim::SimOptions{seed, LogLevel::error, false});
+  sim::Simulator sim(sim::SimOptions{seed, LogLevel::error, false, {}});
   bool before_done = false;
   int phase = 0;
   NodeId id = sim.add_node("n1", [&](Runtime& rt) {

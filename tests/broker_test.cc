@@ -8,8 +8,8 @@
 #include "client/producer.h"
 #include "net/framing.h"
 #include "protocol/api_versions.h"
-#include "sim/sim_disk.h"
-#include "sim/simulator.h"
+#include "sim/world/sim_disk.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::test {
 namespace {
@@ -18,7 +18,7 @@ using namespace samsa::kafka;
 using client::TopicPartition;
 
 struct BrokerSim {
-  explicit BrokerSim(uint64_t seed = 1) : sim(sim::SimOptions{seed, LogLevel::error, false}) {
+  explicit BrokerSim(uint64_t seed = 1) : sim(sim::SimOptions{seed, LogLevel::error, false, {}}) {
     config.listener = Address{"broker", 9092};
     config.log_dir = "data";
     config.log.flush_messages = 1;

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "log/partition_log.h"
-#include "sim/sim_disk.h"
-#include "sim/simulator.h"
+#include "sim/world/sim_disk.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 namespace {
@@ -17,7 +17,7 @@ std::vector<std::byte> one_batch(int64_t ts) {
 
 // Runs body on a simulated node and returns once it finished.
 void on_node(uint64_t seed, const std::function<void(Simulator&, Runtime&, SimDisk&)>& body) {
-  Simulator sim(SimOptions{seed, LogLevel::error, false});
+  Simulator sim(SimOptions{seed, LogLevel::error, false, {}});
   bool done = false;
   NodeId n = sim.add_node("n1", [&](Runtime& rt) {
     body(sim, rt, *sim.node(rt.node_id()).disk);
@@ -44,7 +44,7 @@ TEST(LogFaults, EioOnWriteTakesTheLogOffline) {
 }
 
 TEST(LogFaults, EioOnSyncTakesTheLogOfflineAndRecoveryKeepsWhatWasFlushed) {
-  Simulator sim(SimOptions{2, LogLevel::error, false});
+  Simulator sim(SimOptions{2, LogLevel::error, false, {}});
   int phase = 0;
   int64_t end_after_restart = -1;
   bool offline_seen = false, done = false;

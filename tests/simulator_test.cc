@@ -9,15 +9,15 @@
 
 #include "net/framing.h"
 #include "runtime/sync.h"
-#include "sim/demo_scenario.h"
-#include "sim/sim_disk.h"
-#include "sim/sim_network.h"
-#include "sim/simulator.h"
+#include "sim/scenarios/demo_scenario.h"
+#include "sim/world/sim_disk.h"
+#include "sim/world/sim_network.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 namespace {
 
-SimOptions quiet(uint64_t seed) { return SimOptions{seed, LogLevel::error, false}; }
+SimOptions quiet(uint64_t seed) { return SimOptions{seed, LogLevel::error, false, {}}; }
 
 std::vector<std::byte> filled(size_t n, uint8_t v) { return std::vector<std::byte>(n, std::byte{v}); }
 
@@ -303,8 +303,8 @@ DemoOptions short_demo(uint64_t seed) {
 
 TEST(Determinism, SameSeedSameTraceHashInOneProcess) {
   for (uint64_t seed : {1u, 42u, 1234u}) {
-    DemoResult a = run_demo(short_demo(seed));
-    DemoResult b = run_demo(short_demo(seed));
+    RunResult a = run_demo(short_demo(seed));
+    RunResult b = run_demo(short_demo(seed));
     EXPECT_EQ(a.trace_hash, b.trace_hash) << "seed " << seed;
     EXPECT_EQ(a.rng_digest, b.rng_digest) << "seed " << seed;
     EXPECT_EQ(a.steps, b.steps);
@@ -365,7 +365,7 @@ TEST(Determinism, FailureReplaysFromThePrintedCommand) {
 }  // namespace
 }  // namespace samsa::sim
 
-#include "sim/broker_scenario.h"
+#include "sim/scenarios/broker_scenario.h"
 
 namespace samsa::sim {
 namespace {
@@ -379,8 +379,8 @@ BrokerScenarioOptions broker_run(uint64_t seed) {
 }
 
 TEST(BrokerScenario, SameSeedSameTraceHash) {
-  DemoResult a = run_broker_scenario(broker_run(5));
-  DemoResult b = run_broker_scenario(broker_run(5));
+  RunResult a = run_broker_scenario(broker_run(5));
+  RunResult b = run_broker_scenario(broker_run(5));
   EXPECT_EQ(a.trace_hash, b.trace_hash);
   EXPECT_EQ(a.rng_digest, b.rng_digest);
   EXPECT_GT(a.acked, 100u);
@@ -391,8 +391,8 @@ TEST(BrokerScenario, SameSeedSameTraceHash) {
 TEST(BrokerScenario, CampaignOfTwentySeedsPasses) {
   std::set<uint64_t> hashes;
   for (uint64_t seed = 100; seed < 120; ++seed) {
-    DemoResult r = run_broker_scenario(broker_run(seed));
-    for (const auto& c : r.checks) EXPECT_TRUE(c.ok) << "seed " << seed << ": " << c.name << ": " << c.detail << "\n  replay: samsa-sim --seed " << seed << " --fault-ms 30000 --quiet-ms 15000";
+    RunResult r = run_broker_scenario(broker_run(seed));
+    for (const auto& c : r.checks) EXPECT_TRUE(c.ok()) << "seed " << seed << ": " << c.name << ": " << c.summary() << "\n  replay: samsa-sim --seed " << seed << " --fault-ms 30000 --quiet-ms 15000";
     EXPECT_GT(r.acked, 0u) << "seed " << seed;
     hashes.insert(r.trace_hash);
   }
@@ -403,7 +403,7 @@ TEST(BrokerScenario, CampaignOfTwentySeedsPasses) {
 }  // namespace samsa::sim
 
 #include "client/group_consumer.h"
-#include "sim/group_scenario.h"
+#include "sim/scenarios/group_scenario.h"
 
 namespace samsa::sim {
 namespace {
@@ -417,8 +417,8 @@ GroupScenarioOptions group_run(uint64_t seed) {
 }
 
 TEST(GroupScenario, SameSeedSameTraceHash) {
-  DemoResult a = run_group_scenario(group_run(3));
-  DemoResult b = run_group_scenario(group_run(3));
+  RunResult a = run_group_scenario(group_run(3));
+  RunResult b = run_group_scenario(group_run(3));
   EXPECT_EQ(a.trace_hash, b.trace_hash);
   EXPECT_EQ(a.rng_digest, b.rng_digest);
   EXPECT_GT(a.acked, 100u);
@@ -428,9 +428,9 @@ TEST(GroupScenario, SameSeedSameTraceHash) {
 // processing, across 20 seeds of member crashes, zombie pauses, partitions and broker crashes.
 TEST(GroupScenario, CampaignOfTwentySeedsPasses) {
   for (uint64_t seed = 200; seed < 220; ++seed) {
-    DemoResult r = run_group_scenario(group_run(seed));
+    RunResult r = run_group_scenario(group_run(seed));
     for (const auto& c : r.checks) {
-      EXPECT_TRUE(c.ok) << "seed " << seed << ": " << c.name << ": " << c.detail
+      EXPECT_TRUE(c.ok()) << "seed " << seed << ": " << c.name << ": " << c.summary()
                         << "\n  replay: samsa-sim --scenario groups --seed " << seed << " --fault-ms 30000 --quiet-ms 20000";
     }
   }

@@ -6,8 +6,8 @@
 #include <queue>
 
 #include "real/real_runtime.h"
-#include "sim/demo_scenario.h"
-#include "sim/simulator.h"
+#include "sim/scenarios/demo_scenario.h"
+#include "sim/world/simulator.h"
 
 namespace {
 
@@ -39,7 +39,7 @@ BENCHMARK(BM_FiberYield_Real);
 
 // The same in the simulator, which also draws a random number and folds the trace per switch.
 void BM_FiberYield_Sim(benchmark::State& state) {
-  sim::Simulator sim(sim::SimOptions{1, LogLevel::error, false});
+  sim::Simulator sim(sim::SimOptions{1, LogLevel::error, false, {}});
   bool stop = false, done = false;
   NodeId n = sim.add_node("n1", [&](Runtime& rt) {
     FiberId other = rt.spawn("other", [&] {
@@ -80,7 +80,7 @@ BENCHMARK(BM_Baseline_PriorityQueueEvent);
 // Simulator steps per second: 64 fibers sleeping random short intervals (timer event + wakeup +
 // fiber run per cycle).
 void BM_SimulatorSteps(benchmark::State& state) {
-  sim::Simulator sim(sim::SimOptions{1, LogLevel::error, false});
+  sim::Simulator sim(sim::SimOptions{1, LogLevel::error, false, {}});
   NodeId n = sim.add_node("n1", [](Runtime& rt) {
     for (int i = 0; i < 64; ++i) {
       rt.spawn("sleeper", [&rt] {

@@ -4,7 +4,8 @@
 
 namespace samsa::broker {
 
-Broker::Broker(Runtime& rt, BrokerConfig config) : rt_(rt), config_(std::move(config)) {}
+Broker::Broker(Runtime& rt, BrokerConfig config)
+    : rt_(rt), config_(std::move(config)), failed_(std::make_unique<Event>(rt)) {}
 
 Broker::~Broker() = default;
 
@@ -53,7 +54,16 @@ void Broker::maintenance_loop() {
     const bool retention_due = rt_.now() >= next_retention;
     if (retention_due) next_retention = rt_.now() + std::chrono::milliseconds(config_.retention_check_interval_ms);
     topics_->maintain(retention_due);
+    if (!failed_->is_set() && groups_->offline()) {
+      logf(rt_, LogLevel::error, "the consumer offsets log failed (a disk error took it offline): halting");
+      failed_->set();
+    }
   }
+}
+
+Status Broker::wait_for_failure(Deadline deadline) {
+  SAMSA_TRY(failed_->wait(deadline));
+  return Errc::io_error;
 }
 
 void Broker::stop() {

@@ -13,6 +13,7 @@
 #include "groups/group_coordinator.h"
 #include "net/frame_server.h"
 #include "runtime/runtime.h"
+#include "runtime/sync.h"
 
 namespace samsa::broker {
 
@@ -26,6 +27,11 @@ class Broker {
   Status start();
   // Stops serving, then flushes and checkpoints every log (a clean shutdown).
   void stop();
+  // Waits until the broker must halt (the consumer offsets log went offline after a disk error)
+  // or the deadline passes: the caller stops it and exits, and whatever supervises the process
+  // restarts it (recovery then runs). A partition log that goes offline only takes that
+  // partition offline until the broker reopens it.
+  Status wait_for_failure(Deadline deadline);
 
   // The address bound (its port is the real one when port 0 was asked for).
   const Address& bound_address() const { return server_->local_address(); }
@@ -43,6 +49,7 @@ class Broker {
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<FrameServer> server_;
   FiberId maintenance_ = kNoFiber;
+  std::unique_ptr<Event> failed_;
 };
 
 }  // namespace samsa::broker

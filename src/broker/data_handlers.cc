@@ -13,6 +13,9 @@ namespace {
 // The single-broker leader epoch until replication brings elections.
 constexpr int32_t kLeaderEpoch = 0;
 
+// Why a partition cannot be served: it does not exist, or its log is offline.
+Error partition_error(Errc e) { return e == Errc::not_found ? Error::unknown_topic_or_partition : Error::kafka_storage_error; }
+
 Error produce_error(Errc e) {
   switch (e) {
     case Errc::too_large: return Error::message_too_large;
@@ -34,21 +37,40 @@ ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic,
     return out;
   };
   const TopicInfo* info = topics_.find(topic);
-  std::shared_ptr<PartitionLog> log = info != nullptr ? topics_.log(topic, p.index) : nullptr;
-  if (log == nullptr) return fail(Error::unknown_topic_or_partition);
+  Result<std::shared_ptr<PartitionLog>> found = topics_.partition(topic, p.index);
+  if (!found.ok()) return fail(partition_error(found.error()));
+  std::shared_ptr<PartitionLog> log = *found;
   if (acks != 0 && acks != 1 && acks != -1) return fail(Error::invalid_required_acks);
   if (p.records.null || p.records.bytes.size() < kBatchHeaderBytes) return fail(Error::corrupt_message);
   if (static_cast<int8_t>(p.records.bytes[batch_field::magic]) != kMagicV2) return fail(Error::unsupported_for_message_format);
   // acks=all needs min.insync.replicas in sync; this single broker is the whole ISR.
   if (acks == -1 && topics_.min_insync_replicas(*info) > 1) return fail(Error::not_enough_replicas);
-  Result<AppendResult> r = log->append(p.records.bytes, kLeaderEpoch);
+  Result<AppendResult> r = rt_.bug(Bug::broker_interleave_appends) ? append_one_by_one(*log, p.records.bytes)
+                                                                    : log->append(p.records.bytes, kLeaderEpoch);
   if (!r.ok()) {
     logf(rt_, LogLevel::debug, "produce to {}-{} failed: {}", topic, p.index, errc_name(r.error()));
     return fail(produce_error(r.error()));
   }
+  if (r->records >= 5 && rt_.bug(Bug::broker_error_after_append)) return fail(Error::corrupt_message);
   out.base_offset = r->base_offset;
   out.log_start_offset = log->log_start_offset();
   return out;
+}
+
+// The planted interleave-appends bug: each batch of a record set takes the log on its own, so
+// another producer's batch can land between them.
+Result<AppendResult> RequestHandler::append_one_by_one(PartitionLog& log, ConstBytes record_set) {
+  std::vector<ConstBytes> batches;
+  SAMSA_TRY_ASSIGN(batches, split_batches(record_set, kBatchBytesReadMax));
+  std::optional<AppendResult> total;
+  for (ConstBytes b : batches) {
+    Result<AppendResult> r = log.append(b, kLeaderEpoch);
+    if (!r.ok()) return r;
+    if (total) total->records += r->records; else total = *r;
+    rt_.yield();
+  }
+  if (!total) return Errc::invalid_argument;
+  return *total;
 }
 
 Response RequestHandler::produce(const RequestHeader& h, ProduceRequest& req) {
@@ -78,18 +100,21 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
       FetchResponse::Partition part;
       part.partition_index = p.partition;
       part.aborted_transactions.emplace();
-      std::shared_ptr<PartitionLog> log = topics_.find(t.topic) != nullptr ? topics_.log(t.topic, p.partition) : nullptr;
-      if (log == nullptr) {
-        part.error_code = code(Error::unknown_topic_or_partition);
+      Result<std::shared_ptr<PartitionLog>> found = topics_.partition(t.topic, p.partition);
+      if (!found.ok()) {
+        part.error_code = code(partition_error(found.error()));
         out.partitions.push_back(std::move(part));
         continue;
       }
+      std::shared_ptr<PartitionLog> log = *found;
       part.high_watermark = part.last_stable_offset = log->high_watermark();
       part.log_start_offset = log->log_start_offset();
       const uint64_t budget = total >= response_max ? 0 : std::min<uint64_t>(response_max - total, static_cast<uint64_t>(std::max(p.partition_max_bytes, 0)));
+      const int64_t visible = rt_.bug(Bug::broker_read_past_hw) ? log->log_end_offset() : log->high_watermark();
       if (budget > 0) {
-        Result<LogSlice> slice = log->read_slice(p.fetch_offset, budget, log->high_watermark());
+        Result<LogSlice> slice = log->read_slice(p.fetch_offset, budget, visible);
         if (!slice.ok()) {
+          logf(rt_, LogLevel::debug, "fetch {}-{} at {} failed: {}", t.topic, p.partition, p.fetch_offset, errc_name(slice.error()));
           part.error_code = code(error_from(slice.error()));
         } else if (slice->length > 0) {
           part.records = RecordsField{false, {}, slice->file, slice->position, slice->length};
@@ -135,9 +160,10 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
     for (const ListOffsetsRequest::Partition& p : t.partitions) {
       ListOffsetsResponse::Partition part;
       part.partition_index = p.partition_index;
-      std::shared_ptr<PartitionLog> log = topics_.find(t.name) != nullptr ? topics_.log(t.name, p.partition_index) : nullptr;
+      Result<std::shared_ptr<PartitionLog>> found = topics_.partition(t.name, p.partition_index);
+      std::shared_ptr<PartitionLog> log = found.ok() ? *found : nullptr;
       if (log == nullptr) {
-        part.error_code = code(Error::unknown_topic_or_partition);
+        part.error_code = code(partition_error(found.error()));
       } else if (p.timestamp == ListOffsetsRequest::kEarliest) {
         part.offset = log->log_start_offset();
       } else if (p.timestamp == ListOffsetsRequest::kLatest) {

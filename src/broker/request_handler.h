@@ -64,6 +64,7 @@ class RequestHandler final : public FrameHandler {
   }
   Response malformed(const kafka::RequestHeader& h);
 
+  Result<AppendResult> append_one_by_one(PartitionLog& log, ConstBytes record_set);
   kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
   kafka::MetadataResponse::Topic describe_topic(const std::string& name, bool allow_create);

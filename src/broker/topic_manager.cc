@@ -93,7 +93,7 @@ Status TopicManager::open() {
   SAMSA_TRY(load_meta());
   SAMSA_TRY(load_topics());
   SAMSA_TRY(remove_stray_dirs());
-  for (const auto& [name, t] : topics_) SAMSA_TRY(open_logs(t));
+  for (const auto& [name, t] : topics_) (void)open_logs(t);  // failures are retried by maintain()
   return Status{};
 }
 
@@ -196,13 +196,50 @@ std::vector<std::pair<std::string, std::pair<std::string, bool>>> TopicManager::
   return out;
 }
 
+// Opens every partition log of a topic. One that fails is left for maintain() to reopen and
+// answered with KAFKA_STORAGE_ERROR meanwhile; the first failure is returned.
 Status TopicManager::open_logs(const TopicInfo& t) {
+  Status first = Status{};
   for (int32_t p = 0; p < t.partitions; ++p) {
-    std::unique_ptr<PartitionLog> log;
-    SAMSA_TRY_ASSIGN(log, PartitionLog::open(rt_, partition_dir(t.name, p), log_config_for(t)));
-    logs_[{t.name, p}] = std::move(log);
+    Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(t.name, p), log_config_for(t));
+    if (log.ok()) {
+      logs_[{t.name, p}] = std::move(*log);
+      continue;
+    }
+    logf(rt_, LogLevel::error, "cannot open {}-{}: {} (retrying; the other partitions are served)", t.name, p,
+         errc_name(log.error()));
+    failed_[{t.name, p}] = Failed{rt_.now() + kReopenBackoffMin, kReopenBackoffMin};
+    if (first.ok()) first = log.status();
   }
-  return Status{};
+  return first;
+}
+
+void TopicManager::reopen_failed_logs() {
+  for (const auto& [tp, log] : logs_) {
+    if (log->offline() && failed_.count(tp) == 0) failed_[tp] = Failed{rt_.now() + kReopenBackoffMin, kReopenBackoffMin};
+  }
+  std::vector<std::pair<std::string, int32_t>> due;
+  for (const auto& [tp, f] : failed_) {
+    if (f.retry_at <= rt_.now()) due.push_back(tp);
+  }
+  for (const auto& tp : due) {
+    const TopicInfo* t = find(tp.first);
+    if (t == nullptr || tp.second >= t->partitions) {
+      failed_.erase(tp);
+      continue;
+    }
+    logs_.erase(tp);  // requests in flight keep the old (offline) log alive until they finish
+    Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(tp.first, tp.second), log_config_for(*t));
+    if (log.ok()) {
+      logf(rt_, LogLevel::info, "{}-{} reopened", tp.first, tp.second);
+      logs_[tp] = std::move(*log);
+      failed_.erase(tp);
+    } else {
+      Failed& f = failed_[tp];
+      f.backoff = std::min(f.backoff * 2, kReopenBackoffMax);
+      f.retry_at = rt_.now() + f.backoff;
+    }
+  }
 }
 
 Status TopicManager::remove_stray_dirs() {
@@ -244,6 +281,14 @@ const TopicInfo* TopicManager::find(const std::string& name) const {
 std::shared_ptr<PartitionLog> TopicManager::log(const std::string& topic, int32_t partition) const {
   auto it = logs_.find({topic, partition});
   return it == logs_.end() ? nullptr : it->second;
+}
+
+Result<std::shared_ptr<PartitionLog>> TopicManager::partition(const std::string& topic, int32_t partition) const {
+  const TopicInfo* t = find(topic);
+  if (t == nullptr || partition < 0 || partition >= t->partitions) return Errc::not_found;
+  auto it = logs_.find({topic, partition});
+  if (it == logs_.end() || it->second->offline()) return Errc::unavailable;
+  return it->second;
 }
 
 kafka::Error TopicManager::create(const std::string& name, int32_t partitions, int16_t replication_factor,
@@ -325,6 +370,7 @@ kafka::Error TopicManager::remove(const std::string& name) {
 }
 
 void TopicManager::maintain(bool retention_due) {
+  reopen_failed_logs();
   std::vector<std::shared_ptr<PartitionLog>> logs;
   for (const auto& [tp, log] : logs_) logs.push_back(log);
   for (const auto& log : logs) {

@@ -51,7 +51,12 @@ class TopicManager {
   const std::map<std::string, TopicInfo>& topics() const { return topics_; }
   const TopicInfo* find(const std::string& name) const;
   // Shared: a request in flight keeps the log alive while the topic is being deleted.
+  // nullptr for an unknown partition, and for one whose log is offline (see partition()).
   std::shared_ptr<PartitionLog> log(const std::string& topic, int32_t partition) const;
+  // The partition's log; Errc::not_found if the topic or partition does not exist,
+  // Errc::unavailable while its log cannot be used (it failed to open, or a disk error took it
+  // offline: maintain() reopens it, running recovery, with a growing backoff).
+  Result<std::shared_ptr<PartitionLog>> partition(const std::string& topic, int32_t partition) const;
   const std::string& cluster_id() const { return cluster_id_; }
 
   // name -> (value, is_override) of every topic-level config, for DescribeConfigs.
@@ -70,6 +75,7 @@ class TopicManager {
   Status save_topics(const std::map<std::string, TopicInfo>& topics);
   Status load_meta();
   Status open_logs(const TopicInfo& t);
+  void reopen_failed_logs();
   Status remove_stray_dirs();
   Status remove_dir_recursive(const std::string& dir);
   LogConfig log_config_for(const TopicInfo& t) const;
@@ -81,6 +87,15 @@ class TopicManager {
   std::string cluster_id_;
   std::map<std::string, TopicInfo> topics_;
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionLog>> logs_;
+  struct Failed {
+    Instant retry_at{};
+    Duration backoff{};
+  };
+  // Partitions whose log could not be opened or went offline: served as KAFKA_STORAGE_ERROR,
+  // reopened later. One bad partition never keeps the broker from serving the others.
+  std::map<std::pair<std::string, int32_t>, Failed> failed_;
+  static constexpr Duration kReopenBackoffMin = std::chrono::seconds(1);
+  static constexpr Duration kReopenBackoffMax = std::chrono::seconds(30);
 };
 
 // Topic-level config keys samsa accepts (Kafka's names); values are validated where they matter.

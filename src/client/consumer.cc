@@ -46,17 +46,40 @@ Status Consumer::seek_to(const TopicPartition& tp, int64_t timestamp_or_special)
   if (offset < 0) {  // no record that late
     SAMSA_TRY_ASSIGN(offset, list_offset(tp, kLatest));
   }
-  positions_[tp] = offset;
+  move(tp, offset, "seek");
   return Status{};
 }
 
+void Consumer::move(const TopicPartition& tp, int64_t to, std::string why) {
+  int64_t& pos = positions_[tp];
+  moves_.push_back(PositionMove{tp, pos, to, std::move(why)});
+  pos = to;
+}
+
+// A batch that fails its CRC (or whose header does not parse) is skipped whole when its header
+// can be trusted to say where it ends, else one offset at a time.
+void Consumer::skip_corrupt(const TopicPartition& tp, int64_t& pos, const Result<BatchHeader>& h) {
+  const int64_t to = h.ok() && h->next_offset() > pos ? h->next_offset() : pos + 1;
+  moves_.push_back(PositionMove{tp, pos, to, "skipped a corrupt batch"});
+  pos = to;
+}
+
+// Resets positions by auto.offset.reset. A partition whose reset fails (its leader is away, its
+// log offline) stays unresolved and is tried again next poll; the others go on.
 Status Consumer::resolve_positions() {
+  Status first = Status{};
   for (auto& [tp, pos] : positions_) {
     if (pos >= 0) continue;
     if (config_.auto_offset_reset == ConsumerConfig::Reset::none) return Errc::out_of_range;
-    SAMSA_TRY(seek_to(tp, config_.auto_offset_reset == ConsumerConfig::Reset::earliest ? kEarliest : kLatest));
+    const TopicPartition at = tp;
+    Status s = seek_to(at, config_.auto_offset_reset == ConsumerConfig::Reset::earliest ? kEarliest : kLatest);
+    if (s.ok()) {
+      moves_.back().why = "reset by auto.offset.reset";
+    } else if (first.ok()) {
+      first = s;
+    }
   }
-  return Status{};
+  return first;
 }
 
 void Consumer::take_records(const std::string& topic, int32_t partition, ConstBytes data, std::vector<ConsumedRecord>& out) {
@@ -65,17 +88,26 @@ void Consumer::take_records(const std::string& topic, int32_t partition, ConstBy
   size_t at = 0;
   while (data.size() - at >= kBatchHeaderBytes) {
     Result<BatchHeader> h = parse_batch_header(data.subspan(at));
-    if (!h.ok() || h->total_bytes() > data.size() - at) break;  // a partial batch at the end
-    ConstBytes batch = data.subspan(at, h->total_bytes());
+    if (h.ok() && h->total_bytes() > data.size() - at) break;  // a partial batch at the end
+    if (h.ok() && h->next_offset() <= pos) {  // before the position: not ours to check
+      at += h->total_bytes();
+      continue;
+    }
+    // Kafka's consumers check each batch's CRC (check.crcs): a flipped bit on the broker's disk
+    // must not reach the application as a record.
+    Result<std::vector<Record>> records = Errc::corrupt;
+    if (h.ok() && compute_batch_crc(data.subspan(at, h->total_bytes())) == h->crc) {
+      records = h->is_control() ? std::vector<Record>{} : decode_batch_records(data.subspan(at, h->total_bytes()));
+    }
+    if (!records.ok()) {
+      corrupt_ = true;
+      if (config_.skip_corrupt_batches) skip_corrupt(tp, pos, h);
+      return;
+    }
     at += h->total_bytes();
-    if (h->next_offset() <= pos) continue;
-    if (!h->is_control()) {
-      Result<std::vector<Record>> records = decode_batch_records(batch);
-      if (!records.ok()) return;  // a corrupt batch: stop here and fetch it again
-      for (Record& r : *records) {
-        if (r.offset < pos) continue;
-        out.push_back(ConsumedRecord{topic, partition, r.offset, r.timestamp, std::move(r.key), std::move(r.value), std::move(r.headers)});
-      }
+    for (Record& r : *records) {
+      if (r.offset < pos) continue;
+      out.push_back(ConsumedRecord{topic, partition, r.offset, r.timestamp, std::move(r.key), std::move(r.value), std::move(r.headers)});
     }
     pos = h->next_offset();
   }
@@ -84,6 +116,7 @@ void Consumer::take_records(const std::string& topic, int32_t partition, ConstBy
 Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out) {
   std::map<int32_t, FetchRequest> by_leader;
   for (const auto& [tp, pos] : positions_) {
+    if (pos < 0) continue;  // not resolved yet
     int32_t leader = 0;
     SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
     FetchRequest& req = by_leader[leader];
@@ -102,6 +135,9 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
     Result<FetchResponse> resp = c->call<FetchRequest, FetchResponse>(ApiKey::fetch, *v, req, cluster_.rt().after(cluster_.config().request_timeout + std::chrono::milliseconds(req.max_wait_ms)));
     if (!resp.ok()) {
       cluster_.invalidate(leader);
+      if (cluster_.rt().bug(Bug::client_consumer_rewind)) {
+        for (auto& [tp, pos] : positions_) pos = pos > 0 ? pos - 1 : pos;  // silently: no move logged
+      }
       return resp.status();
     }
     for (const auto& t : resp->responses) {
@@ -122,8 +158,12 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
 Result<std::vector<ConsumedRecord>> Consumer::poll(Duration timeout) {
   const Deadline deadline = cluster_.rt().after(timeout);
   std::vector<ConsumedRecord> out;
+  corrupt_ = false;
   do {
-    SAMSA_TRY(resolve_positions());
+    const Status resolved = resolve_positions();
+    bool any = false;
+    for (const auto& [tp, pos] : positions_) any = any || pos >= 0;
+    if (!any && !resolved.ok()) return resolved;
     if (positions_.empty()) {
       SAMSA_TRY(cluster_.rt().sleep_until(deadline));
       break;
@@ -133,7 +173,8 @@ Result<std::vector<ConsumedRecord>> Consumer::poll(Duration timeout) {
       if (cluster_.rt().now() >= deadline.at) return s;
       SAMSA_TRY(cluster_.rt().sleep(std::chrono::milliseconds(100)));  // broker away: back off
     }
-  } while (out.empty() && cluster_.rt().now() < deadline.at);
+  } while (out.empty() && !corrupt_ && cluster_.rt().now() < deadline.at);
+  if (out.empty() && corrupt_ && !config_.skip_corrupt_batches) return Errc::corrupt;
   return out;
 }
 

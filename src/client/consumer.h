@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "client/cluster.h"
@@ -38,6 +39,17 @@ struct ConsumerConfig {
   int32_t max_partition_fetch_bytes = 1024 * 1024;
   int32_t fetch_max_bytes = 50 * 1024 * 1024;
   Reset auto_offset_reset = Reset::latest;
+  // A batch whose CRC does not match: false stops at it (poll reports Errc::corrupt once nothing
+  // else was read), true moves past it and logs the move.
+  bool skip_corrupt_batches = false;
+};
+
+// A change of position that did not come from consuming records (a seek, a reset by
+// auto.offset.reset, a corrupt batch skipped): order checks must restart there.
+struct PositionMove {
+  TopicPartition tp;
+  int64_t from = -1, to = -1;
+  std::string why;
 };
 
 class Consumer {
@@ -48,7 +60,7 @@ class Consumer {
 
   // Positions start unknown and are resolved by auto.offset.reset unless seek()ed.
   void assign(const std::vector<TopicPartition>& partitions);
-  void seek(const TopicPartition& tp, int64_t offset) { positions_[tp] = offset; }
+  void seek(const TopicPartition& tp, int64_t offset) { move(tp, offset, "seek"); }
   Status seek_to(const TopicPartition& tp, int64_t timestamp_or_special);  // kEarliest, kLatest or a timestamp
   std::optional<int64_t> position(const TopicPartition& tp) const;
   const std::map<TopicPartition, int64_t>& positions() const { return positions_; }
@@ -56,15 +68,21 @@ class Consumer {
   Result<int64_t> list_offset(const TopicPartition& tp, int64_t timestamp);
   // Records from the assigned partitions, waiting up to `timeout` for at least one.
   Result<std::vector<ConsumedRecord>> poll(Duration timeout);
+  // Moves since the last call.
+  std::vector<PositionMove> take_moves() { return std::exchange(moves_, {}); }
 
  private:
   Status resolve_positions();
   Status fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out);
   void take_records(const std::string& topic, int32_t partition, ConstBytes data, std::vector<ConsumedRecord>& out);
+  void move(const TopicPartition& tp, int64_t to, std::string why);
+  void skip_corrupt(const TopicPartition& tp, int64_t& pos, const Result<BatchHeader>& h);
 
   Cluster& cluster_;
   ConsumerConfig config_;
   std::map<TopicPartition, int64_t> positions_;  // -1: unknown, to be reset
+  std::vector<PositionMove> moves_;
+  bool corrupt_ = false;  // stopped at a corrupt batch in the last fetch
 };
 
 }  // namespace samsa::client

@@ -81,7 +81,11 @@ std::vector<SyncGroupRequest::Assignment> GroupConsumer::leader_assignments(cons
     Result<int32_t> c = cluster_.partition_count(topic);
     n = c.ok() ? *c : 0;
   }
-  for (const auto& [member, parts] : assign_partitions(config_.assignor, subscriptions, counts)) {
+  auto assigned = assign_partitions(config_.assignor, subscriptions, counts);
+  if (cluster_.rt().bug(Bug::client_overlapping_assignor) && assigned.size() >= 2 && !assigned.begin()->second.empty()) {
+    std::next(assigned.begin())->second.push_back(assigned.begin()->second.front());  // also the second member's
+  }
+  for (const auto& [member, parts] : assigned) {
     ConsumerAssignment a;
     for (const TopicPartition& tp : parts) {
       if (a.assigned.empty() || a.assigned.back().topic != tp.topic) a.assigned.push_back({tp.topic, {}});
@@ -157,11 +161,19 @@ Status GroupConsumer::resume_positions() {
     req.topics->back().partition_indexes.push_back(tp.partition);
   }
   const int16_t v = coordinator_->version(ApiKey::offset_fetch, 5).value_or(1);
+  const Instant invoked = cluster_.rt().now();
   OffsetFetchResponse resp;
   SAMSA_TRY_ASSIGN(resp, (coordinator_->call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, v, req, cluster_.request_deadline())));
   for (const auto& t : resp.topics) {
     for (const auto& p : t.partitions) {
-      if (p.error_code == 0 && p.committed_offset >= 0) consumer_.seek({t.name, p.partition_index}, p.committed_offset);
+      if (p.error_code != 0) return Errc::unavailable;
+    }
+  }
+  for (const auto& t : resp.topics) {
+    for (const auto& p : t.partitions) {
+      const TopicPartition tp{t.name, p.partition_index};
+      resumes_.push_back(Resume{tp, p.committed_offset, invoked, cluster_.rt().now()});
+      if (p.committed_offset >= 0) consumer_.seek(tp, p.committed_offset);
     }
   }
   return Status{};

@@ -41,11 +41,22 @@ class GroupConsumer {
 
   void subscribe(std::vector<std::string> topics) { topics_ = std::move(topics); needs_join_ = true; }
   Result<std::vector<ConsumedRecord>> poll(Duration timeout);
-  // Commits the offsets after the records poll() returned (all of them processed).
+  // Commits the offsets after the records poll() returned (all of them processed). Errors:
+  // Errc::unavailable means definitely not committed (not a member now, or the coordinator
+  // refused); any other error leaves it unknown (the request may have been applied).
   Status commit();
   // Commits exactly these next-offsets (for callers that processed only part of a poll).
   Status commit(const std::map<TopicPartition, int64_t>& next_offsets);
   Status close();
+
+  // Committed offsets handed out when partitions were (re)assigned, for checkers.
+  struct Resume {
+    TopicPartition tp;
+    int64_t committed = -1;  // -1: nothing committed
+    Instant invoked{}, completed{};
+  };
+  std::vector<Resume> take_resumes() { return std::exchange(resumes_, {}); }
+  std::vector<PositionMove> take_moves() { return consumer_.take_moves(); }
 
   int32_t generation() const { return generation_; }
   const std::string& member_id() const { return member_id_; }
@@ -70,6 +81,7 @@ class GroupConsumer {
   std::map<TopicPartition, int64_t> delivered_;  // next offset after what poll() returned
   bool needs_join_ = true;
   Instant next_heartbeat_{};
+  std::vector<Resume> resumes_;
 };
 
 }  // namespace samsa::client

@@ -72,6 +72,11 @@ Result<std::vector<DeliveryReport>> Producer::flush() {
   return reports;
 }
 
+bool ambiguous_error(Error e) {
+  return e == Error::network_exception || e == Error::request_timed_out || e == Error::kafka_storage_error ||
+         e == Error::unknown_server_error;
+}
+
 namespace {
 bool retriable(Error e) {
   return e == Error::not_leader_or_follower || e == Error::leader_not_available || e == Error::request_timed_out ||
@@ -83,15 +88,20 @@ bool retriable(Error e) {
 Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<std::pair<std::string, int32_t>, Pending> batches) {
   std::vector<DeliveryReport> reports;
   std::map<std::pair<std::string, int32_t>, std::pair<std::vector<std::byte>, size_t>> todo;  // batch, record count
+  std::map<std::pair<std::string, int32_t>, bool> ambiguous, resent;
   for (auto& [tp, p] : batches) {
     std::vector<std::byte> b;
     SAMSA_TRY_ASSIGN(b, compress_batch(p.builder.build(), config_.compression));
     todo[tp] = {std::move(b), p.builder.count()};
   }
+  auto report = [&](const std::pair<std::string, int32_t>& tp, int64_t offset, Error e, int attempt) {
+    reports.push_back(DeliveryReport{tp.first, tp.second, offset, e, ambiguous[tp], resent[tp], attempt + 1});
+  };
   for (int attempt = 0; !todo.empty(); ++attempt) {
     std::map<int32_t, ProduceRequest> by_leader;
     std::map<std::pair<std::string, int32_t>, Error> errors;
     for (auto& [tp, batch] : todo) {
+      if (ambiguous[tp]) resent[tp] = true;  // this attempt follows an ambiguous one
       Result<int32_t> leader = cluster_.leader(tp.first, tp.second);
       if (!leader.ok()) {
         errors[tp] = Error::unknown_topic_or_partition;
@@ -132,7 +142,7 @@ Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<std::pair<st
           errors[tp] = static_cast<Error>(p.error_code);
           auto it = todo.find(tp);
           if (p.error_code == 0 && it != todo.end()) {
-            for (size_t i = 0; i < it->second.second; ++i) reports.push_back({t.name, p.index, p.base_offset + static_cast<int64_t>(i), Error::none});
+            for (size_t i = 0; i < it->second.second; ++i) report(tp, p.base_offset + static_cast<int64_t>(i), Error::none, attempt);
             todo.erase(it);
           }
         }
@@ -141,11 +151,12 @@ Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<std::pair<st
     for (auto it = todo.begin(); it != todo.end();) {
       auto e = errors.find(it->first);
       const Error err = e == errors.end() ? Error::network_exception : e->second;
+      if (ambiguous_error(err)) ambiguous[it->first] = true;
       if (err == Error::none) {  // acks=0
-        for (size_t i = 0; i < it->second.second; ++i) reports.push_back({it->first.first, it->first.second, -1, Error::none});
+        for (size_t i = 0; i < it->second.second; ++i) report(it->first, -1, Error::none, attempt);
         it = todo.erase(it);
       } else if (!retriable(err) || attempt >= config_.retries) {
-        for (size_t i = 0; i < it->second.second; ++i) reports.push_back({it->first.first, it->first.second, -1, err});
+        for (size_t i = 0; i < it->second.second; ++i) report(it->first, -1, err, attempt);
         it = todo.erase(it);
       } else {
         ++it;

@@ -31,7 +31,17 @@ struct DeliveryReport {
   int32_t partition = -1;
   int64_t offset = -1;  // -1 with acks=0
   kafka::Error error = kafka::Error::none;
+  // Some attempt ended without a definite answer (timeout, lost connection, storage error), so
+  // the record may be in the log even if `error` is set, and may be there twice if it was sent
+  // again. False with an error means the broker definitely did not append it.
+  bool ambiguous = false;
+  // It was sent again after an ambiguous attempt, so it may be in the log more than once.
+  bool resent_after_ambiguous = false;
+  int attempts = 0;
 };
+
+// Whether a produce error leaves it unknown whether the batch was appended.
+bool ambiguous_error(kafka::Error e);
 
 // Kafka's murmur2 (seed 0x9747b28c) as its default partitioner uses it.
 int32_t murmur2(ConstBytes data);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "log/record_batch.h"
 #include "runtime/log.h"
@@ -51,7 +52,7 @@ GroupCoordinator::~GroupCoordinator() = default;
 
 Status GroupCoordinator::start() {
   LogConfig c;
-  c.flush_messages = 1;  // a commit is durable before it is acknowledged
+  c.flush_messages = std::numeric_limits<int64_t>::max();  // append_records syncs before a commit is acknowledged
   c.retention_ms = -1;
   c.retention_bytes = -1;
   c.segment_bytes = 64 * 1024 * 1024;
@@ -297,7 +298,10 @@ OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
     e = Error::invalid_group_id;
   } else if (!standalone) {
     if (g.members.count(req.member_id) == 0) e = Error::unknown_member_id;
-    else if (req.generation_id != g.generation) e = Error::illegal_generation;
+    else if (req.generation_id != g.generation &&
+             !(req.generation_id < g.generation && rt_.bug(Bug::groups_accept_stale_generation))) {
+      e = Error::illegal_generation;
+    }
     // Members commit while revoking, before they rejoin: allowed while the rebalance is being
     // prepared (their generation still holds), refused while it is completing, as in Kafka.
     else if (g.state == State::completing_rebalance) e = Error::rebalance_in_progress;
@@ -316,7 +320,7 @@ OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
         records.push_back({fmt::format("o\x1f{}\x1f{}\x1f{}", req.group_id, t.name, p.partition_index), w.take_bytes()});
       }
     }
-    if (!append_records(records).ok()) e = Error::coordinator_not_available;
+    if (!append_records(records, !rt_.bug(Bug::groups_ack_commit_before_durable)).ok()) e = Error::coordinator_not_available;
   }
   if (e == Error::none) {
     for (const auto& t : req.topics) {
@@ -402,13 +406,15 @@ std::optional<GroupCoordinator::Snapshot> GroupCoordinator::snapshot(const std::
 
 // --- persistence in __consumer_offsets ---
 
-Status GroupCoordinator::append_records(const std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>>& records) {
+Status GroupCoordinator::append_records(const std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>>& records,
+                                        bool durable) {
   if (records.empty()) return Status{};
   BatchBuilder b(rt_.wall_clock_ms());
   for (const auto& [key, value] : records) {
     b.add(rt_.wall_clock_ms(), as_bytes(key), value ? std::optional<ConstBytes>(ConstBytes(*value)) : std::nullopt);
   }
-  return offsets_log_->append(b.build(), 0).status();
+  SAMSA_TRY(offsets_log_->append(b.build(), 0).status());
+  return durable ? offsets_log_->flush() : Status{};
 }
 
 Status GroupCoordinator::persist_group(const Group& g) {
@@ -440,7 +446,7 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
   }
   if (!value) return;
   Reader r(*value);
-  if (parts.size() == 4 && parts[0] == "o") {
+  if (parts.size() == 4 && parts[0] == "o" && !rt_.bug(Bug::groups_forget_commits_on_restart)) {
     int64_t offset = 0;
     std::optional<std::string> metadata;
     r.i64(offset);

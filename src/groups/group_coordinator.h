@@ -50,6 +50,7 @@ class GroupCoordinator {
   // Opens the offsets log, replays it, and starts the session-expiry fiber.
   Status start();
   void stop();
+  bool offline() const { return offsets_log_ != nullptr && offsets_log_->offline(); }
 
   kafka::JoinGroupResponse join(kafka::JoinGroupRequest& req, int16_t version, const std::string& client_id,
                                 const std::string& client_host);
@@ -81,7 +82,9 @@ class GroupCoordinator {
   void remove_member(Group& g, const std::string& member_id, const char* why);
   void expire_sessions();
   Status persist_group(const Group& g);
-  Status append_records(const std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>>& records);
+  // Appends records to the offsets log; durable: fsynced before returning.
+  Status append_records(const std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>>& records,
+                        bool durable = true);
   Status replay();
   void apply_record(const std::string& key, const std::optional<std::vector<std::byte>>& value);
 

@@ -75,8 +75,18 @@ Status PartitionLog::recover() {
     deleted = true;
   }
   if (deleted) SAMSA_TRY(rt_.sync_dir(dir_));
+  for (auto& [base, seg] : segments_) {
+    if (seg.get() != &active()) seg->deactivate();
+  }
   SAMSA_TRY(epochs_.truncate_from_end(log_end_offset()));
   SAMSA_TRY(epochs_.truncate_from_start(log_start_offset()));
+  // What recovery validated may be only in the page cache (a process crash keeps unsynced
+  // writes): make it durable, names included, before the recovery point says it is.
+  for (auto it = segments_.lower_bound(segment_for(recovery_point) ? segment_for(recovery_point)->base_offset() : 0);
+       it != segments_.end(); ++it) {
+    SAMSA_TRY(it->second->flush());
+  }
+  SAMSA_TRY(rt_.sync_dir(dir_));
   recovery_point_ = log_end_offset();
   last_flush_ = rt_.now();
   SAMSA_TRY(write_recovery_point());
@@ -130,7 +140,9 @@ Status PartitionLog::roll(int64_t base) {
   SAMSA_ASSERT(segments_.empty() || base == log_end_offset());
   std::unique_ptr<Segment> seg;
   SAMSA_TRY_ASSIGN(seg, Segment::create(rt_, dir_, base, config_));
-  SAMSA_TRY(rt_.sync_dir(dir_));  // the new segment's name must be durable before its data is
+  // The new segment's name must be durable before its data is.
+  if (!rt_.bug(Bug::log_skip_dir_sync)) SAMSA_TRY(rt_.sync_dir(dir_));
+  if (!segments_.empty()) active().deactivate();
   segments_[base] = std::move(seg);
   return Status{};
 }
@@ -209,12 +221,23 @@ Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> b
       return s.code() == Errc::no_space ? s : go_offline(s);
     }
   }
-  if (Status s = roll_if_needed(buf.size(), max_timestamp); !s.ok()) return go_offline(s);
+  if (Status s = roll_if_needed(buf.size(), max_timestamp); !s.ok()) {
+    // Out of descriptors or space: the append fails, the log stays as it was and online.
+    return s.code() == Errc::no_space || s.code() == Errc::resource_exhausted ? s : go_offline(s);
+  }
   if (Status s = active().append(buf, headers); !s.ok()) {
     return s.code() == Errc::no_space ? s : go_offline(s);
   }
+  if (headers.size() == 1 && headers[0].records_count > 3 && rt_.bug(Bug::log_append_twice)) {
+    SAMSA_TRY(write_twice_locked(buf, headers[0]));
+  }
   unflushed_records_ += result.records;
   const bool by_count = unflushed_records_ >= config_.flush_messages || rt_.buggify("log.flush_after_append");
+  if (by_count && rt_.bug(Bug::log_ack_before_sync)) {
+    recovery_point_ = log_end_offset();  // books the data as flushed without the fsync
+    unflushed_records_ = 0;
+    return result;
+  }
   const bool by_time = config_.flush_ms != INT64_MAX && rt_.now() - last_flush_ >= std::chrono::milliseconds(config_.flush_ms);
   if (by_count || by_time) {
     // The batch is written but cannot be made durable: not "nothing written", so never
@@ -222,6 +245,14 @@ Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> b
     if (Status s = flush_locked(); !s.ok()) return go_offline(s.code() == Errc::no_space ? Status{Errc::io_error} : s);
   }
   return result;
+}
+
+// The planted append-twice bug: the batch goes in again right behind itself.
+Status PartitionLog::write_twice_locked(std::vector<std::byte> buf, BatchHeader h) {
+  h.base_offset = log_end_offset();
+  stamp_batch(buf, h.base_offset, h.leader_epoch);
+  if (Status s = active().append(buf, {h}); !s.ok()) return go_offline(s);
+  return Status{};
 }
 
 Status PartitionLog::flush_locked() {
@@ -281,11 +312,18 @@ Result<LogSlice> PartitionLog::read_slice(int64_t offset, uint64_t max_bytes, in
   SAMSA_ASSERT(seg != nullptr);
   if (offset >= seg->next_offset() && offset < log_end_offset()) seg = segment_for(seg->next_offset());
   if (offset == log_end_offset() || offset >= max_offset || offset >= seg->next_offset()) {
-    return LogSlice{active().log_file(), active().size_bytes(), 0, offset};
+    return LogSlice{nullptr, active().size_bytes(), 0, offset};
   }
   uint64_t start = 0;
   SAMSA_TRY_ASSIGN(start, seg->position_of(offset));
-  LogSlice slice{seg->log_file(), start, 0, 0};
+  if (offset == seg->base_offset() && offset > 0 && rt_.bug(Bug::broker_skip_batch_on_fetch)) {
+    BatchHeader first;
+    SAMSA_TRY_ASSIGN(first, seg->header_at(start));
+    if (first.next_offset() < seg->next_offset()) start += first.total_bytes();  // off by one batch
+  }
+  std::shared_ptr<File> file;
+  SAMSA_TRY_ASSIGN(file, seg->log_file());
+  LogSlice slice{std::move(file), start, 0, 0};
   // Snapshot the size: an append may extend the segment while we read headers.
   const uint64_t end = seg->size_bytes();
   for (uint64_t pos = start; pos < end;) {
@@ -315,7 +353,9 @@ Result<int64_t> PartitionLog::offset_for_timestamp(int64_t timestamp) {
     if (h.compression() != Compression::none) return h.base_offset;  // records not decoded here
     std::vector<std::byte> batch(h.total_bytes());
     size_t n = 0;
-    SAMSA_TRY_ASSIGN(n, seg->log_file()->pread(*pos, batch));
+    std::shared_ptr<File> file;
+    SAMSA_TRY_ASSIGN(file, seg->log_file());
+    SAMSA_TRY_ASSIGN(n, file->pread(*pos, batch));
     if (n != batch.size()) return Errc::corrupt;
     std::vector<Record> records;
     SAMSA_TRY_ASSIGN(records, decode_records(batch));
@@ -373,6 +413,9 @@ Status PartitionLog::truncate_to(int64_t offset) {
     segments_.erase(std::prev(segments_.end()));
     if (Status s = last->remove_files(); !s.ok()) return go_offline(s);
     removed = true;
+  }
+  if (removed) {
+    if (Status s = active().activate(); !s.ok()) return go_offline(s);
   }
   if (Status s = active().truncate_to(offset); !s.ok()) return go_offline(s);
   if (removed) {

@@ -126,6 +126,7 @@ class PartitionLog {
   // new epochs first, and applies the flush policy. Called with mu_ held.
   Result<AppendResult> write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers);
   Status delete_oldest_segment();
+  Status write_twice_locked(std::vector<std::byte> buf, BatchHeader h);
   Status flush_locked();
   Status write_recovery_point();
   Status go_offline(Status cause);

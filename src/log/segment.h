@@ -1,6 +1,10 @@
 // Segment: one `<20-digit base offset>.log` file with its sparse `.index` (relative offset u32,
 // position u32) and `.timeindex` (timestamp i64, relative offset u32), as Kafka lays them out.
 //
+// File handles: only the active segment keeps its .log open. Older segments open theirs when
+// read (readers share one handle while any holds it) and the index files are opened only to be
+// written or loaded, so a partition costs one descriptor however many segments it has.
+//
 // The in-memory index is the truth while running. Index files are written and synced just
 // before a recovery point past the segment is checkpointed (after the log data they point to
 // was synced), so recovery only trusts index files of segments below that point; load()
@@ -42,11 +46,12 @@ class Segment {
 
   static std::string file_name(const std::string& dir, int64_t base_offset, const char* suffix);
 
-  // Creates empty files (replacing leftovers). The caller syncs the directory.
+  // Creates an empty .log (replacing leftovers, removing stale index files); the segment starts
+  // active. The caller syncs the directory.
   static Result<std::unique_ptr<Segment>> create(Runtime& rt, const std::string& dir, int64_t base_offset,
                                                  const LogConfig& config);
   // Opens existing files. full_scan: ignore the index files and validate every batch (the
-  // segment holds data past the recovery point).
+  // segment holds data past the recovery point). The segment starts active.
   static Result<std::unique_ptr<Segment>> open(Runtime& rt, const std::string& dir, int64_t base_offset,
                                                const LogConfig& config, bool full_scan, SegmentRecoveryStats& stats);
 
@@ -57,6 +62,12 @@ class Segment {
   Result<uint64_t> position_of(int64_t offset);
   // Header of the batch at a position.
   Result<BatchHeader> header_at(uint64_t position);
+  // The .log file: the active segment's handle, or one opened (and shared) for readers.
+  Result<std::shared_ptr<File>> log_file();
+  // Only the active segment holds its handle; deactivate() releases it (readers may still hold
+  // one), activate() takes it again (truncation makes an older segment the last).
+  void deactivate() { active_log_.reset(); }
+  Status activate();
   // First batch whose max timestamp >= ts: its position, or nullopt-like Errc::not_found.
   Result<uint64_t> position_for_timestamp(int64_t timestamp);
   // Syncs the log data (one fdatasync: the cost of flush.messages=1).
@@ -75,22 +86,25 @@ class Segment {
   int64_t max_timestamp() const { return max_timestamp_; }
   int64_t first_batch_timestamp() const { return first_batch_timestamp_; }
   const std::vector<IndexEntry>& index() const { return index_; }
-  const std::shared_ptr<File>& log_file() const { return log_; }
 
  private:
   Segment(Runtime& rt, std::string dir, int64_t base_offset, const LogConfig& config);
   Status load_index(SegmentRecoveryStats& stats);
-  Status scan_from(uint64_t position, int64_t expected_offset, SegmentRecoveryStats& stats);
+  Status load_time_index();
+  Status scan_from(File& log, uint64_t position, int64_t expected_offset, SegmentRecoveryStats& stats);
   void note_batch(const BatchHeader& h, uint64_t position);
-  Status write_index_files();
+  Result<BatchHeader> header_at(File& log, uint64_t position);
+  Result<uint64_t> position_of(File& log, int64_t offset);
+  // Writes entries [persisted, size) of an index (after cutting the file to `persisted` when it
+  // may hold stale ones) and syncs it.
+  Status write_index(const char* suffix, size_t persisted, bool cut, const std::vector<std::byte>& raw, uint64_t entry_bytes);
 
   Runtime& rt_;
   std::string dir_;
   int64_t base_offset_;
   LogConfig config_;
-  std::shared_ptr<File> log_;
-  std::unique_ptr<File> index_file_;
-  std::unique_ptr<File> time_index_file_;
+  std::shared_ptr<File> active_log_;  // held only while this is the active segment
+  std::weak_ptr<File> shared_log_;    // the handle readers share, while any holds it
   int64_t next_offset_;
   uint64_t size_ = 0;
   int64_t max_timestamp_ = -1;
@@ -100,6 +114,7 @@ class Segment {
   std::vector<TimeEntry> time_index_;
   size_t index_persisted_ = 0;       // entries already in the .index file
   size_t time_index_persisted_ = 0;  // entries already in the .timeindex file
+  bool index_files_stale_ = true;    // the files may hold entries past *_persisted_: cut them first
 };
 
 }  // namespace samsa

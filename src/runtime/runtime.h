@@ -33,6 +33,7 @@
 
 #include "runtime/address.h"
 #include "runtime/ids.h"
+#include "runtime/planted_bugs.h"
 #include "runtime/status.h"
 #include "runtime/time.h"
 
@@ -171,9 +172,23 @@ class Runtime {
   // behaviour (tiny buffers, short timeouts, extra delays) gets exercised. Always false on Linux.
   virtual bool buggify(std::string_view site) = 0;
 
+  // --- Resources ---
+  // How many files and sockets this node may hold open at once (RLIMIT_NOFILE on Linux, the
+  // simulated disk's limit in the simulator). Admission budgets are computed from it.
+  virtual uint64_t open_files_max() const = 0;
+
   // --- Logging (stamped with node id and this runtime's clock) ---
   virtual void log(LogLevel level, std::string_view message) = 0;
   virtual bool log_enabled(LogLevel level) const = 0;
+
+  // --- Planted bugs (planted_bugs.h) ---
+  // Whether this run switched on a deliberate mistake for the checkers to find. Off on Linux;
+  // samsa-sim --bug switches them on.
+  bool bug(Bug b) const { return bugs_.has(b); }
+  void set_bugs(BugSet bugs) { bugs_ = bugs; }
+
+ private:
+  BugSet bugs_;
 };
 
 // Reads exactly buf.size() bytes. Errc::end_of_file if the stream ends first (a truncated read).

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "runtime/runtime.h"
-#include "sim/simulator.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 
@@ -65,9 +65,14 @@ class SimNetwork {
   void heal(NodeId a, NodeId b);
   void heal_all();
   void clog(NodeId from, NodeId to, Duration d);
+  void unclog(NodeId from, NodeId to);
   void set_latency(NodeId from, NodeId to, Duration lo, Duration hi);
+  void reset_latencies();
   // Resets every connection between a and b (in either direction); returns how many.
   size_t reset_between(NodeId a, NodeId b);
+  // Drops what is in flight between a and b, then resets those connections: messages that were
+  // sent are lost and both ends learn it only from the reset.
+  size_t lose_and_reset(NodeId a, NodeId b);
   bool path_open(NodeId from, NodeId to) const;
 
   // Called by Simulator::crash before the node's fibers are unwound.

@@ -1,4 +1,4 @@
-#include "sim/sim_disk.h"
+#include "sim/world/sim_disk.h"
 
 #include <algorithm>
 #include <cstring>
@@ -29,7 +29,13 @@ void apply_write(std::vector<std::byte>& image, uint64_t offset, const std::byte
 class SimFile final : public File {
  public:
   SimFile(SimDisk& disk, std::shared_ptr<SimDisk::Inode> inode, std::string path, bool writable)
-      : disk_(disk), inode_(std::move(inode)), path_(std::move(path)), writable_(writable), incarnation_(disk.incarnation_) {}
+      : disk_(disk),
+        inode_(std::move(inode)),
+        path_(std::move(path)),
+        writable_(writable),
+        incarnation_(disk.incarnation_),
+        node_incarnation_(disk.sim_.node(disk.node_).incarnation) {}
+  ~SimFile() override { disk_.sim_.release_fd(disk_.node_, node_incarnation_); }
 
   Result<size_t> pread(uint64_t offset, Bytes buf) override {
     SAMSA_TRY(begin(disk_.config_.read_latency_min, disk_.config_.read_latency_max));
@@ -37,6 +43,10 @@ class SimFile final : public File {
     const auto& d = inode_->data;
     if (offset >= d.size()) return size_t{0};
     size_t n = std::min<uint64_t>(buf.size(), d.size() - offset);
+    if (touches_bad_sector(offset, n)) {
+      ++disk_.stats_.bad_sector_reads;
+      return Errc::io_error;
+    }
     std::memcpy(buf.data(), d.data() + offset, n);
     disk_.sim_.trace(Trace::disk_op, inode_->id << 2, offset ^ n);
     return n;
@@ -53,6 +63,8 @@ class SimFile final : public File {
       return Errc::no_space;
     }
     disk_.used_bytes_ += growth;
+    clear_bad_sectors(offset, data.size());
+    offset = maybe_misdirect(offset, data.size());
     apply_write(inode_->data, offset, data.data(), data.size());
     inode_->pending.push_back(SimDisk::Inode::Pending{false, offset, {data.begin(), data.end()}});
     disk_.sim_.trace(Trace::disk_op, inode_->id << 2 | 1, offset ^ hash_bytes(data));
@@ -63,6 +75,7 @@ class SimFile final : public File {
     SAMSA_TRY(begin(disk_.config_.sync_latency_min, disk_.config_.sync_latency_max));
     if (disk_.inject_eio(DiskOp::sync, path_)) {
       // fsyncgate: after failed writeback the kernel may have dropped dirty pages.
+      if (disk_.failed_sync_ && !inode_->pending.empty()) disk_.failed_sync_(path_);
       disk_.crash_inode(*inode_, CrashMode::random_sectors);
       return Errc::io_error;
     }
@@ -93,6 +106,37 @@ class SimFile final : public File {
   const std::string& path() const override { return path_; }
 
  private:
+  bool touches_bad_sector(uint64_t offset, uint64_t n) const {
+    auto it = disk_.bad_sectors_.find(inode_->id);
+    if (it == disk_.bad_sectors_.end() || n == 0) return false;
+    auto s = it->second.lower_bound(offset / DiskConfig::kSectorBytes);
+    return s != it->second.end() && *s <= (offset + n - 1) / DiskConfig::kSectorBytes;
+  }
+  // A write that covers a whole bad sector remaps it, as drives do.
+  void clear_bad_sectors(uint64_t offset, uint64_t n) {
+    auto it = disk_.bad_sectors_.find(inode_->id);
+    if (it == disk_.bad_sectors_.end()) return;
+    constexpr uint64_t kSector = DiskConfig::kSectorBytes;
+    for (uint64_t s = (offset + kSector - 1) / kSector; (s + 1) * kSector <= offset + n; ++s) it->second.erase(s);
+  }
+  uint64_t maybe_misdirect(uint64_t offset, uint64_t n) {
+    const DiskFaults& f = disk_.faults_;
+    if (f.misdirected_write_per_million == 0 || path_.compare(0, f.misdirect_prefix.size(), f.misdirect_prefix) != 0 ||
+        path_.size() < f.misdirect_suffix.size() ||
+        path_.compare(path_.size() - f.misdirect_suffix.size(), f.misdirect_suffix.size(), f.misdirect_suffix) != 0 ||
+        !disk_.sim_.chance(f.misdirected_write_per_million, 1'000'000)) {
+      return offset;
+    }
+    // Somewhere already written, sector aligned, so it overwrites earlier data.
+    const uint64_t sectors = inode_->data.size() / DiskConfig::kSectorBytes;
+    if (sectors == 0) return offset;
+    const uint64_t to = bounded(disk_.sim_.random_u64(), sectors) * DiskConfig::kSectorBytes;
+    ++disk_.stats_.misdirected_writes;
+    disk_.damage_.push_back(DiskDamage{DiskDamage::Kind::misdirected_write, path_, to, n, disk_.sim_.now()});
+    disk_.sim_.trace(Trace::fault, 0xF2, to);
+    return to;
+  }
+
   Status begin(Duration lo, Duration hi) {
     if (incarnation_ != disk_.incarnation_) return Errc::io_error;  // handle from before a crash
     return disk_.wait(lo, hi);
@@ -103,6 +147,7 @@ class SimFile final : public File {
   std::string path_;
   bool writable_;
   uint64_t incarnation_;
+  uint64_t node_incarnation_;
 };
 
 SimDisk::SimDisk(Simulator& sim, NodeId node) : sim_(sim), node_(node) {}
@@ -172,6 +217,7 @@ Result<std::unique_ptr<File>> SimDisk::open(const std::string& raw, OpenMode mod
   if (it != current_.end()) {
     if (it->second.is_dir) return Errc::invalid_argument;
     if (mode == OpenMode::create_new) return Errc::already_exists;
+    if (!sim_.acquire_fd(node_)) return Errc::resource_exhausted;  // EMFILE
     return std::unique_ptr<File>(std::make_unique<SimFile>(*this, it->second.inode, path, mode != OpenMode::read_only));
   }
   if (mode == OpenMode::read_only || mode == OpenMode::read_write) return Errc::not_found;
@@ -180,6 +226,7 @@ Result<std::unique_ptr<File>> SimDisk::open(const std::string& raw, OpenMode mod
     auto p = current_.find(parent);
     if (p == current_.end() || !p->second.is_dir) return Errc::not_found;
   }
+  if (!sim_.acquire_fd(node_)) return Errc::resource_exhausted;  // EMFILE
   auto inode = std::make_shared<Inode>();
   inode->id = next_inode_++;
   Entry e{false, inode};
@@ -332,6 +379,12 @@ void SimDisk::crash_inode(Inode& inode, CrashMode mode) {
   inode.pending.clear();
 }
 
+void SimDisk::crash_process() {
+  ++stats_.process_crashes;
+  ++incarnation_;
+  fail_next_.clear();
+}
+
 void SimDisk::crash() {
   ++stats_.crashes;
   ++incarnation_;
@@ -355,19 +408,55 @@ void SimDisk::crash() {
   fail_next_.clear();
 }
 
-std::string SimDisk::flip_random_bit() {
+std::vector<std::pair<std::string, std::shared_ptr<SimDisk::Inode>>> SimDisk::synced_files(const std::string& prefix,
+                                                                                          const std::string& suffix) const {
   std::vector<std::pair<std::string, std::shared_ptr<Inode>>> files;
-  for (auto& [path, e] : durable_) {
-    if (!e.is_dir && !e.inode->durable.empty()) files.emplace_back(path, e.inode);
+  for (const auto& [path, e] : durable_) {
+    const bool named = path.compare(0, prefix.size(), prefix) == 0 && path.size() >= suffix.size() &&
+                       path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+    if (named && !e.is_dir && !e.inode->durable.empty()) files.emplace_back(path, e.inode);
   }
+  return files;
+}
+
+std::string SimDisk::add_bad_sector(const std::string& prefix, const std::string& suffix) {
+  auto files = synced_files(prefix, suffix);
+  if (files.empty()) return {};
+  auto& [path, inode] = files[bounded(sim_.random_u64(), files.size())];
+  const uint64_t sectors = (inode->durable.size() + DiskConfig::kSectorBytes - 1) / DiskConfig::kSectorBytes;
+  const uint64_t sector = bounded(sim_.random_u64(), sectors);
+  bad_sectors_[inode->id].insert(sector);
+  damage_.push_back(DiskDamage{DiskDamage::Kind::bad_sector, path, sector * DiskConfig::kSectorBytes,
+                               DiskConfig::kSectorBytes, sim_.now()});
+  sim_.trace(Trace::fault, 0xF3, sector);
+  return path;
+}
+
+std::string SimDisk::flip_random_bit(const std::string& prefix, const std::string& suffix) {
+  auto files = synced_files(prefix, suffix);
   if (files.empty()) return {};
   auto& [path, inode] = files[bounded(sim_.random_u64(), files.size())];
   const uint64_t bit = bounded(sim_.random_u64(), inode->durable.size() * 8);
   const auto mask = std::byte(1u << (bit % 8));
   inode->durable[bit / 8] ^= mask;
   if (bit / 8 < inode->data.size()) inode->data[bit / 8] ^= mask;
+  damage_.push_back(DiskDamage{DiskDamage::Kind::bit_flip, path, bit / 8, 1, sim_.now()});
   sim_.trace(Trace::fault, 0xF1, bit);
   return path;
+}
+
+Result<std::vector<std::byte>> SimDisk::durable_contents(const std::string& raw) const {
+  auto it = durable_.find(normalize(raw));
+  if (it == durable_.end() || it->second.is_dir) return Errc::not_found;
+  return it->second.inode->durable;
+}
+
+std::vector<std::string> SimDisk::files_with_prefix(const std::string& prefix) const {
+  std::vector<std::string> out;
+  for (auto it = current_.lower_bound(prefix); it != current_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+    if (!it->second.is_dir) out.push_back(it->first);
+  }
+  return out;
 }
 
 Result<std::vector<std::byte>> SimDisk::current_contents(const std::string& raw) const {

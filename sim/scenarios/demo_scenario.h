@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "runtime/runtime.h"
+#include "sim/checkers/verdict.h"
 
 namespace samsa::sim {
 
@@ -26,33 +27,6 @@ struct DemoOptions {
   LogLevel log_level = LogLevel::warn;
 };
 
-struct CheckVerdict {
-  std::string name;
-  bool ok = true;
-  std::string detail;
-};
-
-struct DemoResult {
-  uint64_t seed = 0;
-  uint64_t trace_hash = 0;
-  uint64_t rng_digest = 0;
-  Instant end_time{};
-  uint64_t steps = 0;
-  uint64_t acked = 0;
-  uint64_t records = 0;
-  std::vector<std::string> faults;  // one line per kind: "crash x3"
-  std::vector<CheckVerdict> checks;
-  std::vector<std::string> notes;  // findings that are allowed, reported for information
-
-  bool ok() const {
-    for (const auto& c : checks) {
-      if (!c.ok) return false;
-    }
-    return !checks.empty();
-  }
-};
-
-DemoResult run_demo(const DemoOptions& options);
-std::string replay_command(const DemoOptions& options);
+RunResult run_demo(const DemoOptions& options);
 
 }  // namespace samsa::sim

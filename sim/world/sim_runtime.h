@@ -3,9 +3,9 @@
 // through the Simulator (fibers, clock, randomness), SimNetwork and the node's SimDisk.
 #pragma once
 
-#include "sim/sim_disk.h"
-#include "sim/sim_network.h"
-#include "sim/simulator.h"
+#include "sim/world/sim_disk.h"
+#include "sim/world/sim_network.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 
@@ -49,6 +49,7 @@ class SimRuntime final : public Runtime {
 
   uint64_t random_u64() override { return sim_.random_u64(); }
   bool buggify(std::string_view site) override { return sim_.buggify(site); }
+  uint64_t open_files_max() const override { return node_.open_fds_max; }
 
   void log(LogLevel level, std::string_view message) override { sim_.log_line(node_.id, level, message); }
   bool log_enabled(LogLevel level) const override { return level >= sim_.options().log_level; }

@@ -1,4 +1,4 @@
-#include "sim/sim_runtime.h"
+#include "sim/world/sim_runtime.h"
 
 #include <algorithm>
 #include <vector>

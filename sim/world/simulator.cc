@@ -1,10 +1,11 @@
-#include "sim/simulator.h"
+#include "sim/world/simulator.h"
 
 #include <cstdio>
 
-#include "sim/sim_disk.h"
-#include "sim/sim_network.h"
-#include "sim/sim_runtime.h"
+#include "sim/world/sim_disk.h"
+#include "sim/world/sim_network.h"
+#include "sim/world/sim_runtime.h"
+#include "runtime/buggify_sites.h"
 
 namespace samsa::sim {
 
@@ -30,16 +31,18 @@ void Simulator::trace(Trace kind, uint64_t a, uint64_t b) {
 }
 
 bool Simulator::buggify(std::string_view site) {
+  SAMSA_ASSERT_MSG(known_buggify_site(site), "buggify site missing from src/runtime/buggify_sites.h");
   if (!options_.buggify) return false;
   auto it = buggify_sites_.find(site);
   if (it == buggify_sites_.end()) {
     // Each site is on for a quarter of the seeds, decided the first time it is reached.
-    it = buggify_sites_.emplace(std::string(site), chance(1, 4)).first;
+    it = buggify_sites_.emplace(std::string(site), BuggifyStats{chance(1, 4), 0}).first;
   }
-  if (!it->second) return false;
+  if (!it->second.enabled) return false;
   bool fire = chance(1, 20);
   if (fire) {
     ++buggify_fired_;
+    ++it->second.fired;
     trace(Trace::buggify, hash_bytes(std::as_bytes(std::span(site.data(), site.size()))));
   }
   return fire;
@@ -47,7 +50,7 @@ bool Simulator::buggify(std::string_view site) {
 
 size_t Simulator::buggify_sites_enabled() const {
   size_t n = 0;
-  for (const auto& [site, on] : buggify_sites_) n += on ? 1 : 0;
+  for (const auto& [site, stats] : buggify_sites_) n += stats.enabled ? 1 : 0;
   return n;
 }
 
@@ -95,25 +98,61 @@ void Simulator::start(NodeId id) {
   ++n.incarnation;
   trace(Trace::node_start, static_cast<uint64_t>(id.value), n.incarnation);
   n.runtime = std::make_unique<SimRuntime>(*this, n);
+  n.runtime->set_bugs(options_.bugs);
   SimRuntime* rt = n.runtime.get();
   n.main_fiber = spawn(id, "main", [rt, &n] { n.main(*rt); });
 }
 
-void Simulator::crash(NodeId id) {
+void Simulator::crash(NodeId id, CrashKind kind) {
   SAMSA_ASSERT(!in_fiber());
   SimNode& n = node(id);
   if (!n.up) return;
-  trace(Trace::node_crash, static_cast<uint64_t>(id.value), n.incarnation);
+  trace(Trace::node_crash, static_cast<uint64_t>(id.value), n.incarnation << 1 | static_cast<uint64_t>(kind));
   n.up = false;
   // Network and disk first, so that destructors run by the unwinding (sockets closing, files
   // closing) have no visible effect: a crashed machine sends no FIN and writes nothing more.
   network_->node_crashed(id);
-  n.disk->crash();
+  if (kind == CrashKind::machine) n.disk->crash(); else n.disk->crash_process();
   killing_ = true;
   kill_node(id);
   killing_ = false;
   n.paused_runnable.clear();
   n.runtime.reset();
+  n.open_fds = 0;  // the kernel closed them all
+}
+
+int64_t Simulator::wall_clock_ms(NodeId id) {
+  const SimNode& n = node(id);
+  const int64_t drift_ms = (now_.ns - n.drift_since.ns) / 1'000'000 * n.clock_drift_ppm / 1'000'000;
+  return kWallClockEpochMs + now_.ns / 1'000'000 + n.clock_offset_ms + drift_ms;
+}
+
+void Simulator::jump_clock(NodeId id, int64_t delta_ms) {
+  trace(Trace::fault, 0xA0, static_cast<uint64_t>(delta_ms));
+  node(id).clock_offset_ms += delta_ms;
+}
+
+void Simulator::set_clock_drift(NodeId id, int64_t ppm) {
+  SimNode& n = node(id);
+  // Fold the drift so far into the offset, so the clock stays continuous.
+  n.clock_offset_ms = wall_clock_ms(id) - kWallClockEpochMs - now_.ns / 1'000'000;
+  n.clock_drift_ppm = ppm;
+  n.drift_since = now_;
+  trace(Trace::fault, 0xA1, static_cast<uint64_t>(ppm));
+}
+
+bool Simulator::acquire_fd(NodeId id) {
+  SimNode& n = node(id);
+  if (n.open_fds >= n.open_fds_max) return false;
+  ++n.open_fds;
+  return true;
+}
+
+void Simulator::release_fd(NodeId id, uint64_t incarnation) {
+  SimNode& n = node(id);
+  if (n.incarnation != incarnation || !n.up) return;
+  SAMSA_ASSERT(n.open_fds > 0);
+  --n.open_fds;
 }
 
 void Simulator::pause(NodeId id) {

@@ -1,4 +1,4 @@
-#include "sim/sim_network.h"
+#include "sim/world/sim_network.h"
 
 #include <algorithm>
 #include <cstring>
@@ -64,7 +64,10 @@ void discard_recv(SimNetwork::Conn& c, int side) {
 class SimSocket final : public Socket {
  public:
   SimSocket(SimNetwork& net, std::shared_ptr<SimNetwork::Conn> c, int side) : net_(net), c_(std::move(c)), side_(side) {}
-  ~SimSocket() override { close(); }
+  ~SimSocket() override {
+    close();
+    net_.sim_.release_fd(c_->end[side_].node, c_->end[side_].incarnation);
+  }
 
   Result<size_t> read_some(Bytes buf, Deadline deadline) override {
     SAMSA_ASSERT(!buf.empty());
@@ -141,13 +144,18 @@ class SimSocket final : public Socket {
 class SimListener final : public Listener {
  public:
   SimListener(SimNetwork& net, std::shared_ptr<SimNetwork::ListenerState> st) : net_(net), st_(std::move(st)) {}
-  ~SimListener() override { close(); }
+  ~SimListener() override {
+    close();
+    net_.sim_.release_fd(st_->node, st_->incarnation);
+  }
 
   Result<std::unique_ptr<Socket>> accept(Deadline deadline) override {
     for (;;) {
       if (st_->closed) return Errc::closed;
       if (!st_->backlog.empty()) {
+        if (!net_.sim_.acquire_fd(st_->node)) return Errc::resource_exhausted;  // EMFILE: stays queued
         auto c = std::move(st_->backlog.front());
+        c->end[1].incarnation = net_.sim_.node(st_->node).incarnation;
         st_->backlog.pop_front();
         return std::unique_ptr<Socket>(std::make_unique<SimSocket>(net_, std::move(c), 1));
       }
@@ -193,6 +201,7 @@ Result<std::unique_ptr<Listener>> SimNetwork::listen(NodeId node, const Address&
   if (!target.ok() || *target != node) return Errc::invalid_argument;  // not one of our addresses
   uint16_t port = address.port == 0 ? allocate_port(node) : address.port;
   if (listeners_.count({node, port}) != 0) return Errc::address_in_use;
+  if (!sim_.acquire_fd(node)) return Errc::resource_exhausted;
   auto st = std::make_shared<ListenerState>();
   st->node = node;
   st->incarnation = sim_.node(node).incarnation;
@@ -230,6 +239,7 @@ Result<std::unique_ptr<Socket>> SimNetwork::connect(NodeId node, const Address& 
       auto lit = listeners_.find({target, address.port});
       if (sim_.up(target) && lit == listeners_.end()) return Errc::connection_refused;
       if (sim_.up(target) && lit->second->backlog.size() < config_.backlog_max) {
+        if (!sim_.acquire_fd(node)) return Errc::resource_exhausted;
         auto c = std::make_shared<Conn>();
         c->id = next_conn_id_++;
         c->end[0].node = node;
@@ -399,6 +409,28 @@ void SimNetwork::clog(NodeId from, NodeId to, Duration d) {
   sim_.trace(Trace::fault, 0xB2, static_cast<uint64_t>(d.count()));
   Instant& until = clogged_until_[{from, to}];
   until = std::max(until, sim_.now() + d);
+}
+
+void SimNetwork::unclog(NodeId from, NodeId to) {
+  sim_.trace(Trace::fault, 0xB3, static_cast<uint64_t>(from.value) << 32 | static_cast<uint32_t>(to.value));
+  clogged_until_.erase({from, to});
+}
+
+void SimNetwork::reset_latencies() { latency_.clear(); }
+
+size_t SimNetwork::lose_and_reset(NodeId a, NodeId b) {
+  for (auto& [id, weak] : conns_) {
+    auto c = weak.lock();
+    if (!c) continue;
+    const bool match = (c->end[0].node == a && c->end[1].node == b) || (c->end[0].node == b && c->end[1].node == a);
+    if (!match) continue;
+    for (auto& d : c->dir) {
+      for (const auto& seg : d.in_flight) d.unacked_bytes -= std::min(d.unacked_bytes, seg.data.size());
+      d.in_flight.clear();
+    }
+  }
+  sim_.trace(Trace::fault, 0xC1, static_cast<uint64_t>(a.value) << 32 | static_cast<uint32_t>(b.value));
+  return reset_between(a, b);
 }
 
 void SimNetwork::set_latency(NodeId from, NodeId to, Duration lo, Duration hi) {

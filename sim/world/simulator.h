@@ -58,7 +58,12 @@ struct SimOptions {
   uint64_t seed = 1;
   LogLevel log_level = LogLevel::warn;
   bool buggify = true;
+  BugSet bugs;  // planted bugs switched on in every node's runtime
 };
+
+// A process crash (kill -9) loses the process but not the machine: the kernel keeps every write,
+// synced or not. A machine crash (power loss) also loses or tears what was not synced.
+enum class CrashKind : uint8_t { machine, process };
 
 struct SimNode {
   NodeId id;
@@ -68,6 +73,10 @@ struct SimNode {
   bool paused = false;
   bool main_finished = false;
   int64_t clock_offset_ms = 0;  // wall clock skew of this node
+  int64_t clock_drift_ppm = 0;  // wall clock runs this many parts per million fast (or slow)
+  Instant drift_since{0};       // when the current drift began
+  uint64_t open_fds = 0;        // files and sockets of this incarnation
+  uint64_t open_fds_max = 4096; // RLIMIT_NOFILE
   uint64_t incarnation = 0;
   FiberId main_fiber = kNoFiber;
   std::unique_ptr<SimRuntime> runtime;  // one per incarnation
@@ -88,7 +97,11 @@ class Simulator final : public FiberScheduler {
   // Wall clock of a node: a fixed epoch (2026-01-01T00:00:00Z) plus simulated time plus the
   // node's offset, which clock faults may move (drift and jumps).
   static constexpr int64_t kWallClockEpochMs = 1'767'225'600'000;
-  int64_t wall_clock_ms(NodeId node) { return kWallClockEpochMs + now_.ns / 1'000'000 + this->node(node).clock_offset_ms; }
+  int64_t wall_clock_ms(NodeId node);
+  // Clock faults: a jump moves a node's wall clock at once; a drift makes it run fast or slow
+  // from now on. Monotonic time (now()) is never affected.
+  void jump_clock(NodeId node, int64_t delta_ms);
+  void set_clock_drift(NodeId node, int64_t ppm);
   uint64_t random_u64() { return rng_.next_u64(); }
   bool chance(uint64_t numerator, uint64_t denominator) { return samsa::chance(random_u64(), numerator, denominator); }
   int64_t in_range(int64_t lo, int64_t hi) { return samsa::in_range(random_u64(), lo, hi); }
@@ -98,7 +111,12 @@ class Simulator final : public FiberScheduler {
   uint64_t rng_digest() const { return rng_.state_digest(); }
   uint64_t steps() const { return steps_; }
   bool buggify(std::string_view site);
-  // Sites this seed enabled, and how often they fired (reported by scenarios).
+  // Per site reached in this run: whether this seed enabled it and how often it fired.
+  struct BuggifyStats {
+    bool enabled = false;
+    uint64_t fired = 0;
+  };
+  const std::map<std::string, BuggifyStats, std::less<>>& buggify_sites() const { return buggify_sites_; }
   size_t buggify_sites_enabled() const;
   uint64_t buggify_fired() const { return buggify_fired_; }
 
@@ -112,11 +130,15 @@ class Simulator final : public FiberScheduler {
   const std::map<NodeId, SimNode>& nodes() const { return nodes_; }
   Result<NodeId> resolve(const std::string& host, NodeId from) const;
   void start(NodeId id);    // scheduler context
-  void crash(NodeId id);    // scheduler context; no-op if down
-  void restart(NodeId id) { crash(id); start(id); }
+  void crash(NodeId id, CrashKind kind = CrashKind::machine);  // scheduler context; no-op if down
+  void restart(NodeId id, CrashKind kind = CrashKind::machine) { crash(id, kind); start(id); }
   void pause(NodeId id);
   void resume(NodeId id);
   bool up(NodeId id) { return node(id).up; }
+  // File descriptor accounting (files and sockets), as Linux's RLIMIT_NOFILE: false when the
+  // node is at its limit. release_fd ignores handles from an earlier incarnation.
+  bool acquire_fd(NodeId id);
+  void release_fd(NodeId id, uint64_t incarnation);
 
   SimNetwork& network() { return *network_; }
 
@@ -155,7 +177,7 @@ class Simulator final : public FiberScheduler {
   std::priority_queue<Event, std::vector<Event>, EventLater> events_;
   std::vector<FiberId> runnable_;
   std::map<NodeId, SimNode> nodes_;
-  std::map<std::string, bool, std::less<>> buggify_sites_;
+  std::map<std::string, BuggifyStats, std::less<>> buggify_sites_;
   std::unique_ptr<SimNetwork> network_;
   bool killing_ = false;
   uint64_t buggify_fired_ = 0;

@@ -18,13 +18,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "runtime/runtime.h"
-#include "sim/simulator.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 
@@ -42,16 +44,34 @@ struct DiskFaults {
   uint32_t read_eio_per_million = 0;
   uint32_t write_eio_per_million = 0;
   uint32_t sync_eio_per_million = 0;
+  // A write that reports success but lands at another sector-aligned offset of the same file
+  // (a firmware or driver bug). Only on paths starting with misdirect_prefix and ending with
+  // misdirect_suffix, so a scenario can aim it at data it knows how to account for.
+  uint32_t misdirected_write_per_million = 0;
+  std::string misdirect_prefix;
+  std::string misdirect_suffix;
+};
+
+// A destructive fault the disk applied, for checkers that account for what it damaged.
+struct DiskDamage {
+  enum class Kind : uint8_t { bit_flip, misdirected_write, bad_sector } kind;
+  std::string path;
+  uint64_t position = 0;  // byte that was flipped, or where the misdirected write landed
+  uint64_t length = 0;
+  Instant at{};
 };
 
 enum class CrashMode : uint8_t { lose_all, keep_all, torn_prefix, random_sectors };
 
 struct DiskStats {
   uint64_t crashes = 0;
+  uint64_t process_crashes = 0;
   uint64_t writes_lost = 0;   // unsynced writes dropped by crashes (whole or partly)
   uint64_t writes_torn = 0;
   uint64_t eio_injected = 0;
   uint64_t enospc = 0;
+  uint64_t misdirected_writes = 0;
+  uint64_t bad_sector_reads = 0;
 };
 
 class SimDisk {
@@ -79,11 +99,24 @@ class SimDisk {
   Status sync_dir(const std::string& path);
 
   // --- scheduler context ---
-  void crash();
-  // Flips one random bit in the synced data of a random non-empty file; returns its path.
-  std::string flip_random_bit();
-  // Durable bytes of a file as a crash right now could leave them at best (for checkers).
+  void crash();          // power loss: unsynced writes and directory changes lost or torn
+  void crash_process();  // kill -9: the kernel keeps everything; only open handles die
+  // Flips one random bit in the synced data of a random non-empty file whose path starts with
+  // `prefix` and ends with `suffix`; returns its path ("" if there is none).
+  std::string flip_random_bit(const std::string& prefix = "", const std::string& suffix = "");
+  // A latent sector error: reads touching one random synced sector of such a file fail with EIO
+  // until a write covers the whole sector. Returns the path ("" if none).
+  std::string add_bad_sector(const std::string& prefix, const std::string& suffix);
+  // What reads see now, and what a power loss now would surely keep (for checkers).
   Result<std::vector<std::byte>> current_contents(const std::string& path) const;
+  Result<std::vector<std::byte>> durable_contents(const std::string& path) const;
+  // Files whose path starts with prefix (current names).
+  std::vector<std::string> files_with_prefix(const std::string& prefix) const;
+  const std::vector<DiskDamage>& damage() const { return damage_; }
+  // Called when an injected fsync failure drops a file's unsynced pages (fsyncgate), with the
+  // file's path, before the pages go: checkers account for what an acknowledged-before-fsync
+  // configuration loses. Must not suspend.
+  void on_failed_sync(std::function<void(const std::string& path)> observer) { failed_sync_ = std::move(observer); }
   uint64_t used_bytes() const { return used_bytes_; }
 
   struct Inode;
@@ -124,6 +157,11 @@ class SimDisk {
   std::vector<std::pair<DiskOp, std::string>> fail_next_;
   bool has_forced_mode_ = false;
   CrashMode forced_mode_ = CrashMode::lose_all;
+  std::map<uint64_t, std::set<uint64_t>> bad_sectors_;  // inode id -> sector indexes
+  std::vector<DiskDamage> damage_;
+  std::function<void(const std::string&)> failed_sync_;
+  std::vector<std::pair<std::string, std::shared_ptr<Inode>>> synced_files(const std::string& prefix,
+                                                                           const std::string& suffix) const;
 };
 
 }  // namespace samsa::sim

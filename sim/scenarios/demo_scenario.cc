@@ -1,4 +1,4 @@
-#include "sim/demo_scenario.h"
+#include "sim/scenarios/demo_scenario.h"
 
 #include <fmt/format.h>
 
@@ -10,10 +10,11 @@
 #include "net/framing.h"
 #include "runtime/log.h"
 #include "runtime/sync.h"
-#include "sim/sim_disk.h"
-#include "sim/sim_network.h"
-#include "sim/scenario_util.h"
-#include "sim/simulator.h"
+#include "sim/world/sim_disk.h"
+#include "sim/world/sim_network.h"
+#include "sim/scenarios/nemesis.h"
+#include "sim/scenarios/scenario_util.h"
+#include "sim/world/simulator.h"
 #include "util/crc32c.h"
 
 namespace samsa::sim {
@@ -178,98 +179,24 @@ void client_main(Runtime& rt, int k, History& history) {
   }
 }
 
-// Drives faults from scheduler context. Each seed enables its own mix of fault kinds (swarm
-// testing), so some seeds hammer one kind and others combine several.
-class Nemesis {
- public:
-  enum Kind { crash_server, crash_client, partition, one_way, clog, reset, pause, sync_eio, kinds };
-
-  Nemesis(Simulator& sim, NodeId server, std::vector<NodeId> clients, Instant stop_at)
-      : sim_(sim),
-        server_(server),
-        clients_(std::move(clients)),
-        stop_at_(stop_at),
-        mix_(sim, {"crash-server", "crash-client", "partition", "one-way-partition", "clog", "connection-reset", "pause",
-                   "sync-eio"}) {}
-
-  void start() {
-    sim_.schedule_after(sim_.random_duration(200ms, 2s), [this] { tick(); });
-    sim_.schedule_after(500ms, [this] { supervise(); });
-  }
-
-  void stop() { stopped_ = true; }
-
-  std::vector<std::string> summary() const { return mix_.summary(); }
-
- private:
-  NodeId random_client() { return clients_[bounded(sim_.random_u64(), clients_.size())]; }
-
-  void tick() {
-    if (sim_.now() >= stop_at_) return;
-    act(static_cast<Kind>(mix_.pick()));
-    sim_.schedule_after(sim_.random_duration(200ms, 3s), [this] { tick(); });
-  }
-
-  void heal_later(NodeId a, NodeId b, Duration lo, Duration hi) {
-    sim_.schedule_after(sim_.random_duration(lo, hi), [this, a, b] { sim_.network().heal(a, b); });
-  }
-
-  void act(Kind kind) {
-    SimNetwork& net = sim_.network();
-    const NodeId c = random_client();
-    switch (kind) {
-      case crash_server: sim_.crash(server_); break;
-      case crash_client: sim_.crash(c); break;
-      case partition: net.partition(c, server_); heal_later(c, server_, 500ms, 5s); break;
-      case one_way:
-        if (sim_.chance(1, 2)) net.block(c, server_); else net.block(server_, c);
-        heal_later(c, server_, 500ms, 5s);
-        break;
-      case clog: net.clog(sim_.chance(1, 2) ? c : server_, sim_.chance(1, 2) ? server_ : c, sim_.random_duration(100ms, 2s)); break;
-      case reset: net.reset_between(c, server_); break;
-      case pause:
-        sim_.pause(server_);
-        sim_.schedule_after(sim_.random_duration(100ms, 2s), [this] { sim_.resume(server_); });
-        break;
-      case sync_eio: sim_.node(server_).disk->fail_next(DiskOp::sync, kLogPath); break;
-      case kinds: SAMSA_UNREACHABLE();
-    }
-  }
-
-  // Restarts nodes that crashed or stopped (a storage failure ends the server's main). Keeps
-  // running after the faults stop: restarting is recovery, not a fault.
-  void supervise() {
-    if (stopped_) return;
-    for (const auto& [id, n] : sim_.nodes()) {
-      if ((!n.up || n.main_finished) && sim_.chance(1, 2)) sim_.restart(id);
-    }
-    sim_.schedule_after(sim_.random_duration(300ms, 2s), [this] { supervise(); });
-  }
-
-  Simulator& sim_;
-  NodeId server_;
-  std::vector<NodeId> clients_;
-  Instant stop_at_;
-  bool stopped_ = false;
-  FaultMix mix_;
-};
-
-void check_history(const History& history, const std::vector<Record>& log, DemoResult& result) {
+void check_history(const History& history, const std::vector<Record>& log, RunResult& result) {
   std::map<uint64_t, const Record*> by_offset;
   for (const Record& r : log) by_offset[r.offset] = &r;
-  CheckVerdict lost{"lost-write", true, ""}, offsets{"inconsistent-offsets", true, ""}, order{"nonmonotonic-log", true, ""};
+  CheckResult lost{"lost-write"}, offsets{"inconsistent-offsets"}, order{"nonmonotonic-log"};
+  lost.unit = offsets.unit = "acknowledged records";
+  order.unit = "records";
   uint64_t acked = 0;
   for (const auto& [k, acks] : history.acked) {
     for (const Ack& a : acks) {
       ++acked;
+      ++lost.examined;
+      ++offsets.examined;
       const std::string want = fmt::format("c{}-{}", k, a.seq);
       auto it = by_offset.find(a.offset);
       if (it == by_offset.end()) {
-        if (lost.ok) lost.detail = fmt::format("'{}' acknowledged at offset {} is not in the recovered log", want, a.offset);
-        lost.ok = false;
+        lost.fail(fmt::format("'{}' acknowledged at offset {} is not in the recovered log", want, a.offset));
       } else if (it->second->payload != want) {
-        if (offsets.ok) offsets.detail = fmt::format("offset {} acknowledged '{}' but holds '{}'", a.offset, want, it->second->payload);
-        offsets.ok = false;
+        offsets.fail(fmt::format("offset {} acknowledged '{}' but holds '{}'", a.offset, want, it->second->payload));
       }
     }
   }
@@ -283,13 +210,10 @@ void check_history(const History& history, const std::vector<Record>& log, DemoR
     unsigned long long seq = 0;
     if (std::sscanf(r.payload.c_str(), "c%d-%llu", &k, &seq) != 2) continue;
     if (!seen.insert({k, seq}).second) continue;
-    if (seq < last_first_seq[k]) {
-      if (order.ok) order.detail = fmt::format("client {}: first copy of seq {} after seq {}", k, seq, last_first_seq[k]);
-      order.ok = false;
-    }
+    ++order.examined;
+    if (seq < last_first_seq[k]) order.fail(fmt::format("client {}: first copy of seq {} after seq {}", k, seq, last_first_seq[k]));
     last_first_seq[k] = std::max<uint64_t>(last_first_seq[k], seq);
   }
-  if (lost.ok) lost.detail = fmt::format("{} acknowledged records all present", acked);
   result.acked = acked;
   result.checks.push_back(lost);
   result.checks.push_back(offsets);
@@ -298,7 +222,10 @@ void check_history(const History& history, const std::vector<Record>& log, DemoR
 
 }  // namespace
 
-DemoResult run_demo(const DemoOptions& options) {
+constexpr Fault kDemoFaults[] = {Fault::machine_crash, Fault::crash_client, Fault::partition, Fault::one_way,
+                                 Fault::clog,          Fault::reset,        Fault::pause_server, Fault::disk_eio};
+
+RunResult run_demo(const DemoOptions& options) {
   SimOptions sim_options;
   sim_options.seed = options.seed;
   sim_options.log_level = options.log_level;
@@ -314,39 +241,37 @@ DemoResult run_demo(const DemoOptions& options) {
   for (const auto& [id, n] : sim.nodes()) sim.start(id);
 
   const Instant stop_at = sim.now() + options.fault_time;
-  Nemesis nemesis(sim, server, clients, stop_at);
+  Nemesis nemesis(sim, NemesisTargets{{server}, clients, "", {}}, NemesisPlan::draw(sim, kDemoFaults), stop_at);
   nemesis.start();
   sim.run_until(stop_at);
 
   // Heal everything and check that the system makes progress again (liveness).
-  sim.network().heal_all();
-  for (const auto& [id, n] : sim.nodes()) {
-    n.disk->clear_faults();
-    sim.resume(id);
-    if (!n.up || n.main_finished) sim.restart(id);
-  }
+  nemesis.heal();
   std::map<int, size_t> acked_at_heal;
   for (int k = 1; k <= options.clients; ++k) acked_at_heal[k] = history.acked[k].size();
   sim.run_for(options.quiet_time);
-  CheckVerdict live{"liveness", true, ""};
+  CheckResult live{"liveness"};
+  live.unit = "clients";
   for (int k = 1; k <= options.clients; ++k) {
+    ++live.examined;
     if (history.acked[k].size() == acked_at_heal[k]) {
-      live.ok = false;
-      live.detail = fmt::format("client {} got no acknowledgement in {} ms after the faults healed", k, to_ms(options.quiet_time));
+      live.fail(fmt::format("client {} got no acknowledgement in {} ms after the faults healed", k, to_ms(options.quiet_time)));
     }
   }
 
   // Stop the clients, crash the server one last time and let it recover from what its disk kept.
-  nemesis.stop();
   for (NodeId c : clients) sim.crash(c);
   const uint64_t recoveries = history.recoveries;
   sim.restart(server);
   const Instant recovery_deadline = sim.now() + 60s;
   while (history.recoveries == recoveries && sim.now() < recovery_deadline && sim.step()) {
   }
-  DemoResult result;
-  CheckVerdict recovered{"recovery", history.recoveries > recoveries, "server recovered from its disk"};
-  if (!recovered.ok) recovered.detail = "server did not recover after the final crash";
+  RunResult result;
+  result.scenario = "log-demo";
+  CheckResult recovered{"recovery"};
+  recovered.unit = "restarts";
+  recovered.examined = 1;
+  if (history.recoveries == recoveries) recovered.fail("server did not recover after the final crash");
   Result<std::vector<std::byte>> log = sim.node(server).disk->current_contents(kLogPath);
   uint64_t valid_end = 0;
   std::vector<Record> records = log.ok() ? parse_log(*log, &valid_end) : std::vector<Record>{};
@@ -361,13 +286,5 @@ DemoResult run_demo(const DemoOptions& options) {
   return result;
 }
 
-std::string replay_command(const DemoOptions& options) {
-  std::string cmd = fmt::format("samsa-sim --seed {}", options.seed);
-  if (options.clients != 2) cmd += fmt::format(" --clients {}", options.clients);
-  if (options.fault_time != std::chrono::seconds(60)) cmd += fmt::format(" --fault-ms {}", to_ms(options.fault_time));
-  if (options.quiet_time != std::chrono::seconds(20)) cmd += fmt::format(" --quiet-ms {}", to_ms(options.quiet_time));
-  if (options.bug_ack_before_sync) cmd += " --bug ack-before-sync";
-  return cmd;
-}
 
 }  // namespace samsa::sim

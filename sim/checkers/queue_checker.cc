@@ -1,0 +1,336 @@
+#include "sim/checkers/queue_checker.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <map>
+#include <set>
+
+namespace samsa::sim {
+
+namespace {
+
+using Pos = std::pair<int32_t, int64_t>;
+
+struct Seen {
+  std::string value;
+  Instant at;
+};
+
+// Everything the checks look up, built once from the history.
+struct Index {
+  std::map<std::string, size_t> send_of;  // value -> index of its send
+  std::map<Pos, std::pair<std::string, Instant>> acked;  // acknowledged offset -> value, ack time
+  std::map<Pos, std::vector<Seen>> seen_at;               // every read of an offset
+  std::map<std::string, std::set<Pos>> seen_value;        // where each value was read
+  std::map<std::string, int64_t> final_offset;            // value -> first offset in the final read
+  std::map<int32_t, int64_t> max_read;                    // per partition, over every read
+  std::set<Pos> existing;                                  // offsets acknowledged or finally read
+};
+
+void note_read(Index& ix, const Observation& o, Instant at) {
+  const Pos pos{o.partition, o.offset};
+  ix.seen_at[pos].push_back(Seen{o.value, at});
+  ix.seen_value[o.value].insert(pos);
+  auto [it, fresh] = ix.max_read.try_emplace(o.partition, o.offset);
+  if (!fresh) it->second = std::max(it->second, o.offset);
+}
+
+Index build_index(const QueueHistory& h) {
+  Index ix;
+  for (size_t i = 0; i < h.sends.size(); ++i) {
+    const SendRecord& s = h.sends[i];
+    for (size_t k = 0; k < s.values.size(); ++k) {
+      ix.send_of[s.values[k]] = i;
+      if (s.outcome != SendRecord::Outcome::ok) continue;
+      const Pos pos{s.partition, s.offsets[k]};
+      ix.acked.emplace(pos, std::pair{s.values[k], s.invoked});
+      ix.existing.insert(pos);
+    }
+  }
+  for (const PollRecord& p : h.polls) {
+    for (const Observation& o : p.records) note_read(ix, o, p.invoked);
+  }
+  for (const Observation& o : h.final_read) {
+    note_read(ix, o, Instant::max());
+    ix.final_offset.try_emplace(o.value, o.offset);
+    ix.existing.insert({o.partition, o.offset});
+  }
+  return ix;
+}
+
+// The fault that may have lost or replaced (partition, offset) as observed at `observed`.
+const RiskWindow* risk_for(const QueueHistory& h, int32_t partition, int64_t offset, Instant observed) {
+  for (const RiskWindow& w : h.risks) {
+    if (w.partition == partition && offset >= w.from_offset && observed <= w.at) return &w;
+  }
+  return nullptr;
+}
+
+void check_lost_and_unseen(const QueueHistory& h, const Index& ix, CheckResult& lost, CheckResult& unseen) {
+  for (const auto& [pos, acked] : ix.acked) {
+    ++lost.examined;
+    ++unseen.examined;
+    if (ix.seen_value.count(acked.first) != 0) continue;
+    auto max = ix.max_read.find(pos.first);
+    CheckResult& c = max != ix.max_read.end() && max->second > pos.second ? lost : unseen;
+    if (const RiskWindow* w = risk_for(h, pos.first, pos.second, acked.second)) {
+      c.excuse(w->fault);
+    } else {
+      c.fail(fmt::format("'{}' acknowledged at {}-{} (sent at {:.3f} s) was never read", acked.first, pos.first,
+                         pos.second, acked.second.ns / 1e9));
+    }
+  }
+}
+
+void check_inconsistent_offsets(const QueueHistory& h, const Index& ix, CheckResult& c) {
+  std::set<Pos> offsets = ix.existing;
+  for (const auto& [pos, reads] : ix.seen_at) offsets.insert(pos);
+  for (const Pos& pos : offsets) {
+    ++c.examined;
+    std::set<std::string> values;
+    Instant first = Instant::max();
+    auto a = ix.acked.find(pos);
+    if (a != ix.acked.end()) {
+      values.insert(a->second.first);
+      first = a->second.second;
+    }
+    auto r = ix.seen_at.find(pos);
+    if (r != ix.seen_at.end()) {
+      for (const Seen& s : r->second) {
+        values.insert(s.value);
+        first = std::min(first, s.at);
+      }
+    }
+    if (values.size() <= 1) continue;
+    if (const RiskWindow* w = risk_for(h, pos.first, pos.second, first)) {
+      c.excuse(w->fault);
+    } else {
+      c.fail(fmt::format("{}-{} holds '{}' and '{}' (first seen at {:.3f} s)", pos.first, pos.second, *values.begin(),
+                         *values.rbegin(), first.ns / 1e9));
+    }
+  }
+}
+
+void check_duplicates(const QueueHistory& h, const Index& ix, CheckResult& c) {
+  for (const auto& [value, where] : ix.seen_value) {
+    ++c.examined;
+    if (where.size() <= 1) continue;
+    auto s = ix.send_of.find(value);
+    if (s != ix.send_of.end() && h.sends[s->second].retried_after_ambiguous) {
+      c.excuse("sent again after an ambiguous failure");
+    } else {
+      c.fail(fmt::format("'{}' at {}-{} and {}-{}", value, where.begin()->first, where.begin()->second,
+                         where.rbegin()->first, where.rbegin()->second));
+    }
+  }
+}
+
+void check_aborted_reads(const QueueHistory& h, const Index& ix, CheckResult& c) {
+  for (const SendRecord& s : h.sends) {
+    if (s.outcome != SendRecord::Outcome::failed) continue;
+    ++c.examined;
+    for (const std::string& v : s.values) {
+      auto it = ix.seen_value.find(v);
+      if (it == ix.seen_value.end()) continue;
+      c.fail(fmt::format("'{}' from a send that failed is at {}-{}", v, it->second.begin()->first, it->second.begin()->second));
+      break;
+    }
+  }
+}
+
+void check_int_send_skip(const QueueHistory& h, const Index& ix, CheckResult& c) {
+  for (const SendRecord& s : h.sends) {
+    if (s.outcome != SendRecord::Outcome::ok || !s.atomic || s.values.size() < 2) continue;
+    std::vector<int64_t> at;
+    for (const std::string& v : s.values) {
+      auto it = ix.final_offset.find(v);
+      if (it != ix.final_offset.end()) at.push_back(it->second);
+    }
+    if (at.size() != s.values.size()) continue;  // lost records are another check's business
+    ++c.examined;
+    for (size_t i = 1; i < at.size(); ++i) {
+      if (at[i] == at[0] + static_cast<int64_t>(i)) continue;
+      c.fail(fmt::format("producer {}: '{}' at {}-{} but '{}' at {}", s.producer, s.values[0], s.partition, at[0],
+                         s.values[i], at[i]));
+      break;
+    }
+  }
+}
+
+void check_send_order(const QueueHistory& h, CheckResult& c) {
+  std::map<std::pair<int, int32_t>, const SendRecord*> last;  // (producer, partition) -> previous ok send
+  for (const SendRecord& s : h.sends) {
+    if (s.outcome != SendRecord::Outcome::ok) continue;
+    const SendRecord*& prev = last[{s.producer, s.partition}];
+    if (prev != nullptr) {
+      ++c.examined;
+      if (s.offsets.front() <= prev->offsets.back()) {
+        if (const RiskWindow* w = risk_for(h, s.partition, s.offsets.front(), prev->invoked)) {
+          c.excuse(w->fault);
+        } else {
+          c.fail(fmt::format("producer {}: offset {} after {} on partition {}", s.producer, s.offsets.front(),
+                             prev->offsets.back(), s.partition));
+        }
+      }
+    }
+    prev = &s;
+  }
+}
+
+// Offsets known to exist strictly between a and b (exclusive) in a partition.
+bool exists_between(const Index& ix, int32_t partition, int64_t a, int64_t b) {
+  auto it = ix.existing.upper_bound({partition, a});
+  return it != ix.existing.end() && it->first == partition && it->second < b;
+}
+
+void check_poll_order(const QueueHistory& h, const Index& ix, CheckResult& skip, CheckResult& backwards) {
+  std::map<std::pair<int, int32_t>, std::pair<int64_t, Instant>> last;  // (consumer, partition) -> read
+  for (const PollRecord& p : h.polls) {
+    if (!p.ordered) continue;
+    for (const auto& [partition, why] : p.moved) last.erase({p.consumer, partition});
+    for (const Observation& o : p.records) {
+      auto it = last.find({p.consumer, o.partition});
+      if (it != last.end()) {
+        const auto [prev, prev_at] = it->second;
+        ++skip.examined;
+        ++backwards.examined;
+        const bool back = o.offset <= prev;
+        const bool skipped = !back && exists_between(ix, o.partition, prev, o.offset);
+        if (back || skipped) {
+          CheckResult& c = back ? backwards : skip;
+          if (const RiskWindow* w = risk_for(h, o.partition, std::min(prev, o.offset), prev_at)) {
+            c.excuse(w->fault);
+          } else {
+            c.fail(fmt::format("consumer {}: read {}-{} after {}-{}", p.consumer, o.partition, o.offset, o.partition, prev));
+          }
+        }
+      }
+      last[{p.consumer, o.partition}] = {o.offset, p.invoked};
+    }
+  }
+}
+
+void check_corrupt_reads(const QueueHistory& h, CheckResult& c) {
+  auto judge = [&](int32_t partition, int64_t offset) {
+    if (const RiskWindow* w = risk_for(h, partition, offset, Instant{0})) {
+      c.excuse(w->fault);
+    } else {
+      c.fail(fmt::format("a batch at {}-{} failed its CRC at the client", partition, offset));
+    }
+  };
+  for (const PollRecord& p : h.polls) {
+    c.examined += p.records.size() + p.corrupt.size();
+    for (const auto& [partition, offset] : p.corrupt) judge(partition, offset);
+  }
+  c.examined += h.final_read.size() + h.final_corrupt.size();
+  for (const auto& [partition, offset] : h.final_corrupt) judge(partition, offset);
+}
+
+// A partition a destructive fault made unavailable for good (a window that never closes).
+const RiskWindow* lost_partition(const QueueHistory& h, int32_t partition) {
+  for (const RiskWindow& w : h.risks) {
+    if (w.partition == partition && w.from_offset == 0 && w.at == Instant::max()) return &w;
+  }
+  return nullptr;
+}
+
+void check_producer_liveness(const QueueHistory& h, CheckResult& c) {
+  for (int producer : h.producers) {
+    for (Instant w = h.live_from; w + h.live_window <= h.live_until; w = w + h.live_window) {
+      ++c.examined;
+      uint64_t acked = 0;
+      const RiskWindow* excuse = nullptr;
+      bool overlapping = false, all_lost = true;
+      for (const SendRecord& s : h.sends) {
+        if (s.producer != producer) continue;
+        acked += s.outcome == SendRecord::Outcome::ok && s.completed >= w && s.completed < w + h.live_window;
+        const bool overlaps = s.invoked < w + h.live_window && (s.completed >= w || s.completed == Instant{});
+        if (!overlaps) continue;
+        overlapping = true;
+        const RiskWindow* lost = lost_partition(h, s.partition);
+        all_lost = all_lost && lost != nullptr;
+        if (lost != nullptr) excuse = lost;
+      }
+      if (acked > 0) continue;
+      if (overlapping && all_lost) {
+        c.excuse(excuse->fault);
+        continue;
+      }
+      c.fail(fmt::format("producer {} got no acknowledgement in [{:.1f} s, {:.1f} s)", producer, w.ns / 1e9,
+                         (w + h.live_window).ns / 1e9));
+      break;
+    }
+  }
+}
+
+void check_consumer_liveness(const QueueHistory& h, CheckResult& c) {
+  std::map<int32_t, int64_t> target;  // last offset acknowledged before the heal
+  for (const SendRecord& s : h.sends) {
+    if (s.outcome != SendRecord::Outcome::ok || s.completed > h.healed) continue;
+    target[s.partition] = std::max(target[s.partition], s.offsets.back());
+  }
+  for (int consumer : h.ordered_consumers) {
+    std::map<int32_t, int64_t> reached;
+    for (const PollRecord& p : h.polls) {
+      if (p.consumer != consumer || p.at > h.live_until) continue;
+      for (const Observation& o : p.records) reached[o.partition] = std::max(reached[o.partition], o.offset);
+    }
+    for (const auto& [partition, last] : target) {
+      ++c.examined;
+      auto r = reached.find(partition);
+      const int64_t got = r == reached.end() ? -1 : r->second;
+      if (got >= last) continue;
+      if (const RiskWindow* w = risk_for(h, partition, got + 1, Instant{0})) {
+        c.excuse(w->fault);
+      } else {
+        c.fail(fmt::format("consumer {} reached {}-{} of {}-{} acknowledged before the heal", consumer, partition, got,
+                           partition, last));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<CheckResult> check_queue(const QueueHistory& h) {
+  const Index ix = build_index(h);
+  CheckResult lost{"lost-write"}, unseen{"unseen"}, inconsistent{"inconsistent-offsets"}, dup{"duplicate"};
+  CheckResult g1a{"G1a"}, int_skip{"int-send-skip"}, send_order{"nonmonotonic-send"};
+  CheckResult skip{"poll-skip"}, backwards{"nonmonotonic-poll"};
+  CheckResult live_p{"producer-liveness"}, live_c{"consumer-liveness"}, final_read{"final-read"};
+  CheckResult corrupt{"corrupt-read"};
+  corrupt.unit = "records read";
+  lost.unit = unseen.unit = "acknowledged records";
+  inconsistent.unit = "offsets";
+  dup.unit = "values read";
+  g1a.unit = "failed sends";
+  g1a.expect_examined = false;  // a run without definite failures has nothing to look at
+  int_skip.unit = "many-record sends";
+  int_skip.expect_examined = false;
+  skip.unit = backwards.unit = "successive reads";
+  live_p.unit = "producer-windows";
+  live_c.unit = "consumer-partitions";
+  final_read.unit = "partitions";
+  check_lost_and_unseen(h, ix, lost, unseen);
+  check_inconsistent_offsets(h, ix, inconsistent);
+  check_duplicates(h, ix, dup);
+  check_aborted_reads(h, ix, g1a);
+  check_int_send_skip(h, ix, int_skip);
+  check_send_order(h, send_order);
+  check_poll_order(h, ix, skip, backwards);
+  check_corrupt_reads(h, corrupt);
+  check_producer_liveness(h, live_p);
+  check_consumer_liveness(h, live_c);
+  final_read.examined = static_cast<uint64_t>(h.partitions);
+  for (int32_t p : h.final_incomplete) {
+    if (const RiskWindow* w = risk_for(h, p, std::numeric_limits<int64_t>::max(), Instant::max())) {
+      final_read.excuse(w->fault);
+    } else {
+      final_read.fail(fmt::format("the final read could not read partition {} to its end", p));
+    }
+  }
+  return {lost, unseen, inconsistent, dup, g1a, int_skip, send_order, skip, backwards, corrupt, live_p, live_c, final_read};
+}
+
+}  // namespace samsa::sim

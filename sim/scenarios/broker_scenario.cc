@@ -1,0 +1,160 @@
+#include "sim/scenarios/broker_scenario.h"
+
+#include <fmt/format.h>
+
+#include "broker/broker.h"
+#include "log/record_batch.h"
+#include "util/endian.h"
+#include "sim/scenarios/accounting.h"
+#include "sim/scenarios/nemesis.h"
+#include "sim/scenarios/scenario_util.h"
+#include "sim/scenarios/workload.h"
+
+namespace samsa::sim {
+
+namespace {
+
+const Address kBroker{"broker", 9092};
+const std::string kDataDir = "data";
+
+constexpr Fault kBrokerFaults[] = {
+    Fault::machine_crash, Fault::process_crash, Fault::pause_server, Fault::partition,    Fault::one_way,
+    Fault::clog,          Fault::swizzle_clog,  Fault::reset,        Fault::lose_and_reset, Fault::latency,
+    Fault::disk_eio,      Fault::disk_full,     Fault::slow_disk,    Fault::bit_flip,     Fault::bad_sector,
+    Fault::misdirected_write, Fault::clock_jump, Fault::clock_drift, Fault::crash_client, Fault::pause_client,
+};
+
+// The broker's settings for this seed: configurations nobody wrote down get tested.
+broker::BrokerConfig draw_config(Simulator& sim) {
+  broker::BrokerConfig c;
+  c.listener = kBroker;
+  c.log_dir = kDataDir;
+  c.auto_create_topics = false;
+  static constexpr uint64_t kSegmentBytes[] = {4096, 16 * 1024, 64 * 1024, 1 << 20};
+  c.log.segment_bytes = kSegmentBytes[sim.in_range(0, 3)];
+  if (sim.chance(3, 5)) {
+    c.log.flush_messages = 1;  // acknowledged means synced
+  } else {
+    c.log.flush_messages = sim.chance(1, 2) ? std::numeric_limits<int64_t>::max() : sim.in_range(2, 100);
+    c.log.flush_ms = sim.chance(1, 2) ? std::numeric_limits<int64_t>::max() : sim.in_range(10, 2000);
+  }
+  static constexpr uint32_t kIndexInterval[] = {64, 4096, 65536};
+  c.log.index_interval_bytes = kIndexInterval[sim.in_range(0, 2)];
+  c.log.max_batch_bytes = sim.chance(1, 2) ? 64 * 1024 : 1024 * 1024 + 12;
+  c.message_max_bytes = static_cast<int32_t>(c.log.max_batch_bytes);
+  return c;
+}
+
+std::vector<std::string> describe(const broker::BrokerConfig& c) {
+  auto num = [](int64_t v) { return v == std::numeric_limits<int64_t>::max() ? std::string("off") : std::to_string(v); };
+  return {fmt::format("segment.bytes={} index.interval.bytes={} message.max.bytes={}", c.log.segment_bytes,
+                      c.log.index_interval_bytes, c.log.max_batch_bytes),
+          fmt::format("flush.messages={} flush.ms={}", num(c.log.flush_messages), num(c.log.flush_ms))};
+}
+
+void broker_main(Runtime& rt, const broker::BrokerConfig& config) {
+  broker::Broker b(rt, config);
+  if (!b.start().ok()) return;
+  (void)b.wait_for_failure(Deadline::never());
+  b.stop();  // a failed log dir halts the broker; the nemesis' supervisor restarts it
+}
+
+// With acks before fsync allowed, a power loss may take what was acknowledged but not synced:
+// exactly the records past each partition's durable prefix right now.
+// `partition` -1: every partition (a power loss); else the one whose file lost its pages.
+void account_unsynced_loss(Simulator& sim, NodeId broker, const broker::BrokerConfig& c, const WorkloadProfile& w,
+                           QueueHistory& h, const char* what, int32_t partition) {
+  if (c.log.flush_messages == 1) return;  // acknowledged means synced: nothing may be lost
+  const std::string policy = c.log.flush_messages == std::numeric_limits<int64_t>::max() ? std::string("off")
+                                                                                         : std::to_string(c.log.flush_messages);
+  const std::string fault = fmt::format("{} at {:.3f} s with flush.messages={}", what, sim.now().ns / 1e9, policy);
+  for (int32_t p = 0; p < w.partitions; ++p) {
+    if (partition >= 0 && p != partition) continue;
+    const int64_t end = durable_log_end(*sim.node(broker).disk, fmt::format("{}/{}-{}", kDataDir, w.topic, p));
+    h.risks.push_back(RiskWindow{fault, sim.now(), p, end});
+  }
+}
+
+// The partition a file under "data/<topic>-<p>/" belongs to, or -1.
+int32_t partition_of(const std::string& path, const WorkloadProfile& w) {
+  const std::string prefix = fmt::format("{}/{}-", kDataDir, w.topic);
+  if (path.compare(0, prefix.size(), prefix) != 0) return -1;
+  return std::atoi(path.c_str() + prefix.size());
+}
+
+}  // namespace
+
+RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
+  Simulator sim(SimOptions{o.seed, o.log_level, true, o.bugs});
+  const broker::BrokerConfig config = draw_config(sim);
+  WorkloadProfile w = WorkloadProfile::draw(sim, {kBroker}, static_cast<int32_t>(sim.in_range(1, 4)),
+                                            static_cast<uint32_t>(config.log.max_batch_bytes));
+  QueueHistory h;
+  h.partitions = w.partitions;
+  const NodeId broker = sim.add_node("broker", [&config](Runtime& rt) { broker_main(rt, config); });
+  std::vector<NodeId> clients;
+  for (int k = 1; k <= o.producers; ++k) {
+    clients.push_back(sim.add_node(fmt::format("producer{}", k), [&w, &h, k](Runtime& rt) { producer_main(rt, w, k, h); }));
+    h.producers.push_back(k);
+  }
+  clients.push_back(sim.add_node("raw-producer", [&w, &h](Runtime& rt) { raw_producer_main(rt, w, 100, h); }));
+  h.producers.push_back(100);
+  for (int k = 0; k < 2; ++k) {
+    clients.push_back(sim.add_node(fmt::format("consumer{}", k), [&w, &h, k](Runtime& rt) { consumer_main(rt, w, 200 + k, h); }));
+    h.ordered_consumers.push_back(200 + k);
+  }
+  clients.push_back(sim.add_node("odd-fetcher", [&w, &h](Runtime& rt) { odd_fetcher_main(rt, w, 300, h); }));
+  for (const auto& [id, n] : sim.nodes()) sim.start(id);
+
+  NemesisTargets targets{{broker}, clients, fmt::format("{}/{}-", kDataDir, w.topic),
+                         [&](NodeId b) { account_unsynced_loss(sim, b, config, w, h, "power loss", -1); }};
+  sim.node(broker).disk->on_failed_sync([&](const std::string& path) {
+    const int32_t p = partition_of(path, w);
+    if (p >= 0) account_unsynced_loss(sim, broker, config, w, h, "fsync failure", p);
+  });
+  Nemesis nemesis(sim, targets, NemesisPlan::draw(sim, kBrokerFaults), sim.now() + o.fault_time);
+  nemesis.start();
+  sim.run_until(sim.now() + o.fault_time);
+  nemesis.heal();
+  h.healed = sim.now();
+  h.live_from = sim.now() + std::chrono::seconds(10);  // room for recovery after a crash
+  h.live_until = sim.now() + o.quiet_time;
+  sim.run_until(h.live_until);
+  for (NodeId c : clients) sim.crash(c);
+  nemesis.crash_server(broker, CrashKind::machine);  // every seed ends with a power loss
+  sim.start(broker);
+  final_read(sim, w, h, std::chrono::seconds(120));
+  if (const char* dump = std::getenv("SAMSA_DUMP_DIR")) {
+    for (const std::string& path : sim.node(broker).disk->files_with_prefix(dump)) {
+      Result<std::vector<std::byte>> data = sim.node(broker).disk->current_contents(path);
+      fmt::print(stderr, "{} {} bytes\n", path, data.ok() ? data->size() : 0);
+      if (data.ok() && path.find(".index") != std::string::npos) {
+        for (size_t at = 0; at + 8 <= data->size(); at += 8) {
+          fmt::print(stderr, "  idx rel {} pos {}\n", get_u32_be(&(*data)[at]), get_u32_be(&(*data)[at + 4]));
+        }
+      }
+      if (!data.ok() || path.find(".log") == std::string::npos) continue;
+      for (size_t at = 0; data->size() - at >= kBatchHeaderBytes;) {
+        Result<BatchHeader> bh = parse_batch_header(ConstBytes(*data).subspan(at));
+        if (!bh.ok()) { fmt::print(stderr, "  bad header at {}\n", at); break; }
+        fmt::print(stderr, "  @{} base {} last {} len {}\n", at, bh->base_offset, bh->last_offset(), bh->total_bytes());
+        at += bh->total_bytes();
+      }
+    }
+  }
+  for (const RiskWindow& r : damage_windows(*sim.node(broker).disk, kDataDir, w.topic)) h.risks.push_back(r);
+
+  RunResult result;
+  result.scenario = "broker";
+  result.checks = check_queue(h);
+  for (const SendRecord& s : h.sends) result.acked += s.outcome == SendRecord::Outcome::ok ? s.values.size() : 0;
+  result.records = h.final_read.size();
+  result.settings = describe(config);
+  for (const std::string& s : w.describe()) result.settings.push_back(s);
+  for (const std::string& s : nemesis.plan().describe()) result.settings.push_back(s);
+  result.faults = nemesis.summary();
+  stamp_result(sim, o.seed, result);
+  return result;
+}
+
+}  // namespace samsa::sim

@@ -1,0 +1,30 @@
+// The consumer-group scenario: the real broker, producers (workload.h) and group members built on
+// samsa's GroupConsumer that process each record, then commit; plus a rogue client that commits
+// with identities it saw earlier (older generations, members since removed), which the
+// coordinator must refuse. The nemesis crashes, pauses (zombies that wake believing they still
+// own partitions) and partitions members, and crashes, pauses and partitions the broker (the
+// coordinator reloads from __consumer_offsets). After the faults the producers stop and the
+// group must settle and work off its lag; then the broker's machine crashes once more and the
+// committed offsets are read back. Judged by the group checker (checkers/group_checker.h) and,
+// over the members' polls, the queue checker.
+//
+// Threading: run_group_scenario() owns a Simulator and runs it on the calling thread.
+#pragma once
+
+#include "runtime/runtime.h"
+#include "sim/checkers/verdict.h"
+
+namespace samsa::sim {
+
+struct GroupScenarioOptions {
+  uint64_t seed = 1;
+  int members = 3;
+  Duration fault_time = std::chrono::seconds(60);
+  Duration quiet_time = std::chrono::seconds(30);
+  LogLevel log_level = LogLevel::off;
+  BugSet bugs;
+};
+
+RunResult run_group_scenario(const GroupScenarioOptions& options);
+
+}  // namespace samsa::sim

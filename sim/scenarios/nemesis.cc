@@ -1,0 +1,268 @@
+#include "sim/scenarios/nemesis.h"
+
+#include <fmt/format.h>
+
+namespace samsa::sim {
+
+namespace {
+constexpr const char* kFaultNames[] = {
+    "machine-crash", "process-crash", "pause-server", "partition",  "one-way-partition", "clog",
+    "swizzle-clog",  "reset",         "lose-and-reset", "latency",  "disk-eio",          "disk-full",
+    "slow-disk",     "bit-flip",      "bad-sector",  "misdirected-write", "clock-jump",  "clock-drift",
+    "crash-client",  "pause-client",
+};
+static_assert(std::size(kFaultNames) == static_cast<size_t>(Fault::count_));
+}  // namespace
+
+const char* fault_name(Fault f) { return kFaultNames[static_cast<size_t>(f)]; }
+
+bool destructive(Fault f) { return f == Fault::bit_flip || f == Fault::bad_sector || f == Fault::misdirected_write; }
+
+NemesisPlan NemesisPlan::draw(Simulator& sim, std::span<const Fault> allowed) {
+  SAMSA_ASSERT(!allowed.empty());
+  NemesisPlan plan;
+  const bool destroy = sim.chance(1, 4);
+  for (Fault f : allowed) {
+    if (destructive(f) ? destroy && sim.chance(1, 2) : sim.chance(1, 2)) {
+      plan.weights.emplace_back(f, static_cast<uint64_t>(sim.in_range(1, 10)));
+    }
+  }
+  if (plan.weights.empty()) {
+    Fault f = allowed[bounded(sim.random_u64(), allowed.size())];
+    while (destructive(f)) f = allowed[bounded(sim.random_u64(), allowed.size())];
+    plan.weights.emplace_back(f, 1);
+  }
+  plan.tick_min = sim.random_duration(std::chrono::milliseconds(100), std::chrono::milliseconds(1000));
+  plan.tick_max = plan.tick_min + sim.random_duration(std::chrono::milliseconds(0), std::chrono::milliseconds(3000));
+  plan.outage_max = sim.random_duration(std::chrono::milliseconds(500), std::chrono::milliseconds(8000));
+  return plan;
+}
+
+bool NemesisPlan::enabled(Fault f) const {
+  for (const auto& [g, w] : weights) {
+    if (g == f) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> NemesisPlan::describe() const {
+  std::string kinds;
+  for (const auto& [f, w] : weights) kinds += fmt::format("{}{}:{}", kinds.empty() ? "" : " ", fault_name(f), w);
+  return {fmt::format("faults (weights) {}", kinds),
+          fmt::format("fault every {}..{} ms, outages up to {} ms", to_ms(tick_min), to_ms(tick_max), to_ms(outage_max))};
+}
+
+Nemesis::Nemesis(Simulator& sim, NemesisTargets targets, NemesisPlan plan, Instant stop_at)
+    : sim_(sim), targets_(std::move(targets)), plan_(std::move(plan)), stop_at_(stop_at) {
+  SAMSA_ASSERT(!targets_.servers.empty());
+  for (NodeId s : targets_.servers) disk_config_[s] = sim_.node(s).disk->config();
+}
+
+void Nemesis::start() {
+  sim_.schedule_after(sim_.random_duration(plan_.tick_min, plan_.tick_max), [this] { tick(); });
+  sim_.schedule_after(std::chrono::seconds(1), [this] { supervise(); });
+}
+
+std::vector<std::string> Nemesis::summary() const {
+  std::vector<std::string> out;
+  for (const auto& [f, w] : plan_.weights) {
+    const auto it = counts_.find(f);
+    out.push_back(fmt::format("{} x{}", fault_name(f), it == counts_.end() ? 0 : it->second));
+  }
+  return out;
+}
+
+void Nemesis::tick() {
+  if (stopped_ || sim_.now() >= stop_at_) return;
+  uint64_t total = 0;
+  for (const auto& [f, w] : plan_.weights) total += w;
+  uint64_t r = bounded(sim_.random_u64(), total);
+  for (const auto& [f, w] : plan_.weights) {
+    if (r < w) {
+      ++counts_[f];
+      inject(f);
+      break;
+    }
+    r -= w;
+  }
+  sim_.schedule_after(sim_.random_duration(plan_.tick_min, plan_.tick_max), [this] { tick(); });
+}
+
+// Restarts servers that are down (crashed, or whose main gave up), in an order the seed picks.
+void Nemesis::supervise() {
+  if (stopped_) return;
+  std::vector<NodeId> down;
+  for (NodeId s : targets_.servers) {
+    if (!sim_.up(s) || sim_.node(s).main_finished) down.push_back(s);
+  }
+  if (!down.empty() && sim_.chance(1, 2)) {
+    const NodeId s = pick(down);
+    if (sim_.up(s)) sim_.crash(s, CrashKind::process);  // main gave up: the process is gone
+    sim_.start(s);
+  }
+  sim_.schedule_after(sim_.random_duration(std::chrono::milliseconds(300), std::chrono::seconds(2)), [this] { supervise(); });
+}
+
+void Nemesis::crash_server(NodeId server, CrashKind kind) {
+  if (!sim_.up(server)) return;
+  if (kind == CrashKind::machine && targets_.before_machine_crash) targets_.before_machine_crash(server);
+  sim_.crash(server, kind);
+}
+
+}  // namespace samsa::sim
+
+namespace samsa::sim {
+
+void Nemesis::inject(Fault f) {
+  const NodeId server = pick(targets_.servers);
+  switch (f) {
+    case Fault::machine_crash: crash_server(server, CrashKind::machine); break;
+    case Fault::process_crash: crash_server(server, CrashKind::process); break;
+    case Fault::pause_server:
+      sim_.pause(server);
+      sim_.schedule_after(outage(), [this, server] { sim_.resume(server); });
+      break;
+    case Fault::clock_jump: {
+      const int64_t ms = sim_.in_range(1'000, 3'600'000);
+      sim_.jump_clock(server, sim_.chance(1, 2) ? ms : -ms);
+      break;
+    }
+    case Fault::clock_drift: sim_.set_clock_drift(server, sim_.in_range(-200'000, 200'000)); break;
+    case Fault::crash_client:
+    case Fault::pause_client: {
+      if (targets_.clients.empty()) break;
+      const NodeId c = pick(targets_.clients);
+      if (f == Fault::crash_client) sim_.crash(c); else sim_.pause(c);
+      sim_.schedule_after(outage() * 2, [this, c, f] {
+        if (f == Fault::crash_client) sim_.start(c); else sim_.resume(c);
+      });
+      break;
+    }
+    case Fault::swizzle_clog: swizzle(server); break;
+    case Fault::disk_eio:
+    case Fault::disk_full:
+    case Fault::slow_disk:
+    case Fault::bit_flip:
+    case Fault::bad_sector:
+    case Fault::misdirected_write: inject_disk(f, server); break;
+    default:
+      if (!targets_.clients.empty()) inject_network(f, pick(targets_.clients), server);
+      break;
+  }
+}
+
+void Nemesis::inject_network(Fault f, NodeId client, NodeId server) {
+  SimNetwork& net = sim_.network();
+  auto heal_later = [&] { sim_.schedule_after(outage(), [this, client, server] { sim_.network().heal(client, server); }); };
+  switch (f) {
+    case Fault::partition: net.partition(client, server); heal_later(); break;
+    case Fault::one_way:
+      if (sim_.chance(1, 2)) net.block(client, server); else net.block(server, client);
+      heal_later();
+      break;
+    case Fault::clog: net.clog(client, server, outage()); net.clog(server, client, outage()); break;
+    case Fault::reset: net.reset_between(client, server); break;
+    case Fault::lose_and_reset: net.lose_and_reset(client, server); break;
+    case Fault::latency: {
+      const Duration lo = sim_.random_duration(Duration{0}, std::chrono::milliseconds(20));
+      const Duration hi = lo + sim_.random_duration(Duration{0}, std::chrono::milliseconds(200));
+      net.set_latency(client, server, lo, hi);
+      net.set_latency(server, client, lo, hi);
+      break;
+    }
+    default: SAMSA_UNREACHABLE();
+  }
+}
+
+void Nemesis::inject_disk(Fault f, NodeId server) {
+  SimDisk& disk = *sim_.node(server).disk;
+  const Duration d = outage();
+  auto restore_later = [this, server, d] {
+    sim_.schedule_after(d, [this, server] {
+      SimDisk& healed = *sim_.node(server).disk;
+      healed.config() = disk_config_[server];
+      healed.faults() = DiskFaults{};
+    });
+  };
+  switch (f) {
+    case Fault::disk_eio:
+      disk.faults().read_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 20'000));
+      disk.faults().write_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 20'000));
+      disk.faults().sync_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 50'000));
+      restore_later();
+      break;
+    case Fault::disk_full:
+      disk.config().capacity_bytes = disk.used_bytes() + static_cast<uint64_t>(sim_.in_range(0, 64 * 1024));
+      restore_later();
+      break;
+    case Fault::slow_disk:
+      disk.config().write_latency_max = sim_.random_duration(std::chrono::milliseconds(1), std::chrono::milliseconds(50));
+      disk.config().sync_latency_max = sim_.random_duration(std::chrono::milliseconds(10), std::chrono::milliseconds(500));
+      restore_later();
+      break;
+    case Fault::bit_flip: disk.flip_random_bit(targets_.data_prefix, ".log"); break;
+    case Fault::bad_sector: disk.add_bad_sector(targets_.data_prefix, ".log"); break;
+    case Fault::misdirected_write:
+      disk.faults().misdirected_write_per_million = static_cast<uint32_t>(sim_.in_range(1'000, 50'000));
+      disk.faults().misdirect_prefix = targets_.data_prefix;
+      disk.faults().misdirect_suffix = ".log";
+      restore_later();
+      break;
+    default: SAMSA_UNREACHABLE();
+  }
+}
+
+// FoundationDB's swizzle-clogging: clog every path to a server one by one, then unclog them in
+// a random order, so connections come back in orders nobody planned.
+void Nemesis::swizzle(NodeId server) {
+  std::vector<NodeId> order = targets_.clients;
+  for (NodeId s : targets_.servers) {
+    if (s != server) order.push_back(s);
+  }
+  Duration at{0};
+  for (size_t i = 0; i < order.size(); ++i) {
+    std::swap(order[i], order[i + bounded(sim_.random_u64(), order.size() - i)]);
+    at += sim_.random_duration(std::chrono::milliseconds(10), std::chrono::milliseconds(300));
+    const NodeId peer = order[i];
+    sim_.schedule_after(at, [this, peer, server] {
+      if (stopped_) return;  // healed meanwhile
+      sim_.network().clog(peer, server, std::chrono::hours(1));
+      sim_.network().clog(server, peer, std::chrono::hours(1));
+    });
+  }
+  std::vector<NodeId> unclog = order;
+  at += outage();
+  for (size_t i = 0; i < unclog.size(); ++i) {
+    std::swap(unclog[i], unclog[i + bounded(sim_.random_u64(), unclog.size() - i)]);
+    at += sim_.random_duration(std::chrono::milliseconds(10), std::chrono::milliseconds(300));
+    const NodeId peer = unclog[i];
+    sim_.schedule_after(at, [this, peer, server] {
+      sim_.network().unclog(peer, server);
+      sim_.network().unclog(server, peer);
+    });
+  }
+}
+
+void Nemesis::heal() {
+  stopped_ = true;
+  sim_.network().heal_all();
+  sim_.network().reset_latencies();
+  for (const auto& [id, n] : sim_.nodes()) {
+    if (n.paused) sim_.resume(id);
+  }
+  for (NodeId s : targets_.servers) {
+    SimDisk& disk = *sim_.node(s).disk;
+    disk.config() = disk_config_[s];
+    disk.clear_faults();
+    sim_.set_clock_drift(s, 0);
+    if (!sim_.up(s) || sim_.node(s).main_finished) {
+      if (sim_.up(s)) sim_.crash(s, CrashKind::process);
+      sim_.start(s);
+    }
+  }
+  for (NodeId c : targets_.clients) {
+    if (!sim_.up(c)) sim_.start(c);
+  }
+}
+
+}  // namespace samsa::sim
