@@ -30,6 +30,7 @@ struct Options {
   int64_t fault_ms = 60'000;
   int64_t quiet_ms = -1;  // scenario default
   std::vector<std::string> bugs;
+  std::vector<std::string> pins;
   bool verbose = false;
   bool brief = false;
 };
@@ -50,7 +51,7 @@ sim::RunResult run_one(const Options& o, uint64_t seed, LogLevel level) {
     if (o.quiet_ms >= 0) d.quiet_time = std::chrono::milliseconds(o.quiet_ms);
     return sim::run_demo(d);
   }
-  sim::BrokerScenarioOptions b{seed, o.producers, fault, std::chrono::seconds(20), level, bugs};
+  sim::BrokerScenarioOptions b{seed, o.producers, fault, std::chrono::seconds(20), level, bugs, o.pins};
   if (o.quiet_ms >= 0) b.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   return sim::run_broker_scenario(b);
 }
@@ -63,6 +64,7 @@ std::string replay_command(const Options& o, uint64_t seed) {
   if (o.scenario == "groups" && o.members != 3) cmd += fmt::format(" --members {}", o.members);
   if (o.scenario == "log-demo" && o.clients != 2) cmd += fmt::format(" --clients {}", o.clients);
   for (const std::string& b : o.bugs) cmd += " --bug " + b;
+  for (const std::string& p : o.pins) cmd += " --pin " + p;
   return cmd + "   # commit " SAMSA_COMMIT;
 }
 
@@ -159,6 +161,7 @@ int main(int argc, char** argv) {
   app.add_option("--fault-ms", o.fault_ms, "simulated milliseconds of faults")->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   app.add_option("--quiet-ms", o.quiet_ms, "simulated milliseconds after healing")->check(CLI::Range(int64_t{1'000}, int64_t{3'600'000}));
   app.add_option("--bug", o.bugs, "switch on a planted bug (repeatable); see --list-bugs")->check(CLI::IsMember(bug_names));
+  app.add_option("--pin", o.pins, "broker scenario: pin a setting the swarm would draw, e.g. log.flush.interval.messages=1 (repeatable)");
   bool list_bugs = false;
   app.add_flag("--list-bugs", list_bugs, "list the planted bugs and exit");
   app.add_flag("-v,--verbose", o.verbose, "log what the nodes do (SAMSA_DEBUG=1 for debug logs)");
@@ -176,6 +179,14 @@ int main(int argc, char** argv) {
   if (o.scenario == "log-demo" && (o.bugs.size() > 1 || (o.bugs.size() == 1 && o.bugs[0] != "ack-before-sync"))) {
     std::fprintf(stderr, "samsa-sim: --scenario log-demo takes only --bug ack-before-sync\n");
     return 2;
+  }
+  if (!o.pins.empty()) {
+    broker::BrokerConfig probe;
+    std::string error;
+    if (o.scenario != "broker" || !sim::apply_pins(o.pins, probe, &error)) {
+      std::fprintf(stderr, "samsa-sim: %s\n", o.scenario != "broker" ? "--pin applies to --scenario broker" : error.c_str());
+      return 2;
+    }
   }
   const LogLevel level = o.verbose ? (std::getenv("SAMSA_DEBUG") ? LogLevel::debug : LogLevel::info) : LogLevel::off;
   Campaign campaign;

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+
 #include "broker/broker.h"
 #include "log/record_batch.h"
 #include "util/endian.h"
@@ -84,9 +86,35 @@ int32_t partition_of(const std::string& path, const WorkloadProfile& w) {
 
 }  // namespace
 
+bool apply_pins(const std::vector<std::string>& pins, broker::BrokerConfig& c, std::string* error) {
+  for (const std::string& pin : pins) {
+    const size_t eq = pin.find('=');
+    const std::string key = pin.substr(0, eq);
+    int64_t v = 0;
+    const char* digits = eq == std::string::npos ? pin.c_str() + pin.size() : pin.c_str() + eq + 1;
+    auto [end, ec] = std::from_chars(digits, pin.c_str() + pin.size(), v);
+    if (eq == std::string::npos || ec != std::errc{} || end != pin.c_str() + pin.size() || v <= 0) {
+      *error = "bad pin '" + pin + "': want key=positive integer";
+      return false;
+    }
+    if (key == "log.flush.interval.messages") c.log.flush_messages = v;
+    else if (key == "log.flush.interval.ms") c.log.flush_ms = v;
+    else if (key == "log.segment.bytes") c.log.segment_bytes = static_cast<uint64_t>(v);
+    else if (key == "log.index.interval.bytes") c.log.index_interval_bytes = static_cast<uint32_t>(v);
+    else if (key == "message.max.bytes") c.message_max_bytes = static_cast<int32_t>(c.log.max_batch_bytes = static_cast<uint32_t>(v));
+    else {
+      *error = "cannot pin '" + key + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
 RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
   Simulator sim(SimOptions{o.seed, o.log_level, true, o.bugs});
-  const broker::BrokerConfig config = draw_config(sim);
+  broker::BrokerConfig config = draw_config(sim);
+  std::string pin_error;
+  SAMSA_ASSERT_MSG(apply_pins(o.pins, config, &pin_error), "pins are checked by the caller");
   WorkloadProfile w = WorkloadProfile::draw(sim, {kBroker}, static_cast<int32_t>(sim.in_range(1, 4)),
                                             static_cast<uint32_t>(config.log.max_batch_bytes));
   QueueHistory h;
@@ -121,6 +149,7 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
   h.live_until = sim.now() + o.quiet_time;
   sim.run_until(h.live_until);
   for (NodeId c : clients) sim.crash(c);
+  nemesis.retire();
   nemesis.crash_server(broker, CrashKind::machine);  // every seed ends with a power loss
   sim.start(broker);
   final_read(sim, w, h, std::chrono::seconds(120));

@@ -12,6 +12,7 @@
 // Threading: run_broker_scenario() owns a Simulator and runs it on the calling thread.
 #pragma once
 
+#include "broker/broker_config.h"
 #include "runtime/runtime.h"
 #include "sim/checkers/verdict.h"
 
@@ -24,7 +25,15 @@ struct BrokerScenarioOptions {
   Duration quiet_time = std::chrono::seconds(20);
   LogLevel log_level = LogLevel::error;
   BugSet bugs;
+  // Pins some of the swarm's choices, with Kafka's property names ("log.flush.interval.messages=1",
+  // log.segment.bytes, log.index.interval.bytes, message.max.bytes, log.flush.interval.ms). Applied
+  // straight to the simulated broker's settings, bypassing the bounds a real broker enforces, so
+  // that simulations can use tiny segments.
+  std::vector<std::string> pins;
 };
+
+// Applies pins to a broker config; false (and a message) for an unknown key or bad value.
+bool apply_pins(const std::vector<std::string>& pins, broker::BrokerConfig& config, std::string* error);
 
 RunResult run_broker_scenario(const BrokerScenarioOptions& options);
 

@@ -129,7 +129,7 @@ void rogue_main(Runtime& rt, const WorkloadProfile& w, Histories& h) {
       if (a.generation < newest) stale.push_back(&a);
     }
     if (stale.empty()) continue;
-    const AssignmentRecord& who = *stale[bounded(rt.random_u64(), stale.size())];
+    const AssignmentRecord who = *stale[bounded(rt.random_u64(), stale.size())];  // a copy: we suspend below
     Result<client::Connection*> c = cluster.any();
     if (!c.ok()) continue;
     kafka::OffsetCommitRequest req;
@@ -244,6 +244,7 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
   observe_group(sim, w, h.group, false);
   h.group.owned_at_end = owned_in_newest(h.group);
   for (NodeId c : clients) sim.crash(c);
+  nemesis.retire();
   nemesis.crash_server(broker, CrashKind::machine);  // every seed ends with a power loss
   sim.start(broker);
   observe_group(sim, w, h.group, true);
@@ -253,6 +254,15 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
     for (int64_t offset : s.offsets) h.group.produced.insert({s.partition, offset});
   }
 
+  if (std::getenv("SAMSA_GROUP_TRACE") != nullptr) {
+    for (const PollRecord& p : h.queue.polls) {
+      if (p.at.ns < 64'000'000'000) continue;
+      std::string recs;
+      for (const Observation& ob : p.records) recs += fmt::format(" {}-{}", ob.partition, ob.offset);
+      for (const auto& [part, why] : p.moved) recs += fmt::format(" [{} {}]", part, why);
+      fmt::print(stderr, "t={:.3f} member{}{}\n", p.at.ns / 1e9, p.consumer, recs);
+    }
+  }
   RunResult result;
   result.scenario = "groups";
   result.checks = check_group(h.group);

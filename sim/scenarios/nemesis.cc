@@ -89,17 +89,19 @@ void Nemesis::tick() {
 }
 
 // Restarts servers that are down (crashed, or whose main gave up), in an order the seed picks.
+// Keeps running after heal(): restarting a halted process is recovery (systemd), not a fault.
 void Nemesis::supervise() {
-  if (stopped_) return;
+  if (retired_) return;
   std::vector<NodeId> down;
   for (NodeId s : targets_.servers) {
     if (!sim_.up(s) || sim_.node(s).main_finished) down.push_back(s);
   }
-  if (!down.empty() && sim_.chance(1, 2)) {
+  if (!down.empty() && (stopped_ || sim_.chance(1, 2))) {
     const NodeId s = pick(down);
     if (sim_.up(s)) sim_.crash(s, CrashKind::process);  // main gave up: the process is gone
     sim_.start(s);
   }
+  if (retired_) return;
   sim_.schedule_after(sim_.random_duration(std::chrono::milliseconds(300), std::chrono::seconds(2)), [this] { supervise(); });
 }
 
@@ -108,6 +110,8 @@ void Nemesis::crash_server(NodeId server, CrashKind kind) {
   if (kind == CrashKind::machine && targets_.before_machine_crash) targets_.before_machine_crash(server);
   sim_.crash(server, kind);
 }
+
+void Nemesis::retire() { retired_ = true; }
 
 }  // namespace samsa::sim
 
@@ -120,7 +124,9 @@ void Nemesis::inject(Fault f) {
     case Fault::process_crash: crash_server(server, CrashKind::process); break;
     case Fault::pause_server:
       sim_.pause(server);
-      sim_.schedule_after(outage(), [this, server] { sim_.resume(server); });
+      sim_.schedule_after(outage(), [this, server] {
+        if (!stopped_) sim_.resume(server);
+      });
       break;
     case Fault::clock_jump: {
       const int64_t ms = sim_.in_range(1'000, 3'600'000);
@@ -134,6 +140,7 @@ void Nemesis::inject(Fault f) {
       const NodeId c = pick(targets_.clients);
       if (f == Fault::crash_client) sim_.crash(c); else sim_.pause(c);
       sim_.schedule_after(outage() * 2, [this, c, f] {
+        if (stopped_) return;  // heal() brought everything back already
         if (f == Fault::crash_client) sim_.start(c); else sim_.resume(c);
       });
       break;

@@ -75,6 +75,8 @@ class Nemesis {
   // clocks, resumes paused nodes and restarts every node that is down.
   void heal();
   void crash_server(NodeId server, CrashKind kind);
+  // Stops the supervisor too (before a scenario's own final crash and restart).
+  void retire();
   std::vector<std::string> summary() const;
   const NemesisPlan& plan() const { return plan_; }
 
@@ -94,6 +96,7 @@ class Nemesis {
   NemesisPlan plan_;
   Instant stop_at_;
   bool stopped_ = false;
+  bool retired_ = false;
   std::map<Fault, uint64_t> counts_;
   std::map<NodeId, DiskConfig> disk_config_;  // as the servers started, to undo slow/full disks
 };

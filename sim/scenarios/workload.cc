@@ -363,11 +363,15 @@ void final_read(Simulator& sim, const WorkloadProfile& w, QueueHistory& h, Durat
     cc.skip_corrupt_batches = true;
     client::Consumer consumer(cluster, cc);
     std::map<int32_t, int64_t> end;  // partitions whose end is known: the ones read
-    for (int32_t p = 0; p < w.partitions; ++p) {
-      for (int tries = 0; tries < 300 && end.count(p) == 0; ++tries) {  // recovery may take a while
+    // Recovery may take a while; a partition still unavailable after a minute is left out.
+    const Instant ends_by = rt.now() + std::chrono::seconds(60);
+    while (rt.now() < ends_by && static_cast<int32_t>(end.size()) < w.partitions) {
+      for (int32_t p = 0; p < w.partitions; ++p) {
+        if (end.count(p) != 0) continue;
         Result<int64_t> e = consumer.list_offset({w.topic, p}, client::Consumer::kLatest);
-        if (e.ok()) end[p] = *e; else (void)rt.sleep(std::chrono::milliseconds(200));
+        if (e.ok()) end[p] = *e;
       }
+      (void)rt.sleep(std::chrono::milliseconds(200));
     }
     std::vector<client::TopicPartition> readable;
     for (const auto& [p, e] : end) readable.push_back({w.topic, p});

@@ -40,6 +40,9 @@ class RequestHandler final : public FrameHandler {
                  Address advertised);
 
   Response handle(const ConnectionInfo& connection, std::vector<std::byte> frame) override;
+  // Unreadable log data under a fetch: that partition goes offline (and is reopened later), so
+  // its clients get KAFKA_STORAGE_ERROR instead of a connection that breaks on every fetch.
+  void on_file_error(const File& file, Status cause) override { topics_.report_read_error(file.path(), cause); }
   const RequestStats& stats() const { return stats_; }
   void set_advertised(Address a) { advertised_ = std::move(a); }
 

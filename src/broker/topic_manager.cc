@@ -379,6 +379,16 @@ void TopicManager::maintain(bool retention_due) {
   }
 }
 
+void TopicManager::report_read_error(const std::string& path, Status cause) {
+  for (const auto& [tp, log] : logs_) {
+    const std::string& dir = log->dir();
+    if (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/') {
+      log->take_offline(cause);
+      return;
+    }
+  }
+}
+
 void TopicManager::checkpoint_all() {
   std::vector<std::shared_ptr<PartitionLog>> logs;
   for (const auto& [tp, log] : logs_) logs.push_back(log);

@@ -63,6 +63,8 @@ class TopicManager {
   std::vector<std::pair<std::string, std::pair<std::string, bool>>> describe(const TopicInfo& t) const;
   int32_t min_insync_replicas(const TopicInfo& t) const;
 
+  // A read of a file under some partition's directory failed: that log goes offline.
+  void report_read_error(const std::string& path, Status cause);
   // Flush by flush.ms and retention; the broker's maintenance fiber calls it.
   void maintain(bool retention_due);
   // Flushes and checkpoints every log (clean shutdown).

@@ -241,10 +241,15 @@ Status GroupConsumer::commit(const std::map<TopicPartition, int64_t>& next_offse
   SAMSA_TRY_ASSIGN(resp, (coordinator_->call<OffsetCommitRequest, OffsetCommitResponse>(ApiKey::offset_commit, v, req, cluster_.request_deadline())));
   for (const auto& t : resp.topics) {
     for (const auto& p : t.partitions) {
-      if (p.error_code != 0) {
-        needs_join_ = true;
-        return Errc::unavailable;
-      }
+      const auto e = static_cast<Error>(p.error_code);
+      if (e == Error::none) continue;
+      needs_join_ = true;
+      // Refused before anything was written: definite. A coordinator that failed while storing
+      // may or may not have kept the commit.
+      const bool refused = e == Error::illegal_generation || e == Error::unknown_member_id ||
+                           e == Error::rebalance_in_progress || e == Error::unknown_topic_or_partition ||
+                           e == Error::invalid_commit_offset_size || e == Error::invalid_group_id;
+      return refused ? Errc::unavailable : Errc::io_error;
     }
   }
   return Status{};

@@ -218,8 +218,20 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
       auto it = g->members.find(a.member_id);
       if (it != g->members.end()) it->second.assignment = std::move(a.assignment);
     }
+    // The generation and its assignment are durable before any member may act on them: else a
+    // coordinator that restarts would hand out this generation number again, differently.
+    const int32_t storing = g->generation;
+    const Status stored = persist_group(*g);
+    if (g->state != State::completing_rebalance || g->generation != storing) {
+      resp.error_code = code(Error::rebalance_in_progress);  // the group moved on while storing
+      return resp;
+    }
+    if (!stored.ok()) {
+      begin_rebalance(*g, "storing the group failed");
+      resp.error_code = code(Error::coordinator_not_available);
+      return resp;
+    }
     g->state = State::stable;
-    (void)persist_group(*g);
     g->changed.notify_all();
   }
   const int32_t generation = g->generation;

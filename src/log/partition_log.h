@@ -110,6 +110,8 @@ class PartitionLog {
   size_t segment_count() const { return segments_.size(); }
   std::vector<int64_t> segment_bases() const;
   bool offline() const { return offline_; }
+  // A reader outside the log (sendfile of a fetch) met a disk error in its files.
+  void take_offline(Status cause) { (void)go_offline(cause); }
   const LogRecoveryStats& recovery_stats() const { return recovery_stats_; }
   LeaderEpochCache& epochs() { return epochs_; }
   const std::string& dir() const { return dir_; }

@@ -215,13 +215,13 @@ Result<BatchHeader> Segment::header_at(uint64_t position) {
 }
 
 Result<BatchHeader> Segment::header_at(File& log, uint64_t position) {
-  if (position + kBatchHeaderBytes > size_) { logf(rt_, LogLevel::debug, "{} base {}: header at {} past size {}", dir_, base_offset_, position, size_); return Errc::corrupt; }
+  if (position + kBatchHeaderBytes > size_) return Errc::corrupt;
   std::byte head[kBatchHeaderBytes];
   size_t n = 0;
   SAMSA_TRY_ASSIGN(n, log.pread(position, head));
-  if (n != kBatchHeaderBytes) { logf(rt_, LogLevel::debug, "{} base {}: short read {} at {}", dir_, base_offset_, n, position); return Errc::corrupt; }
+  if (n != kBatchHeaderBytes) return Errc::corrupt;
   Result<BatchHeader> h = parse_batch_header(head);
-  if (!h.ok()) logf(rt_, LogLevel::debug, "{} base {}: bad header at {} size {}", dir_, base_offset_, position, size_);
+  if (!h.ok()) logf(rt_, LogLevel::debug, "{}: no batch header at {} of segment {}", dir_, position, base_offset_);
   return h;
 }
 
@@ -242,7 +242,6 @@ Result<uint64_t> Segment::position_of(File& log, int64_t offset) {
     if (h.last_offset() >= offset) return pos;
     pos += h.total_bytes();
   }
-  logf(rt_, LogLevel::debug, "{} base {}: offset {} not found, size {} next {} idx {}", dir_, base_offset_, offset, size_, next_offset_, index_.size());
   return Errc::corrupt;  // the index or the file disagrees with next_offset_
 }
 

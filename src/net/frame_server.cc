@@ -163,7 +163,10 @@ Status FrameServer::write_response(Connection& c, const Response& response) {
     }
     if (!pending.empty()) SAMSA_TRY(c.socket->writev_all(pending, deadline));
     pending.clear();
-    SAMSA_TRY(rt_.send_file(*c.socket, *p.file, p.file_offset, p.file_length, deadline));
+    if (Status sent = rt_.send_file(*c.socket, *p.file, p.file_offset, p.file_length, deadline); !sent.ok()) {
+      if (sent.code() == Errc::io_error) handler_.on_file_error(*p.file, sent);
+      return sent;
+    }
   }
   if (!pending.empty()) SAMSA_TRY(c.socket->writev_all(pending, deadline));
   return Status{};

@@ -62,6 +62,9 @@ class FrameHandler {
   // (a long-polling fetch does).
   virtual Response handle(const ConnectionInfo& connection, std::vector<std::byte> frame) = 0;
   virtual void on_close(const ConnectionInfo& /*connection*/) {}
+  // A file range of a response could not be read (EIO while sending it): the connection is
+  // closed, and the handler may take whatever owns the file out of service.
+  virtual void on_file_error(const File& /*file*/, Status /*cause*/) {}
 };
 
 struct FrameServerStats {
