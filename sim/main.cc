@@ -15,6 +15,7 @@
 #include "sim/scenarios/broker_scenario.h"
 #include "sim/scenarios/demo_scenario.h"
 #include "sim/scenarios/group_scenario.h"
+#include "sim/scenarios/planted_bugs.h"
 
 namespace {
 
@@ -31,6 +32,7 @@ struct Options {
   int64_t quiet_ms = -1;  // scenario default
   std::vector<std::string> bugs;
   std::vector<std::string> pins;
+  std::vector<std::string> faults;
   bool verbose = false;
   bool brief = false;
 };
@@ -40,9 +42,11 @@ sim::RunResult run_one(const Options& o, uint64_t seed, LogLevel level) {
   for (const std::string& b : o.bugs) {
     if (o.scenario != "log-demo") bugs.add(*bug_by_name(b));
   }
+  std::vector<sim::Fault> faults;
+  for (const std::string& f : o.faults) faults.push_back(*sim::fault_by_name(f));
   const Duration fault = std::chrono::milliseconds(o.fault_ms);
   if (o.scenario == "groups") {
-    sim::GroupScenarioOptions g{seed, o.members, fault, std::chrono::seconds(30), level, bugs};
+    sim::GroupScenarioOptions g{seed, o.members, fault, std::chrono::seconds(30), level, bugs, faults};
     if (o.quiet_ms >= 0) g.quiet_time = std::chrono::milliseconds(o.quiet_ms);
     return sim::run_group_scenario(g);
   }
@@ -51,7 +55,7 @@ sim::RunResult run_one(const Options& o, uint64_t seed, LogLevel level) {
     if (o.quiet_ms >= 0) d.quiet_time = std::chrono::milliseconds(o.quiet_ms);
     return sim::run_demo(d);
   }
-  sim::BrokerScenarioOptions b{seed, o.producers, fault, std::chrono::seconds(20), level, bugs, o.pins};
+  sim::BrokerScenarioOptions b{seed, o.producers, fault, std::chrono::seconds(20), level, bugs, o.pins, faults};
   if (o.quiet_ms >= 0) b.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   return sim::run_broker_scenario(b);
 }
@@ -65,6 +69,10 @@ std::string replay_command(const Options& o, uint64_t seed) {
   if (o.scenario == "log-demo" && o.clients != 2) cmd += fmt::format(" --clients {}", o.clients);
   for (const std::string& b : o.bugs) cmd += " --bug " + b;
   for (const std::string& p : o.pins) cmd += " --pin " + p;
+  if (!o.faults.empty()) {
+    cmd += " --faults ";
+    for (size_t i = 0; i < o.faults.size(); ++i) cmd += (i ? "," : "") + o.faults[i];
+  }
   return cmd + "   # commit " SAMSA_COMMIT;
 }
 
@@ -144,6 +152,44 @@ void Campaign::print(const Options& o, double wall_s) const {
   }
 }
 
+// Each planted bug over o.seeds seeds of its plan, with the bug and without it (the baseline
+// must pass: what catches the bug is the bug). Prints a Markdown table.
+int run_planted_bugs(const Options& base, LogLevel level) {
+  std::printf("| bug | scenario | seeds | caught | baseline failures | first catching seed | what caught it | replay |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
+  int missed = 0;
+  for (const sim::PlantedBugPlan& plan : sim::planted_bug_plans()) {
+    Options o = base;
+    o.scenario = plan.scenario;
+    o.pins = plan.pins;
+    o.faults.clear();
+    for (sim::Fault f : plan.faults) o.faults.push_back(sim::fault_name(f));
+    uint64_t caught = 0, baseline_failed = 0, first = 0;
+    std::string what;
+    for (uint64_t s = o.seed; s < o.seed + o.seeds; ++s) {
+      o.bugs.clear();
+      baseline_failed += run_one(o, s, level).ok() ? 0 : 1;
+      o.bugs = {bug_name(plan.bug)};
+      const sim::RunResult r = run_one(o, s, level);
+      if (r.ok()) continue;
+      if (caught++ == 0) {
+        first = s;
+        for (const auto& c : r.checks) {
+          if (!c.ok()) what += (what.empty() ? "" : ", ") + c.name;
+        }
+      }
+    }
+    o.bugs = {bug_name(plan.bug)};
+    missed += caught == 0 ? 1 : 0;
+    std::printf("| %s | %s | %llu | %.0f%% | %llu | %s | %s | `%s` |\n", bug_name(plan.bug), plan.scenario.c_str(),
+                static_cast<unsigned long long>(o.seeds), 100.0 * static_cast<double>(caught) / static_cast<double>(o.seeds),
+                static_cast<unsigned long long>(baseline_failed), caught ? std::to_string(first).c_str() : "-",
+                what.empty() ? "-" : what.c_str(), caught ? replay_command(o, first).c_str() : "-");
+    std::fflush(stdout);
+  }
+  return missed == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,7 +208,10 @@ int main(int argc, char** argv) {
   app.add_option("--quiet-ms", o.quiet_ms, "simulated milliseconds after healing")->check(CLI::Range(int64_t{1'000}, int64_t{3'600'000}));
   app.add_option("--bug", o.bugs, "switch on a planted bug (repeatable); see --list-bugs")->check(CLI::IsMember(bug_names));
   app.add_option("--pin", o.pins, "broker scenario: pin a setting the swarm would draw, e.g. log.flush.interval.messages=1 (repeatable)");
-  bool list_bugs = false;
+  app.add_option("--faults", o.faults, "restrict the nemesis to these fault kinds (comma-separated), e.g. machine-crash,partition")
+      ->delimiter(',');
+  bool list_bugs = false, planted = false;
+  app.add_flag("--planted-bugs", planted, "run every planted bug's plan over --seeds seeds, with and without the bug, and print the table");
   app.add_flag("--list-bugs", list_bugs, "list the planted bugs and exit");
   app.add_flag("-v,--verbose", o.verbose, "log what the nodes do (SAMSA_DEBUG=1 for debug logs)");
   app.add_flag("--brief", o.brief, "one line per passing seed");
@@ -171,6 +220,12 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return e.get_exit_code() == 0 ? 0 : (rc == 0 ? 0 : 2);
+  }
+  for (const std::string& f : o.faults) {
+    if (!sim::fault_by_name(f)) {
+      std::fprintf(stderr, "samsa-sim: unknown fault kind '%s'\n", f.c_str());
+      return 2;
+    }
   }
   if (list_bugs) {
     for (const BugInfo& b : kBugs) std::printf("%-28s %s\n", b.name, b.what);
@@ -182,13 +237,15 @@ int main(int argc, char** argv) {
   }
   if (!o.pins.empty()) {
     broker::BrokerConfig probe;
+    sim::WorkloadProfile workload;
     std::string error;
-    if (o.scenario != "broker" || !sim::apply_pins(o.pins, probe, &error)) {
+    if (o.scenario != "broker" || !sim::apply_pins(o.pins, probe, workload, &error)) {
       std::fprintf(stderr, "samsa-sim: %s\n", o.scenario != "broker" ? "--pin applies to --scenario broker" : error.c_str());
       return 2;
     }
   }
   const LogLevel level = o.verbose ? (std::getenv("SAMSA_DEBUG") ? LogLevel::debug : LogLevel::info) : LogLevel::off;
+  if (planted) return run_planted_bugs(o, level);
   Campaign campaign;
   const auto started = std::chrono::steady_clock::now();  // reporting only: never feeds the simulation
   for (uint64_t s = o.seed; s < o.seed + o.seeds; ++s) {

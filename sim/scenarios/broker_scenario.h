@@ -13,6 +13,8 @@
 #pragma once
 
 #include "broker/broker_config.h"
+#include "sim/scenarios/nemesis.h"
+#include "sim/scenarios/workload.h"
 #include "runtime/runtime.h"
 #include "sim/checkers/verdict.h"
 
@@ -25,15 +27,19 @@ struct BrokerScenarioOptions {
   Duration quiet_time = std::chrono::seconds(20);
   LogLevel log_level = LogLevel::error;
   BugSet bugs;
-  // Pins some of the swarm's choices, with Kafka's property names ("log.flush.interval.messages=1",
-  // log.segment.bytes, log.index.interval.bytes, message.max.bytes, log.flush.interval.ms). Applied
-  // straight to the simulated broker's settings, bypassing the bounds a real broker enforces, so
-  // that simulations can use tiny segments.
+  // Pins some of the swarm's choices: the broker's, with Kafka's property names
+  // ("log.flush.interval.messages=1", log.segment.bytes, log.index.interval.bytes,
+  // message.max.bytes, log.flush.interval.ms), applied straight to the simulated broker's settings
+  // (bypassing the bounds a real broker enforces, so simulations can use tiny segments); and the
+  // workload's: partitions, records.per.send.max; and the broker's disk: disk.sync.latency.ms.
   std::vector<std::string> pins;
+  // Restricts the nemesis to these fault kinds (empty: every kind the scenario has).
+  std::vector<Fault> faults;
 };
 
-// Applies pins to a broker config; false (and a message) for an unknown key or bad value.
-bool apply_pins(const std::vector<std::string>& pins, broker::BrokerConfig& config, std::string* error);
+// Applies pins; false (and a message) for an unknown key or a bad value.
+bool apply_pins(const std::vector<std::string>& pins, broker::BrokerConfig& config, WorkloadProfile& workload,
+                std::string* error);
 
 RunResult run_broker_scenario(const BrokerScenarioOptions& options);
 

@@ -12,6 +12,7 @@
 #pragma once
 
 #include "runtime/runtime.h"
+#include "sim/scenarios/nemesis.h"
 #include "sim/checkers/verdict.h"
 
 namespace samsa::sim {
@@ -23,6 +24,7 @@ struct GroupScenarioOptions {
   Duration quiet_time = std::chrono::seconds(30);
   LogLevel log_level = LogLevel::off;
   BugSet bugs;
+  std::vector<Fault> faults;  // restricts the nemesis (empty: every kind the scenario has)
 };
 
 RunResult run_group_scenario(const GroupScenarioOptions& options);

@@ -16,6 +16,13 @@ static_assert(std::size(kFaultNames) == static_cast<size_t>(Fault::count_));
 
 const char* fault_name(Fault f) { return kFaultNames[static_cast<size_t>(f)]; }
 
+std::optional<Fault> fault_by_name(std::string_view name) {
+  for (size_t i = 0; i < std::size(kFaultNames); ++i) {
+    if (name == kFaultNames[i]) return static_cast<Fault>(i);
+  }
+  return std::nullopt;
+}
+
 bool destructive(Fault f) { return f == Fault::bit_flip || f == Fault::bad_sector || f == Fault::misdirected_write; }
 
 NemesisPlan NemesisPlan::draw(Simulator& sim, std::span<const Fault> allowed) {
@@ -27,9 +34,11 @@ NemesisPlan NemesisPlan::draw(Simulator& sim, std::span<const Fault> allowed) {
       plan.weights.emplace_back(f, static_cast<uint64_t>(sim.in_range(1, 10)));
     }
   }
-  if (plan.weights.empty()) {
+  if (plan.weights.empty()) {  // at least one kind, preferably not a destructive one
+    bool only_destructive = true;
+    for (Fault f : allowed) only_destructive = only_destructive && destructive(f);
     Fault f = allowed[bounded(sim.random_u64(), allowed.size())];
-    while (destructive(f)) f = allowed[bounded(sim.random_u64(), allowed.size())];
+    while (destructive(f) && !only_destructive) f = allowed[bounded(sim.random_u64(), allowed.size())];
     plan.weights.emplace_back(f, 1);
   }
   plan.tick_min = sim.random_duration(std::chrono::milliseconds(100), std::chrono::milliseconds(1000));

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -45,6 +46,7 @@ enum class Fault : uint8_t {
 };
 
 const char* fault_name(Fault f);
+std::optional<Fault> fault_by_name(std::string_view name);
 bool destructive(Fault f);
 
 struct NemesisPlan {

@@ -118,6 +118,7 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
           part.error_code = code(error_from(slice.error()));
         } else if (slice->length > 0) {
           part.records = RecordsField{false, {}, slice->file, slice->position, slice->length};
+          if (visible > log->high_watermark()) logf(rt_, LogLevel::debug, "fetch {}-{} at {} past hw {}", t.topic, p.partition, p.fetch_offset, log->high_watermark());
           total += slice->length;
         }
       } else if (p.fetch_offset < log->log_start_offset() || p.fetch_offset > log->log_end_offset()) {

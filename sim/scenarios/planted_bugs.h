@@ -1,0 +1,28 @@
+// How each planted bug (src/runtime/planted_bugs.h) is hunted: the scenario that can see it,
+// the swarm choices it needs pinned (durability bugs need acknowledged-means-synced), the fault
+// kinds that expose it, and the checks expected to fail. `samsa-sim --planted-bugs` runs every
+// plan over a range of seeds, with the bug and without it, and prints the table that
+// experiments/results/planted_bugs.md records.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/planted_bugs.h"
+#include "sim/scenarios/nemesis.h"
+
+namespace samsa::sim {
+
+struct PlantedBugPlan {
+  Bug bug;
+  std::string scenario;                // "broker" or "groups"
+  std::vector<std::string> pins;       // broker scenario settings
+  std::vector<Fault> faults;           // the nemesis' kinds (empty: every kind)
+  std::vector<std::string> expect;     // checks that should notice it
+  bool durability = false;             // a loss of acknowledged data: caught in >= 90% of seeds
+};
+
+const std::vector<PlantedBugPlan>& planted_bug_plans();
+const PlantedBugPlan* plan_for(Bug bug);
+
+}  // namespace samsa::sim
