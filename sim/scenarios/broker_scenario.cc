@@ -187,6 +187,13 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
   }
   for (const RiskWindow& r : damage_windows(*sim.node(broker).disk, kDataDir, w.topic)) h.risks.push_back(r);
 
+  if (std::getenv("SAMSA_SEND_TRACE") != nullptr) {
+    for (const SendRecord& s : h.sends) {
+      if (s.invoked.ns < 55'000'000'000 || s.invoked.ns > 75'000'000'000) continue;
+      fmt::print(stderr, "send p{} part {} invoked {:.3f} completed {:.3f} outcome {} n {}\n", s.producer, s.partition,
+                 s.invoked.ns / 1e9, s.completed.ns / 1e9, static_cast<int>(s.outcome), s.values.size());
+    }
+  }
   RunResult result;
   result.scenario = "broker";
   result.checks = check_queue(h);

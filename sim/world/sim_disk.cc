@@ -72,6 +72,8 @@ class SimFile final : public File {
   }
 
   Status sync() override {
+    // Nothing dirty: the kernel has nothing to write back, so it returns at once.
+    if (inode_->pending.empty()) return begin(disk_.config_.read_latency_min, disk_.config_.read_latency_max);
     SAMSA_TRY(begin(disk_.config_.sync_latency_min, disk_.config_.sync_latency_max));
     if (disk_.inject_eio(DiskOp::sync, path_)) {
       // fsyncgate: after failed writeback the kernel may have dropped dirty pages.

@@ -235,6 +235,7 @@ void TopicManager::reopen_failed_logs() {
       logs_[tp] = std::move(*log);
       failed_.erase(tp);
     } else {
+      logf(rt_, LogLevel::warn, "{}-{} still cannot be opened: {}", tp.first, tp.second, errc_name(log.error()));
       Failed& f = failed_[tp];
       f.backoff = std::min(f.backoff * 2, kReopenBackoffMax);
       f.retry_at = rt_.now() + f.backoff;

@@ -97,7 +97,7 @@ class TopicManager {
   // reopened later. One bad partition never keeps the broker from serving the others.
   std::map<std::pair<std::string, int32_t>, Failed> failed_;
   static constexpr Duration kReopenBackoffMin = std::chrono::seconds(1);
-  static constexpr Duration kReopenBackoffMax = std::chrono::seconds(30);
+  static constexpr Duration kReopenBackoffMax = std::chrono::seconds(4);
 };
 
 // Topic-level config keys samsa accepts (Kafka's names); values are validated where they matter.

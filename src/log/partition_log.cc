@@ -87,9 +87,10 @@ Status PartitionLog::recover() {
     SAMSA_TRY(it->second->flush());
   }
   SAMSA_TRY(rt_.sync_dir(dir_));
+  // The checkpoint file keeps the old point until the periodic checkpoint (as Kafka's does):
+  // writing it now would first have to write every rebuilt index.
   recovery_point_ = log_end_offset();
-  last_flush_ = rt_.now();
-  SAMSA_TRY(write_recovery_point());
+  last_flush_ = last_checkpoint_ = rt_.now();
   logf(rt_, LogLevel::info, "{}: recovered offsets [{}, {}), {} segments, {} bytes cut", dir_, log_start_offset(),
        log_end_offset(), segments_.size(), recovery_stats_.bytes_truncated);
   return Status{};
