@@ -182,7 +182,7 @@ Outcome exchange(Runtime& rt, const std::vector<std::byte>& frame, bool truncate
   constexpr int32_t kProbe = 0x5AFE;
   if (!(*s)->write_all(probe(kProbe), rt.after(5s)).ok()) return Outcome::closed;
   for (int replies = 0; replies < 3; ++replies) {
-    Result<std::vector<std::byte>> r = read_frame(**s, 16 << 20, rt.after(10s));
+    Result<FrameBuffer> r = read_frame(**s, 16 << 20, rt.after(10s));
     if (!r.ok()) return r.error() == Errc::timed_out ? Outcome::hung : Outcome::closed;
     if (r->size() >= 4 && get_i32_be(r->data()) == kProbe) return Outcome::probe_answered;
   }

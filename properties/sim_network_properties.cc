@@ -144,7 +144,7 @@ namespace {
 
 class EchoHandler final : public FrameHandler {
  public:
-  Response handle(const ConnectionInfo&, std::vector<std::byte> frame) override { return Response::reply(std::move(frame)); }
+  Response handle(const ConnectionInfo&, FrameBuffer frame) override { return Response::reply({frame.begin(), frame.end()}); }
 };
 
 RC_GTEST_PROP(FramingProperties, WellFormedPrefixIsAnsweredInOrderThenTheConnectionCloses,
@@ -170,7 +170,7 @@ RC_GTEST_PROP(FramingProperties, WellFormedPrefixIsAnsweredInOrderThenTheConnect
       for (;;) {
         auto r = read_frame(**s, 1 << 20, rt.after(60s));
         if (!r.ok()) return;
-        replies.push_back(std::move(*r));
+        replies.emplace_back(r->begin(), r->end());
       }
     });
     for (const WireFrame& f : frames) {

@@ -18,11 +18,11 @@ class Framing : public ::testing::TestWithParam<Backend> {};
 class ReverseHandler final : public FrameHandler {
  public:
   explicit ReverseHandler(Runtime& rt) : rt_(rt) {}
-  Response handle(const ConnectionInfo&, std::vector<std::byte> frame) override {
+  Response handle(const ConnectionInfo&, FrameBuffer frame) override {
     if (!frame.empty() && frame[0] == std::byte{'!'}) return Response::close();
     (void)rt_.sleep(std::chrono::microseconds(100 * (frame.size() % 7)));
     std::reverse(frame.begin(), frame.end());
-    return Response::reply(std::move(frame));
+    return Response::reply({frame.begin(), frame.end()});
   }
 
  private:
@@ -30,7 +30,7 @@ class ReverseHandler final : public FrameHandler {
 };
 
 ConstBytes bytes_of(const std::string& s) { return std::as_bytes(std::span(s.data(), s.size())); }
-std::string string_of(const std::vector<std::byte>& v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size()); }
+std::string string_of(ConstBytes v) { return std::string(reinterpret_cast<const char*>(v.data()), v.size()); }
 
 struct Server {
   explicit Server(Runtime& rt, FrameServerLimits limits = small_limits()) : handler(rt), frames(rt, handler, limits) {
@@ -136,6 +136,68 @@ TEST_P(Framing, HandlerCanCloseAndConnectionLimitHolds) {
     EXPECT_EQ(server.frames.stats().connections_refused, 1u);
     ASSERT_TRUE(write_frame(**a, bytes_of("!close"), rt.after(10s)).ok());
     expect_closed_by_server(rt, **a);
+    server.frames.stop();
+  });
+}
+
+// 100 connections each claim a 100 MB frame and send a few bytes of it (under 2 KB in all). The
+// server holds only what arrived (no claimed-size allocation, no zero-filling), keeps answering
+// another client at once, and closes the stalled connections after the stall timeout.
+TEST_P(Framing, ClaimedHugeFramesCostOnlyWhatArrivesAndStallOut) {
+  run_on(GetParam(), [](Runtime& rt, const std::string&) {
+    FrameServerLimits limits;
+    limits.stall_timeout = 2s;
+    limits.queued_bytes_total_max = 1 << 20;
+    Server server(rt, limits);
+    std::vector<std::unique_ptr<Socket>> liars;
+    for (int i = 0; i < 100; ++i) {
+      auto s = rt.connect(server.frames.local_address(), rt.after(10s));
+      ASSERT_TRUE(s.ok());
+      std::byte claim[4 + 8] = {};
+      put_u32_be(claim, 100u << 20);
+      ASSERT_TRUE((*s)->write_all(claim, rt.after(10s)).ok());
+      liars.push_back(std::move(*s));
+    }
+    (void)rt.sleep(200ms);
+    EXPECT_LE(server.frames.queued_bytes_total(), 100u * (kFrameChunkMinBytes + 8)) << "budget follows arrivals, not claims";
+    auto honest = rt.connect(server.frames.local_address(), rt.after(10s));
+    ASSERT_TRUE(honest.ok());
+    ASSERT_TRUE(write_frame(**honest, bytes_of("abc"), rt.after(10s)).ok());
+    auto reply = read_frame(**honest, 1024, rt.after(10s));
+    ASSERT_TRUE(reply.ok());
+    EXPECT_EQ(string_of(*reply), "cba");
+    EXPECT_EQ(server.frames.stats().frames_stalled, 0u) << "the honest client was answered only after the liars timed out";
+    EXPECT_EQ(server.frames.stats().budget_waits, 0u);
+    for (auto& s : liars) expect_closed_by_server(rt, *s);
+    EXPECT_EQ(server.frames.stats().frames_stalled, 100u);
+    EXPECT_EQ(server.frames.queued_bytes_total(), 0u);
+    server.frames.stop();
+  });
+}
+
+// Total budget smaller than two frames: two clients each send a frame larger than half of it, in
+// interleaved pieces. Neither may deadlock the other: both get answers (one may wait for the
+// other's budget), and all budget is returned.
+TEST_P(Framing, TotalBudgetNeverDeadlocksReaders) {
+  run_on(GetParam(), [](Runtime& rt, const std::string&) {
+    FrameServerLimits limits;
+    limits.frame_bytes_max = 1 << 20;
+    limits.queued_bytes_total_max = 3 * kFrameChunkBytes;
+    limits.stall_timeout = 3s;
+    Server server(rt, limits);
+    const std::vector<std::byte> big(2 * kFrameChunkBytes + 100, std::byte{'x'});
+    int answered = 0;
+    std::vector<FiberId> clients;
+    for (int k = 0; k < 2; ++k) {
+      clients.push_back(rt.spawn("client", [&] {
+        auto s = rt.connect(server.frames.local_address(), rt.after(10s));
+        ASSERT_TRUE(s.ok());
+        if (write_frame(**s, big, rt.after(20s)).ok() && read_frame(**s, 1 << 20, rt.after(20s)).ok()) ++answered;
+      }));
+    }
+    for (FiberId f : clients) ASSERT_TRUE(rt.join(f, rt.after(60s)).ok());
+    EXPECT_GE(answered, 1);
+    EXPECT_EQ(server.frames.queued_bytes_total(), 0u);
     server.frames.stop();
   });
 }

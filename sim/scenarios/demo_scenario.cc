@@ -98,7 +98,7 @@ class LogServer final : public FrameHandler {
     return Status{};
   }
 
-  Response handle(const ConnectionInfo& /*connection*/, std::vector<std::byte> frame) override {
+  Response handle(const ConnectionInfo& /*connection*/, FrameBuffer frame) override {
     if (frame.empty() || frame.size() > kPayloadBytesMax) return Response::close();
     if (!mu_.lock(rt_.after(5s)).ok()) return error_reply();
     LockGuard guard(mu_);
@@ -157,7 +157,7 @@ void client_session(Runtime& rt, Socket& socket, int k, History& history) {
     uint64_t& seq = history.next_seq[k];
     const std::string msg = fmt::format("c{}-{}", k, seq);
     if (!write_frame(socket, as_bytes(msg), rt.after(2s)).ok()) return;
-    Result<std::vector<std::byte>> reply = read_frame(socket, 64, rt.after(2s));
+    Result<FrameBuffer> reply = read_frame(socket, 64, rt.after(2s));
     if (!reply.ok()) return;
     if (reply->size() == 9 && (*reply)[0] == std::byte{0}) {
       const uint64_t offset = uint64_t{get_u32_be(reply->data() + 1)} << 32 | get_u32_be(reply->data() + 5);

@@ -11,7 +11,7 @@ RequestHandler::RequestHandler(Runtime& rt, const BrokerConfig& config, TopicMan
                                groups::GroupCoordinator& groups, Address advertised)
     : rt_(rt), config_(config), topics_(topics), groups_(groups), advertised_(std::move(advertised)), data_arrived_(rt) {}
 
-Response RequestHandler::handle(const ConnectionInfo& connection, std::vector<std::byte> frame) {
+Response RequestHandler::handle(const ConnectionInfo& connection, FrameBuffer frame) {
   ++stats_.requests;
   Reader r(frame);
   RequestHeader h;

@@ -39,7 +39,7 @@ class RequestHandler final : public FrameHandler {
   RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, groups::GroupCoordinator& groups,
                  Address advertised);
 
-  Response handle(const ConnectionInfo& connection, std::vector<std::byte> frame) override;
+  Response handle(const ConnectionInfo& connection, FrameBuffer frame) override;
   // Unreadable log data under a fetch: that partition goes offline (and is reopened later), so
   // its clients get KAFKA_STORAGE_ERROR instead of a connection that breaks on every fetch.
   void on_file_error(const File& file, Status cause) override { topics_.report_read_error(file.path(), cause); }

@@ -40,8 +40,8 @@ std::optional<int16_t> Connection::version(ApiKey key, int16_t ours_max) const {
   return v;
 }
 
-Result<std::vector<std::byte>> Connection::roundtrip(ApiKey key, int16_t version, std::vector<std::byte> body,
-                                                     bool expect_response, Deadline deadline) {
+Result<FrameBuffer> Connection::roundtrip(ApiKey key, int16_t version, std::vector<std::byte> body, bool expect_response,
+                                          Deadline deadline) {
   if (broken_) return Errc::connection_reset;
   SAMSA_TRY(mu_.lock(deadline));
   LockGuard guard(mu_);
@@ -54,11 +54,11 @@ Result<std::vector<std::byte>> Connection::roundtrip(ApiKey key, int16_t version
     broken_ = true;  // an unknown prefix went out: the stream is unusable
     return s;
   }
-  if (!expect_response) return std::vector<std::byte>{};
-  Result<std::vector<std::byte>> resp = read_frame(*socket_, kResponseBytesMax, deadline);
+  if (!expect_response) return FrameBuffer{};
+  Result<FrameBuffer> resp = read_frame(*socket_, kResponseBytesMax, deadline);
   if (!resp.ok() || resp->size() < 4 || get_i32_be(resp->data()) != h.correlation_id) {
     broken_ = true;
-    return resp.ok() ? Result<std::vector<std::byte>>(Errc::corrupt) : resp;
+    return resp.ok() ? Result<FrameBuffer>(Errc::corrupt) : resp;
   }
   resp->erase(resp->begin(), resp->begin() + 4);
   return resp;

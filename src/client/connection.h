@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 
+#include "net/framing.h"
 #include "protocol/messages.h"
 #include "runtime/runtime.h"
 #include "runtime/sync.h"
@@ -28,7 +29,7 @@ class Connection {
 
   template <typename Req, typename Resp>
   Result<Resp> call(kafka::ApiKey key, int16_t version, Req& request, Deadline deadline) {
-    Result<std::vector<std::byte>> body = roundtrip(key, version, kafka::encode(request, version), true, deadline);
+    Result<FrameBuffer> body = roundtrip(key, version, kafka::encode(request, version), true, deadline);
     if (!body.ok()) return body.status();
     return kafka::decode<Resp>(*body, version);
   }
@@ -43,8 +44,8 @@ class Connection {
 
  private:
   Connection(Runtime& rt, std::unique_ptr<Socket> socket, Address address, std::string client_id);
-  Result<std::vector<std::byte>> roundtrip(kafka::ApiKey key, int16_t version, std::vector<std::byte> body,
-                                           bool expect_response, Deadline deadline);
+  Result<FrameBuffer> roundtrip(kafka::ApiKey key, int16_t version, std::vector<std::byte> body, bool expect_response,
+                                Deadline deadline);
   Status negotiate(Deadline deadline);
 
   Runtime& rt_;

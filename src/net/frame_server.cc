@@ -19,18 +19,40 @@ struct FrameServer::Connection {
   Connection(Runtime& rt, size_t frames_max) : queue(rt, frames_max), budget_freed(rt) {}
   ConnectionInfo info;
   std::unique_ptr<Socket> socket;
-  Channel<std::vector<std::byte>> queue;
+  Channel<FrameBuffer> queue;
   uint64_t queued_bytes = 0;  // read and queued, response not yet written
+  uint64_t budget_held = 0;   // of the server's total budget: queued frames plus the one arriving
   WaitQueue budget_freed;
   FiberId reader = kNoFiber;
   FiberId worker = kNoFiber;
 };
 
 FrameServer::FrameServer(Runtime& rt, FrameHandler& handler, FrameServerLimits limits)
-    : rt_(rt), handler_(handler), limits_(limits) {
+    : rt_(rt), handler_(handler), limits_(limits), budget_freed_total_(std::make_unique<WaitQueue>(rt)) {
   SAMSA_ASSERT(limits_.frame_bytes_max > 0);
   SAMSA_ASSERT(limits_.queued_bytes_max > 0);
+  SAMSA_ASSERT(limits_.queued_bytes_total_max >= kFrameChunkBytes);  // room for one reader's chunk
   SAMSA_ASSERT(limits_.connections_max > 0);
+}
+
+// Budget is taken chunk by chunk as bytes arrive; a reader that cannot get it before the stall
+// timeout gives up (its connection closes and returns what it held), so readers holding parts
+// of frames can never wait on each other forever.
+Status FrameServer::take_budget(Connection& c, size_t bytes) {
+  while (queued_bytes_total_ + bytes > limits_.queued_bytes_total_max) {
+    ++stats_.budget_waits;
+    SAMSA_TRY(budget_freed_total_->wait(rt_.after(limits_.stall_timeout)));
+  }
+  queued_bytes_total_ += bytes;
+  c.budget_held += bytes;
+  return Status{};
+}
+
+void FrameServer::return_budget(Connection& c, uint64_t bytes) {
+  SAMSA_ASSERT(c.budget_held >= bytes && queued_bytes_total_ >= bytes);
+  c.budget_held -= bytes;
+  queued_bytes_total_ -= bytes;
+  budget_freed_total_->notify_all();
 }
 
 // Never suspends: by the time a crash unwinds the owner, the (newer) connection fibers are gone.
@@ -100,46 +122,80 @@ void FrameServer::reader_loop(const std::shared_ptr<Connection>& c) {
       }
       break;
     }
-    // Wait for budget before allocating; a frame larger than the whole budget is admitted alone.
+    // Pipelining: wait while this connection has more than its share unanswered; a frame larger
+    // than the whole share is admitted alone.
     bool budget_ok = true;
     while (c->queued_bytes > 0 && c->queued_bytes + *size > limits_.queued_bytes_max) {
       if (!c->budget_freed.wait(rt_.after(limits_.idle_timeout)).ok()) { budget_ok = false; break; }
     }
     if (!budget_ok) break;
-    std::vector<std::byte> frame(*size);
-    Status body = read_exact(socket, frame, rt_.after(limits_.idle_timeout));
+    uint64_t taken = 0;  // budget this frame holds so far
+    const FrameBudget budget{[this, &c, &taken](size_t n) {
+                               SAMSA_TRY(take_budget(*c, n));
+                               taken += n;
+                               return Status{};
+                             },
+                             [this, &c, &taken](size_t n) {
+                               taken -= n;
+                               return_budget(*c, n);
+                             }};
+    FrameBuffer frame;
+    Status body = read_frame_body(socket, *size, frame, [this] { return rt_.after(limits_.stall_timeout); }, &budget);
     if (!body.ok()) {
-      if (body.code() == Errc::end_of_file) {
-        ++stats_.frames_truncated;
-        bad_frame = true;
-      }
+      return_budget(*c, taken);  // the partial frame goes
+      if (body.code() == Errc::end_of_file) ++stats_.frames_truncated;
+      if (body.code() == Errc::timed_out) ++stats_.frames_stalled;
+      bad_frame = body.code() == Errc::end_of_file || body.code() == Errc::timed_out;
       break;
     }
-    c->queued_bytes += frame.size();
-    if (!c->queue.send(std::move(frame), Deadline::never()).ok()) break;
+    const uint64_t frame_bytes = frame.size();
+    c->queued_bytes += frame_bytes;
+    if (!c->queue.send(std::move(frame), Deadline::never()).ok()) {
+      c->queued_bytes -= frame_bytes;
+      return_budget(*c, frame_bytes);
+      break;
+    }
   }
   if (bad_frame) socket.close();  // answer nothing more on a connection that broke framing
   c->queue.close();               // the worker answers what is queued, then exits
   (void)rt_.join(c->worker, Deadline::never());
   socket.close();
+  // Frames the worker never took (it was cancelled): their budget comes back here; the worker
+  // returns the budget of every frame it took.
+  for (;;) {
+    Result<FrameBuffer> left = c->queue.receive(Deadline{rt_.now()});  // closed: never waits
+    if (!left.ok()) break;
+    c->queued_bytes -= left->size();
+    return_budget(*c, left->size());
+  }
   handler_.on_close(c->info);
   connections_.erase(c->info.id);
 }
 
 void FrameServer::worker_loop(const std::shared_ptr<Connection>& c) {
   for (;;) {
-    Result<std::vector<std::byte>> frame = c->queue.receive(Deadline::never());
+    Result<FrameBuffer> frame = c->queue.receive(Deadline::never());
     if (!frame.ok()) break;
     const uint64_t frame_bytes = frame->size();
+    // Whatever happens to this request (answered, or the fiber cancelled or unwound by a crash),
+    // its budget returns exactly once, and never by suspending.
+    struct Returner {
+      FrameServer* server;
+      Connection* c;
+      uint64_t bytes;
+      ~Returner() {
+        SAMSA_ASSERT(c->queued_bytes >= bytes);
+        c->queued_bytes -= bytes;
+        server->return_budget(*c, bytes);
+        c->budget_freed.notify_all();
+      }
+    } returner{this, c.get(), frame_bytes};
     // A slow handler lets requests pile up behind it: the byte budget and ordering get tested.
     if (rt_.buggify("frame_server.slow_worker") && !rt_.sleep(std::chrono::milliseconds(20)).ok()) break;
     Response response = handler_.handle(c->info, std::move(*frame));
     ++stats_.frames_handled;
     Status written = Status{};
     if (response.kind == Response::Kind::reply) written = write_response(*c, response);
-    SAMSA_ASSERT(c->queued_bytes >= frame_bytes);
-    c->queued_bytes -= frame_bytes;
-    c->budget_freed.notify_all();
     if (response.kind == Response::Kind::close || !written.ok()) {
       c->socket->close();  // also fails the reader's pending read
       break;

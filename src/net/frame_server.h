@@ -18,16 +18,24 @@
 #include <string>
 #include <vector>
 
+#include "net/framing.h"
 #include "runtime/runtime.h"
+#include "runtime/sync.h"
 
 namespace samsa {
 
 struct FrameServerLimits {
   uint32_t frame_bytes_max = 100 * 1024 * 1024;       // Kafka's socket.request.max.bytes
-  uint64_t queued_bytes_max = 16 * 1024 * 1024;       // request bytes read but not yet answered
+  uint64_t queued_bytes_max = 16 * 1024 * 1024;       // per connection: read but not yet answered
+  // All connections together (Kafka's queued.max.request.bytes): request bytes held in memory.
+  // A reader takes budget as its bytes arrive, so claiming a large frame costs nothing.
+  uint64_t queued_bytes_total_max = 256 * 1024 * 1024;
   size_t queued_frames_max = 128;
   size_t connections_max = 4096;
   Duration idle_timeout = std::chrono::minutes(10);   // Kafka's connections.max.idle.ms
+  // A frame that has begun must keep arriving (and find budget) at least this often, or its
+  // connection is closed and what it held is freed.
+  Duration stall_timeout = std::chrono::seconds(30);
   Duration write_timeout = std::chrono::seconds(30);
 };
 
@@ -60,7 +68,7 @@ class FrameHandler {
   virtual ~FrameHandler() = default;
   // Called on the connection's worker fiber, one frame at a time, in arrival order. May block
   // (a long-polling fetch does).
-  virtual Response handle(const ConnectionInfo& connection, std::vector<std::byte> frame) = 0;
+  virtual Response handle(const ConnectionInfo& connection, FrameBuffer frame) = 0;
   virtual void on_close(const ConnectionInfo& /*connection*/) {}
   // A file range of a response could not be read (EIO while sending it): the connection is
   // closed, and the handler may take whatever owns the file out of service.
@@ -73,6 +81,8 @@ struct FrameServerStats {
   uint64_t frames_handled = 0;
   uint64_t frames_rejected = 0;      // oversize or negative size
   uint64_t frames_truncated = 0;
+  uint64_t frames_stalled = 0;       // closed: a begun frame stopped arriving
+  uint64_t budget_waits = 0;         // a reader waited for total budget
 };
 
 class FrameServer {
@@ -89,6 +99,7 @@ class FrameServer {
 
   const Address& local_address() const;
   size_t connection_count() const { return connections_.size(); }
+  uint64_t queued_bytes_total() const { return queued_bytes_total_; }
   const FrameServerStats& stats() const { return stats_; }
 
  private:
@@ -97,6 +108,8 @@ class FrameServer {
   void reader_loop(const std::shared_ptr<Connection>& c);
   void worker_loop(const std::shared_ptr<Connection>& c);
   Status write_response(Connection& c, const Response& response);
+  Status take_budget(Connection& c, size_t bytes);
+  void return_budget(Connection& c, uint64_t bytes);
 
   Runtime& rt_;
   FrameHandler& handler_;
@@ -105,6 +118,8 @@ class FrameServer {
   FiberId accept_fiber_ = kNoFiber;
   uint64_t next_connection_id_ = 1;
   std::map<uint64_t, std::shared_ptr<Connection>> connections_;
+  uint64_t queued_bytes_total_ = 0;
+  std::unique_ptr<WaitQueue> budget_freed_total_;
   FrameServerStats stats_;
 };
 

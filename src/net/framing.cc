@@ -1,5 +1,6 @@
 #include "net/framing.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace samsa {
@@ -13,11 +14,31 @@ Result<uint32_t> read_frame_size(Socket& socket, uint32_t frame_bytes_max, Deadl
   return size;
 }
 
-Result<std::vector<std::byte>> read_frame(Socket& socket, uint32_t frame_bytes_max, Deadline deadline) {
+Status read_frame_body(Socket& socket, uint32_t size, FrameBuffer& out, const std::function<Deadline()>& read_deadline,
+                       const FrameBudget* budget) {
+  out.clear();
+  size_t chunk = kFrameChunkMinBytes;
+  while (out.size() < size) {
+    const size_t want = std::min<size_t>(chunk, size - out.size());
+    if (budget != nullptr) SAMSA_TRY(budget->take(want));
+    const size_t at = out.size();
+    if (out.capacity() < at + want) out.reserve(std::min<size_t>(size, std::max(out.capacity() * 2, at + want)));
+    out.resize(at + want);  // uninitialised: about to be overwritten
+    Result<size_t> n = socket.read_some(Bytes(out.data() + at, want), read_deadline());
+    const size_t got = n.ok() ? *n : 0;
+    out.resize(at + got);
+    if (budget != nullptr && got < want) budget->give_back(want - got);
+    if (!n.ok()) return n.status();
+    if (got == want) chunk = std::min(chunk * 2, kFrameChunkBytes);
+  }
+  return Status{};
+}
+
+Result<FrameBuffer> read_frame(Socket& socket, uint32_t frame_bytes_max, Deadline deadline) {
   uint32_t size = 0;
   SAMSA_TRY_ASSIGN(size, read_frame_size(socket, frame_bytes_max, deadline));
-  std::vector<std::byte> frame(size);
-  SAMSA_TRY(read_exact(socket, frame, deadline));
+  FrameBuffer frame;
+  SAMSA_TRY(read_frame_body(socket, size, frame, [deadline] { return deadline; }, nullptr));
   return frame;
 }
 
