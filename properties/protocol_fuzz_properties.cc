@@ -83,7 +83,7 @@ std::vector<std::byte> sample_body(ApiKey key, int16_t v) {
   switch (key) {
     case ApiKey::metadata: {
       MetadataRequest r;
-      r.topics = std::vector<std::string>{"fuzz", "other"};
+      r.topics = std::vector<MetadataRequest::Topic>{{.name = "fuzz"}, {.name = "other"}};
       return encode(r, v);
     }
     case ApiKey::produce: {
@@ -91,23 +91,23 @@ std::vector<std::byte> sample_body(ApiKey key, int16_t v) {
       r.acks = 1;
       BatchBuilder b(1000);
       b.add(1000, as_bytes("k"), as_bytes("value"));
-      r.topics.push_back({"fuzz", {{0, RecordsField{false, b.build(), nullptr, 0, 0}}}});
+      r.topics.push_back({.name = "fuzz", .partitions = {{.index = 0, .records = RecordsField{.bytes = b.build()}}}});
       return encode(r, v);
     }
     case ApiKey::fetch: {
       FetchRequest r;
       r.max_wait_ms = 10;
-      r.topics.push_back({"fuzz", {{0, -1, 0, -1, 1024}}});
+      r.topics.push_back({.topic = "fuzz", .partitions = {{.partition = 0, .fetch_offset = 0, .partition_max_bytes = 1024}}});
       return encode(r, v);
     }
     case ApiKey::list_offsets: {
       ListOffsetsRequest r;
-      r.topics.push_back({"fuzz", {{0, -2, 1}}});
+      r.topics.push_back({.name = "fuzz", .partitions = {{.partition_index = 0, .timestamp = ListOffsetsRequest::kEarliest}}});
       return encode(r, v);
     }
     case ApiKey::create_topics: {
       CreateTopicsRequest r;
-      r.topics.push_back({"made-by-fuzz", 1, 1, {}, {{"retention.ms", "1000"}}});
+      r.topics.push_back({.name = "made-by-fuzz", .num_partitions = 1, .replication_factor = 1, .configs = {{.name = "retention.ms", .value = "1000"}}});
       return encode(r, v);
     }
     case ApiKey::delete_topics: {
@@ -117,7 +117,7 @@ std::vector<std::byte> sample_body(ApiKey key, int16_t v) {
     }
     case ApiKey::describe_configs: {
       DescribeConfigsRequest r;
-      r.resources.push_back({DescribeConfigsRequest::kTopic, "fuzz", std::nullopt});
+      r.resources.push_back({.resource_type = DescribeConfigsRequest::kTopic, .resource_name = "fuzz"});
       return encode(r, v);
     }
     default: return {};
@@ -125,9 +125,9 @@ std::vector<std::byte> sample_body(ApiKey key, int16_t v) {
 }
 
 std::vector<std::byte> header(int16_t key, int16_t version, int32_t correlation) {
-  RequestHeader h{key, version, correlation, std::string("fuzz")};
+  RequestHeader h{.api_key = key, .api_version = version, .correlation_id = correlation, .client_id = std::string("fuzz")};
   Writer w;
-  h.serde(w);
+  h.serde(w, request_header_version(static_cast<ApiKey>(key), version));
   return w.take_bytes();
 }
 

@@ -10,8 +10,6 @@ namespace samsa::broker {
 using namespace samsa::kafka;
 
 namespace {
-// The single-broker leader epoch until replication brings elections.
-constexpr int32_t kLeaderEpoch = 0;
 
 Error produce_error(Errc e) {
   switch (e) {
@@ -64,7 +62,7 @@ Response RequestHandler::produce(const RequestHeader& h, ProduceRequest& req) {
   }
   if (appended) data_arrived_.notify_all();
   if (req.acks == 0) return Response::no_reply();
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 // Reads what each partition has from its fetch offset; returns the record bytes gathered.
@@ -73,7 +71,7 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
   uint64_t total = 0;
   const uint64_t response_max = req.max_bytes > 0 ? static_cast<uint64_t>(req.max_bytes) : 0;
   for (FetchRequest::Topic& t : req.topics) {
-    FetchResponse::Topic out{t.topic, {}};
+    FetchResponse::Topic out{.topic = t.topic};
     for (FetchRequest::Partition& p : t.partitions) {
       FetchResponse::Partition part;
       part.partition_index = p.partition;
@@ -125,7 +123,7 @@ Response RequestHandler::fetch(const RequestHeader& h, FetchRequest& req) {
       break;
     }
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest& req) {
@@ -156,7 +154,7 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
     }
     resp.topics.push_back(std::move(out));
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 }  // namespace samsa::broker

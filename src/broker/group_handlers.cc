@@ -24,48 +24,48 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
           resp.host = advertised_.host;
           resp.port = advertised_.port;
         }
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::join_group:
       return with(JoinGroupRequest{}, [&](JoinGroupRequest& r) {
         JoinGroupResponse resp = groups_.join(r, v, h.client_id.value_or(""), connection.peer.host);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::sync_group:
       return with(SyncGroupRequest{}, [&](SyncGroupRequest& r) {
         SyncGroupResponse resp = groups_.sync(r);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::heartbeat:
       return with(HeartbeatRequest{}, [&](HeartbeatRequest& r) {
-        ErrorOnlyResponse resp;
+        HeartbeatResponse resp;
         resp.error_code = code(groups_.heartbeat(r));
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::leave_group:
       return with(LeaveGroupRequest{}, [&](LeaveGroupRequest& r) {
         LeaveGroupResponse resp = groups_.leave(r, v);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::offset_commit:
       return with(OffsetCommitRequest{}, [&](OffsetCommitRequest& r) {
         OffsetCommitResponse resp = groups_.commit(r);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::offset_fetch:
       return with(OffsetFetchRequest{}, [&](OffsetFetchRequest& r) {
         OffsetFetchResponse resp = groups_.fetch_offsets(r);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::list_groups:
       return with(ListGroupsRequest{}, [&](ListGroupsRequest&) {
         ListGroupsResponse resp = groups_.list();
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::describe_groups:
       return with(DescribeGroupsRequest{}, [&](DescribeGroupsRequest& r) {
         DescribeGroupsResponse resp = groups_.describe(r);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     default: return Response::close();
   }

@@ -38,12 +38,14 @@ Response RequestHandler::handle(const ConnectionInfo& connection, std::vector<st
          h.api_version);
     return Response::close();
   }
-  r.nstr(h.client_id);
-  if (!r.ok()) {
+  // The whole header again, now that its version is known (client id, and tags in v2).
+  Reader hr(frame);
+  h.serde(hr, request_header_version(static_cast<ApiKey>(h.api_key), h.api_version));
+  if (!hr.ok()) {
     ++stats_.closed_malformed;
     return Response::close();
   }
-  return dispatch(h, ConstBytes(frame).subspan(r.position()), connection);
+  return dispatch(h, ConstBytes(frame).subspan(hr.position()), connection);
 }
 
 Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
@@ -78,9 +80,9 @@ Response RequestHandler::api_versions(const RequestHeader& h, int16_t version, i
   ApiVersionsResponse resp;
   resp.error_code = error;
   for (const ApiRange& r : kSupportedApis) {
-    resp.api_keys.push_back({static_cast<int16_t>(r.key), r.min_version, r.max_version});
+    resp.api_keys.push_back({.api_key = static_cast<int16_t>(r.key), .min_version = r.min_version, .max_version = r.max_version});
   }
-  return make_reply(h.correlation_id, resp, version);
+  return make_reply(h, resp, version);
 }
 
 MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, bool allow_create) {
@@ -104,6 +106,7 @@ MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, 
     MetadataResponse::Partition part;
     part.partition_index = p;
     part.leader_id = config_.node_id;
+    part.leader_epoch = kLeaderEpoch;
     part.replica_nodes = {config_.node_id};
     part.isr_nodes = {config_.node_id};
     t.partitions.push_back(std::move(part));
@@ -113,16 +116,19 @@ MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, 
 
 Response RequestHandler::metadata(const RequestHeader& h, MetadataRequest& req) {
   MetadataResponse resp;
-  resp.brokers.push_back({config_.node_id, advertised_.host, advertised_.port, std::nullopt});
+  resp.brokers.push_back({.node_id = config_.node_id, .host = advertised_.host, .port = advertised_.port, .rack = std::nullopt});
   resp.cluster_id = topics_.cluster_id();
   resp.controller_id = config_.node_id;
   const bool allow_create = h.api_version < 4 || req.allow_auto_topic_creation;
-  if (!req.topics) {
+  // v0: an empty list means every topic; v1+: a null list does.
+  if (!req.topics || (h.api_version == 0 && req.topics->empty())) {
     for (const auto& [name, info] : topics_.topics()) resp.topics.push_back(describe_topic(name, false));
   } else {
-    for (const std::string& name : *req.topics) resp.topics.push_back(describe_topic(name, allow_create));
+    for (const MetadataRequest::Topic& t : *req.topics) {
+      resp.topics.push_back(describe_topic(t.name.value_or(""), allow_create));
+    }
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsRequest& req) {
@@ -140,17 +146,24 @@ Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsReque
     }
     std::string message;
     Error e = topics_.create(t.name, partitions, rf, configs, req.validate_only, &message);
-    CreateTopicsResponse::Topic out{t.name, code(e), std::nullopt};
+    CreateTopicsResponse::Topic out;
+    out.name = t.name;
+    out.error_code = code(e);
     if (e != Error::none) out.error_message = message;
     resp.topics.push_back(std::move(out));
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 Response RequestHandler::delete_topics(const RequestHeader& h, DeleteTopicsRequest& req) {
   DeleteTopicsResponse resp;
-  for (const std::string& name : req.topic_names) resp.responses.push_back({name, code(topics_.remove(name))});
-  return make_reply(h.correlation_id, resp, h.api_version);
+  for (const std::string& name : req.topic_names) {
+    DeleteTopicsResponse::Topic out;
+    out.name = name;
+    out.error_code = code(topics_.remove(name));
+    resp.responses.push_back(std::move(out));
+  }
+  return make_reply(h, resp, h.api_version);
 }
 
 Response RequestHandler::describe_configs(const RequestHeader& h, DescribeConfigsRequest& req) {
@@ -182,7 +195,7 @@ Response RequestHandler::describe_configs(const RequestHeader& h, DescribeConfig
     }
     resp.results.push_back(std::move(out));
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 }  // namespace samsa::broker

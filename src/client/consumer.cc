@@ -30,7 +30,7 @@ Result<int64_t> Consumer::list_offset(const TopicPartition& tp, int64_t timestam
   std::optional<int16_t> v = c->version(ApiKey::list_offsets, 3);
   if (!v) return Errc::invalid_argument;
   ListOffsetsRequest req;
-  req.topics.push_back({tp.topic, {{tp.partition, timestamp, 1}}});
+  req.topics.push_back({.name = tp.topic, .partitions = {{.partition_index = tp.partition, .timestamp = timestamp}}});
   ListOffsetsResponse resp;
   SAMSA_TRY_ASSIGN(resp, (c->call<ListOffsetsRequest, ListOffsetsResponse>(ApiKey::list_offsets, *v, req, cluster_.request_deadline())));
   if (resp.topics.size() != 1 || resp.topics[0].partitions.size() != 1) return Errc::corrupt;
@@ -87,8 +87,9 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
     int32_t leader = 0;
     SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
     FetchRequest& req = by_leader[leader];
-    if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({tp.topic, {}});
-    req.topics.back().partitions.push_back({tp.partition, -1, pos, -1, config_.max_partition_fetch_bytes});
+    if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({.topic = tp.topic});
+    req.topics.back().partitions.push_back(
+        {.partition = tp.partition, .fetch_offset = pos, .partition_max_bytes = config_.max_partition_fetch_bytes});
   }
   for (auto& [leader, req] : by_leader) {
     Connection* c = nullptr;

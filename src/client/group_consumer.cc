@@ -171,8 +171,8 @@ Status GroupConsumer::heartbeat_if_due() {
   if (cluster_.rt().now() < next_heartbeat_) return Status{};
   HeartbeatRequest req{config_.group_id, generation_, member_id_, std::nullopt};
   const int16_t v = coordinator_->version(ApiKey::heartbeat, 3).value_or(0);
-  ErrorOnlyResponse resp;
-  SAMSA_TRY_ASSIGN(resp, (coordinator_->call<HeartbeatRequest, ErrorOnlyResponse>(ApiKey::heartbeat, v, req, cluster_.request_deadline())));
+  HeartbeatResponse resp;
+  SAMSA_TRY_ASSIGN(resp, (coordinator_->call<HeartbeatRequest, HeartbeatResponse>(ApiKey::heartbeat, v, req, cluster_.request_deadline())));
   next_heartbeat_ = cluster_.rt().now() + std::chrono::milliseconds(config_.heartbeat_interval_ms);
   if (resp.error_code != 0) needs_join_ = true;  // rebalance, or we were fenced: rejoin
   return Status{};
