@@ -103,6 +103,36 @@ TEST(Messages, AdvertisedVersionsAreDescribedWithTheGuidesFlexibleVersions) {
   EXPECT_EQ(request_header_version(ApiKey::metadata, 8), 1);
   EXPECT_EQ(response_header_version(ApiKey::metadata, 9), 1);
   EXPECT_EQ(response_header_version(ApiKey::api_versions, 3), 0);  // always v0
+  // Described for replication between samsa brokers, not offered to clients.
+  EXPECT_EQ(described_api(static_cast<int16_t>(ApiKey::fetch))->max_version, 15);
+  EXPECT_LE(supported_range(static_cast<int16_t>(ApiKey::fetch))->max_version, 12);
+  for (ApiKey k : {ApiKey::vote, ApiKey::begin_quorum_epoch, ApiKey::end_quorum_epoch, ApiKey::describe_quorum,
+                   ApiKey::alter_partition, ApiKey::fetch_snapshot, ApiKey::broker_registration,
+                   ApiKey::broker_heartbeat, ApiKey::unregister_broker}) {
+    EXPECT_NE(described_api(static_cast<int16_t>(k)), nullptr);
+    EXPECT_FALSE(supported_range(static_cast<int16_t>(k)).has_value());
+  }
+}
+
+// Fetch v15's follower state is a tagged field replacing replica_id; v13 sends topic ids.
+TEST(Messages, HandComputedFetchV15ReplicaStateAndVotePreVote) {
+  FetchRequest f;
+  f.replica_state = {.replica_id = 2, .replica_epoch = 7};
+  f.max_wait_ms = 1;
+  f.min_bytes = 1;
+  f.max_bytes = 100;
+  // No replica_id in v15: max_wait, min_bytes, max_bytes, isolation, session id, epoch, topics,
+  // forgotten, rack, then tag 1 of 13 bytes: replica_id, replica_epoch, empty tag buffer.
+  std::vector<std::byte> want = b({0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 1, 1,
+                                   1, 1, 13, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 7, 0});
+  EXPECT_EQ(encode(f, 15), want);
+  VoteRequest v;
+  v.topics = {{.topic_name = "m", .partitions = {{.partition_index = 0, .replica_epoch = 3, .replica_id = 1,
+                                                  .last_offset_epoch = 2, .last_offset = 9, .pre_vote = true}}}};
+  std::vector<std::byte> v2 = encode(v, 2);
+  std::vector<std::byte> v0 = encode(v, 0);
+  EXPECT_EQ(v2.size(), v0.size() + 4 + 32 + 1);  // voter_id, two directory ids, pre_vote
+  EXPECT_EQ(v2[v2.size() - 4], std::byte{1});     // pre_vote, then partition, topic, request tags
 }
 
 TEST(Messages, HandComputedClassicLayouts) {
