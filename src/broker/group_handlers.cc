@@ -7,6 +7,20 @@ namespace samsa::broker {
 
 using namespace samsa::kafka;
 
+FindCoordinatorResponse::Coordinator RequestHandler::coordinator_for(const std::string& key, int8_t key_type) const {
+  FindCoordinatorResponse::Coordinator c;
+  c.key = key;
+  if (key_type != 0) {
+    c.error_code = code(Error::coordinator_not_available);  // no transactions yet
+    c.error_message = "transaction coordinator not supported";
+  } else {
+    c.node_id = config_.node_id;
+    c.host = advertised_.host;
+    c.port = advertised_.port;
+  }
+  return c;
+}
+
 Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
   auto with = [&](auto request, auto&& handler) {
     return with_request<decltype(request)>(h, body, handler);
@@ -16,13 +30,15 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
     case ApiKey::find_coordinator:
       return with(FindCoordinatorRequest{}, [&](FindCoordinatorRequest& r) {
         FindCoordinatorResponse resp;
-        if (r.key_type != 0) {
-          resp.error_code = code(Error::coordinator_not_available);  // no transactions yet
-          resp.error_message = "transaction coordinator not supported";
+        if (v >= 4) {  // several keys at once
+          for (const std::string& key : r.coordinator_keys) resp.coordinators.push_back(coordinator_for(key, r.key_type));
         } else {
-          resp.node_id = config_.node_id;
-          resp.host = advertised_.host;
-          resp.port = advertised_.port;
+          FindCoordinatorResponse::Coordinator c = coordinator_for(r.key, r.key_type);
+          resp.error_code = c.error_code;
+          resp.error_message = c.error_message;
+          resp.node_id = c.node_id;
+          resp.host = c.host;
+          resp.port = c.port;
         }
         return make_reply(h, resp, v);
       });
@@ -58,8 +74,8 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
         return make_reply(h, resp, v);
       });
     case ApiKey::list_groups:
-      return with(ListGroupsRequest{}, [&](ListGroupsRequest&) {
-        ListGroupsResponse resp = groups_.list();
+      return with(ListGroupsRequest{}, [&](ListGroupsRequest& r) {
+        ListGroupsResponse resp = groups_.list(r.states_filter);
         return make_reply(h, resp, v);
       });
     case ApiKey::describe_groups:

@@ -102,6 +102,7 @@ MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, 
     t.error_code = code(TopicManager::valid_topic_name(name) ? Error::unknown_topic_or_partition : Error::invalid_topic_exception);
     return t;
   }
+  t.topic_id = info->topic_id;
   for (int32_t p = 0; p < info->partitions; ++p) {
     MetadataResponse::Partition part;
     part.partition_index = p;
@@ -123,10 +124,23 @@ Response RequestHandler::metadata(const RequestHeader& h, MetadataRequest& req) 
   // v0: an empty list means every topic; v1+: a null list does.
   if (!req.topics || (h.api_version == 0 && req.topics->empty())) {
     for (const auto& [name, info] : topics_.topics()) resp.topics.push_back(describe_topic(name, false));
-  } else {
-    for (const MetadataRequest::Topic& t : *req.topics) {
-      resp.topics.push_back(describe_topic(t.name.value_or(""), allow_create));
+    return make_reply(h, resp, h.api_version);
+  }
+  for (const MetadataRequest::Topic& t : *req.topics) {
+    if (t.name) {
+      resp.topics.push_back(describe_topic(*t.name, allow_create));
+      continue;
     }
+    const TopicInfo* info = topics_.find_by_id(t.topic_id);  // v10+: by id, name null
+    MetadataResponse::Topic out;
+    if (info == nullptr) {
+      out.name.reset();
+      out.topic_id = t.topic_id;
+      out.error_code = code(Error::unknown_topic_id);
+    } else {
+      out = describe_topic(info->name, false);
+    }
+    resp.topics.push_back(std::move(out));
   }
   return make_reply(h, resp, h.api_version);
 }
@@ -149,7 +163,21 @@ Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsReque
     CreateTopicsResponse::Topic out;
     out.name = t.name;
     out.error_code = code(e);
-    if (e != Error::none) out.error_message = message;
+    if (e != Error::none) {
+      out.error_message = message;
+    } else if (const TopicInfo* info = topics_.find(t.name); info != nullptr || req.validate_only) {
+      // v5+: what was created (or would be), v7+: its id.
+      out.num_partitions = info != nullptr ? info->partitions : (partitions == -1 ? config_.num_partitions : partitions);
+      out.replication_factor = info != nullptr ? info->replication_factor : (rf == -1 ? config_.default_replication_factor : rf);
+      if (info != nullptr) {
+        out.topic_id = info->topic_id;
+        out.configs.emplace();
+        for (const auto& [name, value] : topics_.describe(*info)) {
+          out.configs->push_back({.name = name, .value = value.first,
+                                  .config_source = value.second ? DescribeConfigsResponse::kSourceTopic : DescribeConfigsResponse::kSourceDefault});
+        }
+      }
+    }
     resp.topics.push_back(std::move(out));
   }
   return make_reply(h, resp, h.api_version);
@@ -157,11 +185,26 @@ Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsReque
 
 Response RequestHandler::delete_topics(const RequestHeader& h, DeleteTopicsRequest& req) {
   DeleteTopicsResponse resp;
-  for (const std::string& name : req.topic_names) {
+  auto remove = [&](const std::string& name, const Uuid& id) {
     DeleteTopicsResponse::Topic out;
     out.name = name;
+    out.topic_id = id;
     out.error_code = code(topics_.remove(name));
     resp.responses.push_back(std::move(out));
+  };
+  for (const std::string& name : req.topic_names) remove(name, Uuid{});  // v0-5
+  for (const DeleteTopicsRequest::Topic& t : req.topics) {               // v6+: by name or id
+    if (t.name) {
+      const TopicInfo* info = topics_.find(*t.name);
+      remove(*t.name, info != nullptr ? info->topic_id : Uuid{});
+    } else if (const TopicInfo* info = topics_.find_by_id(t.topic_id); info != nullptr) {
+      remove(std::string(info->name), t.topic_id);
+    } else {
+      DeleteTopicsResponse::Topic out;
+      out.topic_id = t.topic_id;
+      out.error_code = code(Error::unknown_topic_id);
+      resp.responses.push_back(std::move(out));
+    }
   }
   return make_reply(h, resp, h.api_version);
 }

@@ -21,7 +21,7 @@
 #include "broker/topic_manager.h"
 #include "groups/group_coordinator.h"
 #include "net/frame_server.h"
-#include "protocol/messages.h"
+#include "protocol/group_messages.h"
 #include "runtime/runtime.h"
 #include "runtime/sync.h"
 
@@ -71,7 +71,10 @@ class RequestHandler final : public FrameHandler {
 
   kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
+  kafka::FindCoordinatorResponse::Coordinator coordinator_for(const std::string& key, int8_t key_type) const;
   kafka::MetadataResponse::Topic describe_topic(const std::string& name, bool allow_create);
+  kafka::ListOffsetsResponse::Partition list_offset(PartitionLog* log, const kafka::ListOffsetsRequest::Partition& p,
+                                                    int16_t version);
 
   Runtime& rt_;
   const BrokerConfig& config_;

@@ -10,7 +10,7 @@ Result<AdminResult> Admin::create_topic(const std::string& name, int32_t partiti
                                         const std::map<std::string, std::string>& configs) {
   Connection* c = nullptr;
   SAMSA_TRY_ASSIGN(c, cluster_.any());
-  std::optional<int16_t> v = c->version(ApiKey::create_topics, 4);
+  std::optional<int16_t> v = c->version(ApiKey::create_topics, 7);
   if (!v) return Errc::invalid_argument;
   CreateTopicsRequest req;
   CreateTopicsRequest::Topic t;
@@ -28,7 +28,7 @@ Result<AdminResult> Admin::create_topic(const std::string& name, int32_t partiti
 Result<AdminResult> Admin::delete_topic(const std::string& name) {
   Connection* c = nullptr;
   SAMSA_TRY_ASSIGN(c, cluster_.any());
-  std::optional<int16_t> v = c->version(ApiKey::delete_topics, 3);
+  std::optional<int16_t> v = c->version(ApiKey::delete_topics, 5);
   if (!v) return Errc::invalid_argument;
   DeleteTopicsRequest req;
   req.topic_names = {name};
@@ -55,7 +55,7 @@ Result<std::vector<TopicDescription>> Admin::describe_topics(const std::optional
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   Connection* c = nullptr;
   SAMSA_TRY_ASSIGN(c, cluster_.any());
-  std::optional<int16_t> v = c->version(ApiKey::describe_configs, 2);
+  std::optional<int16_t> v = c->version(ApiKey::describe_configs, 4);
   if (!v) return out;  // configs are optional in the description
   DescribeConfigsRequest req;
   for (const auto& d : out) {

@@ -54,7 +54,7 @@ void Cluster::invalidate(int32_t node_id) {
 Result<MetadataResponse> Cluster::metadata(const std::optional<std::vector<std::string>>& topics, bool auto_create) {
   Connection* c = nullptr;
   SAMSA_TRY_ASSIGN(c, any());
-  std::optional<int16_t> v = c->version(ApiKey::metadata, 5);
+  std::optional<int16_t> v = c->version(ApiKey::metadata, 12);
   if (!v) return Errc::invalid_argument;
   MetadataRequest req;
   if (topics) {

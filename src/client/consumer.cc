@@ -27,7 +27,7 @@ Result<int64_t> Consumer::list_offset(const TopicPartition& tp, int64_t timestam
   SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
   Connection* c = nullptr;
   SAMSA_TRY_ASSIGN(c, cluster_.node(leader));
-  std::optional<int16_t> v = c->version(ApiKey::list_offsets, 3);
+  std::optional<int16_t> v = c->version(ApiKey::list_offsets, 7);
   if (!v) return Errc::invalid_argument;
   ListOffsetsRequest req;
   req.topics.push_back({.name = tp.topic, .partitions = {{.partition_index = tp.partition, .timestamp = timestamp}}});
@@ -94,7 +94,7 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
   for (auto& [leader, req] : by_leader) {
     Connection* c = nullptr;
     SAMSA_TRY_ASSIGN(c, cluster_.node(leader));
-    std::optional<int16_t> v = c->version(ApiKey::fetch, 11);
+    std::optional<int16_t> v = c->version(ApiKey::fetch, 12);
     if (!v || *v < 4) return Errc::invalid_argument;  // RecordBatch v2 needs Fetch v4
     const int64_t left_ms = std::max<int64_t>(0, to_ms(deadline.at - cluster_.rt().now()));
     req.max_wait_ms = static_cast<int32_t>(std::min<int64_t>(config_.fetch_max_wait_ms, left_ms));

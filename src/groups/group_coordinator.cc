@@ -360,10 +360,13 @@ OffsetFetchResponse GroupCoordinator::fetch_offsets(const OffsetFetchRequest& re
   return resp;
 }
 
-ListGroupsResponse GroupCoordinator::list() const {
+ListGroupsResponse GroupCoordinator::list(const std::vector<std::string>& states) const {
   ListGroupsResponse resp;
   for (const auto& [id, g] : groups_) {
-    if (!g->members.empty() || !g->offsets.empty()) resp.groups.push_back({id, g->protocol_type});
+    if (g->members.empty() && g->offsets.empty()) continue;
+    const std::string state = state_name(static_cast<int>(g->state));
+    if (!states.empty() && std::find(states.begin(), states.end(), state) == states.end()) continue;
+    resp.groups.push_back({.group_id = id, .protocol_type = g->protocol_type, .group_state = state});
   }
   return resp;
 }

@@ -58,7 +58,8 @@ class GroupCoordinator {
   kafka::LeaveGroupResponse leave(const kafka::LeaveGroupRequest& req, int16_t version);
   kafka::OffsetCommitResponse commit(kafka::OffsetCommitRequest& req);
   kafka::OffsetFetchResponse fetch_offsets(const kafka::OffsetFetchRequest& req);
-  kafka::ListGroupsResponse list() const;
+  // Groups with members or committed offsets; v4: only those in one of `states` (if any given).
+  kafka::ListGroupsResponse list(const std::vector<std::string>& states) const;
   kafka::DescribeGroupsResponse describe(const kafka::DescribeGroupsRequest& req) const;
 
   // For tests and checkers: the generation and members currently known.

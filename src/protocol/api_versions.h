@@ -19,12 +19,12 @@ struct ApiRange {
 };
 
 inline constexpr ApiRange kSupportedApis[] = {
-    {ApiKey::produce, 0, 7},          {ApiKey::fetch, 0, 11},           {ApiKey::list_offsets, 0, 3},
-    {ApiKey::metadata, 0, 5},         {ApiKey::api_versions, 0, 3},     {ApiKey::create_topics, 0, 4},
-    {ApiKey::delete_topics, 0, 3},    {ApiKey::describe_configs, 0, 2}, {ApiKey::offset_commit, 0, 7},
-    {ApiKey::offset_fetch, 0, 5},     {ApiKey::find_coordinator, 0, 2}, {ApiKey::join_group, 0, 5},
-    {ApiKey::heartbeat, 0, 3},        {ApiKey::leave_group, 0, 3},      {ApiKey::sync_group, 0, 3},
-    {ApiKey::describe_groups, 0, 4},  {ApiKey::list_groups, 0, 2},
+    {ApiKey::produce, 0, 9},          {ApiKey::fetch, 0, 12},           {ApiKey::list_offsets, 0, 7},
+    {ApiKey::metadata, 0, 12},        {ApiKey::offset_commit, 0, 8},    {ApiKey::offset_fetch, 0, 7},
+    {ApiKey::find_coordinator, 0, 4}, {ApiKey::join_group, 0, 6},       {ApiKey::heartbeat, 0, 4},
+    {ApiKey::leave_group, 0, 4},      {ApiKey::sync_group, 0, 4},       {ApiKey::describe_groups, 0, 5},
+    {ApiKey::list_groups, 0, 4},      {ApiKey::api_versions, 0, 3},     {ApiKey::create_topics, 0, 7},
+    {ApiKey::delete_topics, 0, 6},    {ApiKey::describe_configs, 0, 4},
 };
 
 constexpr bool advertised_within_described() {
