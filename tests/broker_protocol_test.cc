@@ -155,5 +155,108 @@ TEST(BrokerProtocol, ListOffsetsMaxTimestamp) {
   });
 }
 
+// OffsetCommit to a topic or partition that does not exist: UNKNOWN_TOPIC_OR_PARTITION for that
+// partition only; the others are committed.
+TEST(BrokerProtocol, OffsetCommitToUnknownTopicsOrPartitionsFailsPerPartition) {
+  BrokerSim b;
+  b.run([&](Runtime& rt, client::Cluster& cluster) {
+    ASSERT_EQ(client::Admin(cluster).create_topic("known", 2, 1, {})->error, Error::none);
+    auto c = connect(rt);
+    OffsetCommitRequest req;
+    req.group_id = "g";
+    req.topics.push_back({.name = "known", .partitions = {{.partition_index = 1, .committed_offset = 5},
+                                                          {.partition_index = 2, .committed_offset = 5}}});
+    req.topics.push_back({.name = "nowhere", .partitions = {{.partition_index = 0, .committed_offset = 5}}});
+    auto resp = c->call<OffsetCommitRequest, OffsetCommitResponse>(ApiKey::offset_commit, 8, req, rt.after(5s));
+    ASSERT_TRUE(resp.ok());
+    ASSERT_EQ(resp->topics.size(), 2u);
+    EXPECT_EQ(resp->topics[0].partitions.at(0).error_code, 0);
+    EXPECT_EQ(resp->topics[0].partitions.at(1).error_code, code(Error::unknown_topic_or_partition));
+    EXPECT_EQ(resp->topics[1].partitions.at(0).error_code, code(Error::unknown_topic_or_partition));
+    OffsetFetchRequest f;
+    f.group_id = "g";  // null topics: every committed partition
+    auto fetched = c->call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, 7, f, rt.after(5s));
+    ASSERT_TRUE(fetched.ok());
+    ASSERT_EQ(fetched->topics.size(), 1u);
+    EXPECT_EQ(fetched->topics[0].name, "known");
+    ASSERT_EQ(fetched->topics[0].partitions.size(), 1u);
+    EXPECT_EQ(fetched->topics[0].partitions[0].committed_offset, 5);
+  });
+}
+
+JoinGroupResponse join_static(client::Connection& c, Runtime& rt, const std::string& member_id, const std::string& instance) {
+  JoinGroupRequest j;
+  j.group_id = "static";
+  j.session_timeout_ms = 10000;
+  j.rebalance_timeout_ms = 10000;
+  j.member_id = member_id;
+  j.group_instance_id = instance;
+  j.protocol_type = "consumer";
+  j.protocols = {{.name = "range", .metadata = {std::byte{1}}}};
+  auto r = c.call<JoinGroupRequest, JoinGroupResponse>(ApiKey::join_group, 6, j, rt.after(30s));
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : JoinGroupResponse{};
+}
+
+SyncGroupResponse sync_static(client::Connection& c, Runtime& rt, const JoinGroupResponse& joined, const std::string& instance,
+                              std::vector<SyncGroupRequest::Assignment> assignments = {}) {
+  SyncGroupRequest s{.group_id = "static", .generation_id = joined.generation_id, .member_id = joined.member_id,
+                     .group_instance_id = instance, .assignments = std::move(assignments)};
+  auto r = c.call<SyncGroupRequest, SyncGroupResponse>(ApiKey::sync_group, 4, s, rt.after(30s));
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : SyncGroupResponse{};
+}
+
+int16_t heartbeat(client::Connection& c, Runtime& rt, const JoinGroupResponse& joined, const std::string& instance) {
+  HeartbeatRequest hb{.group_id = "static", .generation_id = joined.generation_id, .member_id = joined.member_id,
+                      .group_instance_id = instance};
+  auto r = c.call<HeartbeatRequest, HeartbeatResponse>(ApiKey::heartbeat, 4, hb, rt.after(5s));
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? r->error_code : -100;
+}
+
+// KIP-345: a static member that restarts (rejoins with its instance id and no member id) keeps
+// its assignment and the generation: no rebalance. Its old member id is fenced, DescribeGroups
+// shows the instance id, and the session timeout still removes a member that stays away.
+TEST(BrokerProtocol, StaticMemberRejoinsWithoutARebalanceAndDuplicatesAreFenced) {
+  BrokerSim b;
+  b.config.group_initial_rebalance_delay_ms = 0;
+  b.run([&](Runtime& rt, client::Cluster&) {
+    auto c = connect(rt);
+    JoinGroupResponse first = join_static(*c, rt, "", "instance-a");
+    ASSERT_EQ(first.error_code, 0) << "a static member needs no MEMBER_ID_REQUIRED round trip";
+    ASSERT_EQ(first.leader, first.member_id);
+    ASSERT_EQ(first.members.size(), 1u);
+    EXPECT_EQ(first.members[0].group_instance_id, "instance-a");
+    const std::vector<std::byte> assignment = {std::byte{7}, std::byte{7}};
+    ASSERT_EQ(sync_static(*c, rt, first, "instance-a", {{.member_id = first.member_id, .assignment = assignment}}).assignment,
+              assignment);
+
+    JoinGroupResponse again = join_static(*c, rt, "", "instance-a");  // the consumer restarted
+    ASSERT_EQ(again.error_code, 0);
+    EXPECT_NE(again.member_id, first.member_id);
+    EXPECT_EQ(again.generation_id, first.generation_id) << "a static rejoin must not rebalance";
+    EXPECT_EQ(b.live->groups().snapshot("static")->state, "Stable");
+    SyncGroupResponse synced = sync_static(*c, rt, again, "instance-a");
+    EXPECT_EQ(synced.error_code, 0);
+    EXPECT_EQ(synced.assignment, assignment) << "the restarted member keeps its assignment";
+
+    EXPECT_EQ(heartbeat(*c, rt, first, "instance-a"), code(Error::fenced_instance_id)) << "the old member id is a zombie";
+    EXPECT_EQ(join_static(*c, rt, first.member_id, "instance-a").error_code, code(Error::fenced_instance_id));
+    EXPECT_EQ(heartbeat(*c, rt, again, "instance-a"), 0);
+
+    DescribeGroupsRequest d{.groups = {"static"}};
+    auto described = c->call<DescribeGroupsRequest, DescribeGroupsResponse>(ApiKey::describe_groups, 5, d, rt.after(5s));
+    ASSERT_TRUE(described.ok());
+    ASSERT_EQ(described->groups.at(0).members.size(), 1u);
+    EXPECT_EQ(described->groups[0].members[0].group_instance_id, "instance-a");
+
+    (void)rt.sleep(15s);  // past the 10 s session timeout without a heartbeat
+    auto snap = b.live->groups().snapshot("static");
+    EXPECT_TRUE(snap->members.empty()) << "the session timeout still applies to static members";
+    EXPECT_GT(snap->generation, first.generation_id);
+  });
+}
+
 }  // namespace
 }  // namespace samsa::test

@@ -30,7 +30,7 @@ class Filler {
   void uuid(Uuid& u) {
     for (auto& b : u.bytes) b = static_cast<uint8_t>(next());
   }
-  void string(std::string& s, bool) { s = "s" + std::to_string(next()); }
+  void string(std::string& s, bool) { s = std::to_string(next()).insert(0, 1, 's'); }
   void nstring(std::optional<std::string>& s, bool compact, bool nullable) {
     if (nullable && next() % 3 == 0) {
       s.reset();

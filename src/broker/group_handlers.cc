@@ -21,6 +21,36 @@ FindCoordinatorResponse::Coordinator RequestHandler::coordinator_for(const std::
   return c;
 }
 
+// Commits to partitions that do not exist are answered UNKNOWN_TOPIC_OR_PARTITION per partition
+// before the coordinator sees them, as Kafka does; the rest are committed as usual. The answer
+// keeps the request's order.
+OffsetCommitResponse RequestHandler::commit_known_partitions(OffsetCommitRequest& req) {
+  const OffsetCommitRequest original = req;
+  for (auto& t : req.topics) {
+    const TopicInfo* info = topics_.find(t.name);
+    std::erase_if(t.partitions, [&](const auto& p) {
+      return info == nullptr || p.partition_index < 0 || p.partition_index >= info->partitions;
+    });
+  }
+  std::erase_if(req.topics, [](const auto& t) { return t.partitions.empty(); });
+  const OffsetCommitResponse committed = groups_.commit(req);
+  std::map<std::pair<std::string, int32_t>, int16_t> errors;
+  for (const auto& t : committed.topics) {
+    for (const auto& p : t.partitions) errors[{t.name, p.partition_index}] = p.error_code;
+  }
+  OffsetCommitResponse resp;
+  for (const auto& t : original.topics) {
+    OffsetCommitResponse::Topic out{.name = t.name};
+    for (const auto& p : t.partitions) {
+      auto it = errors.find({t.name, p.partition_index});
+      const int16_t e = it != errors.end() ? it->second : code(Error::unknown_topic_or_partition);
+      out.partitions.push_back({.partition_index = p.partition_index, .error_code = e});
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return resp;
+}
+
 Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
   auto with = [&](auto request, auto&& handler) {
     return with_request<decltype(request)>(h, body, handler);
@@ -65,7 +95,7 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
       });
     case ApiKey::offset_commit:
       return with(OffsetCommitRequest{}, [&](OffsetCommitRequest& r) {
-        OffsetCommitResponse resp = groups_.commit(r);
+        OffsetCommitResponse resp = commit_known_partitions(r);
         return make_reply(h, resp, v);
       });
     case ApiKey::offset_fetch:

@@ -71,6 +71,7 @@ class RequestHandler final : public FrameHandler {
 
   kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
+  kafka::OffsetCommitResponse commit_known_partitions(kafka::OffsetCommitRequest& req);
   kafka::FindCoordinatorResponse::Coordinator coordinator_for(const std::string& key, int8_t key_type) const;
   kafka::MetadataResponse::Topic describe_topic(const std::string& name, bool allow_create);
   kafka::ListOffsetsResponse::Partition list_offset(PartitionLog* log, const kafka::ListOffsetsRequest::Partition& p,
