@@ -113,7 +113,7 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
         DescribeGroupsResponse resp = groups_.describe(r);
         return make_reply(h, resp, v);
       });
-    default: return Response::close();
+    default: return dispatch_admin(h, body);
   }
 }
 

@@ -60,13 +60,11 @@ Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body, const
       return with(CreateTopicsRequest{}, [&](CreateTopicsRequest& r) { return create_topics(h, r); });
     case ApiKey::delete_topics:
       return with(DeleteTopicsRequest{}, [&](DeleteTopicsRequest& r) { return delete_topics(h, r); });
-    case ApiKey::describe_configs:
-      return with(DescribeConfigsRequest{}, [&](DescribeConfigsRequest& r) { return describe_configs(h, r); });
     case ApiKey::produce: return with(ProduceRequest{}, [&](ProduceRequest& r) { return produce(h, r); });
     case ApiKey::fetch: return with(FetchRequest{}, [&](FetchRequest& r) { return fetch(h, r); });
     case ApiKey::list_offsets:
       return with(ListOffsetsRequest{}, [&](ListOffsetsRequest& r) { return list_offsets(h, r); });
-    default: return dispatch_groups(h, body, connection);
+    default: return dispatch_groups(h, body, connection);  // then dispatch_admin
   }
 }
 
@@ -205,38 +203,6 @@ Response RequestHandler::delete_topics(const RequestHeader& h, DeleteTopicsReque
       out.error_code = code(Error::unknown_topic_id);
       resp.responses.push_back(std::move(out));
     }
-  }
-  return make_reply(h, resp, h.api_version);
-}
-
-Response RequestHandler::describe_configs(const RequestHeader& h, DescribeConfigsRequest& req) {
-  DescribeConfigsResponse resp;
-  for (const DescribeConfigsRequest::Resource& r : req.resources) {
-    DescribeConfigsResponse::Result out;
-    out.resource_type = r.resource_type;
-    out.resource_name = r.resource_name;
-    const TopicInfo* info = r.resource_type == DescribeConfigsRequest::kTopic ? topics_.find(r.resource_name) : nullptr;
-    if (r.resource_type != DescribeConfigsRequest::kTopic) {
-      out.error_code = code(Error::invalid_request);
-      out.error_message = "only topic configs can be described";
-    } else if (info == nullptr) {
-      out.error_code = code(Error::unknown_topic_or_partition);
-      out.error_message = "Topic " + r.resource_name + " does not exist";
-    } else {
-      for (const auto& [name, value] : topics_.describe(*info)) {
-        if (r.configuration_keys && std::find(r.configuration_keys->begin(), r.configuration_keys->end(), name) ==
-                                        r.configuration_keys->end()) {
-          continue;
-        }
-        DescribeConfigsResponse::Config c;
-        c.name = name;
-        c.value = value.first;
-        c.is_default = !value.second;
-        c.config_source = value.second ? DescribeConfigsResponse::kSourceTopic : DescribeConfigsResponse::kSourceDefault;
-        out.configs.push_back(std::move(c));
-      }
-    }
-    resp.results.push_back(std::move(out));
   }
   return make_reply(h, resp, h.api_version);
 }

@@ -55,7 +55,13 @@ class RequestHandler final : public FrameHandler {
   Response metadata(const kafka::RequestHeader& h, kafka::MetadataRequest& req);
   Response create_topics(const kafka::RequestHeader& h, kafka::CreateTopicsRequest& req);
   Response delete_topics(const kafka::RequestHeader& h, kafka::DeleteTopicsRequest& req);
-  Response describe_configs(const kafka::RequestHeader& h, kafka::DescribeConfigsRequest& req);
+  Response dispatch_admin(const kafka::RequestHeader& h, ConstBytes body);
+  kafka::DescribeConfigsResponse::Result describe_config_resource(const kafka::DescribeConfigsRequest::Resource& r) const;
+  kafka::DescribeConfigsResponse::Result describe_broker_configs(const kafka::DescribeConfigsRequest::Resource& r) const;
+  std::vector<std::pair<std::string, std::string>> static_broker_configs() const;
+  kafka::Error alter_configs(int8_t resource_type, const std::string& name, const std::map<std::string, std::string>& configs,
+                             bool validate_only, std::string* message);
+  kafka::DeleteRecordsResponse::Partition delete_records(const std::string& topic, const kafka::DeleteRecordsRequest::Partition& p);
   Response produce(const kafka::RequestHeader& h, kafka::ProduceRequest& req);
   Response fetch(const kafka::RequestHeader& h, kafka::FetchRequest& req);
   Response list_offsets(const kafka::RequestHeader& h, kafka::ListOffsetsRequest& req);

@@ -20,6 +20,13 @@ constexpr const char* kTopicConfigs[] = {
     "unclean.leader.election.enable", "message.downconversion.enable", "message.timestamp.difference.max.ms",
 };
 
+// Broker configs AlterConfigs may set (stored and described; they apply at the next start).
+constexpr const char* kDynamicBrokerConfigs[] = {
+    "log.retention.ms", "log.retention.bytes", "log.segment.bytes", "log.flush.interval.messages",
+    "log.flush.interval.ms", "num.partitions", "message.max.bytes", "auto.create.topics.enable",
+    "log.cleaner.threads", "min.insync.replicas",
+};
+
 bool parse_i64(const std::string& v, int64_t* out) {
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
   return ec == std::errc{} && end == v.data() + v.size();
@@ -67,6 +74,13 @@ std::vector<std::string> split_ws(const std::string& line) {
 
 bool known_topic_config(const std::string& key) {
   for (const char* k : kTopicConfigs) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+bool known_dynamic_broker_config(const std::string& key) {
+  for (const char* k : kDynamicBrokerConfigs) {
     if (key == k) return true;
   }
   return false;
@@ -145,6 +159,8 @@ Status TopicManager::load_topics() {
       topics_[f[1]] = std::move(t);
     } else if (f.size() == 4 && f[0] == "config" && topics_.count(f[1]) != 0) {
       topics_[f[1]].configs[decode_field(f[2])] = decode_field(f[3]);
+    } else if (f.size() == 3 && f[0] == "broker-config") {
+      broker_configs_[decode_field(f[1])] = decode_field(f[2]);
     } else {
       logf(rt_, LogLevel::error, "{}/{}: malformed line '{}'", config_.log_dir, kTopicsFile, line);
       return Errc::corrupt;
@@ -158,8 +174,11 @@ kafka::Uuid TopicManager::new_topic_id() {
   return kafka::Uuid::from_random(hi, rt_.random_u64());
 }
 
-Status TopicManager::save_topics(const std::map<std::string, TopicInfo>& topics) {
+Status TopicManager::save_topics(const std::map<std::string, TopicInfo>& topics) { return save_topics(topics, broker_configs_); }
+
+Status TopicManager::save_topics(const std::map<std::string, TopicInfo>& topics, const std::map<std::string, std::string>& broker) {
   std::vector<std::string> lines;
+  for (const auto& [k, v] : broker) lines.push_back(fmt::format("broker-config {} {}", encode_field(k), encode_field(v)));
   for (const auto& [name, t] : topics) {
     lines.push_back(fmt::format("topic {} {} {} {}", name, t.partitions, t.replication_factor, t.topic_id.to_string()));
     for (const auto& [k, v] : t.configs) lines.push_back(fmt::format("config {} {} {}", name, encode_field(k), encode_field(v)));
@@ -307,15 +326,7 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
     *message = fmt::format("Replication factor: {} larger than available brokers: 1.", replication_factor);
     return Error::invalid_replication_factor;
   }
-  for (const auto& [k, v] : configs) {
-    int64_t n = 0;
-    const bool numeric = k.find(".ms") != std::string::npos || k.find(".bytes") != std::string::npos ||
-                         k == "flush.messages" || k == "min.insync.replicas";
-    if (!known_topic_config(k) || (numeric && !parse_i64(v, &n))) {
-      *message = fmt::format("Invalid config {}={}", k, v);
-      return Error::invalid_config;
-    }
-  }
+  if (Error e = validate_configs(configs, known_topic_config, message); e != Error::none) return e;
   if (!mu_.lock(Deadline::never()).ok()) return Error::request_timed_out;  // cancelled
   LockGuard guard(mu_);
   if (topics_.count(name) != 0) {
@@ -342,6 +353,89 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
   }
   logf(rt_, LogLevel::info, "created topic {} with {} partitions", name, partitions);
   return Error::none;
+}
+
+kafka::Error TopicManager::validate_configs(const std::map<std::string, std::string>& configs, bool (*known)(const std::string&),
+                                            std::string* message) const {
+  for (const auto& [k, v] : configs) {
+    int64_t n = 0;
+    const bool numeric = k.find(".ms") != std::string::npos || k.find(".bytes") != std::string::npos ||
+                         k.find(".messages") != std::string::npos || k == "min.insync.replicas" || k == "num.partitions";
+    if (!known(k) || (numeric && !parse_i64(v, &n))) {
+      *message = fmt::format("Invalid config {}={}", k, v);
+      return kafka::Error::invalid_config;
+    }
+  }
+  return kafka::Error::none;
+}
+
+kafka::Error TopicManager::add_partitions(const std::string& name, int32_t count, bool validate_only, std::string* message) {
+  using kafka::Error;
+  if (!mu_.lock(Deadline::never()).ok()) return Error::request_timed_out;  // cancelled
+  LockGuard guard(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    *message = "Topic '" + name + "' does not exist.";
+    return Error::unknown_topic_or_partition;
+  }
+  if (count <= it->second.partitions || count > kPartitionsMax) {
+    *message = count <= it->second.partitions
+                   ? fmt::format("Topic currently has {} partitions, which is higher than the requested {}.", it->second.partitions, count)
+                   : fmt::format("Number of partitions must be at most {}.", kPartitionsMax);
+    return Error::invalid_partitions;
+  }
+  if (validate_only) return Error::none;
+  std::map<std::string, TopicInfo> next = topics_;
+  next[name].partitions = count;
+  if (Status s = save_topics(next); !s.ok()) {
+    *message = std::string("cannot persist topic metadata: ") + s.name();
+    return Error::kafka_storage_error;
+  }
+  topics_ = std::move(next);
+  if (Status s = open_logs(topics_.at(name)); !s.ok()) {
+    *message = std::string("cannot create the partition logs: ") + s.name();
+    return Error::kafka_storage_error;
+  }
+  logf(rt_, LogLevel::info, "topic {} now has {} partitions", name, count);
+  return Error::none;
+}
+
+kafka::Error TopicManager::set_configs(const ConfigResource& resource, const std::map<std::string, std::string>& configs,
+                                       bool validate_only, std::string* message) {
+  using kafka::Error;
+  const bool broker = resource.broker;
+  if (Error e = validate_configs(configs, broker ? known_dynamic_broker_config : known_topic_config, message); e != Error::none) {
+    return e;
+  }
+  if (!mu_.lock(Deadline::never()).ok()) return Error::request_timed_out;  // cancelled
+  LockGuard guard(mu_);
+  if (!broker && topics_.count(resource.name) == 0) {
+    *message = "Topic " + resource.name + " does not exist";
+    return Error::unknown_topic_or_partition;
+  }
+  if (validate_only) return Error::none;
+  std::map<std::string, TopicInfo> next = topics_;
+  std::map<std::string, std::string> next_broker = broker_configs_;
+  (broker ? next_broker : next[resource.name].configs) = configs;
+  if (Status s = save_topics(next, next_broker); !s.ok()) {
+    *message = std::string("cannot persist configs: ") + s.name();
+    return Error::kafka_storage_error;
+  }
+  topics_ = std::move(next);
+  broker_configs_ = std::move(next_broker);
+  if (!broker) {  // the open logs take the new settings for their next append, flush and retention
+    const TopicInfo& t = topics_.at(resource.name);
+    for (int32_t p = 0; p < t.partitions; ++p) {
+      if (auto log = this->log(t.name, p)) log->set_config(log_config_for(t));
+    }
+  }
+  return Error::none;
+}
+
+const std::map<std::string, std::string>* TopicManager::configs_of(const ConfigResource& resource) const {
+  if (resource.broker) return &broker_configs_;
+  const TopicInfo* t = find(resource.name);
+  return t != nullptr ? &t->configs : nullptr;
 }
 
 kafka::Error TopicManager::remove(const std::string& name) {

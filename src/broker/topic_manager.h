@@ -36,6 +36,12 @@ struct TopicInfo {
   std::map<std::string, std::string> configs;  // overrides only
 };
 
+// A config resource: a topic by name, or this broker (by id; its name is not checked here).
+struct ConfigResource {
+  bool broker = false;
+  std::string name;
+};
+
 class TopicManager {
  public:
   static constexpr const char* kTopicsFile = "__samsa_topics";
@@ -52,6 +58,14 @@ class TopicManager {
   kafka::Error create(const std::string& name, int32_t partitions, int16_t replication_factor,
                       const std::map<std::string, std::string>& configs, bool validate_only, std::string* message);
   kafka::Error remove(const std::string& name);
+  // CreatePartitions: raises a topic's partition count (INVALID_PARTITIONS unless larger).
+  kafka::Error add_partitions(const std::string& name, int32_t count, bool validate_only, std::string* message);
+  // Replaces a topic's config overrides (or the broker's dynamic configs) with `configs`,
+  // persisted before they apply; a topic's open logs take them at once.
+  kafka::Error set_configs(const ConfigResource& resource, const std::map<std::string, std::string>& configs,
+                           bool validate_only, std::string* message);
+  // The overrides of a topic (nullptr: no such topic) or the broker's dynamic configs.
+  const std::map<std::string, std::string>* configs_of(const ConfigResource& resource) const;
 
   const std::map<std::string, TopicInfo>& topics() const { return topics_; }
   const TopicInfo* find(const std::string& name) const;
@@ -74,6 +88,9 @@ class TopicManager {
  private:
   Status load_topics();
   Status save_topics(const std::map<std::string, TopicInfo>& topics);
+  Status save_topics(const std::map<std::string, TopicInfo>& topics, const std::map<std::string, std::string>& broker);
+  kafka::Error validate_configs(const std::map<std::string, std::string>& configs, bool (*known)(const std::string&),
+                                std::string* message) const;
   Status load_meta();
   Status open_logs(const TopicInfo& t);
   Status write_partition_metadata(const TopicInfo& t, int32_t partition);
@@ -90,10 +107,13 @@ class TopicManager {
   Mutex mu_;
   std::string cluster_id_;
   std::map<std::string, TopicInfo> topics_;
+  std::map<std::string, std::string> broker_configs_;  // dynamic broker configs (AlterConfigs)
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionLog>> logs_;
 };
 
 // Topic-level config keys samsa accepts (Kafka's names); values are validated where they matter.
 bool known_topic_config(const std::string& key);
+// Broker configs that AlterConfigs accepts for a broker resource.
+bool known_dynamic_broker_config(const std::string& key);
 
 }  // namespace samsa::broker

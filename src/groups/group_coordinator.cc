@@ -403,7 +403,7 @@ OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
         Writer w;
         w.i64(p.committed_offset);
         w.nstr(p.committed_metadata);
-        records.push_back({fmt::format("o\x1f{}\x1f{}\x1f{}", req.group_id, t.name, p.partition_index), w.take_bytes()});
+        records.push_back({offset_key(req.group_id, t.name, p.partition_index), w.take_bytes()});
       }
     }
     if (!append_records(records).ok()) e = Error::coordinator_not_available;
@@ -485,6 +485,74 @@ DescribeGroupsResponse GroupCoordinator::describe(const DescribeGroupsRequest& r
   return resp;
 }
 
+DeleteGroupsResponse GroupCoordinator::delete_groups(const DeleteGroupsRequest& req) {
+  DeleteGroupsResponse resp;
+  for (const std::string& id : req.groups_names) {
+    Group* g = find(id);
+    Error e = Error::none;
+    if (g == nullptr || (g->members.empty() && g->offsets.empty() && g->generation == 0)) e = Error::group_id_not_found;
+    else if (!g->members.empty()) e = Error::non_empty_group;
+    std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>> tombstones;
+    if (e == Error::none) {
+      for (const auto& [tp, off] : g->offsets) tombstones.push_back({offset_key(id, tp.first, tp.second), std::nullopt});
+      tombstones.push_back({"g2\x1f" + id, std::nullopt});
+      if (!append_records(tombstones).ok()) e = Error::coordinator_not_available;
+    }
+    if (e == Error::none) {
+      groups_.erase(id);
+      logf(rt_, LogLevel::info, "group {} deleted", id);
+    }
+    resp.results.push_back({.group_id = id, .error_code = code(e)});
+  }
+  return resp;
+}
+
+// OffsetDelete: committed offsets of topics that no member of the group subscribes to.
+OffsetDeleteResponse GroupCoordinator::delete_offsets(const OffsetDeleteRequest& req) {
+  OffsetDeleteResponse resp;
+  Group* g = find(req.group_id);
+  if (g == nullptr || (g->members.empty() && g->offsets.empty())) {
+    resp.error_code = code(Error::group_id_not_found);
+    return resp;
+  }
+  const std::set<std::string> subscribed = subscribed_topics(*g);
+  std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>> tombstones;
+  for (const auto& t : req.topics) {
+    OffsetDeleteResponse::Topic out{.name = t.name};
+    const Error e = subscribed.count(t.name) != 0 ? Error::group_subscribed_to_topic : Error::none;
+    for (const auto& p : t.partitions) {
+      out.partitions.push_back({.partition_index = p.partition_index, .error_code = code(e)});
+      if (e == Error::none && g->offsets.count({t.name, p.partition_index}) != 0) {
+        tombstones.push_back({offset_key(req.group_id, t.name, p.partition_index), std::nullopt});
+      }
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  if (!append_records(tombstones).ok()) {
+    resp = OffsetDeleteResponse{};
+    resp.error_code = code(Error::coordinator_not_available);
+    return resp;
+  }
+  for (const auto& [key, value] : tombstones) apply_record(key, value);
+  return resp;
+}
+
+std::set<std::string> GroupCoordinator::subscribed_topics(const Group& g) const {
+  std::set<std::string> out;
+  if (g.protocol_type != "consumer") return out;
+  for (const auto& [id, m] : g.members) {
+    for (const auto& p : m.protocols) {
+      Result<ConsumerSubscription> sub = decode_prefix<ConsumerSubscription>(p.metadata);
+      if (sub.ok()) out.insert(sub->topics.begin(), sub->topics.end());
+    }
+  }
+  return out;
+}
+
+std::string GroupCoordinator::offset_key(const std::string& group, const std::string& topic, int32_t partition) {
+  return fmt::format("o\x1f{}\x1f{}\x1f{}", group, topic, partition);
+}
+
 std::optional<GroupCoordinator::Snapshot> GroupCoordinator::snapshot(const std::string& id) const {
   const Group* g = find(id);
   if (g == nullptr) return std::nullopt;
@@ -533,7 +601,14 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
       at = i + 1;
     }
   }
-  if (!value) return;
+  if (!value) {  // a tombstone: DeleteGroups, OffsetDelete
+    if (parts.size() == 4 && parts[0] == "o") {
+      if (Group* g = find(parts[1])) g->offsets.erase({parts[2], std::atoi(parts[3].c_str())});
+    } else if (parts.size() == 2 && (parts[0] == "g" || parts[0] == "g2")) {
+      groups_.erase(parts[1]);
+    }
+    return;
+  }
   Reader r(*value);
   if (parts.size() == 4 && parts[0] == "o") {
     int64_t offset = 0;

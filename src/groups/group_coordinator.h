@@ -65,6 +65,10 @@ class GroupCoordinator {
   // Groups with members or committed offsets; v4: only those in one of `states` (if any given).
   kafka::ListGroupsResponse list(const std::vector<std::string>& states) const;
   kafka::DescribeGroupsResponse describe(const kafka::DescribeGroupsRequest& req) const;
+  // DeleteGroups: empty groups only (NON_EMPTY_GROUP otherwise), with their committed offsets.
+  kafka::DeleteGroupsResponse delete_groups(const kafka::DeleteGroupsRequest& req);
+  // OffsetDelete: GROUP_SUBSCRIBED_TO_TOPIC for topics a member subscribes to.
+  kafka::OffsetDeleteResponse delete_offsets(const kafka::OffsetDeleteRequest& req);
 
   // For tests and checkers: the generation and members currently known.
   struct Snapshot {
@@ -93,6 +97,8 @@ class GroupCoordinator {
   void remove_member(Group& g, const std::string& member_id, const char* why);
   void expire_sessions();
   Status persist_group(const Group& g);
+  std::set<std::string> subscribed_topics(const Group& g) const;
+  static std::string offset_key(const std::string& group, const std::string& topic, int32_t partition);
   Status append_records(const std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>>& records);
   Status replay();
   void apply_record(const std::string& key, const std::optional<std::vector<std::byte>>& value);

@@ -125,6 +125,8 @@ class PartitionLog {
   LeaderEpochCache& epochs() { return epochs_; }
   const std::string& dir() const { return dir_; }
   const LogConfig& config() const { return config_; }
+  // New settings (a topic config change), used from the next append, flush and retention on.
+  void set_config(LogConfig config) { config_ = std::move(config); }
   Segment& active() const { return *segments_.rbegin()->second; }
 
  private:

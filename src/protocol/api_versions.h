@@ -24,7 +24,9 @@ inline constexpr ApiRange kSupportedApis[] = {
     {ApiKey::find_coordinator, 0, 4}, {ApiKey::join_group, 0, 6},       {ApiKey::heartbeat, 0, 4},
     {ApiKey::leave_group, 0, 4},      {ApiKey::sync_group, 0, 4},       {ApiKey::describe_groups, 0, 5},
     {ApiKey::list_groups, 0, 4},      {ApiKey::api_versions, 0, 3},     {ApiKey::create_topics, 0, 7},
-    {ApiKey::delete_topics, 0, 6},    {ApiKey::describe_configs, 0, 4},
+    {ApiKey::delete_topics, 0, 6},    {ApiKey::describe_configs, 0, 4}, {ApiKey::delete_records, 0, 2},
+    {ApiKey::alter_configs, 0, 2},    {ApiKey::create_partitions, 0, 3}, {ApiKey::delete_groups, 0, 2},
+    {ApiKey::incremental_alter_configs, 0, 1}, {ApiKey::offset_delete, 0, 0}, {ApiKey::describe_cluster, 0, 1},
 };
 
 constexpr bool advertised_within_described() {
