@@ -258,5 +258,38 @@ TEST(BrokerProtocol, StaticMemberRejoinsWithoutARebalanceAndDuplicatesAreFenced)
   });
 }
 
+// ListGroups v4 filters by state and returns each group's state; FindCoordinator v4 looks up
+// several keys at once.
+TEST(BrokerProtocol, ListGroupsStateFilterAndBatchedFindCoordinator) {
+  BrokerSim b;
+  b.config.group_initial_rebalance_delay_ms = 0;
+  b.run([&](Runtime& rt, client::Cluster& cluster) {
+    ASSERT_EQ(client::Admin(cluster).create_topic("lg", 1, 1, {})->error, Error::none);
+    auto c = connect(rt);
+    JoinGroupResponse member = join_static(*c, rt, "", "lister");  // group "static", Stable after sync
+    ASSERT_EQ(sync_static(*c, rt, member, "lister", {{.member_id = member.member_id, .assignment = {}}}).error_code, 0);
+    OffsetCommitRequest commit{.group_id = "idle"};  // a group with offsets and no members: Empty
+    commit.topics.push_back({.name = "lg", .partitions = {{.partition_index = 0, .committed_offset = 0}}});
+    ASSERT_TRUE((c->call<OffsetCommitRequest, OffsetCommitResponse>(ApiKey::offset_commit, 8, commit, rt.after(5s))).ok());
+    auto list = [&](std::vector<std::string> states) {
+      ListGroupsRequest req{.states_filter = std::move(states)};
+      auto r = c->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, 4, req, rt.after(5s));
+      EXPECT_TRUE(r.ok());
+      std::vector<std::string> out;
+      if (r.ok()) for (const auto& g : r->groups) out.push_back(g.group_id + "=" + g.group_state);
+      return out;
+    };
+    EXPECT_EQ(list({}), (std::vector<std::string>{"idle=Empty", "static=Stable"}));
+    EXPECT_EQ(list({"Stable"}), (std::vector<std::string>{"static=Stable"}));
+    EXPECT_EQ(list({"Empty", "Dead"}), (std::vector<std::string>{"idle=Empty"}));
+    FindCoordinatorRequest fc{.key_type = 0, .coordinator_keys = {"a", "b"}};
+    auto found = c->call<FindCoordinatorRequest, FindCoordinatorResponse>(ApiKey::find_coordinator, 4, fc, rt.after(5s));
+    ASSERT_TRUE(found.ok());
+    ASSERT_EQ(found->coordinators.size(), 2u);
+    EXPECT_EQ(found->coordinators[1].key, "b");
+    EXPECT_EQ(found->coordinators[1].port, 9092);
+  });
+}
+
 }  // namespace
 }  // namespace samsa::test
