@@ -46,7 +46,7 @@ constexpr size_t kAllocationBoundBytes = 1024 * 1024;  // 16x the frame limit
 
 struct FuzzFrame {
   int kind;           // 0 random, 1 header+random body, 2 mutated valid request, 3 truncated, 4 bad size
-  int api;            // index into kSupportedApis, or an unknown key
+  int api;            // index into kSupportedApis (24 of them), or an unknown key
   int version;
   std::vector<uint8_t> bytes;
   std::vector<std::pair<int, int>> mutations;  // (position, value); value 256: plant 0x7fffffff there
@@ -66,7 +66,7 @@ struct Arbitrary<samsa::sim::FuzzFrame> {
   static Gen<samsa::sim::FuzzFrame> arbitrary() {
     using samsa::sim::FuzzFrame;
     return gen::build<FuzzFrame>(
-        gen::set(&FuzzFrame::kind, gen::inRange(0, 5)), gen::set(&FuzzFrame::api, gen::inRange(0, 12)),
+        gen::set(&FuzzFrame::kind, gen::inRange(0, 5)), gen::set(&FuzzFrame::api, gen::inRange(0, 32)),
         gen::set(&FuzzFrame::version, gen::inRange(-2, 16)),
         gen::set(&FuzzFrame::bytes, gen::container<std::vector<uint8_t>>(gen::arbitrary<uint8_t>())),
         gen::set(&FuzzFrame::mutations,
@@ -118,6 +118,31 @@ std::vector<std::byte> sample_body(ApiKey key, int16_t v) {
     case ApiKey::describe_configs: {
       DescribeConfigsRequest r;
       r.resources.push_back({.resource_type = DescribeConfigsRequest::kTopic, .resource_name = "fuzz"});
+      return encode(r, v);
+    }
+    case ApiKey::delete_records: {
+      DeleteRecordsRequest r{.topics = {{.name = "fuzz", .partitions = {{.partition_index = 0, .offset = 1}}}}, .timeout_ms = 10};
+      return encode(r, v);
+    }
+    case ApiKey::create_partitions: {
+      CreatePartitionsRequest r{.topics = {{.name = "fuzz", .count = 3}}, .timeout_ms = 10};
+      return encode(r, v);
+    }
+    case ApiKey::incremental_alter_configs: {
+      IncrementalAlterConfigsRequest r;
+      r.resources.push_back({.resource_type = 2, .resource_name = "fuzz", .configs = {{.name = "retention.ms", .value = "1"}}});
+      return encode(r, v);
+    }
+    case ApiKey::offset_delete: {
+      OffsetDeleteRequest r{.group_id = "g", .topics = {{.name = "fuzz", .partitions = {{.partition_index = 0}}}}};
+      return encode(r, v);
+    }
+    case ApiKey::delete_groups: {
+      DeleteGroupsRequest r{.groups_names = {"g", "h"}};
+      return encode(r, v);
+    }
+    case ApiKey::describe_cluster: {
+      DescribeClusterRequest r;
       return encode(r, v);
     }
     default: return {};
