@@ -535,8 +535,10 @@ def api_keys_header(apis):
               '}', '',
               '// Flexible versions use request header v2 and response header v1 (compact types, tagged fields).',
               'constexpr bool is_flexible(ApiKey key, int16_t version) {',
-              '  const DescribedApi* a = described_api(static_cast<int16_t>(key));',
-              '  return a != nullptr && version >= a->flexible_from;',
+              '  for (const DescribedApi& a : kDescribedApis) {',
+              '    if (a.key == key) return version >= a.flexible_from;',
+              '  }',
+              '  return false;',
               '}', '',
               '}  // namespace samsa::kafka']
     return '\n'.join(lines) + '\n'
