@@ -1,4 +1,5 @@
-// `samsa consumer-groups`: kafka-consumer-groups.sh's --list and --describe.
+// `samsa consumer-groups`: kafka-consumer-groups.sh's --list and --describe (the other actions are in
+// cli_group_admin.cc).
 #include <cstdio>
 #include <map>
 
@@ -6,7 +7,7 @@
 #include "client/consumer.h"
 #include "protocol/group_messages.h"
 #include "real/cli.h"
-#include "real/real_runtime.h"
+#include "real/cli_tool.h"
 
 namespace samsa::real {
 
@@ -14,21 +15,17 @@ namespace {
 
 using namespace samsa::kafka;
 
-int groups_main(Runtime& rt, const GroupsArgs& a) {
-  if (int{a.list} + int{a.describe} != 1) {
-    std::fprintf(stderr, "Command must include exactly one action: --list or --describe\n");
+int groups_main(client::Cluster& cluster, const GroupsArgs& a) {
+  if (int{a.list} + int{a.describe} + int{a.del} + int{a.delete_offsets} + int{a.reset_offsets} != 1) {
+    std::fprintf(stderr, "Command must include exactly one action: --list, --describe, --delete, --reset-offsets, --delete-offsets\n");
     return 2;
   }
-  if (a.describe && a.group.empty()) {
+  if (a.del || a.delete_offsets || a.reset_offsets) return group_admin_main(cluster, a);
+  const std::string group = a.groups.empty() ? std::string() : a.groups.front();
+  if (a.describe && group.empty()) {
     std::fprintf(stderr, "Option [describe] takes option [group]\n");
     return 2;
   }
-  Result<std::vector<Address>> servers = client::parse_bootstrap(a.bootstrap);
-  if (!servers.ok()) {
-    std::fprintf(stderr, "Invalid --bootstrap-server: %s\n", a.bootstrap.c_str());
-    return 2;
-  }
-  client::Cluster cluster(rt, client::ClientConfig{*servers, "consumer-groups"});
   Result<client::Connection*> c = cluster.any();
   if (!c.ok()) {
     std::fprintf(stderr, "Error: cannot reach %s: %s\n", a.bootstrap.c_str(), errc_name(c.error()));
@@ -37,21 +34,22 @@ int groups_main(Runtime& rt, const GroupsArgs& a) {
   const Deadline deadline = cluster.request_deadline();
   if (a.list) {
     ListGroupsRequest req;
-    Result<ListGroupsResponse> resp = (*c)->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, 2, req, deadline);
+    const int16_t lv = (*c)->version(ApiKey::list_groups, 4).value_or(0);
+    Result<ListGroupsResponse> resp = (*c)->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, lv, req, deadline);
     if (!resp.ok()) return 1;
     for (const auto& g : resp->groups) std::printf("%s\n", g.group_id.c_str());
     return 0;
   }
   DescribeGroupsRequest dreq;
-  dreq.groups = {a.group};
-  Result<DescribeGroupsResponse> desc = (*c)->call<DescribeGroupsRequest, DescribeGroupsResponse>(ApiKey::describe_groups, 4, dreq, deadline);
+  dreq.groups = {group};
+  Result<DescribeGroupsResponse> desc = (*c)->call<DescribeGroupsRequest, DescribeGroupsResponse>(ApiKey::describe_groups, (*c)->version(ApiKey::describe_groups, 5).value_or(0), dreq, deadline);
   OffsetFetchRequest oreq;
-  oreq.group_id = a.group;  // null topics: every committed partition
-  Result<OffsetFetchResponse> offs = (*c)->call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, 5, oreq, deadline);
+  oreq.group_id = group;  // null topics: every committed partition
+  Result<OffsetFetchResponse> offs = (*c)->call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, (*c)->version(ApiKey::offset_fetch, 7).value_or(2), oreq, deadline);
   if (!desc.ok() || !offs.ok() || desc->groups.empty()) return 1;
   const auto& g = desc->groups.front();
   if (g.group_state == "Dead" && offs->topics.empty()) {
-    std::fprintf(stderr, "Error: Consumer group '%s' does not exist.\n", a.group.c_str());
+    std::fprintf(stderr, "Error: Consumer group '%s' does not exist.\n", group.c_str());
     return 1;
   }
   // Who owns what, from the members' assignments.
@@ -68,7 +66,7 @@ int groups_main(Runtime& rt, const GroupsArgs& a) {
     for (const auto& p : t.partitions) committed[{t.name, p.partition_index}] = p.committed_offset;
   }
   for (const auto& [tp, m] : owner) committed.try_emplace(tp, -1);
-  if (g.members.empty()) std::printf("\nConsumer group '%s' has no active members.\n", a.group.c_str());
+  if (g.members.empty()) std::printf("\nConsumer group '%s' has no active members.\n", group.c_str());
   std::printf("\n%-20s %-20s %-10s %-15s %-15s %-8s %-40s %-16s %s\n", "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET",
               "LOG-END-OFFSET", "LAG", "CONSUMER-ID", "HOST", "CLIENT-ID");
   client::Consumer probe(cluster, client::ConsumerConfig{});
@@ -81,7 +79,7 @@ int groups_main(Runtime& rt, const GroupsArgs& a) {
     const std::string id = o != owner.end() ? o->second->member_id : "-";
     const std::string host = o != owner.end() ? "/" + o->second->client_host : "-";
     const std::string client = o != owner.end() ? o->second->client_id : "-";
-    std::printf("%-20s %-20s %-10d %-15s %-15s %-8s %-40s %-16s %s\n", a.group.c_str(), tp.first.c_str(), tp.second,
+    std::printf("%-20s %-20s %-10d %-15s %-15s %-8s %-40s %-16s %s\n", group.c_str(), tp.first.c_str(), tp.second,
                 current.c_str(), log_end.c_str(), lag.c_str(), id.c_str(), host.c_str(), client.c_str());
   }
   return 0;
@@ -90,12 +88,7 @@ int groups_main(Runtime& rt, const GroupsArgs& a) {
 }  // namespace
 
 int run_consumer_groups(const GroupsArgs& args) {
-  int rc = 0;
-  RealOptions options;
-  options.log_level = LogLevel::warn;
-  run_real(options, [&](Runtime& rt) { rc = groups_main(rt, args); });
-  std::fflush(stdout);
-  return rc;
+  return run_tool(args.bootstrap, "consumer-groups", [&](client::Cluster& c) { return groups_main(c, args); });
 }
 
 }  // namespace samsa::real

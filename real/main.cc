@@ -4,7 +4,17 @@
 //                [--replication-factor N] [--config k=v]... --bootstrap-server HOST:PORT
 //   samsa console-producer --topic T --bootstrap-server HOST:PORT [--property k=v]...
 //   samsa console-consumer --topic T --bootstrap-server HOST:PORT [--from-beginning] [--group G] ...
-//   samsa consumer-groups --list | --describe --group G --bootstrap-server HOST:PORT
+//   samsa topics --alter --topic T --partitions N --bootstrap-server HOST:PORT
+//   samsa consumer-groups --list | --describe --group G | --delete --group G... |
+//                         --delete-offsets --group G --topic T[:P,P] |
+//                         --reset-offsets --group G (--topic T[:P,P] | --all-topics)
+//                           (--to-earliest | --to-latest | --to-offset N | --shift-by N |
+//                            --to-datetime YYYY-MM-DDTHH:mm:SS.sss) [--execute | --dry-run]
+//                         --bootstrap-server HOST:PORT
+//   samsa configs --entity-type topics|brokers --entity-name X (--describe | --alter
+//                 [--add-config k=v,k2=v2] [--delete-config k]) --bootstrap-server HOST:PORT
+//   samsa delete-records --offset-json-file FILE --bootstrap-server HOST:PORT
+//   samsa cluster-id --bootstrap-server HOST:PORT
 // Bad flags print a usage message and exit with code 2.
 #include <CLI/CLI.hpp>
 
@@ -29,6 +39,7 @@ void add_topics(CLI::App& app, TopicsArgs& a) {
   cmd->add_flag("--delete", a.del);
   cmd->add_flag("--describe", a.describe);
   cmd->add_flag("--list", a.list);
+  cmd->add_flag("--alter", a.alter, "raise the partition count (--partitions)");
   cmd->add_option("--topic", a.topic);
   cmd->add_option("--partitions", a.partitions)->check(CLI::Range(1, 10000));
   cmd->add_option("--replication-factor", a.replication_factor)->check(CLI::Range(1, 32767));
@@ -64,11 +75,46 @@ void add_consumer(CLI::App& app, ConsumerArgs& a) {
 }
 
 void add_groups(CLI::App& app, GroupsArgs& a) {
-  auto* cmd = app.add_subcommand("consumer-groups", "list and describe consumer groups (like kafka-consumer-groups.sh)");
+  auto* cmd = app.add_subcommand("consumer-groups", "list, describe, delete and reset consumer groups (like kafka-consumer-groups.sh)");
   cmd->add_flag("--list", a.list);
   cmd->add_flag("--describe", a.describe);
-  cmd->add_option("--group", a.group);
+  cmd->add_flag("--delete", a.del, "delete empty groups and their offsets");
+  cmd->add_flag("--delete-offsets", a.delete_offsets, "delete a group's committed offsets of --topic");
+  cmd->add_flag("--reset-offsets", a.reset_offsets, "set an inactive group's committed offsets");
+  cmd->add_option("--group", a.groups);
+  cmd->add_option("--topic", a.topics, "T or T:P,P");
+  cmd->add_flag("--all-topics", a.all_topics);
+  cmd->add_flag("--to-earliest", a.to_earliest);
+  cmd->add_flag("--to-latest", a.to_latest);
+  cmd->add_option("--to-offset", a.to_offset);
+  cmd->add_option("--shift-by", a.shift_by);
+  cmd->add_option("--to-datetime", a.to_datetime, "YYYY-MM-DDTHH:mm:SS.sss (UTC)");
+  cmd->add_flag("--execute", a.execute);
+  cmd->add_flag("--dry-run", a.dry_run);
   cmd->add_option("--bootstrap-server", a.bootstrap)->required();
+}
+
+void add_configs(CLI::App& app, ConfigsArgs& a) {
+  auto* cmd = app.add_subcommand("configs", "describe and alter topic and broker configs (like kafka-configs.sh)");
+  cmd->add_option("--entity-type", a.entity_type, "topics or brokers")->required();
+  cmd->add_option("--entity-name", a.entity_name);
+  cmd->add_flag("--entity-default", a.entity_default, "the cluster-wide broker default");
+  cmd->add_flag("--alter", a.alter);
+  cmd->add_flag("--describe", a.describe);
+  cmd->add_option("--add-config", a.add_config, "k=v,k2=v2");
+  cmd->add_option("--delete-config", a.delete_config, "k or k1,k2");
+  cmd->add_option("--bootstrap-server", a.bootstrap)->required();
+}
+
+void add_delete_records(CLI::App& app, DeleteRecordsArgs& a) {
+  auto* cmd = app.add_subcommand("delete-records", "delete records below offsets (like kafka-delete-records.sh)");
+  cmd->add_option("--offset-json-file", a.offset_json_file, "{\"partitions\": [{\"topic\": T, \"partition\": P, \"offset\": O}]}")->required();
+  cmd->add_option("--bootstrap-server", a.bootstrap)->required();
+}
+
+void add_cluster_id(CLI::App& app, std::string& bootstrap) {
+  auto* cmd = app.add_subcommand("cluster-id", "print the cluster id (like kafka-cluster.sh cluster-id)");
+  cmd->add_option("--bootstrap-server", bootstrap)->required();
 }
 
 }  // namespace
@@ -81,7 +127,13 @@ int main(int argc, char** argv) {
   ProducerArgs producer;
   ConsumerArgs consumer;
   GroupsArgs groups;
+  ConfigsArgs configs;
+  DeleteRecordsArgs delete_records;
+  std::string cluster_bootstrap;
   add_groups(app, groups);
+  add_configs(app, configs);
+  add_delete_records(app, delete_records);
+  add_cluster_id(app, cluster_bootstrap);
   add_broker(app, broker);
   add_topics(app, topics);
   add_producer(app, producer);
@@ -103,5 +155,8 @@ int main(int argc, char** argv) {
   if (name == "topics") return run_topics_command(topics);
   if (name == "console-producer") return run_console_producer(producer);
   if (name == "consumer-groups") return run_consumer_groups(groups);
+  if (name == "configs") return run_configs_command(configs);
+  if (name == "delete-records") return run_delete_records(delete_records);
+  if (name == "cluster-id") return run_cluster_id(cluster_bootstrap);
   return run_console_consumer(consumer);
 }

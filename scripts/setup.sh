@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs samsa's build and test dependencies from Debian 12 packages, only when missing.
+# Installs samsa's build and test dependencies from Debian 12 packages, only when missing
+# (python3 also runs the protocol code generator at build time).
 set -euo pipefail
 packages=(build-essential cmake g++ libboost-context-dev libfmt-dev librapidcheck-dev
           libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
-          kcat librdkafka-dev python3-kafka python3-confluent-kafka)
+          kcat librdkafka-dev python3 python3-kafka python3-confluent-kafka)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -20,6 +20,13 @@ constexpr const char* kTopicConfigs[] = {
     "unclean.leader.election.enable", "message.downconversion.enable", "message.timestamp.difference.max.ms",
 };
 
+// Broker configs AlterConfigs may set (stored and described; they apply at the next start).
+constexpr const char* kDynamicBrokerConfigs[] = {
+    "log.retention.ms", "log.retention.bytes", "log.segment.bytes", "log.flush.interval.messages",
+    "log.flush.interval.ms", "num.partitions", "message.max.bytes", "auto.create.topics.enable",
+    "log.cleaner.threads", "min.insync.replicas",
+};
+
 bool parse_i64(const std::string& v, int64_t* out) {
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
   return ec == std::errc{} && end == v.data() + v.size();
@@ -72,6 +79,13 @@ bool known_topic_config(const std::string& key) {
   return false;
 }
 
+bool known_dynamic_broker_config(const std::string& key) {
+  for (const char* k : kDynamicBrokerConfigs) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
 TopicManager::TopicManager(Runtime& rt, const BrokerConfig& config) : rt_(rt), config_(config), mu_(rt) {}
 TopicManager::~TopicManager() = default;
 
@@ -109,41 +123,64 @@ Status TopicManager::load_meta() {
     if (!cluster_id_.empty()) return Status{};
   }
   cluster_id_ = fmt::format("samsa-{:016x}", rt_.random_u64());
-  const std::string text = fmt::format("version=1\nnode.id={}\ncluster.id={}\n", config_.node_id, cluster_id_);
-  const std::string tmp = config_.log_dir + "/meta.properties.tmp";
+  return write_text_file(config_.log_dir, "meta.properties",
+                         fmt::format("version=1\nnode.id={}\ncluster.id={}\n", config_.node_id, cluster_id_));
+}
+
+Status TopicManager::write_text_file(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string tmp = dir + "/" + name + ".tmp";
   std::unique_ptr<File> f;
   SAMSA_TRY_ASSIGN(f, rt_.open_file(tmp, OpenMode::create));
   SAMSA_TRY(f->truncate(0));
   SAMSA_TRY(f->pwrite(0, std::as_bytes(std::span(text.data(), text.size()))));
   SAMSA_TRY(f->sync());
-  SAMSA_TRY(rt_.rename(tmp, config_.log_dir + "/meta.properties"));
-  return rt_.sync_dir(config_.log_dir);
+  SAMSA_TRY(rt_.rename(tmp, dir + "/" + name));
+  return rt_.sync_dir(dir);
 }
 
 Status TopicManager::load_topics() {
   Result<std::vector<std::string>> lines = read_checkpoint(rt_, config_.log_dir, kTopicsFile);
   if (lines.error() == Errc::not_found) return Status{};
   if (!lines.ok()) return lines.status();
+  bool missing_ids = false;
   for (const std::string& line : *lines) {
     std::vector<std::string> f = split_ws(line);
     int64_t partitions = 0, rf = 0;
-    if (f.size() == 4 && f[0] == "topic" && parse_i64(f[2], &partitions) && parse_i64(f[3], &rf) &&
+    if ((f.size() == 4 || f.size() == 5) && f[0] == "topic" && parse_i64(f[2], &partitions) && parse_i64(f[3], &rf) &&
         valid_topic_name(f[1]) && partitions > 0 && partitions <= kPartitionsMax) {
-      topics_[f[1]] = TopicInfo{f[1], static_cast<int32_t>(partitions), static_cast<int16_t>(rf), {}};
+      TopicInfo t{.name = f[1], .partitions = static_cast<int32_t>(partitions), .replication_factor = static_cast<int16_t>(rf)};
+      std::optional<kafka::Uuid> id = f.size() == 5 ? kafka::Uuid::parse(f[4]) : std::nullopt;
+      if (f.size() == 5 && !id) {
+        logf(rt_, LogLevel::error, "{}/{}: bad topic id in '{}'", config_.log_dir, kTopicsFile, line);
+        return Errc::corrupt;
+      }
+      t.topic_id = id ? *id : new_topic_id();  // written before topic ids existed
+      missing_ids = missing_ids || !id;
+      topics_[f[1]] = std::move(t);
     } else if (f.size() == 4 && f[0] == "config" && topics_.count(f[1]) != 0) {
       topics_[f[1]].configs[decode_field(f[2])] = decode_field(f[3]);
+    } else if (f.size() == 3 && f[0] == "broker-config") {
+      broker_configs_[decode_field(f[1])] = decode_field(f[2]);
     } else {
       logf(rt_, LogLevel::error, "{}/{}: malformed line '{}'", config_.log_dir, kTopicsFile, line);
       return Errc::corrupt;
     }
   }
-  return Status{};
+  return missing_ids ? save_topics(topics_) : Status{};
 }
 
-Status TopicManager::save_topics(const std::map<std::string, TopicInfo>& topics) {
+kafka::Uuid TopicManager::new_topic_id() {
+  const uint64_t hi = rt_.random_u64();
+  return kafka::Uuid::from_random(hi, rt_.random_u64());
+}
+
+Status TopicManager::save_topics(const std::map<std::string, TopicInfo>& topics) { return save_topics(topics, broker_configs_); }
+
+Status TopicManager::save_topics(const std::map<std::string, TopicInfo>& topics, const std::map<std::string, std::string>& broker) {
   std::vector<std::string> lines;
+  for (const auto& [k, v] : broker) lines.push_back(fmt::format("broker-config {} {}", encode_field(k), encode_field(v)));
   for (const auto& [name, t] : topics) {
-    lines.push_back(fmt::format("topic {} {} {}", name, t.partitions, t.replication_factor));
+    lines.push_back(fmt::format("topic {} {} {} {}", name, t.partitions, t.replication_factor, t.topic_id.to_string()));
     for (const auto& [k, v] : t.configs) lines.push_back(fmt::format("config {} {} {}", name, encode_field(k), encode_field(v)));
   }
   return write_checkpoint(rt_, config_.log_dir, kTopicsFile, lines);
@@ -201,9 +238,11 @@ std::vector<std::pair<std::string, std::pair<std::string, bool>>> TopicManager::
 Status TopicManager::open_logs(const TopicInfo& t) {
   Status first = Status{};
   for (int32_t p = 0; p < t.partitions; ++p) {
+    if (logs_.count({t.name, p}) != 0) continue;  // already open (partitions added later)
     Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(t.name, p), log_config_for(t));
     if (log.ok()) {
       logs_[{t.name, p}] = std::move(*log);
+      if (Status s = write_partition_metadata(t, p); !s.ok() && first.ok()) first = s;
       continue;
     }
     logf(rt_, LogLevel::error, "cannot open {}-{}: {} (retrying; the other partitions are served)", t.name, p,
@@ -243,6 +282,17 @@ void TopicManager::reopen_failed_logs() {
   }
 }
 
+// Kafka's partition.metadata: which topic (by id) a partition directory belongs to. Rewritten
+// when absent or stale: __samsa_topics, persisted first, is the source of truth.
+Status TopicManager::write_partition_metadata(const TopicInfo& t, int32_t partition) {
+  const std::string dir = partition_dir(t.name, partition);
+  const std::string text = fmt::format("version: 0\ntopic_id: {}\n", t.topic_id.to_string());
+  Result<std::vector<std::byte>> current = read_file(rt_, dir + "/" + kPartitionMetadataFile, 4096);
+  if (current.ok() && std::string(reinterpret_cast<const char*>(current->data()), current->size()) == text) return Status{};
+  if (current.ok()) logf(rt_, LogLevel::warn, "{}: {} names another topic id; rewriting", dir, kPartitionMetadataFile);
+  return write_text_file(dir, kPartitionMetadataFile, text);
+}
+
 Status TopicManager::remove_stray_dirs() {
   std::vector<std::string> names;
   SAMSA_TRY_ASSIGN(names, rt_.list_dir(config_.log_dir));
@@ -277,6 +327,14 @@ Status TopicManager::remove_dir_recursive(const std::string& dir) {
 const TopicInfo* TopicManager::find(const std::string& name) const {
   auto it = topics_.find(name);
   return it == topics_.end() ? nullptr : &it->second;
+}
+
+const TopicInfo* TopicManager::find_by_id(const kafka::Uuid& id) const {
+  if (id.is_zero()) return nullptr;
+  for (const auto& [name, t] : topics_) {
+    if (t.topic_id == id) return &t;
+  }
+  return nullptr;
 }
 
 std::shared_ptr<PartitionLog> TopicManager::log(const std::string& topic, int32_t partition) const {
@@ -314,15 +372,7 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
     *message = fmt::format("Replication factor: {} larger than available brokers: 1.", replication_factor);
     return Error::invalid_replication_factor;
   }
-  for (const auto& [k, v] : configs) {
-    int64_t n = 0;
-    const bool numeric = k.find(".ms") != std::string::npos || k.find(".bytes") != std::string::npos ||
-                         k == "flush.messages" || k == "min.insync.replicas";
-    if (!known_topic_config(k) || (numeric && !parse_i64(v, &n))) {
-      *message = fmt::format("Invalid config {}={}", k, v);
-      return Error::invalid_config;
-    }
-  }
+  if (Error e = validate_configs(configs, known_topic_config, message); e != Error::none) return e;
   if (!mu_.lock(Deadline::never()).ok()) return Error::request_timed_out;  // cancelled
   LockGuard guard(mu_);
   if (topics_.count(name) != 0) {
@@ -334,7 +384,8 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
     return Error::invalid_request;
   }
   if (validate_only) return Error::none;
-  TopicInfo t{name, partitions, replication_factor, configs};
+  TopicInfo t{.name = name, .topic_id = new_topic_id(), .partitions = partitions, .replication_factor = replication_factor,
+              .configs = configs};
   std::map<std::string, TopicInfo> next = topics_;
   next[name] = t;
   if (Status s = save_topics(next); !s.ok()) {
@@ -348,6 +399,89 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
   }
   logf(rt_, LogLevel::info, "created topic {} with {} partitions", name, partitions);
   return Error::none;
+}
+
+kafka::Error TopicManager::validate_configs(const std::map<std::string, std::string>& configs, bool (*known)(const std::string&),
+                                            std::string* message) const {
+  for (const auto& [k, v] : configs) {
+    int64_t n = 0;
+    const bool numeric = k.find(".ms") != std::string::npos || k.find(".bytes") != std::string::npos ||
+                         k.find(".messages") != std::string::npos || k == "min.insync.replicas" || k == "num.partitions";
+    if (!known(k) || (numeric && !parse_i64(v, &n))) {
+      *message = fmt::format("Invalid config {}={}", k, v);
+      return kafka::Error::invalid_config;
+    }
+  }
+  return kafka::Error::none;
+}
+
+kafka::Error TopicManager::add_partitions(const std::string& name, int32_t count, bool validate_only, std::string* message) {
+  using kafka::Error;
+  if (!mu_.lock(Deadline::never()).ok()) return Error::request_timed_out;  // cancelled
+  LockGuard guard(mu_);
+  auto it = topics_.find(name);
+  if (it == topics_.end()) {
+    *message = "Topic '" + name + "' does not exist.";
+    return Error::unknown_topic_or_partition;
+  }
+  if (count <= it->second.partitions || count > kPartitionsMax) {
+    *message = count <= it->second.partitions
+                   ? fmt::format("Topic currently has {} partitions, which is higher than the requested {}.", it->second.partitions, count)
+                   : fmt::format("Number of partitions must be at most {}.", kPartitionsMax);
+    return Error::invalid_partitions;
+  }
+  if (validate_only) return Error::none;
+  std::map<std::string, TopicInfo> next = topics_;
+  next[name].partitions = count;
+  if (Status s = save_topics(next); !s.ok()) {
+    *message = std::string("cannot persist topic metadata: ") + s.name();
+    return Error::kafka_storage_error;
+  }
+  topics_ = std::move(next);
+  if (Status s = open_logs(topics_.at(name)); !s.ok()) {
+    *message = std::string("cannot create the partition logs: ") + s.name();
+    return Error::kafka_storage_error;
+  }
+  logf(rt_, LogLevel::info, "topic {} now has {} partitions", name, count);
+  return Error::none;
+}
+
+kafka::Error TopicManager::set_configs(const ConfigResource& resource, const std::map<std::string, std::string>& configs,
+                                       bool validate_only, std::string* message) {
+  using kafka::Error;
+  const bool broker = resource.broker;
+  if (Error e = validate_configs(configs, broker ? known_dynamic_broker_config : known_topic_config, message); e != Error::none) {
+    return e;
+  }
+  if (!mu_.lock(Deadline::never()).ok()) return Error::request_timed_out;  // cancelled
+  LockGuard guard(mu_);
+  if (!broker && topics_.count(resource.name) == 0) {
+    *message = "Topic " + resource.name + " does not exist";
+    return Error::unknown_topic_or_partition;
+  }
+  if (validate_only) return Error::none;
+  std::map<std::string, TopicInfo> next = topics_;
+  std::map<std::string, std::string> next_broker = broker_configs_;
+  (broker ? next_broker : next[resource.name].configs) = configs;
+  if (Status s = save_topics(next, next_broker); !s.ok()) {
+    *message = std::string("cannot persist configs: ") + s.name();
+    return Error::kafka_storage_error;
+  }
+  topics_ = std::move(next);
+  broker_configs_ = std::move(next_broker);
+  if (!broker) {  // the open logs take the new settings for their next append, flush and retention
+    const TopicInfo& t = topics_.at(resource.name);
+    for (int32_t p = 0; p < t.partitions; ++p) {
+      if (auto log = this->log(t.name, p)) log->set_config(log_config_for(t));
+    }
+  }
+  return Error::none;
+}
+
+const std::map<std::string, std::string>* TopicManager::configs_of(const ConfigResource& resource) const {
+  if (resource.broker) return &broker_configs_;
+  const TopicInfo* t = find(resource.name);
+  return t != nullptr ? &t->configs : nullptr;
 }
 
 kafka::Error TopicManager::remove(const std::string& name) {

@@ -1,8 +1,10 @@
 // TopicManager: the broker's topics and their partition logs in one log directory.
 //
-// Topic metadata (name, partition count, replication factor, per-topic config overrides) lives in
-// `<log.dir>/__samsa_topics`, replaced atomically on every change, so it survives restarts and
-// crashes. Creating a topic persists the metadata first, then opens the logs; deleting persists
+// Topic metadata (name, topic id, partition count, replication factor, per-topic config
+// overrides) lives in `<log.dir>/__samsa_topics`, replaced atomically on every change, so it
+// survives restarts and crashes. Each topic gets a random UUID at creation (from the runtime's
+// randomness), also written into every partition directory as `partition.metadata` in Kafka's
+// format (`version: 0`, `topic_id: <base64>`). Creating a topic persists the metadata first, then opens the logs; deleting persists
 // first, then removes the directories (a crash in between leaves stray directories that open()
 // removes). `meta.properties` records node and cluster ids, as Kafka's does.
 //
@@ -19,6 +21,7 @@
 
 #include "broker/broker_config.h"
 #include "log/partition_log.h"
+#include "protocol/wire.h"
 #include "protocol/errors.h"
 #include "runtime/runtime.h"
 #include "runtime/sync.h"
@@ -27,9 +30,16 @@ namespace samsa::broker {
 
 struct TopicInfo {
   std::string name;
+  kafka::Uuid topic_id;
   int32_t partitions = 0;
   int16_t replication_factor = 1;
   std::map<std::string, std::string> configs;  // overrides only
+};
+
+// A config resource: a topic by name, or this broker (by id; its name is not checked here).
+struct ConfigResource {
+  bool broker = false;
+  std::string name;
 };
 
 class TopicManager {
@@ -37,6 +47,7 @@ class TopicManager {
   static constexpr const char* kTopicsFile = "__samsa_topics";
   static constexpr int32_t kPartitionsMax = 10'000;
   static constexpr size_t kTopicsMax = 10'000;
+  static constexpr const char* kPartitionMetadataFile = "partition.metadata";
 
   TopicManager(Runtime& rt, const BrokerConfig& config);
   ~TopicManager();
@@ -47,9 +58,18 @@ class TopicManager {
   kafka::Error create(const std::string& name, int32_t partitions, int16_t replication_factor,
                       const std::map<std::string, std::string>& configs, bool validate_only, std::string* message);
   kafka::Error remove(const std::string& name);
+  // CreatePartitions: raises a topic's partition count (INVALID_PARTITIONS unless larger).
+  kafka::Error add_partitions(const std::string& name, int32_t count, bool validate_only, std::string* message);
+  // Replaces a topic's config overrides (or the broker's dynamic configs) with `configs`,
+  // persisted before they apply; a topic's open logs take them at once.
+  kafka::Error set_configs(const ConfigResource& resource, const std::map<std::string, std::string>& configs,
+                           bool validate_only, std::string* message);
+  // The overrides of a topic (nullptr: no such topic) or the broker's dynamic configs.
+  const std::map<std::string, std::string>* configs_of(const ConfigResource& resource) const;
 
   const std::map<std::string, TopicInfo>& topics() const { return topics_; }
   const TopicInfo* find(const std::string& name) const;
+  const TopicInfo* find_by_id(const kafka::Uuid& id) const;
   // Shared: a request in flight keeps the log alive while the topic is being deleted.
   // nullptr for an unknown partition, and for one whose log is offline (see partition()).
   std::shared_ptr<PartitionLog> log(const std::string& topic, int32_t partition) const;
@@ -75,12 +95,19 @@ class TopicManager {
  private:
   Status load_topics();
   Status save_topics(const std::map<std::string, TopicInfo>& topics);
+  Status save_topics(const std::map<std::string, TopicInfo>& topics, const std::map<std::string, std::string>& broker);
+  kafka::Error validate_configs(const std::map<std::string, std::string>& configs, bool (*known)(const std::string&),
+                                std::string* message) const;
   Status load_meta();
   Status open_logs(const TopicInfo& t);
   void reopen_failed_logs();
+  Status write_partition_metadata(const TopicInfo& t, int32_t partition);
+  // Replaces dir/name with `text` atomically (temporary file, fsync, rename, fsync of the dir).
+  Status write_text_file(const std::string& dir, const std::string& name, const std::string& text);
   Status remove_stray_dirs();
   Status remove_dir_recursive(const std::string& dir);
   LogConfig log_config_for(const TopicInfo& t) const;
+  kafka::Uuid new_topic_id();
   std::string partition_dir(const std::string& topic, int32_t partition) const;
 
   Runtime& rt_;
@@ -88,6 +115,7 @@ class TopicManager {
   Mutex mu_;
   std::string cluster_id_;
   std::map<std::string, TopicInfo> topics_;
+  std::map<std::string, std::string> broker_configs_;  // dynamic broker configs (AlterConfigs)
   std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionLog>> logs_;
   struct Failed {
     Instant retry_at{};
@@ -102,5 +130,7 @@ class TopicManager {
 
 // Topic-level config keys samsa accepts (Kafka's names); values are validated where they matter.
 bool known_topic_config(const std::string& key);
+// Broker configs that AlterConfigs accepts for a broker resource.
+bool known_dynamic_broker_config(const std::string& key);
 
 }  // namespace samsa::broker

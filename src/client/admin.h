@@ -1,4 +1,6 @@
-// Admin operations on topics, as kafka-topics.sh performs them: create, delete, list, describe.
+// Admin operations as Kafka's tools perform them: topics (create, delete, list, describe, add
+// partitions), configs (describe, incremental alter), records (delete below an offset), groups
+// (delete, delete offsets, commit offsets as a standalone member) and the cluster's identity.
 // Threading: fibers of one node.
 #pragma once
 
@@ -23,6 +25,26 @@ struct TopicDescription {
   std::vector<std::pair<std::string, std::string>> overrides;  // configs set on the topic
 };
 
+struct ConfigEntry {
+  std::string name;
+  std::optional<std::string> value;
+  int8_t source = 0;  // DescribeConfigsResponse::kSource*
+  bool read_only = false;
+};
+
+struct PartitionResult {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;  // the low watermark (DeleteRecords), or the offset asked
+  kafka::Error error = kafka::Error::none;
+};
+
+struct ClusterDescription {
+  std::string cluster_id;
+  int32_t controller_id = -1;
+  std::vector<kafka::DescribeClusterResponse::Broker> brokers;
+};
+
 class Admin {
  public:
   explicit Admin(Cluster& cluster) : cluster_(cluster) {}
@@ -32,8 +54,27 @@ class Admin {
   Result<AdminResult> delete_topic(const std::string& name);
   Result<std::vector<std::string>> list_topics();
   Result<std::vector<TopicDescription>> describe_topics(const std::optional<std::vector<std::string>>& names);
+  Result<AdminResult> create_partitions(const std::string& topic, int32_t count);
+  // resource_type: DescribeConfigsRequest::kTopic or kBroker.
+  Result<std::vector<ConfigEntry>> describe_configs(int8_t resource_type, const std::string& name, AdminResult* error);
+  Result<AdminResult> alter_configs(int8_t resource_type, const std::string& name,
+                                    const std::map<std::string, std::string>& set, const std::vector<std::string>& remove);
+  Result<std::vector<PartitionResult>> delete_records(const std::vector<PartitionResult>& below);
+  Result<std::vector<std::pair<std::string, kafka::Error>>> delete_groups(const std::vector<std::string>& groups);
+  Result<std::vector<PartitionResult>> delete_offsets(const std::string& group, const std::vector<PartitionResult>& partitions,
+                                                      kafka::Error* group_error);
+  // Commits offsets for a group with no active members (as kafka-consumer-groups.sh --reset-offsets).
+  Result<std::vector<PartitionResult>> commit_offsets(const std::string& group, const std::vector<PartitionResult>& offsets);
+  Result<ClusterDescription> describe_cluster();
+  // Every committed offset of a group (OffsetFetch with a null topic list), and its state.
+  Result<std::vector<PartitionResult>> committed_offsets(const std::string& group);
+  Result<std::string> group_state(const std::string& group);
 
  private:
+  // One request to any broker at the highest version both sides know, up to ours_max.
+  template <typename Req, typename Resp>
+  Result<Resp> call(kafka::ApiKey key, int16_t ours_max, Req& req);
+
   Cluster& cluster_;
 };
 
