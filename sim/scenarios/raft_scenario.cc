@@ -1,0 +1,353 @@
+#include "sim/scenarios/raft_scenario.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+
+#include "net/frame_server.h"
+#include "raft/network_transport.h"
+#include "raft/raft_client.h"
+#include "sim/scenario_util.h"
+#include "sim/sim_disk.h"
+#include "sim/sim_network.h"
+#include "sim/simulator.h"
+#include "util/endian.h"
+
+namespace samsa::sim {
+
+namespace {
+
+constexpr uint16_t kPort = 9093;
+constexpr int32_t kObserverId = 100;
+constexpr int64_t kOutstandingMax = 2000;          // appended but uncommitted offsets a writer allows
+constexpr uint64_t kSnapshotEveryRecords = 150;   // a node snapshots after applying this many more
+
+std::string host_of(int32_t id) { return id == kObserverId ? "observer" : fmt::format("raft{}", id); }
+
+// The state machine of one incarnation: a count and a running hash of committed records.
+class CountingStateMachine final : public raft::RaftListener {
+ public:
+  void handle_commit(const raft::CommittedBatch& b) override {
+    for (const auto& r : b.records) hash_ = hash_ * 31 + hash_bytes(r);
+    records_ += b.records.size();
+    end_offset_ = b.last_offset + 1;
+    epoch_ = b.epoch;
+  }
+  void handle_load_snapshot(const raft::SnapshotImage& s) override {
+    SAMSA_ASSERT(s.image.size() == 16);
+    records_ = get_u64_be(&s.image[0]);
+    hash_ = get_u64_be(&s.image[8]);
+    end_offset_ = s.id.end_offset;
+    epoch_ = s.id.epoch;
+    snapshot_records_ = records_;
+  }
+  void handle_leader_change(const raft::LeaderAndEpoch& l) override { leader_ = l; }
+
+  std::vector<std::byte> image() const {
+    std::vector<std::byte> out(16);
+    put_u64_be(&out[0], records_);
+    put_u64_be(&out[8], hash_);
+    return out;
+  }
+  const raft::LeaderAndEpoch& leader() const { return leader_; }
+  bool wants_snapshot() const { return end_offset_ > 0 && records_ >= snapshot_records_ + kSnapshotEveryRecords; }
+  void snapshotted() { snapshot_records_ = records_; }
+  int64_t end_offset() const { return end_offset_; }
+  int32_t epoch() const { return epoch_; }
+
+ private:
+  uint64_t records_ = 0, hash_ = 0, snapshot_records_ = 0;
+  int64_t end_offset_ = 0;
+  int32_t epoch_ = 0;
+  raft::LeaderAndEpoch leader_;
+};
+
+struct Setup {
+  raft::RaftConfig base;
+  int batch_records = 0;
+  int pause_ms = 0;
+  RaftChecker* checker = nullptr;
+};
+
+// The controller's stand-in: while this node leads (as the state machine was told, which is
+// only once it is current), append batches of records.
+void writer_loop(Runtime& rt, raft::RaftClient& client, const CountingStateMachine& sm, const Setup& setup, int32_t id) {
+  uint64_t seq = 0;
+  for (;;) {
+    const raft::LeaderAndEpoch l = sm.leader();
+    if (l.leader_id == id) {
+      const int n = setup.batch_records > 0 ? setup.batch_records : static_cast<int>(in_range(rt.random_u64(), 1, 3));
+      std::vector<std::vector<std::byte>> records;
+      for (int k = 0; k < n; ++k) {
+        const std::string v = fmt::format("n{}-e{}-{}", id, l.epoch, seq++);
+        const ConstBytes b = as_bytes(v);
+        records.emplace_back(b.begin(), b.end());
+      }
+      Result<int64_t> r = client.append(l.epoch, std::move(records));
+      if (r.ok() && *r - client.high_watermark() > kOutstandingMax) {
+        (void)client.wait_committed(*r - kOutstandingMax, rt.after(std::chrono::seconds(1)));
+      }
+      if (!r.ok() && !rt.sleep(std::chrono::milliseconds(50)).ok()) return;
+    }
+    const int pause = setup.pause_ms >= 0 ? std::max(setup.pause_ms, 1) : static_cast<int>(in_range(rt.random_u64(), 2, 30));
+    if (!rt.sleep(std::chrono::milliseconds(l.leader_id == id ? pause : 20)).ok()) return;
+  }
+}
+
+void node_main(Runtime& rt, const Setup& setup, int32_t id) {
+  raft::RaftConfig config = setup.base;
+  config.node_id = id;
+  raft::NetworkTransport transport(rt, config.voters, host_of(id));
+  CountingStateMachine sm;
+  raft::RaftClient client(rt, config, transport, sm);
+  client.set_observer(&setup.checker->observer(id));
+  raft::RaftRequestHandler handler(client);
+  FrameServer server(rt, handler, FrameServerLimits{});
+  if (!client.start().ok()) return;
+  const bool voter = config.is_voter(id);
+  if (voter && !server.start(Address{host_of(id), kPort}).ok()) {
+    client.stop();
+    return;
+  }
+  const FiberId writer = rt.spawn("writer", [&] { writer_loop(rt, client, sm, setup, id); });
+  while (!client.failed() && rt.sleep(std::chrono::milliseconds(200)).ok()) {
+    if (sm.wants_snapshot() && sm.end_offset() <= client.high_watermark()) {
+      if (client.snapshot(sm.end_offset(), sm.epoch(), sm.image()).ok()) sm.snapshotted();
+    }
+  }
+  // The client failed (a disk error): stop everything before the locals go.
+  rt.cancel(writer);
+  (void)rt.join(writer, Deadline::never());
+  if (voter) server.stop();
+  client.stop();
+}
+
+class RaftNemesis {
+ public:
+  enum Kind { crash, pause, isolate, split, one_way, clog, reset, kinds };
+
+  RaftNemesis(Simulator& sim, RaftChecker& checker, std::map<int32_t, NodeId> nodes)
+      : sim_(sim),
+        checker_(checker),
+        nodes_(std::move(nodes)),
+        mix_(sim, {"crash", "pause", "isolate", "split-halves", "one-way", "clog", "connection-reset"}) {}
+
+  void tick() {
+    const int kind = mix_.pick();
+    SimNetwork& net = sim_.network();
+    const auto [a_id, a] = pick();
+    const auto [b_id, b] = pick();
+    switch (static_cast<Kind>(kind)) {
+      case crash: crash_node(a_id); break;
+      case pause:
+        sim_.pause(a);
+        sim_.schedule_after(sim_.random_duration(200ms, 4s), [this, a] { sim_.resume(a); });
+        break;
+      case isolate:
+        for (const auto& [id, n] : nodes_) {
+          if (n != a) net.partition(a, n);
+        }
+        heal_later();
+        break;
+      case split: {
+        std::vector<NodeId> side;
+        for (const auto& [id, n] : nodes_) (sim_.chance(1, 2) ? side : other_).push_back(n);
+        for (NodeId x : side) {
+          for (NodeId y : other_) net.partition(x, y);
+        }
+        other_.clear();
+        heal_later();
+        break;
+      }
+      case one_way:
+        if (a != b) net.block(a, b);
+        heal_later();
+        break;
+      case clog:
+        if (a != b) net.clog(a, b, sim_.random_duration(100ms, 3s));
+        break;
+      case reset:
+        if (a != b) net.reset_between(a, b);
+        break;
+      case kinds: break;
+    }
+  }
+
+  void supervise() {
+    for (const auto& [id, n] : nodes_) {
+      if ((!sim_.up(n) || sim_.node(n).main_finished) && sim_.chance(1, 3)) sim_.restart(n);
+    }
+  }
+
+  void crash_node(int32_t id) {
+    const NodeId n = nodes_.at(id);
+    if (!sim_.up(n)) return;
+    const std::optional<std::pair<int32_t, int32_t>> leader = checker_.current_leader();
+    if (leader && leader->first == id && !failover_from_) failover_from_ = {sim_.now(), leader->second};
+    checker_.on_crash(id);
+    sim_.crash(n);
+  }
+
+  // Called after every step: a new leader after a leader's crash ends a failover measurement.
+  void measure() {
+    if (!failover_from_) return;
+    const std::optional<std::pair<int32_t, int32_t>> leader = checker_.current_leader();
+    if (leader && leader->second > failover_from_->second) {
+      failover_ms_.push_back(to_ms(sim_.now() - failover_from_->first));
+      failover_from_.reset();
+    }
+  }
+
+  void heal_all() {
+    sim_.network().heal_all();
+    for (const auto& [id, n] : nodes_) {
+      sim_.resume(n);
+      if (!sim_.up(n) || sim_.node(n).main_finished) sim_.restart(n);
+    }
+  }
+
+  std::vector<std::string> summary() const { return mix_.summary(); }
+  const std::vector<int64_t>& failover_ms() const { return failover_ms_; }
+
+ private:
+  std::pair<int32_t, NodeId> pick() {
+    auto it = nodes_.begin();
+    std::advance(it, static_cast<long>(bounded(sim_.random_u64(), nodes_.size())));
+    return *it;
+  }
+  void heal_later() {
+    sim_.schedule_after(sim_.random_duration(500ms, 5s), [this] { sim_.network().heal_all(); });
+  }
+
+  Simulator& sim_;
+  RaftChecker& checker_;
+  std::map<int32_t, NodeId> nodes_;
+  FaultMix mix_;
+  std::vector<NodeId> other_;
+  std::optional<std::pair<Instant, int32_t>> failover_from_;
+  std::vector<int64_t> failover_ms_;
+};
+
+// Runs until `until`, giving the nemesis a look after every step.
+void run_measured(Simulator& sim, RaftNemesis& nemesis, Instant until) {
+  while (sim.now() < until && sim.step()) nemesis.measure();
+  if (sim.now() < until) sim.run_until(until);
+}
+
+}  // namespace
+
+bool RaftScenarioResult::ok() const {
+  for (const RaftVerdict& v : verdicts) {
+    if (v.status == RaftVerdict::Status::fail) return false;
+  }
+  return !verdicts.empty();
+}
+
+RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
+  Simulator sim(SimOptions{options.seed, options.log_level, true});
+  RaftChecker checker;
+  Setup setup;
+  setup.checker = &checker;
+  const int voters = options.voters > 0 ? options.voters : (sim.chance(1, 2) ? 3 : 5);
+  for (int32_t id = 1; id <= voters; ++id) setup.base.voters[id] = Address{host_of(id), kPort};
+  setup.base.bugs = options.bugs;
+  setup.base.log.segment_bytes = 4096;  // snapshots then delete whole segments
+  setup.base.fetch_max_bytes = sim.chance(1, 2) ? 1024 * 1024 : 300;  // small: about one batch per fetch
+  setup.base.snapshot_chunk_bytes = 24;  // several FetchSnapshot rounds per snapshot
+  setup.batch_records = options.writer_batch_records;
+  setup.pause_ms = options.writer_pause_ms;
+  std::map<int32_t, NodeId> nodes;
+  for (int32_t id = 1; id <= voters; ++id) {
+    nodes[id] = sim.add_node(host_of(id), [&setup, id](Runtime& rt) { node_main(rt, setup, id); });
+  }
+  nodes[kObserverId] = sim.add_node(host_of(kObserverId), [&setup](Runtime& rt) { node_main(rt, setup, kObserverId); });
+  for (const auto& [id, n] : nodes) sim.start(n);
+
+  RaftNemesis nemesis(sim, checker, nodes);
+  const Instant stop_at = sim.now() + (options.faults ? options.fault_time : Duration{0});
+  // Outlive every event that refers to them (the events copy, these are referenced).
+  std::function<void()> tick = [&] {
+    if (sim.now() >= stop_at) return;
+    nemesis.tick();
+    sim.schedule_after(sim.random_duration(300ms, 3s), tick);
+  };
+  std::function<void()> supervise = [&] {
+    if (sim.now() >= stop_at) return;
+    nemesis.supervise();
+    sim.schedule_after(sim.random_duration(300ms, 2s), supervise);
+  };
+  if (options.faults) {
+    sim.schedule_after(sim.random_duration(1s, 3s), tick);
+    sim.schedule_after(1s, supervise);
+  }
+  run_measured(sim, nemesis, stop_at);
+
+  // Faults stop: heal, resume, restart everything; then a leader and a new commit are due.
+  nemesis.heal_all();
+  for (const auto& [id, n] : nodes) sim.node(n).disk->clear_faults();
+  const Instant healed = sim.now();
+  const uint64_t batches_at_heal = checker.committed_batches();
+  std::optional<Instant> leader_at, commit_at;
+  const Instant quiet_end = healed + std::max(options.quiet_time, options.liveness_bound);
+  while (sim.now() < quiet_end && sim.step()) {
+    nemesis.measure();
+    if (!leader_at && checker.current_leader()) leader_at = sim.now();
+    if (!commit_at && checker.committed_batches() > batches_at_heal) commit_at = sim.now();
+  }
+  if (sim.now() < quiet_end) sim.run_until(quiet_end);
+
+  RaftScenarioResult result;
+  if (std::optional<std::pair<int32_t, int32_t>> leader = checker.current_leader()) checker.check_final_leader(leader->first);
+  result.verdicts = checker.verdicts();
+  RaftVerdict live;
+  live.name = "liveness";
+  live.examined = 1;
+  const bool elected = leader_at && *leader_at - healed <= options.liveness_bound;
+  const bool committed = commit_at && *commit_at - healed <= options.liveness_bound;
+  live.status = elected && committed ? RaftVerdict::Status::pass : RaftVerdict::Status::fail;
+  live.detail = fmt::format("after healing: leader {}, new record committed {} (bound {} ms)",
+                            leader_at ? fmt::format("in {} ms", to_ms(*leader_at - healed)) : "never",
+                            commit_at ? fmt::format("in {} ms", to_ms(*commit_at - healed)) : "never", to_ms(options.liveness_bound));
+  result.verdicts.push_back(live);
+
+  result.seed = options.seed;
+  result.trace_hash = sim.trace_hash();
+  result.end_time = sim.now();
+  result.steps = sim.steps();
+  result.voters = voters;
+  result.faults = nemesis.summary();
+  result.failover_ms = nemesis.failover_ms();
+  result.committed_batches = checker.committed_batches();
+  for (const auto& [offset, e] : checker.committed()) result.committed_records += e.control ? 0 : static_cast<uint64_t>(e.last_offset - offset + 1);
+  result.committed_records_per_s = static_cast<double>(result.committed_records) / (static_cast<double>(sim.now().ns) / 1e9);
+  result.max_epoch = checker.max_epoch();
+  result.notes.push_back(fmt::format("{} voters + 1 observer; fetch max bytes {}; {} state changes checked; highest epoch {}", voters,
+                                     setup.base.fetch_max_bytes, checker.changes(), checker.max_epoch()));
+  result.notes.push_back("buggify: " + std::to_string(sim.buggify_sites_enabled()) + " sites enabled by this seed, fired " +
+                         std::to_string(sim.buggify_fired()) + " times");
+  return result;
+}
+
+void print_raft_result(const RaftScenarioResult& r) {
+  std::printf("seed %llu\n", static_cast<unsigned long long>(r.seed));
+  std::printf("  simulated time: %.3f s, steps: %llu, committed: %llu batches, %llu records (%.0f records/s simulated)\n",
+              static_cast<double>(r.end_time.ns) / 1e9, static_cast<unsigned long long>(r.steps),
+              static_cast<unsigned long long>(r.committed_batches), static_cast<unsigned long long>(r.committed_records),
+              r.committed_records_per_s);
+  std::string faults;
+  for (const auto& f : r.faults) faults += (faults.empty() ? "" : ", ") + f;
+  std::printf("  faults: %s\n", faults.empty() ? "none" : faults.c_str());
+  static constexpr const char* kStatus[] = {"ok  ", "FAIL", "none"};
+  for (const RaftVerdict& v : r.verdicts) {
+    std::printf("  property %-22s %s  %s\n", v.name.c_str(), kStatus[static_cast<int>(v.status)], v.detail.c_str());
+  }
+  std::string failovers;
+  for (int64_t ms : r.failover_ms) failovers += (failovers.empty() ? "" : ",") + std::to_string(ms);
+  std::printf("  failover ms (leader crash -> new leader): %s\n", failovers.empty() ? "-" : failovers.c_str());
+  for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
+  std::printf("  trace hash: %016llx\n", static_cast<unsigned long long>(r.trace_hash));
+  std::printf("  verdict: %s\n", r.ok() ? "PASS" : "FAIL");
+}
+
+}  // namespace samsa::sim
