@@ -82,6 +82,8 @@ void RaftChecker::commit_range(int32_t node, int64_t from, int64_t to) {
     if (it->second.last_offset >= to) break;  // a batch commits whole
     ++agreement_.examined;
     auto [g, inserted] = committed_.emplace(it->first, it->second);
+    int32_t& in_epoch = committed_in_epoch_.try_emplace(it->first, s.epoch).first->second;
+    in_epoch = std::min(in_epoch, s.epoch);
     if (inserted) {
       committed_batches_ += it->second.control ? 0 : 1;
     } else if (!(g->second == it->second)) {
@@ -94,6 +96,7 @@ void RaftChecker::commit_range(int32_t node, int64_t from, int64_t to) {
 void RaftChecker::check_complete(int32_t node, const char* when) {
   const Shadow& s = nodes_[node];
   for (auto g = committed_.lower_bound(s.log_start); g != committed_.end(); ++g) {
+    if (committed_in_epoch_.at(g->first) >= s.epoch) continue;
     ++completeness_.examined;
     auto it = s.log.find(g->first);
     if (it == s.log.end() || !(it->second == g->second)) {

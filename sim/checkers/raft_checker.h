@@ -9,8 +9,9 @@
 // - committed-agreement: every entry below any node's high watermark is the same (epoch and
 //   records) as what any node ever committed at that offset: nothing committed changes or is lost
 //   and replaced;
-// - leader-completeness: a node that becomes leader holds every entry committed so far, and
-//   keeps it while it leads.
+// - leader-completeness: a node that becomes leader of epoch E holds every entry committed in an
+//   epoch before E (Raft's Leader Completeness: a stale leader of an older epoch, elected late
+//   by old votes, need not, and can commit nothing), and keeps them while it leads.
 // Each verdict counts what it examined; a property that examined nothing says so.
 //
 // Threading: the simulator's thread (called from fibers that must not suspend in it).
@@ -96,6 +97,7 @@ class RaftChecker {
   std::map<int32_t, std::unique_ptr<NodeObserver>> observers_;
   std::map<int32_t, Shadow> nodes_;
   std::map<int64_t, Entry> committed_;  // by base offset
+  std::map<int64_t, int32_t> committed_in_epoch_;  // base offset -> lowest epoch a node committed it in
   std::map<int32_t, std::set<int32_t>> leaders_;  // epoch -> nodes that led it
   uint64_t committed_batches_ = 0;
   int32_t max_epoch_ = 0;

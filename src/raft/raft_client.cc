@@ -68,7 +68,9 @@ Status RaftClient::start() {
 
 Status RaftClient::recover() {
   SAMSA_TRY(create_dirs(rt_, dir_));
-  SAMSA_TRY_ASSIGN(election_, quorum_file_.read());
+  Result<ElectionState> stored = quorum_file_.read();
+  if (!stored.ok() && config_.bugs.volatile_quorum_state) stored = ElectionState{};  // the bug shrugs off what it lost
+  SAMSA_TRY_ASSIGN(election_, std::move(stored));
   std::vector<OffsetAndEpoch> ids;
   SAMSA_TRY_ASSIGN(ids, list_snapshots(rt_, dir_));
   for (auto it = ids.rbegin(); it != ids.rend() && !snapshot_; ++it) {

@@ -157,6 +157,14 @@ void RaftClient::on_vote_result_locked(int32_t voter, const VoteRequest& request
     (void)observe_leader_locked(response.leader, voter);
     return;
   }
+  if (config_.bugs.stale_vote && role_ == RaftRole::candidate && response.vote_granted &&
+      response.leader.leader_epoch <= election_.epoch) {
+    // Planted bug: any grant counts while a candidate, whatever epoch it was cast in (a late
+    // pre-vote answered in the previous epoch, a vote of an earlier candidacy).
+    granted_.insert(voter);
+    if (granted_.size() >= config_.majority()) (void)to_leader_locked();
+    return;
+  }
   if (request.pre_vote) {
     if (role_ != RaftRole::prospective || request.candidate_epoch != election_.epoch + 1) return;  // an old round
     if (response.leader.leader_epoch == election_.epoch && response.leader.leader_id >= 0 &&
@@ -168,12 +176,9 @@ void RaftClient::on_vote_result_locked(int32_t voter, const VoteRequest& request
     if (granted_.size() >= config_.majority()) (void)to_candidate_locked();
     return;
   }
-  // A vote counts only for the candidacy it was cast in. (Planted bug: any granted vote while a
-  // candidate, even one cast in an older epoch.)
-  const bool current = config_.bugs.stale_vote
-                           ? role_ == RaftRole::candidate && response.leader.leader_epoch <= election_.epoch
-                           : role_ == RaftRole::candidate && request.candidate_epoch == election_.epoch &&
-                                 response.leader.leader_epoch == election_.epoch;
+  // A vote counts only for the candidacy it was cast in.
+  const bool current = role_ == RaftRole::candidate && request.candidate_epoch == election_.epoch &&
+                       response.leader.leader_epoch == election_.epoch;
   if (!current) return;
   (response.vote_granted ? granted_ : rejected_).insert(voter);
   if (granted_.size() >= config_.majority()) (void)to_leader_locked();

@@ -213,7 +213,10 @@ Status RaftClient::apply_committed() {
   for (ConstBytes b : batches) {
     if (applied_ != from && snapshot_ && applied_ < snapshot_->end_offset) break;  // overtaken by a snapshot
     const BatchHeader h = *parse_batch_header(b);
-    SAMSA_ASSERT(h.base_offset == applied_);
+    if (h.base_offset != applied_) {
+      check(false, "the committed log has a gap where the applier stands");
+      return Errc::corrupt;
+    }
     if (!h.is_control()) {
       CommittedBatch batch{h.base_offset, h.last_offset(), h.leader_epoch, h.max_timestamp, {}};
       std::vector<Record> records;
