@@ -25,6 +25,9 @@ int main(int argc, char** argv) {
                  "broker (producers and a consumer), groups (consumer groups), raft (the metadata quorum), or log-demo (framed appends)")
       ->check(CLI::IsMember({"broker", "groups", "raft", "log-demo"}));
   int voters = 0, raft_batch = 0, raft_pause_ms = -1;
+  std::string raft_schedule = "random";
+  app.add_option("--schedule", raft_schedule, "raft scenario: random (the seeded nemesis) or figure8 (a scripted schedule)")
+      ->check(CLI::IsMember({"random", "figure8"}));
   app.add_option("--voters", voters, "raft scenario: voters (0: the seed picks 3 or 5)")->check(CLI::Range(0, 9));
   app.add_option("--raft-batch", raft_batch, "raft scenario: records per append (0: 1-3)")->check(CLI::Range(0, 10000));
   app.add_option("--raft-pause-ms", raft_pause_ms, "raft scenario: pause between appends (-1: 2-30 ms)")->check(CLI::Range(-1, 10000));
@@ -75,6 +78,7 @@ int main(int argc, char** argv) {
       ro.writer_batch_records = raft_batch;
       ro.writer_pause_ms = raft_pause_ms;
       ro.bugs = raft_bugs;
+      if (raft_schedule == "figure8") ro.schedule = sim::RaftScenarioOptions::Schedule::figure8;
       ro.log_level = options.log_level;
       const sim::RaftScenarioResult rr = sim::run_raft_scenario(ro);
       sim::print_raft_result(rr);
@@ -85,6 +89,7 @@ int main(int argc, char** argv) {
         if (quiet_opt->count() > 0) replay += fmt::format(" --quiet-ms {}", quiet_ms);
         if (voters != 0) replay += fmt::format(" --voters {}", voters);
         if (!bug.empty()) replay += " --bug " + bug;
+        if (raft_schedule != "random") replay += " --schedule " + raft_schedule;
         std::printf("  replay: %s\n", replay.c_str());
       }
       std::fflush(stdout);

@@ -140,6 +140,17 @@ void RaftChecker::log_start(int32_t node, int64_t start) {
   s.log_start = start;
 }
 
+RaftChecker::NodeView RaftChecker::view(int32_t node) const {
+  NodeView v;
+  auto it = nodes_.find(node);
+  if (it == nodes_.end()) return v;
+  v.role = it->second.role;
+  v.epoch = it->second.epoch;
+  v.high_watermark = it->second.high_watermark;
+  v.log_end = it->second.log.empty() ? it->second.log_start : it->second.log.rbegin()->second.last_offset + 1;
+  return v;
+}
+
 void RaftChecker::check_final_leader(int32_t leader) { check_complete(leader, "at the end"); }
 
 std::optional<std::pair<int32_t, int32_t>> RaftChecker::current_leader() const {

@@ -61,6 +61,14 @@ class RaftChecker {
   // The live node that leads the highest epoch, and that epoch (crashed nodes lead nothing).
   std::optional<std::pair<int32_t, int32_t>> current_leader() const;
   int32_t max_epoch() const { return max_epoch_; }
+  // What the checker last saw of a node (for schedules that react to the cluster's state).
+  struct NodeView {
+    raft::RaftRole role = raft::RaftRole::unattached;
+    int32_t epoch = 0;
+    int64_t high_watermark = 0;
+    int64_t log_end = 0;
+  };
+  NodeView view(int32_t node) const;
   // Steps in which some node's state changed (what "checked after every step" cost).
   uint64_t changes() const { return changes_; }
   bool ok() const { return violations_ == 0; }

@@ -210,11 +210,23 @@ class RaftNemesis {
       const std::optional<std::pair<int32_t, int32_t>> leader = checker_.current_leader();
       if (leader && leader->second > last_leader_epoch_) {
         last_leader_epoch_ = leader->second;
-        if (sim_.chance(1, 3)) {
+        if (sim_.chance(1, 2)) {
           ++new_leaders_killed_;
           const int32_t id = leader->first;
-          sim_.schedule_after(sim_.random_duration(0ms, 200ms), [this, id] {
-            if (!stopped_) crash_node(id);
+          // Often within its first round trips, before its LeaderChange record has spread.
+          const Duration delay = sim_.chance(1, 2) ? sim_.random_duration(0ms, 10ms) : sim_.random_duration(0ms, 200ms);
+          // Crash it, or cut it off for a while (it comes back with a log whose last epoch is high).
+          const bool isolate_it = sim_.chance(1, 2);
+          sim_.schedule_after(delay, [this, id, isolate_it] {
+            if (stopped_) return;
+            if (!isolate_it) {
+              crash_node(id);
+              return;
+            }
+            for (const auto& [other, n] : nodes_) {
+              if (other != id) sim_.network().partition(nodes_.at(id), n);
+            }
+            heal_later();
           });
         }
       }
@@ -266,9 +278,76 @@ class RaftNemesis {
   std::vector<int64_t> failover_ms_;
 };
 
+// The figure-8 schedule (see raft_scenario.h), driven after every step by what the checker saw.
+class Figure8Schedule {
+ public:
+  Figure8Schedule(Simulator& sim, RaftChecker& checker, std::map<int32_t, NodeId> nodes)
+      : sim_(sim), checker_(checker), nodes_(std::move(nodes)) {}
+
+  void after_step() {
+    switch (phase_) {
+      case 0: {  // a leader with some committed data: cut it off while its writer appends
+        const auto leader = checker_.current_leader();
+        if (!leader || checker_.committed_batches() < 5) return;
+        a_ = leader->first;
+        a_end_ = checker_.view(a_).log_end;
+        isolate(a_);
+        phase_ = 1;
+        return;
+      }
+      case 1: {  // A has appended more; the next leader B is cut off at once
+        const auto leader = checker_.current_leader();
+        if (checker_.view(a_).log_end < a_end_ + 20 || !leader || leader->first == a_) return;
+        b_ = leader->first;
+        isolate(b_);
+        sim_.network().heal(nodes_.at(a_), nodes_.at(third()));
+        commits_ = checker_.committed_batches();
+        phase_ = 2;
+        return;
+      }
+      case 2: {  // A leads again; crash it as soon as anything more commits
+        const NodeView_ a = checker_.view(a_);
+        if (a.role != raft::RaftRole::leader || checker_.committed_batches() == commits_) return;
+        sim_.crash(nodes_.at(a_));
+        checker_.on_crash(a_);
+        sim_.network().heal_all();
+        phase_ = 3;
+        return;
+      }
+      default: return;
+    }
+  }
+  std::vector<std::string> summary() const { return {fmt::format("figure-8 schedule reached phase {} of 3", phase_)}; }
+
+ private:
+  using NodeView_ = RaftChecker::NodeView;
+  void isolate(int32_t id) {
+    for (const auto& [other, n] : nodes_) {
+      if (other != id) sim_.network().partition(nodes_.at(id), n);
+    }
+  }
+  int32_t third() const {
+    for (const auto& [id, n] : nodes_) {
+      if (id != a_ && id != b_ && id != kObserverId) return id;
+    }
+    return a_;
+  }
+
+  Simulator& sim_;
+  RaftChecker& checker_;
+  std::map<int32_t, NodeId> nodes_;
+  int phase_ = 0;
+  int32_t a_ = -1, b_ = -1;
+  int64_t a_end_ = 0;
+  uint64_t commits_ = 0;
+};
+
 // Runs until `until`, giving the nemesis a look after every step.
-void run_measured(Simulator& sim, RaftNemesis& nemesis, Instant until) {
-  while (sim.now() < until && sim.step()) nemesis.measure();
+void run_measured(Simulator& sim, RaftNemesis& nemesis, Figure8Schedule* script, Instant until) {
+  while (sim.now() < until && sim.step()) {
+    nemesis.measure();
+    if (script != nullptr) script->after_step();
+  }
   if (sim.now() < until) sim.run_until(until);
 }
 
@@ -286,13 +365,14 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   RaftChecker checker;
   Setup setup;
   setup.checker = &checker;
-  const int voters = options.voters > 0 ? options.voters : (sim.chance(1, 2) ? 3 : 5);
+  const bool figure8 = options.schedule == RaftScenarioOptions::Schedule::figure8;
+  const int voters = figure8 ? 3 : options.voters > 0 ? options.voters : (sim.chance(1, 2) ? 3 : 5);
   for (int32_t id = 1; id <= voters; ++id) setup.base.voters[id] = Address{host_of(id), kPort};
   setup.base.bugs = options.bugs;
   setup.base.log.segment_bytes = 4096;  // snapshots then delete whole segments
   // Small fetches (about one batch each) make catching up take many round trips.
   static constexpr uint32_t kFetchBytesChoices[] = {1024 * 1024, 300, 1};
-  setup.base.fetch_max_bytes = kFetchBytesChoices[bounded(sim.random_u64(), 3)];
+  setup.base.fetch_max_bytes = figure8 ? 1 : kFetchBytesChoices[bounded(sim.random_u64(), 3)];
   setup.base.snapshot_chunk_bytes = 24;  // several FetchSnapshot rounds per snapshot
   setup.batch_records = options.writer_batch_records;
   setup.pause_ms = options.writer_pause_ms;
@@ -316,11 +396,12 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
     nemesis.supervise();
     sim.schedule_after(sim.random_duration(300ms, 2s), supervise);
   };
-  if (options.faults) {
+  Figure8Schedule script(sim, checker, nodes);
+  if (options.faults && !figure8) {
     sim.schedule_after(sim.random_duration(1s, 3s), tick);
     sim.schedule_after(1s, supervise);
   }
-  run_measured(sim, nemesis, stop_at);
+  run_measured(sim, nemesis, figure8 ? &script : nullptr, stop_at);
 
   // Faults stop: heal, resume, restart everything; then a leader and a new commit are due.
   nemesis.heal_all();
@@ -356,7 +437,7 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   result.end_time = sim.now();
   result.steps = sim.steps();
   result.voters = voters;
-  result.faults = nemesis.summary();
+  result.faults = figure8 ? script.summary() : nemesis.summary();
   result.failover_ms = nemesis.failover_ms();
   result.committed_batches = checker.committed_batches();
   for (const auto& [offset, e] : checker.committed()) result.committed_records += e.control ? 0 : static_cast<uint64_t>(e.last_offset - offset + 1);

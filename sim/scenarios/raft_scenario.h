@@ -29,6 +29,11 @@ struct RaftScenarioOptions {
   bool faults = true;
   int writer_batch_records = 0;   // 0: 1-3 per batch (seeded)
   int writer_pause_ms = -1;       // -1: 2-30 ms between appends (seeded)
+  // random: the seeded nemesis. figure8: a scripted schedule on 3 voters (Raft paper, figure 8)
+  // where committing an older epoch's entries by counting replicas loses them: isolate the
+  // leader A while it appends; isolate the next leader B at once; let A win again and crash it
+  // as soon as something new commits; let B win. Correct Raft commits nothing there too early.
+  enum class Schedule { random, figure8 } schedule = Schedule::random;
   raft::RaftBugs bugs;
   LogLevel log_level = LogLevel::off;
 };
