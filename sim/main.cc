@@ -26,8 +26,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"broker", "groups", "raft", "log-demo"}));
   int voters = 0, raft_batch = 0, raft_pause_ms = -1;
   std::string raft_schedule = "random";
-  app.add_option("--schedule", raft_schedule, "raft scenario: random (the seeded nemesis) or figure8 (a scripted schedule)")
-      ->check(CLI::IsMember({"random", "figure8"}));
+  app.add_option("--schedule", raft_schedule,
+                 "raft scenario: random (the seeded nemesis), figure8 (a scripted schedule) or failover (crash the leader every 8 s)")
+      ->check(CLI::IsMember({"random", "figure8", "failover"}));
   app.add_option("--voters", voters, "raft scenario: voters (0: the seed picks 3 or 5)")->check(CLI::Range(0, 9));
   app.add_option("--raft-batch", raft_batch, "raft scenario: records per append (0: 1-3)")->check(CLI::Range(0, 10000));
   app.add_option("--raft-pause-ms", raft_pause_ms, "raft scenario: pause between appends (-1: 2-30 ms)")->check(CLI::Range(-1, 10000));
@@ -79,6 +80,7 @@ int main(int argc, char** argv) {
       ro.writer_pause_ms = raft_pause_ms;
       ro.bugs = raft_bugs;
       if (raft_schedule == "figure8") ro.schedule = sim::RaftScenarioOptions::Schedule::figure8;
+      if (raft_schedule == "failover") ro.schedule = sim::RaftScenarioOptions::Schedule::failover;
       ro.log_level = options.log_level;
       const sim::RaftScenarioResult rr = sim::run_raft_scenario(ro);
       sim::print_raft_result(rr);

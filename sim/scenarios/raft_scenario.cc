@@ -397,7 +397,18 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
     sim.schedule_after(sim.random_duration(300ms, 2s), supervise);
   };
   Figure8Schedule script(sim, checker, nodes);
-  if (options.faults && !figure8) {
+  const bool failover = options.schedule == RaftScenarioOptions::Schedule::failover;
+  std::function<void()> crash_leader = [&] {
+    if (sim.now() >= stop_at) return;
+    if (const std::optional<std::pair<int32_t, int32_t>> leader = checker.current_leader()) {
+      const int32_t id = leader->first;
+      nemesis.crash_node(id);
+      sim.schedule_after(2s, [&sim, &nodes, id] { sim.start(nodes.at(id)); });
+    }
+    sim.schedule_after(8s, crash_leader);
+  };
+  if (failover) sim.schedule_after(8s, crash_leader);
+  if (options.faults && !figure8 && !failover) {
     sim.schedule_after(sim.random_duration(1s, 3s), tick);
     sim.schedule_after(1s, supervise);
   }
@@ -437,7 +448,7 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   result.end_time = sim.now();
   result.steps = sim.steps();
   result.voters = voters;
-  result.faults = figure8 ? script.summary() : nemesis.summary();
+  result.faults = figure8 ? script.summary() : failover ? std::vector<std::string>{"leader crashed every 8 s"} : nemesis.summary();
   result.failover_ms = nemesis.failover_ms();
   result.committed_batches = checker.committed_batches();
   for (const auto& [offset, e] : checker.committed()) result.committed_records += e.control ? 0 : static_cast<uint64_t>(e.last_offset - offset + 1);

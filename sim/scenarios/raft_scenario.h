@@ -33,7 +33,9 @@ struct RaftScenarioOptions {
   // where committing an older epoch's entries by counting replicas loses them: isolate the
   // leader A while it appends; isolate the next leader B at once; let A win again and crash it
   // as soon as something new commits; let B win. Correct Raft commits nothing there too early.
-  enum class Schedule { random, figure8 } schedule = Schedule::random;
+  // failover: no other faults; every 8 s the leader is crashed (and restarted 2 s later), to
+  // measure the time from a leader's crash to the next leader.
+  enum class Schedule { random, figure8, failover } schedule = Schedule::random;
   raft::RaftBugs bugs;
   LogLevel log_level = LogLevel::off;
 };

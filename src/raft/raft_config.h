@@ -22,7 +22,7 @@ struct RaftBugs {
   bool vote_twice = false;             // grant a second vote in an epoch (ignores voted-for)
   bool stale_vote = false;             // count a granted vote from an older candidacy's epoch
   bool commit_old_epoch = false;       // advance the high watermark without an entry of the own epoch
-  bool ack_before_fsync = false;       // acknowledge (fetch again / count own log) before fsync
+  bool ack_before_fsync = false;       // never sync the log: voters fetch again, the leader counts its log, unsynced
   bool volatile_quorum_state = false;  // write quorum-state without fsync or directory sync
   bool follower_hw_regress = false;    // a follower adopts the leader's high watermark even if lower
 

@@ -136,7 +136,8 @@ void RaftClient::flush_loop() {
     {
       LockGuard guard(mu_);
       if (stopping_ || failed_) return;
-      flush = role_ == RaftRole::leader && log_->log_end_offset() > flushed_end_;
+      // (Planted bug ack-before-fsync: the leader counts its log unsynced, so it never syncs it.)
+      flush = role_ == RaftRole::leader && log_->log_end_offset() > flushed_end_ && !config_.bugs.ack_before_fsync;
     }
     if (!flush) {
       if (log_changed_.wait(Deadline::never()).code() == Errc::cancelled) return;
