@@ -127,12 +127,12 @@ class RaftNemesis {
  public:
   enum Kind { crash, crash_leader, pause, isolate, split, one_way, clog, swizzle_clog, reset, kinds };
 
-  RaftNemesis(Simulator& sim, RaftChecker& checker, std::map<int32_t, NodeId> nodes)
+  RaftNemesis(Simulator& sim, RaftChecker& checker, std::map<int32_t, NodeId> nodes, bool random_faults)
       : sim_(sim),
         checker_(checker),
         nodes_(std::move(nodes)),
         mix_(sim, {"crash", "crash-leader", "pause", "isolate", "split-halves", "one-way", "clog", "swizzle-clog", "connection-reset"}),
-        kill_new_leaders_(sim.chance(1, 3)) {}
+        kill_new_leaders_(sim.chance(1, 3) && random_faults) {}
 
   void tick() {
     const int kind = mix_.pick();
@@ -383,7 +383,7 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   nodes[kObserverId] = sim.add_node(host_of(kObserverId), [&setup](Runtime& rt) { node_main(rt, setup, kObserverId); });
   for (const auto& [id, n] : nodes) sim.start(n);
 
-  RaftNemesis nemesis(sim, checker, nodes);
+  RaftNemesis nemesis(sim, checker, nodes, options.faults && options.schedule == RaftScenarioOptions::Schedule::random);
   const Instant stop_at = sim.now() + (options.faults ? options.fault_time : Duration{0});
   // Outlive every event that refers to them (the events copy, these are referenced).
   std::function<void()> tick = [&] {

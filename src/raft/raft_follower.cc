@@ -46,6 +46,10 @@ void RaftClient::fetch_loop() {
     }
     Result<FetchResponse> response = transport_.fetch(target, request, rt_.after(std::chrono::milliseconds(config_.request_timeout_ms)));
     bool backoff = !response.ok() || response->error_code != 0;
+    if (backoff) {
+      logf(rt_, LogLevel::debug, "raft: node {} fetch from {} failed: {} (error code {})", config_.node_id, target,
+           response.ok() ? "answered" : errc_name(response.error()), response.ok() ? response->error_code : 0);
+    }
     if (response.ok()) {
       if (!mu_.lock(Deadline::never()).ok()) return;
       LockGuard guard(mu_);
