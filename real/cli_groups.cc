@@ -37,17 +37,18 @@ int groups_main(Runtime& rt, const GroupsArgs& a) {
   const Deadline deadline = cluster.request_deadline();
   if (a.list) {
     ListGroupsRequest req;
-    Result<ListGroupsResponse> resp = (*c)->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, 2, req, deadline);
+    const int16_t lv = (*c)->version(ApiKey::list_groups, 4).value_or(0);
+    Result<ListGroupsResponse> resp = (*c)->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, lv, req, deadline);
     if (!resp.ok()) return 1;
     for (const auto& g : resp->groups) std::printf("%s\n", g.group_id.c_str());
     return 0;
   }
   DescribeGroupsRequest dreq;
   dreq.groups = {a.group};
-  Result<DescribeGroupsResponse> desc = (*c)->call<DescribeGroupsRequest, DescribeGroupsResponse>(ApiKey::describe_groups, 4, dreq, deadline);
+  Result<DescribeGroupsResponse> desc = (*c)->call<DescribeGroupsRequest, DescribeGroupsResponse>(ApiKey::describe_groups, (*c)->version(ApiKey::describe_groups, 5).value_or(0), dreq, deadline);
   OffsetFetchRequest oreq;
   oreq.group_id = a.group;  // null topics: every committed partition
-  Result<OffsetFetchResponse> offs = (*c)->call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, 5, oreq, deadline);
+  Result<OffsetFetchResponse> offs = (*c)->call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, (*c)->version(ApiKey::offset_fetch, 7).value_or(2), oreq, deadline);
   if (!desc.ok() || !offs.ok() || desc->groups.empty()) return 1;
   const auto& g = desc->groups.front();
   if (g.group_state == "Dead" && offs->topics.empty()) {

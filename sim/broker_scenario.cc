@@ -69,8 +69,11 @@ void producer_main(Runtime& rt, int k, History& h) {
     uint64_t& seq = h.next_seq[k];
     const std::string value = fmt::format("p{}-{}", k, seq++);
     const int32_t partition = static_cast<int32_t>(seq % kPartitions);
-    Result<std::vector<client::DeliveryReport>> r = Errc::unavailable;
-    if (producer.send(kTopic, partition, std::nullopt, as_bytes(value)).ok()) r = producer.flush();
+    // One initialisation, not assignment after a default: g++ 12 -O3 misreports the latter as a
+    // use of an uninitialised vector (-Werror=maybe-uninitialized).
+    Result<std::vector<client::DeliveryReport>> r = producer.send(kTopic, partition, std::nullopt, as_bytes(value)).ok()
+                                                        ? producer.flush()
+                                                        : Result<std::vector<client::DeliveryReport>>(Errc::unavailable);
     if (r.ok() && r->size() == 1 && r->front().error == kafka::Error::none) {
       h.acked[k].push_back(Ack{partition, r->front().offset, value});
     } else {

@@ -2,6 +2,7 @@
 // the verdict of every property, the trace hash and, on failure, the command that replays it.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -120,8 +121,7 @@ int main(int argc, char** argv) {
     std::printf("  simulated time: %.3f s, steps: %llu, acknowledged: %llu, records in log: %llu\n",
                 static_cast<double>(r.end_time.ns) / 1e9, static_cast<unsigned long long>(r.steps),
                 static_cast<unsigned long long>(r.acked), static_cast<unsigned long long>(r.records));
-    std::string faults;
-    for (const auto& f : r.faults) faults += (faults.empty() ? "" : ", ") + f;
+    const std::string faults = fmt::format("{}", fmt::join(r.faults, ", "));
     std::printf("  faults: %s\n", faults.c_str());
     for (const auto& c : r.checks) {
       std::printf("  property %-22s %s  %s\n", c.name.c_str(), c.ok ? "ok  " : "FAIL", c.detail.c_str());

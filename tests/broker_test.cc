@@ -10,6 +10,7 @@
 #include "protocol/api_versions.h"
 #include "sim/sim_disk.h"
 #include "sim/simulator.h"
+#include "broker_sim.h"
 
 namespace samsa::test {
 namespace {
@@ -17,62 +18,8 @@ namespace {
 using namespace samsa::kafka;
 using client::TopicPartition;
 
-struct BrokerSim {
-  explicit BrokerSim(uint64_t seed = 1) : sim(sim::SimOptions{seed, LogLevel::error, false}) {
-    config.listener = Address{"broker", 9092};
-    config.log_dir = "data";
-    config.log.flush_messages = 1;
-    broker = sim.add_node("broker", [this](Runtime& rt) {
-      broker::Broker b(rt, config);
-      ASSERT_TRUE(b.start().ok());
-      live = &b;
-      (void)rt.sleep_until(Deadline::never());
-    });
-    sim.start(broker);
-  }
-
-  // Runs body on a client node until it returns.
-  void run(const std::function<void(Runtime&, client::Cluster&)>& body) {
-    while (live == nullptr && sim.step()) {  // the broker must be listening first
-    }
-    ASSERT_NE(live, nullptr) << "the broker did not start";
-    bool done = false;
-    NodeId c = sim.add_node("client" + std::to_string(++clients), [&](Runtime& rt) {
-      client::Cluster cluster(rt, client::ClientConfig{{Address{"broker", 9092}}, "test"});
-      body(rt, cluster);
-      done = true;
-    });
-    sim.start(c);
-    while (!done && sim.step()) {
-    }
-    ASSERT_TRUE(done) << "client never finished";
-  }
-
-  sim::Simulator sim;
-  broker::BrokerConfig config;
-  NodeId broker;
-  broker::Broker* live = nullptr;
-  int clients = 0;
-};
-
 std::string text(const std::optional<std::vector<std::byte>>& b) {
   return b ? std::string(reinterpret_cast<const char*>(b->data()), b->size()) : "null";
-}
-
-std::vector<std::byte> one_batch(const std::string& value, int64_t ts = 1'767'225'600'000) {
-  BatchBuilder b(ts);
-  b.add(ts, std::nullopt, as_bytes(value));
-  return b.build();
-}
-
-// A raw Produce of one record set; returns the partition's error code.
-int16_t raw_produce(client::Connection& c, const std::string& topic, std::vector<std::byte> records, int16_t acks = -1) {
-  ProduceRequest req;
-  req.acks = acks;
-  req.topics.push_back({topic, {{0, RecordsField{false, std::move(records), nullptr, 0, 0}}}});
-  auto resp = c.call<ProduceRequest, ProduceResponse>(ApiKey::produce, 7, req, Deadline::never());
-  EXPECT_TRUE(resp.ok());
-  return resp.ok() ? resp->responses.at(0).partitions.at(0).error_code : -100;
 }
 
 TEST(Broker, ProduceThenFetchEveryRecordInOrderAndListOffsets) {
@@ -164,7 +111,7 @@ TEST(Broker, ErrorCodes) {
     EXPECT_EQ(raw_produce(**c, "mir", one_batch("z"), 1), 0) << "acks=1 does not need the ISR";
     FetchRequest f;
     f.max_wait_ms = 0;
-    f.topics.push_back({"e", {{0, -1, 1000, -1, 1 << 20}}});
+    f.topics.push_back({.topic = "e", .partitions = {{.partition = 0, .fetch_offset = 1000, .partition_max_bytes = 1 << 20}}});
     auto fr = (*c)->call<FetchRequest, FetchResponse>(ApiKey::fetch, 11, f, rt.after(5s));
     ASSERT_TRUE(fr.ok());
     EXPECT_EQ(fr->responses.at(0).partitions.at(0).error_code, code(Error::offset_out_of_range));
@@ -176,8 +123,8 @@ TEST(Broker, ApiVersionsFallbackUnknownApisAndAcksZero) {
   b.run([](Runtime& rt, client::Cluster&) {
     auto s = rt.connect(Address{"broker", 9092}, rt.after(5s));
     ASSERT_TRUE(s.ok());
-    // ApiVersions v3 (flexible header v2): UNSUPPORTED_VERSION in a v0 body listing the APIs.
-    std::vector<std::byte> req = {std::byte{0}, std::byte{18}, std::byte{0}, std::byte{3}, std::byte{0}, std::byte{0},
+    // ApiVersions v9 (unknown to samsa): UNSUPPORTED_VERSION in a v0 body listing the APIs.
+    std::vector<std::byte> req = {std::byte{0}, std::byte{18}, std::byte{0}, std::byte{9}, std::byte{0}, std::byte{0},
                                   std::byte{0}, std::byte{7}, std::byte{0}, std::byte{0}, std::byte{0}};
     ASSERT_TRUE(write_frame(**s, req, rt.after(5s)).ok());
     auto resp = read_frame(**s, 1 << 20, rt.after(5s));
@@ -201,13 +148,13 @@ TEST(Broker, ApiVersionsFallbackUnknownApisAndAcksZero) {
                     .ok());
     ProduceRequest p;
     p.acks = 0;
-    p.topics.push_back({"z", {{0, RecordsField{false, one_batch("fire-and-forget"), nullptr, 0, 0}}}});
+    p.topics.push_back({.name = "z", .partitions = {{.index = 0, .records = RecordsField{.bytes = one_batch("fire-and-forget")}}}});
     ASSERT_TRUE((*c)->send_only(ApiKey::produce, 7, p, rt.after(5s)).ok());
     MetadataRequest m;
     auto md = (*c)->call<MetadataRequest, MetadataResponse>(ApiKey::metadata, 5, m, rt.after(5s));
     ASSERT_TRUE(md.ok()) << "a response to the acks=0 produce arrived where the metadata answer belonged";
     ListOffsetsRequest lo;
-    lo.topics.push_back({"z", {{0, ListOffsetsRequest::kLatest, 1}}});
+    lo.topics.push_back({.name = "z", .partitions = {{.partition_index = 0, .timestamp = ListOffsetsRequest::kLatest}}});
     auto end = (*c)->call<ListOffsetsRequest, ListOffsetsResponse>(ApiKey::list_offsets, 3, lo, rt.after(5s));
     ASSERT_TRUE(end.ok());
     EXPECT_EQ(end->topics.at(0).partitions.at(0).offset, 1);

@@ -1,6 +1,8 @@
 // The protocol codec: batches produced by a real client (kcat/librdkafka, captured into
-// tests/data/ from a samsa broker's segment files, one per codec), round trips of every message at
-// every advertised version, truncation always detected, and hand-computed wire layouts.
+// tests/data/ from a samsa broker's segment files, one per codec), round trips of every message in
+// the schema at every described version, truncation always detected, hand-computed wire layouts
+// (classic and flexible: compact strings, tagged fields, header v2) and bounded rejection of
+// lying lengths and tags.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -9,6 +11,7 @@
 #include "client/compression.h"
 #include "protocol/api_versions.h"
 #include "protocol/group_messages.h"
+#include "message_filler.h"
 
 namespace samsa::kafka {
 namespace {
@@ -47,132 +50,197 @@ TEST(RealClientBatches, KcatBatchesOfEveryCodecValidateAndDecode) {
   }
 }
 
-// Encodes, decodes and encodes again: the bytes must match, and every strict prefix must fail.
-template <typename M>
-void round_trip(M message, int16_t version) {
-  std::vector<std::byte> bytes = encode(message, version);
-  Result<M> back = decode<M>(bytes, version);
-  ASSERT_TRUE(back.ok()) << typeid(M).name() << " v" << version;
-  EXPECT_EQ(encode(*back, version), bytes) << typeid(M).name() << " v" << version;
-  for (size_t cut = 0; cut < bytes.size(); ++cut) {
-    EXPECT_FALSE((decode<M>(ConstBytes(bytes).first(cut), version).ok())) << typeid(M).name() << " v" << version << " cut at " << cut;
+std::vector<std::byte> b(std::initializer_list<int> v) {
+  std::vector<std::byte> out;
+  for (int x : v) out.push_back(static_cast<std::byte>(x));
+  return out;
+}
+
+// For every message and data struct in the schema, at every described version, from several
+// filled samples: decode(encode(m)) == m, encoding again gives the same bytes, and every strict
+// prefix fails to decode.
+TEST(Messages, EveryMessageRoundTripsAtEveryDescribedVersion) {
+  size_t messages = 0, cases = 0;
+  for_each_message([&]<typename M>() {
+    ++messages;
+    for (int16_t v = M::kMinVersion; v <= M::kMaxVersion; ++v) {
+      for (uint32_t seed = 0; seed < 4; ++seed) {
+        M m;
+        Filler filler(seed);
+        m.serde(filler, v);
+        std::vector<std::byte> bytes = encode(m, v);
+        Result<M> back = decode<M>(bytes, v);
+        ASSERT_TRUE(back.ok()) << M::kName << " v" << v << " seed " << seed;
+        EXPECT_TRUE(*back == m) << M::kName << " v" << v << " seed " << seed;
+        EXPECT_EQ(encode(*back, v), bytes) << M::kName << " v" << v;
+        for (size_t cut = 0; cut < bytes.size(); ++cut) {
+          EXPECT_FALSE(decode<M>(ConstBytes(bytes).first(cut), v).ok()) << M::kName << " v" << v << " cut at " << cut;
+        }
+        ++cases;
+      }
+    }
+  });
+  EXPECT_GE(messages, 40u);  // every API's request and response, headers and data structs
+  EXPECT_GT(cases, 1000u);
+}
+
+// What samsa advertises lies within what the schema describes (also a static_assert), and the
+// flexible-version boundary of each API is the protocol guide's.
+TEST(Messages, AdvertisedVersionsAreDescribedWithTheGuidesFlexibleVersions) {
+  for (const ApiRange& r : kSupportedApis) {
+    const DescribedApi* d = described_api(static_cast<int16_t>(r.key));
+    ASSERT_NE(d, nullptr);
+    EXPECT_LE(r.max_version, d->max_version) << d->name;
+  }
+  EXPECT_TRUE(is_flexible(ApiKey::api_versions, 3));
+  EXPECT_FALSE(is_flexible(ApiKey::api_versions, 2));
+  EXPECT_TRUE(is_flexible(ApiKey::metadata, 9));
+  EXPECT_FALSE(is_flexible(ApiKey::metadata, 8));
+  EXPECT_TRUE(is_flexible(ApiKey::fetch, 12));
+  EXPECT_TRUE(is_flexible(ApiKey::produce, 9));
+  EXPECT_FALSE(is_flexible(ApiKey::offset_delete, 0));
+  EXPECT_EQ(request_header_version(ApiKey::metadata, 9), 2);
+  EXPECT_EQ(request_header_version(ApiKey::metadata, 8), 1);
+  EXPECT_EQ(response_header_version(ApiKey::metadata, 9), 1);
+  EXPECT_EQ(response_header_version(ApiKey::api_versions, 3), 0);  // always v0
+  // Described for replication between samsa brokers, not offered to clients.
+  EXPECT_EQ(described_api(static_cast<int16_t>(ApiKey::fetch))->max_version, 15);
+  EXPECT_LE(supported_range(static_cast<int16_t>(ApiKey::fetch))->max_version, 12);
+  for (ApiKey k : {ApiKey::vote, ApiKey::begin_quorum_epoch, ApiKey::end_quorum_epoch, ApiKey::describe_quorum,
+                   ApiKey::alter_partition, ApiKey::fetch_snapshot, ApiKey::broker_registration,
+                   ApiKey::broker_heartbeat, ApiKey::unregister_broker}) {
+    EXPECT_NE(described_api(static_cast<int16_t>(k)), nullptr);
+    EXPECT_FALSE(supported_range(static_cast<int16_t>(k)).has_value());
   }
 }
 
-int16_t max_version(ApiKey key) { return supported_range(static_cast<int16_t>(key))->max_version; }
-
-TEST(Messages, EveryMessageRoundTripsAtEveryAdvertisedVersion) {
-  BatchBuilder b(1000);
-  b.add(1000, as_bytes("k"), as_bytes("v"));
-  const RecordsField records{false, b.build(), nullptr, 0, 0};
-  for (int16_t v = 0; v <= max_version(ApiKey::metadata); ++v) {
-    MetadataRequest req;
-    req.topics = std::vector<std::string>{"a", "bb"};
-    round_trip(req, v);
-    MetadataResponse resp;
-    resp.brokers.push_back({1, "host", 9092, std::nullopt});
-    resp.topics.push_back({0, "a", false, {{0, 0, 1, {1}, {1}, {}}}});
-    round_trip(resp, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::produce); ++v) {
-    ProduceRequest req;
-    req.acks = -1;
-    req.topics.push_back({"t", {{0, records}, {1, records}}});
-    round_trip(req, v);
-    ProduceResponse resp;
-    resp.responses.push_back({"t", {{0, 0, 42, -1, 0}}});
-    round_trip(resp, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::fetch); ++v) {
-    FetchRequest req;
-    req.topics.push_back({"t", {{0, 5, 100, 0, 1 << 20}}});
-    round_trip(req, v);
-    FetchResponse resp;
-    FetchResponse::Partition p;
-    p.high_watermark = 10;
-    p.aborted_transactions.emplace();
-    p.records = records;
-    resp.responses.push_back({"t", {p}});
-    round_trip(resp, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::list_offsets); ++v) {
-    ListOffsetsRequest req;
-    req.topics.push_back({"t", {{0, -2, 1}}});
-    round_trip(req, v);
-    ListOffsetsResponse resp;
-    resp.topics.push_back({"t", {{0, 0, {7}, -1, 7}}});
-    round_trip(resp, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::create_topics); ++v) {
-    CreateTopicsRequest req;
-    req.topics.push_back({"t", 3, 1, {}, {{"retention.ms", "1000"}, {"x", std::nullopt}}});
-    round_trip(req, v);
-    CreateTopicsResponse resp;
-    resp.topics.push_back({"t", 36, std::string("exists")});
-    round_trip(resp, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::describe_configs); ++v) {
-    DescribeConfigsRequest req;
-    req.resources.push_back({2, "t", std::vector<std::string>{"retention.ms"}});
-    round_trip(req, v);
-    DescribeConfigsResponse resp;
-    DescribeConfigsResponse::Result r;
-    r.resource_type = 2;
-    r.resource_name = "t";
-    r.configs.push_back({"retention.ms", std::string("1"), false, false, 1, false, {}});
-    resp.results.push_back(r);
-    round_trip(resp, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::join_group); ++v) {
-    JoinGroupRequest req{"g", 10000, 30000, "m", std::nullopt, "consumer", {{"range", {std::byte{1}}}}};
-    round_trip(req, v);
-    JoinGroupResponse resp;
-    resp.generation_id = 3;
-    resp.members.push_back({"m", std::nullopt, {std::byte{2}}});
-    round_trip(resp, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::offset_commit); ++v) {
-    OffsetCommitRequest req;
-    req.group_id = "g";
-    req.topics.push_back({"t", {{0, 99, -1, -1, std::string("meta")}}});
-    round_trip(req, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::offset_fetch); ++v) {
-    OffsetFetchRequest req;
-    req.group_id = "g";
-    req.topics = std::vector<OffsetFetchRequest::Topic>{{"t", {0, 1}}};
-    round_trip(req, v);
-    OffsetFetchResponse resp;
-    resp.topics.push_back({"t", {{0, 99, -1, std::nullopt, 0}}});
-    round_trip(resp, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::leave_group); ++v) {
-    LeaveGroupRequest req{"g", "m", {{"m", std::nullopt}}};
-    if (v >= 3) req.member_id.clear();
-    round_trip(req, v);
-  }
-  for (int16_t v = 0; v <= max_version(ApiKey::describe_groups); ++v) {
-    DescribeGroupsResponse resp;
-    DescribeGroupsResponse::Group g;
-    g.group_id = "g";
-    g.members.push_back({"m", std::nullopt, "c", "h", {}, {}});
-    resp.groups.push_back(g);
-    round_trip(resp, v);
-  }
+// Fetch v15's follower state is a tagged field replacing replica_id; v13 sends topic ids.
+TEST(Messages, HandComputedFetchV15ReplicaStateAndVotePreVote) {
+  FetchRequest f;
+  f.replica_state = {.replica_id = 2, .replica_epoch = 7};
+  f.max_wait_ms = 1;
+  f.min_bytes = 1;
+  f.max_bytes = 100;
+  // No replica_id in v15: max_wait, min_bytes, max_bytes, isolation, session id, epoch, topics,
+  // forgotten, rack, then tag 1 of 13 bytes: replica_id, replica_epoch, empty tag buffer.
+  std::vector<std::byte> want = b({0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 1, 1, 1,
+                                   1, 1, 13, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 7, 0});
+  EXPECT_EQ(encode(f, 15), want);
+  VoteRequest v;
+  v.topics = {{.topic_name = "m", .partitions = {{.partition_index = 0, .replica_epoch = 3, .replica_id = 1,
+                                                  .last_offset_epoch = 2, .last_offset = 9, .pre_vote = true}}}};
+  std::vector<std::byte> v2 = encode(v, 2);
+  std::vector<std::byte> v0 = encode(v, 0);
+  EXPECT_EQ(v2.size(), v0.size() + 4 + 32 + 1);  // voter_id, two directory ids, pre_vote
+  EXPECT_EQ(v2[v2.size() - 4], std::byte{1});     // pre_vote, then partition, topic, request tags
 }
 
-TEST(Messages, HandComputedWireLayouts) {
+TEST(Messages, HandComputedClassicLayouts) {
   ApiVersionsResponse av;
-  av.api_keys = {{18, 0, 2}};
-  const std::vector<std::byte> want = {std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1},
-                                       std::byte{0}, std::byte{18}, std::byte{0}, std::byte{0}, std::byte{0}, std::byte{2}};
-  EXPECT_EQ(encode(av, 0), want);  // error_code, [api_key min max]
+  av.api_keys = {{.api_key = 18, .min_version = 0, .max_version = 2}};
+  EXPECT_EQ(encode(av, 0), b({0, 0, 0, 0, 0, 1, 0, 18, 0, 0, 0, 2}));  // error_code, [api_key min max]
   MetadataRequest m;
-  m.topics = std::vector<std::string>{"a"};
-  EXPECT_EQ(encode(m, 0), (std::vector<std::byte>{std::byte{0}, std::byte{0}, std::byte{0}, std::byte{1}, std::byte{0},
-                                                  std::byte{1}, std::byte{'a'}}));
+  m.topics = std::vector<MetadataRequest::Topic>{{.name = "a"}};
+  EXPECT_EQ(encode(m, 0), b({0, 0, 0, 1, 0, 1, 'a'}));
   m.topics.reset();  // v1+: null array means every topic
-  EXPECT_EQ(encode(m, 1), (std::vector<std::byte>{std::byte{0xff}, std::byte{0xff}, std::byte{0xff}, std::byte{0xff}}));
+  EXPECT_EQ(encode(m, 1), b({0xff, 0xff, 0xff, 0xff}));
+}
+
+// Request header v2 keeps client_id a classic (INT16-length) nullable string, then a tag buffer;
+// the ApiVersions v3 body uses compact strings (uvarint length + 1) and ends with its own tags.
+TEST(Messages, HandComputedRequestHeaderV2AndCompactStrings) {
+  RequestHeader h{.api_key = 18, .api_version = 3, .correlation_id = 7, .client_id = std::string("ab")};
+  EXPECT_EQ(encode(h, 2), b({0, 18, 0, 3, 0, 0, 0, 7, 0, 2, 'a', 'b', 0}));
+  EXPECT_EQ(encode(h, 1), b({0, 18, 0, 3, 0, 0, 0, 7, 0, 2, 'a', 'b'}));
+  h.client_id.reset();
+  EXPECT_EQ(encode(h, 2), b({0, 18, 0, 3, 0, 0, 0, 7, 0xff, 0xff, 0}));
+  ApiVersionsRequest req{.client_software_name = "samsa", .client_software_version = "1"};
+  EXPECT_EQ(encode(req, 3), b({6, 's', 'a', 'm', 's', 'a', 2, '1', 0}));
+  EXPECT_EQ(encode(req, 2), b({}));
+  ResponseHeader rh{.correlation_id = 258};
+  EXPECT_EQ(encode(rh, 1), b({0, 0, 1, 2, 0}));
+  EXPECT_EQ(encode(rh, 0), b({0, 0, 1, 2}));
+  // A compact string of 200 bytes: its length + 1 = 201 as a uvarint is 0xc9 0x01.
+  CreateTopicsResponse::Config c{.name = std::string(200, 'x'), .value = std::nullopt};
+  std::vector<std::byte> bytes = encode(c, 5);
+  ASSERT_GE(bytes.size(), 2u);
+  EXPECT_EQ(bytes[0], std::byte{0xc9});
+  EXPECT_EQ(bytes[1], std::byte{0x01});
+  EXPECT_EQ(bytes[202], std::byte{0});  // null compact nullable string
+}
+
+// Metadata v9, the first flexible version: compact nullable array (0 = null), booleans, tags.
+TEST(Messages, HandComputedFlexibleMetadataRequest) {
+  MetadataRequest m;
+  EXPECT_EQ(encode(m, 9), b({0, 1, 0, 0, 0}));  // topics null, auto create, cluster ops, topic ops, tags
+  m.topics = std::vector<MetadataRequest::Topic>{{.name = "t"}};
+  // v10: [topic_id (16 zero bytes), compact nullable name, tags]
+  std::vector<std::byte> want = b({2});
+  want.resize(17, std::byte{0});
+  for (std::byte x : b({2, 't', 0, 1, 0, 0, 0})) want.push_back(x);
+  EXPECT_EQ(encode(m, 10), want);
+}
+
+// A tagged field is written only when it differs from its default: ApiVersions v3 with
+// FinalizedFeaturesEpoch (tag 1) = 5.
+TEST(Messages, HandComputedTaggedFields) {
+  ApiVersionsResponse av;
+  av.api_keys = {{.api_key = 18, .min_version = 0, .max_version = 3}};
+  const std::vector<std::byte> untagged = b({0, 0, 2, 0, 18, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0});
+  EXPECT_EQ(encode(av, 3), untagged);
+  av.finalized_features_epoch = 5;
+  std::vector<std::byte> tagged = untagged;
+  tagged.back() = std::byte{1};  // one tagged field
+  for (std::byte x : b({1, 8, 0, 0, 0, 0, 0, 0, 0, 5})) tagged.push_back(x);  // tag 1, 8 bytes, int64 5
+  EXPECT_EQ(encode(av, 3), tagged);
+  Result<ApiVersionsResponse> back = decode<ApiVersionsResponse>(tagged, 3);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->finalized_features_epoch, 5);
+  // An unknown tag (9, three bytes) is skipped; the known one is still read.
+  std::vector<std::byte> unknown = tagged;
+  unknown[untagged.size() - 1] = std::byte{2};
+  for (std::byte x : b({9, 3, 0xaa, 0xbb, 0xcc})) unknown.push_back(x);
+  back = decode<ApiVersionsResponse>(unknown, 3);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->finalized_features_epoch, 5);
+}
+
+// Lies in the lengths never allocate past the frame and never decode.
+TEST(Messages, GarbageLengthsAndTagsAreRejectedBoundedly) {
+  // Compact string length 2^31 in a 6-byte body.
+  EXPECT_FALSE((decode<ApiVersionsRequest>(b({0x80, 0x80, 0x80, 0x80, 0x08, 0}), 3).ok()));
+  // A uvarint longer than five bytes, or with bits beyond 32.
+  EXPECT_FALSE((decode<ApiVersionsRequest>(b({0xff, 0xff, 0xff, 0xff, 0xff, 0x01}), 3).ok()));
+  EXPECT_FALSE((decode<ApiVersionsRequest>(b({0xff, 0xff, 0xff, 0xff, 0x1f}), 3).ok()));
+  // A compact array of 2^32 - 2 elements.
+  EXPECT_FALSE((decode<ApiVersionsResponse>(b({0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0, 0, 0}), 3).ok()));
+  // A null compact array where the version does not allow null.
+  EXPECT_FALSE((decode<ApiVersionsResponse>(b({0, 0, 0, 0, 0, 0, 0, 0}), 3).ok()));
+  const std::vector<std::byte> head = b({0, 0, 1, 0, 0, 0, 0});  // error, no keys, throttle 0
+  auto with_tags = [&](std::initializer_list<int> tags) {
+    std::vector<std::byte> v = head;
+    for (std::byte x : b(tags)) v.push_back(x);
+    return decode<ApiVersionsResponse>(v, 3).ok();
+  };
+  EXPECT_TRUE(with_tags({0}));
+  EXPECT_FALSE(with_tags({1, 9, 100, 0}));           // a tag's size beyond the frame
+  EXPECT_FALSE(with_tags({2, 9, 0, 9, 0}));          // the same tag twice
+  EXPECT_FALSE(with_tags({2, 9, 0, 4, 0}));          // tags out of order
+  EXPECT_FALSE(with_tags({1, 1, 9, 0, 0, 0, 0, 0, 0, 0, 0, 5}));  // int64 in a 9-byte tag
+  EXPECT_FALSE(with_tags({1, 1, 4, 0, 0, 0, 5}));    // int64 in a 4-byte tag
+  EXPECT_FALSE(with_tags({200}));                     // more tags than bytes
+}
+
+TEST(Messages, UuidTextFormIsKafkasBase64) {
+  Uuid zero;
+  EXPECT_EQ(zero.to_string(), "AAAAAAAAAAAAAAAAAAAAAA");
+  Uuid u = Uuid::from_random(0x0123456789abcdefULL, 0xfedcba9876543210ULL);
+  EXPECT_EQ(u.bytes[6] >> 4, 4);       // version 4
+  EXPECT_EQ(u.bytes[8] >> 6, 2);       // IETF variant
+  ASSERT_EQ(u.to_string().size(), 22u);
+  EXPECT_EQ(Uuid::parse(u.to_string()), u);
+  EXPECT_FALSE(Uuid::parse("short").has_value());
+  for (uint64_t i = 0; i < 200; ++i) EXPECT_NE(Uuid::from_random(~i << 56 | i, i).to_string()[0], '-');
 }
 
 }  // namespace

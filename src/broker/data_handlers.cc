@@ -10,8 +10,6 @@ namespace samsa::broker {
 using namespace samsa::kafka;
 
 namespace {
-// The single-broker leader epoch until replication brings elections.
-constexpr int32_t kLeaderEpoch = 0;
 
 Error produce_error(Errc e) {
   switch (e) {
@@ -64,16 +62,19 @@ Response RequestHandler::produce(const RequestHeader& h, ProduceRequest& req) {
   }
   if (appended) data_arrived_.notify_all();
   if (req.acks == 0) return Response::no_reply();
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 // Reads what each partition has from its fetch offset; returns the record bytes gathered.
+// KIP-74: the response's max_bytes and each partition's limit hold, except that the first batch
+// of the first partition with data is returned whole even when it is larger, so that a consumer
+// can always make progress; later partitions get only batches that fit what is left.
 uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
   resp.responses.clear();
   uint64_t total = 0;
   const uint64_t response_max = req.max_bytes > 0 ? static_cast<uint64_t>(req.max_bytes) : 0;
   for (FetchRequest::Topic& t : req.topics) {
-    FetchResponse::Topic out{t.topic, {}};
+    FetchResponse::Topic out{.topic = t.topic};
     for (FetchRequest::Partition& p : t.partitions) {
       FetchResponse::Partition part;
       part.partition_index = p.partition;
@@ -88,7 +89,7 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
       part.log_start_offset = log->log_start_offset();
       const uint64_t budget = total >= response_max ? 0 : std::min<uint64_t>(response_max - total, static_cast<uint64_t>(std::max(p.partition_max_bytes, 0)));
       if (budget > 0) {
-        Result<LogSlice> slice = log->read_slice(p.fetch_offset, budget, log->high_watermark());
+        Result<LogSlice> slice = log->read_slice(p.fetch_offset, budget, log->high_watermark(), /*at_least_one_batch=*/total == 0);
         if (!slice.ok()) {
           part.error_code = code(error_from(slice.error()));
         } else if (slice->length > 0) {
@@ -125,38 +126,54 @@ Response RequestHandler::fetch(const RequestHeader& h, FetchRequest& req) {
       break;
     }
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest& req) {
   ListOffsetsResponse resp;
   for (const ListOffsetsRequest::Topic& t : req.topics) {
-    ListOffsetsResponse::Topic out{t.name, {}};
+    ListOffsetsResponse::Topic out{.name = t.name};
     for (const ListOffsetsRequest::Partition& p : t.partitions) {
-      ListOffsetsResponse::Partition part;
-      part.partition_index = p.partition_index;
       std::shared_ptr<PartitionLog> log = topics_.find(t.name) != nullptr ? topics_.log(t.name, p.partition_index) : nullptr;
-      if (log == nullptr) {
-        part.error_code = code(Error::unknown_topic_or_partition);
-      } else if (p.timestamp == ListOffsetsRequest::kEarliest) {
-        part.offset = log->log_start_offset();
-      } else if (p.timestamp == ListOffsetsRequest::kLatest) {
-        part.offset = log->high_watermark();
-      } else {
-        Result<int64_t> o = log->offset_for_timestamp(p.timestamp);
-        if (!o.ok()) {
-          part.error_code = code(error_from(o.error()));
-        } else if (*o < log->high_watermark()) {
-          part.offset = *o;
-          part.timestamp = p.timestamp;
-        }
-      }
-      if (part.error_code == 0 && part.offset >= 0) part.old_style_offsets = {part.offset};
-      out.partitions.push_back(std::move(part));
+      out.partitions.push_back(list_offset(log.get(), p, h.api_version));
     }
     resp.topics.push_back(std::move(out));
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
+}
+
+ListOffsetsResponse::Partition RequestHandler::list_offset(PartitionLog* log, const ListOffsetsRequest::Partition& p,
+                                                           int16_t version) {
+  ListOffsetsResponse::Partition part;
+  part.partition_index = p.partition_index;
+  if (log == nullptr) {
+    part.error_code = code(Error::unknown_topic_or_partition);
+  } else if (p.timestamp == ListOffsetsRequest::kEarliest) {
+    part.offset = log->log_start_offset();
+  } else if (p.timestamp == ListOffsetsRequest::kLatest) {
+    part.offset = log->high_watermark();
+  } else if (p.timestamp == ListOffsetsRequest::kMaxTimestamp && version >= 7) {
+    Result<std::optional<TimestampAndOffset>> m = log->max_timestamp_offset();
+    if (!m.ok()) {
+      part.error_code = code(error_from(m.error()));
+    } else if (*m && (*m)->offset < log->high_watermark()) {
+      part.offset = (*m)->offset;
+      part.timestamp = (*m)->timestamp;
+    }
+  } else {
+    Result<int64_t> o = log->offset_for_timestamp(p.timestamp);
+    if (!o.ok()) {
+      part.error_code = code(error_from(o.error()));
+    } else if (*o < log->high_watermark()) {
+      part.offset = *o;
+      part.timestamp = p.timestamp;
+    }
+  }
+  if (part.error_code == 0 && part.offset >= 0) {
+    part.old_style_offsets = {part.offset};
+    part.leader_epoch = kLeaderEpoch;
+  }
+  return part;
 }
 
 }  // namespace samsa::broker

@@ -7,6 +7,50 @@ namespace samsa::broker {
 
 using namespace samsa::kafka;
 
+FindCoordinatorResponse::Coordinator RequestHandler::coordinator_for(const std::string& key, int8_t key_type) const {
+  FindCoordinatorResponse::Coordinator c;
+  c.key = key;
+  if (key_type != 0) {
+    c.error_code = code(Error::coordinator_not_available);  // no transactions yet
+    c.error_message = "transaction coordinator not supported";
+  } else {
+    c.node_id = config_.node_id;
+    c.host = advertised_.host;
+    c.port = advertised_.port;
+  }
+  return c;
+}
+
+// Commits to partitions that do not exist are answered UNKNOWN_TOPIC_OR_PARTITION per partition
+// before the coordinator sees them, as Kafka does; the rest are committed as usual. The answer
+// keeps the request's order.
+OffsetCommitResponse RequestHandler::commit_known_partitions(OffsetCommitRequest& req) {
+  const OffsetCommitRequest original = req;
+  for (auto& t : req.topics) {
+    const TopicInfo* info = topics_.find(t.name);
+    std::erase_if(t.partitions, [&](const auto& p) {
+      return info == nullptr || p.partition_index < 0 || p.partition_index >= info->partitions;
+    });
+  }
+  std::erase_if(req.topics, [](const auto& t) { return t.partitions.empty(); });
+  const OffsetCommitResponse committed = groups_.commit(req);
+  std::map<std::pair<std::string, int32_t>, int16_t> errors;
+  for (const auto& t : committed.topics) {
+    for (const auto& p : t.partitions) errors[{t.name, p.partition_index}] = p.error_code;
+  }
+  OffsetCommitResponse resp;
+  for (const auto& t : original.topics) {
+    OffsetCommitResponse::Topic out{.name = t.name};
+    for (const auto& p : t.partitions) {
+      auto it = errors.find({t.name, p.partition_index});
+      const int16_t e = it != errors.end() ? it->second : code(Error::unknown_topic_or_partition);
+      out.partitions.push_back({.partition_index = p.partition_index, .error_code = e});
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return resp;
+}
+
 Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
   auto with = [&](auto request, auto&& handler) {
     return with_request<decltype(request)>(h, body, handler);
@@ -16,56 +60,58 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
     case ApiKey::find_coordinator:
       return with(FindCoordinatorRequest{}, [&](FindCoordinatorRequest& r) {
         FindCoordinatorResponse resp;
-        if (r.key_type != 0) {
-          resp.error_code = code(Error::coordinator_not_available);  // no transactions yet
-          resp.error_message = "transaction coordinator not supported";
+        if (v >= 4) {  // several keys at once
+          for (const std::string& key : r.coordinator_keys) resp.coordinators.push_back(coordinator_for(key, r.key_type));
         } else {
-          resp.node_id = config_.node_id;
-          resp.host = advertised_.host;
-          resp.port = advertised_.port;
+          FindCoordinatorResponse::Coordinator c = coordinator_for(r.key, r.key_type);
+          resp.error_code = c.error_code;
+          resp.error_message = c.error_message;
+          resp.node_id = c.node_id;
+          resp.host = c.host;
+          resp.port = c.port;
         }
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::join_group:
       return with(JoinGroupRequest{}, [&](JoinGroupRequest& r) {
         JoinGroupResponse resp = groups_.join(r, v, h.client_id.value_or(""), connection.peer.host);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::sync_group:
       return with(SyncGroupRequest{}, [&](SyncGroupRequest& r) {
         SyncGroupResponse resp = groups_.sync(r);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::heartbeat:
       return with(HeartbeatRequest{}, [&](HeartbeatRequest& r) {
-        ErrorOnlyResponse resp;
+        HeartbeatResponse resp;
         resp.error_code = code(groups_.heartbeat(r));
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::leave_group:
       return with(LeaveGroupRequest{}, [&](LeaveGroupRequest& r) {
         LeaveGroupResponse resp = groups_.leave(r, v);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::offset_commit:
       return with(OffsetCommitRequest{}, [&](OffsetCommitRequest& r) {
-        OffsetCommitResponse resp = groups_.commit(r);
-        return make_reply(h.correlation_id, resp, v);
+        OffsetCommitResponse resp = commit_known_partitions(r);
+        return make_reply(h, resp, v);
       });
     case ApiKey::offset_fetch:
       return with(OffsetFetchRequest{}, [&](OffsetFetchRequest& r) {
         OffsetFetchResponse resp = groups_.fetch_offsets(r);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     case ApiKey::list_groups:
-      return with(ListGroupsRequest{}, [&](ListGroupsRequest&) {
-        ListGroupsResponse resp = groups_.list();
-        return make_reply(h.correlation_id, resp, v);
+      return with(ListGroupsRequest{}, [&](ListGroupsRequest& r) {
+        ListGroupsResponse resp = groups_.list(r.states_filter);
+        return make_reply(h, resp, v);
       });
     case ApiKey::describe_groups:
       return with(DescribeGroupsRequest{}, [&](DescribeGroupsRequest& r) {
         DescribeGroupsResponse resp = groups_.describe(r);
-        return make_reply(h.correlation_id, resp, v);
+        return make_reply(h, resp, v);
       });
     default: return Response::close();
   }

@@ -38,12 +38,14 @@ Response RequestHandler::handle(const ConnectionInfo& connection, std::vector<st
          h.api_version);
     return Response::close();
   }
-  r.nstr(h.client_id);
-  if (!r.ok()) {
+  // The whole header again, now that its version is known (client id, and tags in v2).
+  Reader hr(frame);
+  h.serde(hr, request_header_version(static_cast<ApiKey>(h.api_key), h.api_version));
+  if (!hr.ok()) {
     ++stats_.closed_malformed;
     return Response::close();
   }
-  return dispatch(h, ConstBytes(frame).subspan(r.position()), connection);
+  return dispatch(h, ConstBytes(frame).subspan(hr.position()), connection);
 }
 
 Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
@@ -78,9 +80,9 @@ Response RequestHandler::api_versions(const RequestHeader& h, int16_t version, i
   ApiVersionsResponse resp;
   resp.error_code = error;
   for (const ApiRange& r : kSupportedApis) {
-    resp.api_keys.push_back({static_cast<int16_t>(r.key), r.min_version, r.max_version});
+    resp.api_keys.push_back({.api_key = static_cast<int16_t>(r.key), .min_version = r.min_version, .max_version = r.max_version});
   }
-  return make_reply(h.correlation_id, resp, version);
+  return make_reply(h, resp, version);
 }
 
 MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, bool allow_create) {
@@ -100,10 +102,12 @@ MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, 
     t.error_code = code(TopicManager::valid_topic_name(name) ? Error::unknown_topic_or_partition : Error::invalid_topic_exception);
     return t;
   }
+  t.topic_id = info->topic_id;
   for (int32_t p = 0; p < info->partitions; ++p) {
     MetadataResponse::Partition part;
     part.partition_index = p;
     part.leader_id = config_.node_id;
+    part.leader_epoch = kLeaderEpoch;
     part.replica_nodes = {config_.node_id};
     part.isr_nodes = {config_.node_id};
     t.partitions.push_back(std::move(part));
@@ -113,16 +117,32 @@ MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, 
 
 Response RequestHandler::metadata(const RequestHeader& h, MetadataRequest& req) {
   MetadataResponse resp;
-  resp.brokers.push_back({config_.node_id, advertised_.host, advertised_.port, std::nullopt});
+  resp.brokers.push_back({.node_id = config_.node_id, .host = advertised_.host, .port = advertised_.port, .rack = std::nullopt});
   resp.cluster_id = topics_.cluster_id();
   resp.controller_id = config_.node_id;
   const bool allow_create = h.api_version < 4 || req.allow_auto_topic_creation;
-  if (!req.topics) {
+  // v0: an empty list means every topic; v1+: a null list does.
+  if (!req.topics || (h.api_version == 0 && req.topics->empty())) {
     for (const auto& [name, info] : topics_.topics()) resp.topics.push_back(describe_topic(name, false));
-  } else {
-    for (const std::string& name : *req.topics) resp.topics.push_back(describe_topic(name, allow_create));
+    return make_reply(h, resp, h.api_version);
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  for (const MetadataRequest::Topic& t : *req.topics) {
+    if (t.name) {
+      resp.topics.push_back(describe_topic(*t.name, allow_create));
+      continue;
+    }
+    const TopicInfo* info = topics_.find_by_id(t.topic_id);  // v10+: by id, name null
+    MetadataResponse::Topic out;
+    if (info == nullptr) {
+      out.name.reset();
+      out.topic_id = t.topic_id;
+      out.error_code = code(Error::unknown_topic_id);
+    } else {
+      out = describe_topic(info->name, false);
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return make_reply(h, resp, h.api_version);
 }
 
 Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsRequest& req) {
@@ -140,17 +160,53 @@ Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsReque
     }
     std::string message;
     Error e = topics_.create(t.name, partitions, rf, configs, req.validate_only, &message);
-    CreateTopicsResponse::Topic out{t.name, code(e), std::nullopt};
-    if (e != Error::none) out.error_message = message;
+    CreateTopicsResponse::Topic out;
+    out.name = t.name;
+    out.error_code = code(e);
+    if (e != Error::none) {
+      out.error_message = message;
+    } else if (const TopicInfo* info = topics_.find(t.name); info != nullptr || req.validate_only) {
+      // v5+: what was created (or would be), v7+: its id.
+      out.num_partitions = info != nullptr ? info->partitions : (partitions == -1 ? config_.num_partitions : partitions);
+      out.replication_factor = info != nullptr ? info->replication_factor : (rf == -1 ? config_.default_replication_factor : rf);
+      if (info != nullptr) {
+        out.topic_id = info->topic_id;
+        out.configs.emplace();
+        for (const auto& [name, value] : topics_.describe(*info)) {
+          out.configs->push_back({.name = name, .value = value.first,
+                                  .config_source = value.second ? DescribeConfigsResponse::kSourceTopic : DescribeConfigsResponse::kSourceDefault});
+        }
+      }
+    }
     resp.topics.push_back(std::move(out));
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 Response RequestHandler::delete_topics(const RequestHeader& h, DeleteTopicsRequest& req) {
   DeleteTopicsResponse resp;
-  for (const std::string& name : req.topic_names) resp.responses.push_back({name, code(topics_.remove(name))});
-  return make_reply(h.correlation_id, resp, h.api_version);
+  auto remove = [&](const std::string& name, const Uuid& id) {
+    DeleteTopicsResponse::Topic out;
+    out.name = name;
+    out.topic_id = id;
+    out.error_code = code(topics_.remove(name));
+    resp.responses.push_back(std::move(out));
+  };
+  for (const std::string& name : req.topic_names) remove(name, Uuid{});  // v0-5
+  for (const DeleteTopicsRequest::Topic& t : req.topics) {               // v6+: by name or id
+    if (t.name) {
+      const TopicInfo* info = topics_.find(*t.name);
+      remove(*t.name, info != nullptr ? info->topic_id : Uuid{});
+    } else if (const TopicInfo* info = topics_.find_by_id(t.topic_id); info != nullptr) {
+      remove(std::string(info->name), t.topic_id);
+    } else {
+      DeleteTopicsResponse::Topic out;
+      out.topic_id = t.topic_id;
+      out.error_code = code(Error::unknown_topic_id);
+      resp.responses.push_back(std::move(out));
+    }
+  }
+  return make_reply(h, resp, h.api_version);
 }
 
 Response RequestHandler::describe_configs(const RequestHeader& h, DescribeConfigsRequest& req) {
@@ -182,7 +238,7 @@ Response RequestHandler::describe_configs(const RequestHeader& h, DescribeConfig
     }
     resp.results.push_back(std::move(out));
   }
-  return make_reply(h.correlation_id, resp, h.api_version);
+  return make_reply(h, resp, h.api_version);
 }
 
 }  // namespace samsa::broker

@@ -1,9 +1,11 @@
 // RequestHandler: turns Kafka request frames into responses for one broker. It is the
 // FrameHandler the broker's FrameServer calls, once per request, in order, per connection.
 //
-// - Header v1 is parsed; an unknown API key, or a known API at a version samsa does not
-//   advertise, closes the connection (Kafka does the same), except ApiVersions, which answers
-//   UNSUPPORTED_VERSION in a v0 body so that librdkafka can fall back.
+// - The request header is parsed in v1, or v2 (with its tag buffer) for flexible versions; an
+//   unknown API key, or a known API at a version samsa does not advertise, closes the connection
+//   (Kafka does the same), except ApiVersions, which answers UNSUPPORTED_VERSION in a v0 body so
+//   that librdkafka can fall back. Responses carry header v1 for flexible versions (v0 for
+//   ApiVersions, always).
 // - A body that does not decode (truncated, lengths past the frame, huge array counts) closes
 //   the connection; nothing is allocated beyond what the frame holds.
 // - Produce with acks=0 sends no response. Fetch long-polls up to max_wait_ms for min_bytes and
@@ -19,7 +21,7 @@
 #include "broker/topic_manager.h"
 #include "groups/group_coordinator.h"
 #include "net/frame_server.h"
-#include "protocol/messages.h"
+#include "protocol/group_messages.h"
 #include "runtime/runtime.h"
 #include "runtime/sync.h"
 
@@ -31,6 +33,9 @@ struct RequestStats {
   uint64_t closed_unsupported_version = 0;
   uint64_t closed_malformed = 0;
 };
+
+// The single-broker leader epoch until replication brings elections.
+inline constexpr int32_t kLeaderEpoch = 0;
 
 class RequestHandler final : public FrameHandler {
  public:
@@ -66,7 +71,11 @@ class RequestHandler final : public FrameHandler {
 
   kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
+  kafka::OffsetCommitResponse commit_known_partitions(kafka::OffsetCommitRequest& req);
+  kafka::FindCoordinatorResponse::Coordinator coordinator_for(const std::string& key, int8_t key_type) const;
   kafka::MetadataResponse::Topic describe_topic(const std::string& name, bool allow_create);
+  kafka::ListOffsetsResponse::Partition list_offset(PartitionLog* log, const kafka::ListOffsetsRequest::Partition& p,
+                                                    int16_t version);
 
   Runtime& rt_;
   const BrokerConfig& config_;
@@ -77,12 +86,15 @@ class RequestHandler final : public FrameHandler {
   RequestStats stats_;
 };
 
-// The response frame body (after the size prefix): correlation id, then the message.
+// The response frame body (after the size prefix): the response header (v1 with its tag buffer
+// for flexible versions, v0 otherwise and always for ApiVersions), then the message at
+// `body_version` (the request's version, except ApiVersions' UNSUPPORTED_VERSION answer in v0).
 template <typename M>
-Response make_reply(int32_t correlation_id, M& message, int16_t version) {
+Response make_reply(const kafka::RequestHeader& h, M& message, int16_t body_version) {
   kafka::Writer w;
-  w.i32(correlation_id);
-  message.serde(w, version);
+  kafka::ResponseHeader header{.correlation_id = h.correlation_id};
+  header.serde(w, kafka::response_header_version(M::kApiKey, h.api_version));
+  message.serde(w, body_version);
   return Response{Response::Kind::reply, w.take_parts()};
 }
 

@@ -109,27 +109,40 @@ Status TopicManager::load_meta() {
     if (!cluster_id_.empty()) return Status{};
   }
   cluster_id_ = fmt::format("samsa-{:016x}", rt_.random_u64());
-  const std::string text = fmt::format("version=1\nnode.id={}\ncluster.id={}\n", config_.node_id, cluster_id_);
-  const std::string tmp = config_.log_dir + "/meta.properties.tmp";
+  return write_text_file(config_.log_dir, "meta.properties",
+                         fmt::format("version=1\nnode.id={}\ncluster.id={}\n", config_.node_id, cluster_id_));
+}
+
+Status TopicManager::write_text_file(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string tmp = dir + "/" + name + ".tmp";
   std::unique_ptr<File> f;
   SAMSA_TRY_ASSIGN(f, rt_.open_file(tmp, OpenMode::create));
   SAMSA_TRY(f->truncate(0));
   SAMSA_TRY(f->pwrite(0, std::as_bytes(std::span(text.data(), text.size()))));
   SAMSA_TRY(f->sync());
-  SAMSA_TRY(rt_.rename(tmp, config_.log_dir + "/meta.properties"));
-  return rt_.sync_dir(config_.log_dir);
+  SAMSA_TRY(rt_.rename(tmp, dir + "/" + name));
+  return rt_.sync_dir(dir);
 }
 
 Status TopicManager::load_topics() {
   Result<std::vector<std::string>> lines = read_checkpoint(rt_, config_.log_dir, kTopicsFile);
   if (lines.error() == Errc::not_found) return Status{};
   if (!lines.ok()) return lines.status();
+  bool missing_ids = false;
   for (const std::string& line : *lines) {
     std::vector<std::string> f = split_ws(line);
     int64_t partitions = 0, rf = 0;
-    if (f.size() == 4 && f[0] == "topic" && parse_i64(f[2], &partitions) && parse_i64(f[3], &rf) &&
+    if ((f.size() == 4 || f.size() == 5) && f[0] == "topic" && parse_i64(f[2], &partitions) && parse_i64(f[3], &rf) &&
         valid_topic_name(f[1]) && partitions > 0 && partitions <= kPartitionsMax) {
-      topics_[f[1]] = TopicInfo{f[1], static_cast<int32_t>(partitions), static_cast<int16_t>(rf), {}};
+      TopicInfo t{.name = f[1], .partitions = static_cast<int32_t>(partitions), .replication_factor = static_cast<int16_t>(rf)};
+      std::optional<kafka::Uuid> id = f.size() == 5 ? kafka::Uuid::parse(f[4]) : std::nullopt;
+      if (f.size() == 5 && !id) {
+        logf(rt_, LogLevel::error, "{}/{}: bad topic id in '{}'", config_.log_dir, kTopicsFile, line);
+        return Errc::corrupt;
+      }
+      t.topic_id = id ? *id : new_topic_id();  // written before topic ids existed
+      missing_ids = missing_ids || !id;
+      topics_[f[1]] = std::move(t);
     } else if (f.size() == 4 && f[0] == "config" && topics_.count(f[1]) != 0) {
       topics_[f[1]].configs[decode_field(f[2])] = decode_field(f[3]);
     } else {
@@ -137,13 +150,18 @@ Status TopicManager::load_topics() {
       return Errc::corrupt;
     }
   }
-  return Status{};
+  return missing_ids ? save_topics(topics_) : Status{};
+}
+
+kafka::Uuid TopicManager::new_topic_id() {
+  const uint64_t hi = rt_.random_u64();
+  return kafka::Uuid::from_random(hi, rt_.random_u64());
 }
 
 Status TopicManager::save_topics(const std::map<std::string, TopicInfo>& topics) {
   std::vector<std::string> lines;
   for (const auto& [name, t] : topics) {
-    lines.push_back(fmt::format("topic {} {} {}", name, t.partitions, t.replication_factor));
+    lines.push_back(fmt::format("topic {} {} {} {}", name, t.partitions, t.replication_factor, t.topic_id.to_string()));
     for (const auto& [k, v] : t.configs) lines.push_back(fmt::format("config {} {} {}", name, encode_field(k), encode_field(v)));
   }
   return write_checkpoint(rt_, config_.log_dir, kTopicsFile, lines);
@@ -198,11 +216,24 @@ std::vector<std::pair<std::string, std::pair<std::string, bool>>> TopicManager::
 
 Status TopicManager::open_logs(const TopicInfo& t) {
   for (int32_t p = 0; p < t.partitions; ++p) {
+    if (logs_.count({t.name, p}) != 0) continue;  // already open (partitions added later)
     std::unique_ptr<PartitionLog> log;
     SAMSA_TRY_ASSIGN(log, PartitionLog::open(rt_, partition_dir(t.name, p), log_config_for(t)));
     logs_[{t.name, p}] = std::move(log);
+    SAMSA_TRY(write_partition_metadata(t, p));
   }
   return Status{};
+}
+
+// Kafka's partition.metadata: which topic (by id) a partition directory belongs to. Rewritten
+// when absent or stale: __samsa_topics, persisted first, is the source of truth.
+Status TopicManager::write_partition_metadata(const TopicInfo& t, int32_t partition) {
+  const std::string dir = partition_dir(t.name, partition);
+  const std::string text = fmt::format("version: 0\ntopic_id: {}\n", t.topic_id.to_string());
+  Result<std::vector<std::byte>> current = read_file(rt_, dir + "/" + kPartitionMetadataFile, 4096);
+  if (current.ok() && std::string(reinterpret_cast<const char*>(current->data()), current->size()) == text) return Status{};
+  if (current.ok()) logf(rt_, LogLevel::warn, "{}: {} names another topic id; rewriting", dir, kPartitionMetadataFile);
+  return write_text_file(dir, kPartitionMetadataFile, text);
 }
 
 Status TopicManager::remove_stray_dirs() {
@@ -239,6 +270,14 @@ Status TopicManager::remove_dir_recursive(const std::string& dir) {
 const TopicInfo* TopicManager::find(const std::string& name) const {
   auto it = topics_.find(name);
   return it == topics_.end() ? nullptr : &it->second;
+}
+
+const TopicInfo* TopicManager::find_by_id(const kafka::Uuid& id) const {
+  if (id.is_zero()) return nullptr;
+  for (const auto& [name, t] : topics_) {
+    if (t.topic_id == id) return &t;
+  }
+  return nullptr;
 }
 
 std::shared_ptr<PartitionLog> TopicManager::log(const std::string& topic, int32_t partition) const {
@@ -288,7 +327,8 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
     return Error::invalid_request;
   }
   if (validate_only) return Error::none;
-  TopicInfo t{name, partitions, replication_factor, configs};
+  TopicInfo t{.name = name, .topic_id = new_topic_id(), .partitions = partitions, .replication_factor = replication_factor,
+              .configs = configs};
   std::map<std::string, TopicInfo> next = topics_;
   next[name] = t;
   if (Status s = save_topics(next); !s.ok()) {

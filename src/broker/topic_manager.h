@@ -1,8 +1,10 @@
 // TopicManager: the broker's topics and their partition logs in one log directory.
 //
-// Topic metadata (name, partition count, replication factor, per-topic config overrides) lives in
-// `<log.dir>/__samsa_topics`, replaced atomically on every change, so it survives restarts and
-// crashes. Creating a topic persists the metadata first, then opens the logs; deleting persists
+// Topic metadata (name, topic id, partition count, replication factor, per-topic config
+// overrides) lives in `<log.dir>/__samsa_topics`, replaced atomically on every change, so it
+// survives restarts and crashes. Each topic gets a random UUID at creation (from the runtime's
+// randomness), also written into every partition directory as `partition.metadata` in Kafka's
+// format (`version: 0`, `topic_id: <base64>`). Creating a topic persists the metadata first, then opens the logs; deleting persists
 // first, then removes the directories (a crash in between leaves stray directories that open()
 // removes). `meta.properties` records node and cluster ids, as Kafka's does.
 //
@@ -19,6 +21,7 @@
 
 #include "broker/broker_config.h"
 #include "log/partition_log.h"
+#include "protocol/wire.h"
 #include "protocol/errors.h"
 #include "runtime/runtime.h"
 #include "runtime/sync.h"
@@ -27,6 +30,7 @@ namespace samsa::broker {
 
 struct TopicInfo {
   std::string name;
+  kafka::Uuid topic_id;
   int32_t partitions = 0;
   int16_t replication_factor = 1;
   std::map<std::string, std::string> configs;  // overrides only
@@ -37,6 +41,7 @@ class TopicManager {
   static constexpr const char* kTopicsFile = "__samsa_topics";
   static constexpr int32_t kPartitionsMax = 10'000;
   static constexpr size_t kTopicsMax = 10'000;
+  static constexpr const char* kPartitionMetadataFile = "partition.metadata";
 
   TopicManager(Runtime& rt, const BrokerConfig& config);
   ~TopicManager();
@@ -50,6 +55,7 @@ class TopicManager {
 
   const std::map<std::string, TopicInfo>& topics() const { return topics_; }
   const TopicInfo* find(const std::string& name) const;
+  const TopicInfo* find_by_id(const kafka::Uuid& id) const;
   // Shared: a request in flight keeps the log alive while the topic is being deleted.
   std::shared_ptr<PartitionLog> log(const std::string& topic, int32_t partition) const;
   const std::string& cluster_id() const { return cluster_id_; }
@@ -70,9 +76,13 @@ class TopicManager {
   Status save_topics(const std::map<std::string, TopicInfo>& topics);
   Status load_meta();
   Status open_logs(const TopicInfo& t);
+  Status write_partition_metadata(const TopicInfo& t, int32_t partition);
+  // Replaces dir/name with `text` atomically (temporary file, fsync, rename, fsync of the dir).
+  Status write_text_file(const std::string& dir, const std::string& name, const std::string& text);
   Status remove_stray_dirs();
   Status remove_dir_recursive(const std::string& dir);
   LogConfig log_config_for(const TopicInfo& t) const;
+  kafka::Uuid new_topic_id();
   std::string partition_dir(const std::string& topic, int32_t partition) const;
 
   Runtime& rt_;

@@ -54,10 +54,13 @@ void Cluster::invalidate(int32_t node_id) {
 Result<MetadataResponse> Cluster::metadata(const std::optional<std::vector<std::string>>& topics, bool auto_create) {
   Connection* c = nullptr;
   SAMSA_TRY_ASSIGN(c, any());
-  std::optional<int16_t> v = c->version(ApiKey::metadata, 5);
+  std::optional<int16_t> v = c->version(ApiKey::metadata, 12);
   if (!v) return Errc::invalid_argument;
   MetadataRequest req;
-  req.topics = topics;
+  if (topics) {
+    req.topics.emplace();
+    for (const std::string& t : *topics) req.topics->push_back({.topic_id = {}, .name = t});
+  }
   req.allow_auto_topic_creation = auto_create;
   Result<MetadataResponse> resp = c->call<MetadataRequest, MetadataResponse>(ApiKey::metadata, *v, req, request_deadline());
   if (!resp.ok()) {
@@ -66,7 +69,8 @@ Result<MetadataResponse> Cluster::metadata(const std::optional<std::vector<std::
   }
   for (const auto& b : resp->brokers) broker_addresses_[b.node_id] = Address{b.host, static_cast<uint16_t>(b.port)};
   for (const auto& t : resp->topics) {
-    if (t.error_code == 0) topics_[t.name] = t; else topics_.erase(t.name);
+    const std::string name = t.name.value_or("");
+    if (t.error_code == 0) topics_[name] = t; else topics_.erase(name);
   }
   return resp;
 }
@@ -79,7 +83,7 @@ Result<int32_t> Cluster::partition_count(const std::string& topic) {
     it = topics_.find(topic);
     if (it == topics_.end()) {
       for (const auto& t : m.topics) {
-        if (t.name == topic && t.error_code != 0) return Errc::not_found;
+        if (t.name == topic && t.error_code != 0) return Errc::not_found;  // optional == string
       }
       return Errc::not_found;
     }

@@ -21,8 +21,12 @@ Result<std::unique_ptr<Connection>> Connection::open(Runtime& rt, const Address&
 
 Status Connection::negotiate(Deadline deadline) {
   ApiVersionsRequest req;
-  for (int16_t v : {int16_t{2}, int16_t{0}}) {
+  req.client_software_name = "samsa";
+  req.client_software_version = "1.0";
+  // v3 first; a broker that does not know it answers UNSUPPORTED_VERSION in a v0 body.
+  for (int16_t v : {int16_t{3}, int16_t{0}}) {
     Result<ApiVersionsResponse> resp = call<ApiVersionsRequest, ApiVersionsResponse>(ApiKey::api_versions, v, req, deadline);
+    if (!resp.ok() && v == 3) continue;  // an older broker may answer v3 with a shorter v0 body
     if (!resp.ok()) return resp.status();
     if (resp->error_code == code(Error::unsupported_version)) continue;
     if (resp->error_code != 0) return Errc::invalid_argument;
@@ -45,9 +49,10 @@ Result<std::vector<std::byte>> Connection::roundtrip(ApiKey key, int16_t version
   if (broken_) return Errc::connection_reset;
   SAMSA_TRY(mu_.lock(deadline));
   LockGuard guard(mu_);
-  RequestHeader h{static_cast<int16_t>(key), version, next_correlation_++, client_id_};
+  RequestHeader h{.api_key = static_cast<int16_t>(key), .api_version = version, .correlation_id = next_correlation_++,
+                  .client_id = client_id_};
   Writer w;
-  h.serde(w);
+  h.serde(w, request_header_version(key, version));
   std::vector<std::byte> frame = w.take_bytes();
   frame.insert(frame.end(), body.begin(), body.end());
   if (Status s = write_frame(*socket_, frame, deadline); !s.ok()) {
@@ -56,11 +61,18 @@ Result<std::vector<std::byte>> Connection::roundtrip(ApiKey key, int16_t version
   }
   if (!expect_response) return std::vector<std::byte>{};
   Result<std::vector<std::byte>> resp = read_frame(*socket_, kResponseBytesMax, deadline);
-  if (!resp.ok() || resp->size() < 4 || get_i32_be(resp->data()) != h.correlation_id) {
+  if (!resp.ok()) {
     broken_ = true;
-    return resp.ok() ? Result<std::vector<std::byte>>(Errc::corrupt) : resp;
+    return resp;
   }
-  resp->erase(resp->begin(), resp->begin() + 4);
+  Reader r(*resp);
+  ResponseHeader rh;
+  rh.serde(r, response_header_version(key, version));
+  if (!r.ok() || rh.correlation_id != h.correlation_id) {
+    broken_ = true;
+    return Errc::corrupt;
+  }
+  resp->erase(resp->begin(), resp->begin() + static_cast<ptrdiff_t>(r.position()));
   return resp;
 }
 

@@ -1,6 +1,7 @@
 // A client connection to one broker: Kafka request/response framing with correlation ids,
-// ApiVersions negotiation on connect (v2, falling back to v0 when the broker answers
-// UNSUPPORTED_VERSION), and a mutex so fibers share it one request at a time.
+// ApiVersions negotiation on connect (v3, falling back to v0 when the broker answers
+// UNSUPPORTED_VERSION), request header v1 or v2 and response header v0 or v1 by the API version's
+// flexibility, and a mutex so fibers share it one request at a time.
 //
 // Threading: fibers of one node.
 #pragma once

@@ -27,10 +27,10 @@ Result<int64_t> Consumer::list_offset(const TopicPartition& tp, int64_t timestam
   SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
   Connection* c = nullptr;
   SAMSA_TRY_ASSIGN(c, cluster_.node(leader));
-  std::optional<int16_t> v = c->version(ApiKey::list_offsets, 3);
+  std::optional<int16_t> v = c->version(ApiKey::list_offsets, 7);
   if (!v) return Errc::invalid_argument;
   ListOffsetsRequest req;
-  req.topics.push_back({tp.topic, {{tp.partition, timestamp, 1}}});
+  req.topics.push_back({.name = tp.topic, .partitions = {{.partition_index = tp.partition, .timestamp = timestamp}}});
   ListOffsetsResponse resp;
   SAMSA_TRY_ASSIGN(resp, (c->call<ListOffsetsRequest, ListOffsetsResponse>(ApiKey::list_offsets, *v, req, cluster_.request_deadline())));
   if (resp.topics.size() != 1 || resp.topics[0].partitions.size() != 1) return Errc::corrupt;
@@ -87,13 +87,14 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
     int32_t leader = 0;
     SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
     FetchRequest& req = by_leader[leader];
-    if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({tp.topic, {}});
-    req.topics.back().partitions.push_back({tp.partition, -1, pos, -1, config_.max_partition_fetch_bytes});
+    if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({.topic = tp.topic});
+    req.topics.back().partitions.push_back(
+        {.partition = tp.partition, .fetch_offset = pos, .partition_max_bytes = config_.max_partition_fetch_bytes});
   }
   for (auto& [leader, req] : by_leader) {
     Connection* c = nullptr;
     SAMSA_TRY_ASSIGN(c, cluster_.node(leader));
-    std::optional<int16_t> v = c->version(ApiKey::fetch, 11);
+    std::optional<int16_t> v = c->version(ApiKey::fetch, 12);
     if (!v || *v < 4) return Errc::invalid_argument;  // RecordBatch v2 needs Fetch v4
     const int64_t left_ms = std::max<int64_t>(0, to_ms(deadline.at - cluster_.rt().now()));
     req.max_wait_ms = static_cast<int32_t>(std::min<int64_t>(config_.fetch_max_wait_ms, left_ms));

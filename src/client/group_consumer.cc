@@ -59,7 +59,7 @@ Status GroupConsumer::ensure_coordinator() {
   Connection* any = nullptr;
   SAMSA_TRY_ASSIGN(any, cluster_.any());
   FindCoordinatorRequest req{config_.group_id, 0};
-  const int16_t v = any->version(ApiKey::find_coordinator, 2).value_or(0);
+  const int16_t v = any->version(ApiKey::find_coordinator, 3).value_or(0);
   FindCoordinatorResponse resp;
   SAMSA_TRY_ASSIGN(resp, (any->call<FindCoordinatorRequest, FindCoordinatorResponse>(ApiKey::find_coordinator, v, req, cluster_.request_deadline())));
   if (resp.error_code != 0) return Errc::unavailable;
@@ -94,8 +94,8 @@ std::vector<SyncGroupRequest::Assignment> GroupConsumer::leader_assignments(cons
 
 Status GroupConsumer::join_and_sync() {
   SAMSA_TRY(ensure_coordinator());
-  const int16_t jv = coordinator_->version(ApiKey::join_group, 5).value_or(0);
-  const int16_t sv = coordinator_->version(ApiKey::sync_group, 3).value_or(0);
+  const int16_t jv = coordinator_->version(ApiKey::join_group, 6).value_or(0);
+  const int16_t sv = coordinator_->version(ApiKey::sync_group, 4).value_or(0);
   ConsumerSubscription sub{0, topics_, std::nullopt};
   for (int attempt = 0; attempt < 20; ++attempt) {
     JoinGroupRequest req;
@@ -156,7 +156,7 @@ Status GroupConsumer::resume_positions() {
     if (req.topics->empty() || req.topics->back().name != tp.topic) req.topics->push_back({tp.topic, {}});
     req.topics->back().partition_indexes.push_back(tp.partition);
   }
-  const int16_t v = coordinator_->version(ApiKey::offset_fetch, 5).value_or(1);
+  const int16_t v = coordinator_->version(ApiKey::offset_fetch, 7).value_or(1);
   OffsetFetchResponse resp;
   SAMSA_TRY_ASSIGN(resp, (coordinator_->call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, v, req, cluster_.request_deadline())));
   for (const auto& t : resp.topics) {
@@ -170,9 +170,9 @@ Status GroupConsumer::resume_positions() {
 Status GroupConsumer::heartbeat_if_due() {
   if (cluster_.rt().now() < next_heartbeat_) return Status{};
   HeartbeatRequest req{config_.group_id, generation_, member_id_, std::nullopt};
-  const int16_t v = coordinator_->version(ApiKey::heartbeat, 3).value_or(0);
-  ErrorOnlyResponse resp;
-  SAMSA_TRY_ASSIGN(resp, (coordinator_->call<HeartbeatRequest, ErrorOnlyResponse>(ApiKey::heartbeat, v, req, cluster_.request_deadline())));
+  const int16_t v = coordinator_->version(ApiKey::heartbeat, 4).value_or(0);
+  HeartbeatResponse resp;
+  SAMSA_TRY_ASSIGN(resp, (coordinator_->call<HeartbeatRequest, HeartbeatResponse>(ApiKey::heartbeat, v, req, cluster_.request_deadline())));
   next_heartbeat_ = cluster_.rt().now() + std::chrono::milliseconds(config_.heartbeat_interval_ms);
   if (resp.error_code != 0) needs_join_ = true;  // rebalance, or we were fenced: rejoin
   return Status{};
@@ -224,7 +224,7 @@ Status GroupConsumer::commit(const std::map<TopicPartition, int64_t>& next_offse
     if (req.topics.empty() || req.topics.back().name != tp.topic) req.topics.push_back({tp.topic, {}});
     req.topics.back().partitions.push_back({tp.partition, offset, -1, -1, std::string()});
   }
-  const int16_t v = coordinator_->version(ApiKey::offset_commit, 7).value_or(2);
+  const int16_t v = coordinator_->version(ApiKey::offset_commit, 8).value_or(2);
   OffsetCommitResponse resp;
   SAMSA_TRY_ASSIGN(resp, (coordinator_->call<OffsetCommitRequest, OffsetCommitResponse>(ApiKey::offset_commit, v, req, cluster_.request_deadline())));
   for (const auto& t : resp.topics) {
@@ -244,7 +244,7 @@ Status GroupConsumer::close() {
   req.group_id = config_.group_id;
   req.member_id = member_id_;
   req.members = {{member_id_, std::nullopt}};
-  const int16_t v = coordinator_->version(ApiKey::leave_group, 3).value_or(0);
+  const int16_t v = coordinator_->version(ApiKey::leave_group, 4).value_or(0);
   (void)coordinator_->call<LeaveGroupRequest, LeaveGroupResponse>(ApiKey::leave_group, v, req, cluster_.request_deadline());
   member_id_.clear();
   needs_join_ = true;

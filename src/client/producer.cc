@@ -105,7 +105,7 @@ Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<std::pair<st
     }
     for (auto& [leader, req] : by_leader) {
       Result<Connection*> c = cluster_.node(leader);
-      std::optional<int16_t> v = c.ok() ? (*c)->version(ApiKey::produce, 7) : std::nullopt;
+      std::optional<int16_t> v = c.ok() ? (*c)->version(ApiKey::produce, 9) : std::nullopt;
       auto mark_all = [&](Error e) {
         for (const auto& t : req.topics) {
           for (const auto& p : t.partitions) errors[{t.name, p.index}] = e;

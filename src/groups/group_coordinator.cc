@@ -28,6 +28,7 @@ struct GroupCoordinator::Member {
   Instant last_heartbeat{};
   bool joined = false;  // has (re)joined in the current rebalance
   std::vector<std::byte> assignment;
+  std::optional<std::string> instance_id;  // static membership (KIP-345)
 };
 
 struct GroupCoordinator::Group {
@@ -40,6 +41,7 @@ struct GroupCoordinator::Group {
   std::string leader;
   std::map<std::string, Member> members;  // ordered: deterministic leader choice and responses
   std::set<std::string> pending_ids;       // issued with MEMBER_ID_REQUIRED, not joined yet
+  std::map<std::string, std::string> static_members;  // group.instance.id -> its current member id
   bool initial_delay = false;
   Instant rebalance_deadline{};
   WaitQueue changed;  // notified on every state change
@@ -155,8 +157,11 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
   }
   if (req.protocol_type.empty() || req.protocols.empty()) return fail(Error::inconsistent_group_protocol);
   Group& g = group(req.group_id);
-  if (req.member_id.empty()) {
-    req.member_id = fmt::format("{}-{:016x}", client_id.empty() ? "member" : client_id, rt_.random_u64());
+  if (req.group_instance_id) {
+    std::optional<JoinGroupResponse> settled = join_static(g, req, version, client_id, client_host);
+    if (settled) return *settled;
+  } else if (req.member_id.empty()) {
+    req.member_id = new_member_id(client_id);
     if (version >= 4) {
       g.pending_ids.insert(req.member_id);
       return fail(Error::member_id_required);
@@ -172,12 +177,8 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
   Member& m = g.members[req.member_id];
   const bool is_new = m.id.empty();
   m.id = req.member_id;
-  m.client_id = client_id;
-  m.client_host = client_host;
-  m.protocols = req.protocols;
-  m.session_timeout_ms = req.session_timeout_ms;
-  m.rebalance_timeout_ms = version >= 1 && req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
-  m.last_heartbeat = rt_.now();
+  update_member(m, req, version, client_id, client_host);
+  if (m.instance_id) g.static_members[*m.instance_id] = m.id;
   if (g.state != State::preparing_rebalance) begin_rebalance(g, is_new ? "a member joined" : "a member rejoined");
   m.joined = true;
   g.changed.notify_all();
@@ -186,24 +187,100 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
     if (s.code() == Errc::cancelled) return fail(Error::rebalance_in_progress);
   }
   complete_join(g);
-  auto me = g.members.find(req.member_id);
-  if (me == g.members.end()) return fail(Error::unknown_member_id);
+  if (g.members.count(req.member_id) == 0) return fail(Error::unknown_member_id);
+  return join_response(g, req.member_id);
+}
+
+std::string GroupCoordinator::new_member_id(const std::string& client_id) {
+  return fmt::format("{}-{:016x}", client_id.empty() ? "member" : client_id, rt_.random_u64());
+}
+
+void GroupCoordinator::update_member(Member& m, const JoinGroupRequest& req, int16_t version, const std::string& client_id,
+                                     const std::string& client_host) {
+  m.client_id = client_id;
+  m.client_host = client_host;
+  m.protocols = req.protocols;
+  m.session_timeout_ms = req.session_timeout_ms;
+  m.rebalance_timeout_ms = version >= 1 && req.rebalance_timeout_ms > 0 ? req.rebalance_timeout_ms : req.session_timeout_ms;
+  m.instance_id = req.group_instance_id;
+  m.last_heartbeat = rt_.now();
+}
+
+JoinGroupResponse GroupCoordinator::join_response(const Group& g, const std::string& member_id) const {
+  JoinGroupResponse resp;
   resp.generation_id = g.generation;
   resp.protocol_name = g.protocol_name;
   resp.leader = g.leader;
-  resp.member_id = req.member_id;
-  if (req.member_id == g.leader) {
-    for (const auto& [id, member] : g.members) {
-      const auto proto = std::find_if(member.protocols.begin(), member.protocols.end(), [&](const auto& p) { return p.name == g.protocol_name; });
-      resp.members.push_back({id, std::nullopt, proto == member.protocols.end() ? std::vector<std::byte>{} : proto->metadata});
-    }
+  resp.member_id = member_id;
+  if (member_id != g.leader) return resp;
+  for (const auto& [id, member] : g.members) {
+    const auto proto = std::find_if(member.protocols.begin(), member.protocols.end(), [&](const auto& p) { return p.name == g.protocol_name; });
+    resp.members.push_back({.member_id = id, .group_instance_id = member.instance_id,
+                            .metadata = proto == member.protocols.end() ? std::vector<std::byte>{} : proto->metadata});
   }
   return resp;
+}
+
+// KIP-345: a join naming a group.instance.id. A new instance gets its member id at once (no
+// MEMBER_ID_REQUIRED round trip) and joins like any member. A known instance without a member id
+// is the same consumer restarted: its new member id takes the old one's place, keeping the
+// assignment, and unless a rebalance is already being prepared it gets the current generation
+// back without a rebalance. A member id that differs from the instance's current one is a
+// duplicate or a zombie: FENCED_INSTANCE_ID. Returns the response when the join ends here.
+std::optional<JoinGroupResponse> GroupCoordinator::join_static(Group& g, JoinGroupRequest& req, int16_t version,
+                                                               const std::string& client_id, const std::string& client_host) {
+  auto fail = [&](Error e) {
+    JoinGroupResponse resp;
+    resp.error_code = code(e);
+    resp.member_id = req.member_id;
+    return std::optional<JoinGroupResponse>(resp);
+  };
+  const auto known = g.static_members.find(*req.group_instance_id);
+  const bool present = known != g.static_members.end() && g.members.count(known->second) != 0;
+  if (!req.member_id.empty()) {
+    if (present && known->second != req.member_id) return fail(Error::fenced_instance_id);
+    if (!present && g.members.count(req.member_id) == 0 && g.pending_ids.count(req.member_id) == 0) {
+      return fail(Error::unknown_member_id);
+    }
+    return std::nullopt;
+  }
+  req.member_id = new_member_id(client_id);
+  if (!present) {
+    g.pending_ids.insert(req.member_id);
+    return std::nullopt;
+  }
+  if (!req.protocol_type.empty() && req.protocol_type != g.protocol_type) return fail(Error::inconsistent_group_protocol);
+  Member m = std::move(g.members.at(known->second));
+  g.members.erase(known->second);
+  logf(rt_, LogLevel::info, "group {}: static member {} rejoined as {} (was {})", g.id, *req.group_instance_id,
+       req.member_id, m.id);
+  if (g.leader == m.id) g.leader = req.member_id;
+  m.id = req.member_id;
+  update_member(m, req, version, client_id, client_host);
+  known->second = m.id;
+  g.members[m.id] = std::move(m);
+  if (g.state == State::preparing_rebalance) return std::nullopt;  // joins the rebalance under way
+  (void)persist_group(g);
+  g.changed.notify_all();
+  return join_response(g, req.member_id);
+}
+
+// The member id a static member's request must carry: FENCED_INSTANCE_ID for another one.
+Error GroupCoordinator::check_instance(const Group& g, const std::optional<std::string>& instance_id,
+                                       const std::string& member_id) const {
+  if (!instance_id) return Error::none;
+  auto it = g.static_members.find(*instance_id);
+  if (it != g.static_members.end() && it->second != member_id) return Error::fenced_instance_id;
+  return Error::none;
 }
 
 SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
   SyncGroupResponse resp;
   Group* g = find(req.group_id);
+  if (g != nullptr && check_instance(*g, req.group_instance_id, req.member_id) != Error::none) {
+    resp.error_code = code(Error::fenced_instance_id);
+    return resp;
+  }
   if (g == nullptr || g->members.count(req.member_id) == 0) {
     resp.error_code = code(Error::unknown_member_id);
     return resp;
@@ -238,6 +315,7 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
 
 Error GroupCoordinator::heartbeat(const HeartbeatRequest& req) {
   Group* g = find(req.group_id);
+  if (g != nullptr && check_instance(*g, req.group_instance_id, req.member_id) != Error::none) return Error::fenced_instance_id;
   if (g == nullptr || g->members.count(req.member_id) == 0) return Error::unknown_member_id;
   if (req.generation_id != g->generation) return Error::illegal_generation;
   g->members.at(req.member_id).last_heartbeat = rt_.now();
@@ -245,7 +323,10 @@ Error GroupCoordinator::heartbeat(const HeartbeatRequest& req) {
 }
 
 void GroupCoordinator::remove_member(Group& g, const std::string& member_id, const char* why) {
-  if (g.members.erase(member_id) == 0) return;
+  auto it = g.members.find(member_id);
+  if (it == g.members.end()) return;
+  if (it->second.instance_id) g.static_members.erase(*it->second.instance_id);
+  g.members.erase(it);
   logf(rt_, LogLevel::info, "group {}: member {} removed: {}", g.id, member_id, why);
   if (g.members.empty() && g.state != State::preparing_rebalance) {
     g.state = State::empty;
@@ -263,12 +344,20 @@ void GroupCoordinator::remove_member(Group& g, const std::string& member_id, con
 LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& req, int16_t version) {
   LeaveGroupResponse resp;
   Group* g = find(req.group_id);
-  std::vector<std::string> ids;
-  if (version <= 2) ids.push_back(req.member_id); else for (const auto& m : req.members) ids.push_back(m.member_id);
-  for (const std::string& id : ids) {
-    Error e = g != nullptr && g->members.count(id) != 0 ? Error::none : Error::unknown_member_id;
+  std::vector<LeaveGroupRequest::Member> leaving = req.members;
+  if (version <= 2) leaving = {{.member_id = req.member_id, .group_instance_id = std::nullopt}};
+  for (const auto& m : leaving) {
+    std::string id = m.member_id;
+    Error e = Error::none;
+    if (g != nullptr && m.group_instance_id) {  // static: by instance id (member id may be empty)
+      auto it = g->static_members.find(*m.group_instance_id);
+      if (it == g->static_members.end()) e = Error::unknown_member_id;
+      else if (!id.empty() && it->second != id) e = Error::fenced_instance_id;
+      else id = it->second;
+    }
+    if (e == Error::none) e = g != nullptr && g->members.count(id) != 0 ? Error::none : Error::unknown_member_id;
     if (e == Error::none) remove_member(*g, id, "left the group");
-    if (version >= 3) resp.members.push_back({id, std::nullopt, code(e)});
+    if (version >= 3) resp.members.push_back({.member_id = m.member_id, .group_instance_id = m.group_instance_id, .error_code = code(e)});
     else resp.error_code = code(e);
   }
   return resp;
@@ -296,7 +385,8 @@ OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
   if (req.group_id.empty()) {
     e = Error::invalid_group_id;
   } else if (!standalone) {
-    if (g.members.count(req.member_id) == 0) e = Error::unknown_member_id;
+    if (check_instance(g, req.group_instance_id, req.member_id) != Error::none) e = Error::fenced_instance_id;
+    else if (g.members.count(req.member_id) == 0) e = Error::unknown_member_id;
     else if (req.generation_id != g.generation) e = Error::illegal_generation;
     // Members commit while revoking, before they rejoin: allowed while the rebalance is being
     // prepared (their generation still holds), refused while it is completing, as in Kafka.
@@ -360,10 +450,13 @@ OffsetFetchResponse GroupCoordinator::fetch_offsets(const OffsetFetchRequest& re
   return resp;
 }
 
-ListGroupsResponse GroupCoordinator::list() const {
+ListGroupsResponse GroupCoordinator::list(const std::vector<std::string>& states) const {
   ListGroupsResponse resp;
   for (const auto& [id, g] : groups_) {
-    if (!g->members.empty() || !g->offsets.empty()) resp.groups.push_back({id, g->protocol_type});
+    if (g->members.empty() && g->offsets.empty()) continue;
+    const std::string state = state_name(static_cast<int>(g->state));
+    if (!states.empty() && std::find(states.begin(), states.end(), state) == states.end()) continue;
+    resp.groups.push_back({.group_id = id, .protocol_type = g->protocol_type, .group_state = state});
   }
   return resp;
 }
@@ -384,7 +477,7 @@ DescribeGroupsResponse GroupCoordinator::describe(const DescribeGroupsRequest& r
     out.protocol_data = g->protocol_name;
     for (const auto& [mid, m] : g->members) {
       const auto proto = std::find_if(m.protocols.begin(), m.protocols.end(), [&](const auto& p) { return p.name == g->protocol_name; });
-      out.members.push_back({mid, std::nullopt, m.client_id, m.client_host,
+      out.members.push_back({mid, m.instance_id, m.client_id, m.client_host,
                              proto == m.protocols.end() ? std::vector<std::byte>{} : proto->metadata, m.assignment});
     }
     resp.groups.push_back(std::move(out));
@@ -425,8 +518,10 @@ Status GroupCoordinator::persist_group(const Group& g) {
     w.i32(m.session_timeout_ms);
     w.i32(m.rebalance_timeout_ms);
     w.bytes(m.assignment);
+    w.nstr(m.instance_id);
   }
-  return append_records({{"g\x1f" + g.id, w.take_bytes()}});
+  // "g2": members carry their group.instance.id ("g", written before static membership, not).
+  return append_records({{"g2\x1f" + g.id, w.take_bytes()}});
 }
 
 void GroupCoordinator::apply_record(const std::string& key, const std::optional<std::vector<std::byte>>& value) {
@@ -446,7 +541,7 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
     r.i64(offset);
     r.nstr(metadata);
     if (r.ok()) group(parts[1]).offsets[{parts[2], std::atoi(parts[3].c_str())}] = {offset, metadata};
-  } else if (parts.size() == 2 && parts[0] == "g") {
+  } else if (parts.size() == 2 && (parts[0] == "g" || parts[0] == "g2")) {
     Group& g = group(parts[1]);
     int32_t n = 0;
     r.i32(g.generation);
@@ -455,6 +550,7 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
     r.str(g.leader);
     r.i32(n);
     g.members.clear();
+    g.static_members.clear();
     for (int32_t i = 0; i < n && r.ok() && i < static_cast<int32_t>(kMembersMax); ++i) {
       Member m;
       r.str(m.id);
@@ -463,7 +559,9 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
       r.i32(m.session_timeout_ms);
       r.i32(m.rebalance_timeout_ms);
       r.bytes(m.assignment);
+      if (parts[0] == "g2") r.nstr(m.instance_id);
       m.last_heartbeat = rt_.now();  // sessions restart with the broker, as in Kafka
+      if (m.instance_id) g.static_members[*m.instance_id] = m.id;
       g.members[m.id] = std::move(m);
     }
     g.state = g.members.empty() ? State::empty : State::stable;

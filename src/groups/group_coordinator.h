@@ -7,6 +7,10 @@
 // passed, and members that did not rejoin are dropped. The leader (first member) gets every
 // member's metadata and sends the assignment in SyncGroup; followers' SyncGroup waits for it.
 // JoinGroup v4+ without a member id answers MEMBER_ID_REQUIRED with the id to use (KIP-394).
+// Static members (KIP-345, group.instance.id) get their id at once; one that restarts and rejoins
+// without a member id takes its old place and assignment without a rebalance; a request with the
+// instance id but another member id is fenced (FENCED_INSTANCE_ID). Their session timeout still
+// applies: a static member that stays away longer is removed and the group rebalances.
 //
 // Committed offsets and group metadata are appended to an internal log `__consumer_offsets-0`
 // in the log dir (fsynced before a commit is acknowledged) and replayed on start; the latest
@@ -58,7 +62,8 @@ class GroupCoordinator {
   kafka::LeaveGroupResponse leave(const kafka::LeaveGroupRequest& req, int16_t version);
   kafka::OffsetCommitResponse commit(kafka::OffsetCommitRequest& req);
   kafka::OffsetFetchResponse fetch_offsets(const kafka::OffsetFetchRequest& req);
-  kafka::ListGroupsResponse list() const;
+  // Groups with members or committed offsets; v4: only those in one of `states` (if any given).
+  kafka::ListGroupsResponse list(const std::vector<std::string>& states) const;
   kafka::DescribeGroupsResponse describe(const kafka::DescribeGroupsRequest& req) const;
 
   // For tests and checkers: the generation and members currently known.
@@ -75,6 +80,13 @@ class GroupCoordinator {
 
   Group& group(const std::string& id);
   Group* find(const std::string& id) const;
+  std::optional<kafka::JoinGroupResponse> join_static(Group& g, kafka::JoinGroupRequest& req, int16_t version,
+                                                      const std::string& client_id, const std::string& client_host);
+  kafka::JoinGroupResponse join_response(const Group& g, const std::string& member_id) const;
+  void update_member(Member& m, const kafka::JoinGroupRequest& req, int16_t version, const std::string& client_id,
+                     const std::string& client_host);
+  std::string new_member_id(const std::string& client_id);
+  kafka::Error check_instance(const Group& g, const std::optional<std::string>& instance_id, const std::string& member_id) const;
   void begin_rebalance(Group& g, const char* why);
   void complete_join(Group& g);
   bool join_complete(const Group& g) const;

@@ -274,7 +274,7 @@ Status PartitionLog::checkpoint() {
 
 namespace samsa {
 
-Result<LogSlice> PartitionLog::read_slice(int64_t offset, uint64_t max_bytes, int64_t max_offset) {
+Result<LogSlice> PartitionLog::read_slice(int64_t offset, uint64_t max_bytes, int64_t max_offset, bool at_least_one_batch) {
   if (offline_) return Errc::unavailable;
   if (offset < log_start_offset() || offset > log_end_offset()) return Errc::out_of_range;
   std::shared_ptr<Segment> seg = segment_for(offset);
@@ -292,7 +292,7 @@ Result<LogSlice> PartitionLog::read_slice(int64_t offset, uint64_t max_bytes, in
     BatchHeader h;
     SAMSA_TRY_ASSIGN(h, seg->header_at(pos));
     if (h.base_offset >= max_offset) break;
-    if (slice.length > 0 && slice.length + h.total_bytes() > max_bytes) break;
+    if ((slice.length > 0 || !at_least_one_batch) && slice.length + h.total_bytes() > max_bytes) break;
     if (slice.length == 0) slice.first_offset = h.base_offset;
     slice.length += h.total_bytes();
     pos += h.total_bytes();
@@ -310,21 +310,47 @@ Result<int64_t> PartitionLog::offset_for_timestamp(int64_t timestamp) {
     Result<uint64_t> pos = seg->position_for_timestamp(timestamp);
     if (pos.error() == Errc::not_found) continue;
     if (!pos.ok()) return pos.status();
-    BatchHeader h;
-    SAMSA_TRY_ASSIGN(h, seg->header_at(*pos));
-    if (h.compression() != Compression::none) return h.base_offset;  // records not decoded here
-    std::vector<std::byte> batch(h.total_bytes());
-    size_t n = 0;
-    SAMSA_TRY_ASSIGN(n, seg->log_file()->pread(*pos, batch));
-    if (n != batch.size()) return Errc::corrupt;
-    std::vector<Record> records;
-    SAMSA_TRY_ASSIGN(records, decode_records(batch));
-    for (const Record& r : records) {
-      if (r.timestamp >= timestamp) return r.offset;
-    }
-    return h.base_offset;
+    return first_record_at_or_after(*seg, *pos, timestamp);
   }
   return log_end_offset();
+}
+
+Result<int64_t> PartitionLog::first_record_at_or_after(Segment& seg, uint64_t pos, int64_t timestamp) {
+  BatchHeader h;
+  SAMSA_TRY_ASSIGN(h, seg.header_at(pos));
+  if (h.compression() != Compression::none) return h.base_offset;  // records not decoded here
+  std::vector<std::byte> batch(h.total_bytes());
+  size_t n = 0;
+  SAMSA_TRY_ASSIGN(n, seg.log_file()->pread(pos, batch));
+  if (n != batch.size()) return Errc::corrupt;
+  std::vector<Record> records;
+  SAMSA_TRY_ASSIGN(records, decode_records(batch));
+  for (const Record& r : records) {
+    if (r.timestamp >= timestamp) return r.offset;
+  }
+  return h.base_offset;
+}
+
+Result<std::optional<TimestampAndOffset>> PartitionLog::max_timestamp_offset() {
+  if (offline_) return Errc::unavailable;
+  std::shared_ptr<Segment> best;
+  for (const auto& [base, seg] : segments_) {
+    if (seg->size_bytes() > 0 && (best == nullptr || seg->max_timestamp() > best->max_timestamp())) best = seg;
+  }
+  if (best == nullptr) return std::optional<TimestampAndOffset>{};
+  const int64_t ts = best->max_timestamp();
+  const uint64_t end = best->size_bytes();
+  for (uint64_t pos = 0; pos < end;) {  // one segment's headers: the batch holding its maximum
+    BatchHeader h;
+    SAMSA_TRY_ASSIGN(h, best->header_at(pos));
+    if (h.max_timestamp == ts && h.next_offset() > log_start_offset()) {
+      int64_t offset = 0;
+      SAMSA_TRY_ASSIGN(offset, first_record_at_or_after(*best, pos, ts));
+      return std::optional<TimestampAndOffset>{TimestampAndOffset{ts, std::max(offset, log_start_offset())}};
+    }
+    pos += h.total_bytes();
+  }
+  return std::optional<TimestampAndOffset>{};
 }
 
 uint64_t PartitionLog::size_bytes() const {

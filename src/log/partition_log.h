@@ -46,6 +46,11 @@ struct LogSlice {
   int64_t first_offset = 0;  // base offset of the first batch (may be below the offset asked)
 };
 
+struct TimestampAndOffset {
+  int64_t timestamp = -1;
+  int64_t offset = -1;
+};
+
 struct LogRecoveryStats {
   uint64_t segments = 0;
   uint64_t batches_scanned = 0;
@@ -72,12 +77,18 @@ class PartitionLog {
   // follow contiguously, with epochs that never go below the latest one in the log
   // (Errc::out_of_range otherwise; nothing is written). Each new epoch's start is recorded.
   Result<AppendResult> append_replicated(ConstBytes record_set);
-  // Batches holding offsets >= `offset`, up to max_bytes (at least one whole batch, as Kafka's
-  // fetch does), not beyond max_offset (exclusive; the high watermark later).
-  Result<LogSlice> read_slice(int64_t offset, uint64_t max_bytes, int64_t max_offset);
+  // Batches holding offsets >= `offset`, up to max_bytes, not beyond max_offset (exclusive; the
+  // high watermark later). With at_least_one_batch, a first batch larger than max_bytes is still
+  // returned whole (Kafka's fetch does that for the first partition with data, KIP-74); without,
+  // the slice may be empty.
+  Result<LogSlice> read_slice(int64_t offset, uint64_t max_bytes, int64_t max_offset, bool at_least_one_batch = true);
   Result<LogSlice> read_slice(int64_t offset, uint64_t max_bytes) { return read_slice(offset, max_bytes, log_end_offset()); }
   // Offset of the first batch whose max timestamp >= timestamp; log_end_offset() if none.
   Result<int64_t> offset_for_timestamp(int64_t timestamp);
+  // The largest timestamp in the log and the offset of the first record that has it (a
+  // compressed batch's base offset: records are not decoded here); nullopt for an empty log.
+  // For ListOffsets' MAX_TIMESTAMP; reads the headers of one segment.
+  Result<std::optional<TimestampAndOffset>> max_timestamp_offset();
 
   Status flush();
   // Applies the time half of the flush policy (a background fiber calls it periodically).
@@ -126,6 +137,7 @@ class PartitionLog {
   // new epochs first, and applies the flush policy. Called with mu_ held.
   Result<AppendResult> write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers);
   Status delete_oldest_segment();
+  Result<int64_t> first_record_at_or_after(Segment& seg, uint64_t pos, int64_t timestamp);
   Status flush_locked();
   Status write_recovery_point();
   Status go_offline(Status cause);

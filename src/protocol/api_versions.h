@@ -1,11 +1,12 @@
-// The APIs and version ranges samsa advertises (see shared/reference/kafka-clients.md): minimum
-// 0 everywhere, maxima chosen below the first flexible version of each API so that every client
-// (librdkafka, kafka-python, kafkajs) negotiates a version samsa implements.
+// The APIs and version ranges samsa advertises in ApiVersions (see
+// shared/reference/kafka-clients.md): minimum 0 everywhere, and only APIs with a handler. The
+// schema may describe more versions than are advertised (Fetch up to v15 for replication between
+// samsa brokers, while clients are offered v12): the advertised range must lie within the
+// described one, which is checked at compile time below.
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <span>
 
 #include "protocol/messages.h"
 
@@ -18,13 +19,22 @@ struct ApiRange {
 };
 
 inline constexpr ApiRange kSupportedApis[] = {
-    {ApiKey::produce, 0, 7},          {ApiKey::fetch, 0, 11},           {ApiKey::list_offsets, 0, 3},
-    {ApiKey::metadata, 0, 5},         {ApiKey::api_versions, 0, 2},     {ApiKey::create_topics, 0, 4},
-    {ApiKey::delete_topics, 0, 3},    {ApiKey::describe_configs, 0, 2}, {ApiKey::offset_commit, 0, 7},
-    {ApiKey::offset_fetch, 0, 5},     {ApiKey::find_coordinator, 0, 2}, {ApiKey::join_group, 0, 5},
-    {ApiKey::heartbeat, 0, 3},        {ApiKey::leave_group, 0, 3},      {ApiKey::sync_group, 0, 3},
-    {ApiKey::describe_groups, 0, 4},  {ApiKey::list_groups, 0, 2},
+    {ApiKey::produce, 0, 9},          {ApiKey::fetch, 0, 12},           {ApiKey::list_offsets, 0, 7},
+    {ApiKey::metadata, 0, 12},        {ApiKey::offset_commit, 0, 8},    {ApiKey::offset_fetch, 0, 7},
+    {ApiKey::find_coordinator, 0, 4}, {ApiKey::join_group, 0, 6},       {ApiKey::heartbeat, 0, 4},
+    {ApiKey::leave_group, 0, 4},      {ApiKey::sync_group, 0, 4},       {ApiKey::describe_groups, 0, 5},
+    {ApiKey::list_groups, 0, 4},      {ApiKey::api_versions, 0, 3},     {ApiKey::create_topics, 0, 7},
+    {ApiKey::delete_topics, 0, 6},    {ApiKey::describe_configs, 0, 4},
 };
+
+constexpr bool advertised_within_described() {
+  for (const ApiRange& r : kSupportedApis) {
+    const DescribedApi* d = described_api(static_cast<int16_t>(r.key));
+    if (d == nullptr || r.min_version < d->min_version || r.max_version > d->max_version) return false;
+  }
+  return true;
+}
+static_assert(advertised_within_described(), "an advertised version is not described in schema/*.def");
 
 inline std::optional<ApiRange> supported_range(int16_t api_key) {
   for (const ApiRange& r : kSupportedApis) {

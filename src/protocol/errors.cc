@@ -42,6 +42,12 @@ const char* error_name(int16_t c) {
     case Error::kafka_storage_error: return "KAFKA_STORAGE_ERROR";
     case Error::member_id_required: return "MEMBER_ID_REQUIRED";
     case Error::group_id_not_found: return "GROUP_ID_NOT_FOUND";
+    case Error::invalid_replica_assignment: return "INVALID_REPLICA_ASSIGNMENT";
+    case Error::policy_violation: return "POLICY_VIOLATION";
+    case Error::non_empty_group: return "NON_EMPTY_GROUP";
+    case Error::fenced_instance_id: return "FENCED_INSTANCE_ID";
+    case Error::group_subscribed_to_topic: return "GROUP_SUBSCRIBED_TO_TOPIC";
+    case Error::unknown_topic_id: return "UNKNOWN_TOPIC_ID";
   }
   return "UNKNOWN_ERROR_CODE";
 }

@@ -43,8 +43,14 @@ enum class Error : int16_t {
   invalid_request = 42,
   unsupported_for_message_format = 43,
   kafka_storage_error = 56,
-  member_id_required = 79,
+  invalid_replica_assignment = 39,
+  policy_violation = 44,
+  non_empty_group = 68,
   group_id_not_found = 69,
+  member_id_required = 79,
+  fenced_instance_id = 82,
+  group_subscribed_to_topic = 86,
+  unknown_topic_id = 100,
 };
 
 inline int16_t code(Error e) { return static_cast<int16_t>(e); }
