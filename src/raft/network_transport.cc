@@ -1,14 +1,10 @@
 #include "raft/network_transport.h"
 
 #include "net/framing.h"
-#include "protocol/messages.h"
+#include "raft/raft_wire.h"
 #include "runtime/log.h"
 
 namespace samsa::raft {
-
-namespace {
-constexpr int16_t kVersion = 0;  // samsa's own encoding until Kafka's flexible schemas are in src/protocol
-}
 
 NetworkTransport::NetworkTransport(Runtime& rt, const std::map<int32_t, Address>& voters, std::string client_id)
     : rt_(rt), client_id_(std::move(client_id)) {
@@ -41,11 +37,8 @@ Result<std::vector<std::byte>> NetworkTransport::roundtrip(Peer& peer, RaftApi a
   SAMSA_TRY(peer.mu.lock(deadline));
   LockGuard guard(peer.mu);
   SAMSA_TRY(ensure_connected(peer, deadline));
-  kafka::RequestHeader header{static_cast<int16_t>(api), kVersion, peer.next_correlation++, client_id_};
-  kafka::Writer w;
-  header.serde(w);
-  std::vector<std::byte> frame = w.take_bytes();
-  frame.insert(frame.end(), body.begin(), body.end());
+  const int32_t correlation_id = peer.next_correlation++;
+  const std::vector<std::byte> frame = wire::request_frame(api, correlation_id, client_id_, body);
   auto broken = [&](Status s) {
     peer.socket.reset();  // an unknown part of the stream is in flight: start afresh
     return s;
@@ -53,19 +46,18 @@ Result<std::vector<std::byte>> NetworkTransport::roundtrip(Peer& peer, RaftApi a
   if (Status s = write_frame(*peer.socket, frame, deadline); !s.ok()) return broken(s);
   Result<std::vector<std::byte>> response = read_frame(*peer.socket, kResponseBytesMax, deadline);
   if (!response.ok()) return broken(response.status());
-  if (response->size() < 4 || get_i32_be(response->data()) != header.correlation_id) return broken(Errc::corrupt);
-  response->erase(response->begin(), response->begin() + 4);
-  return response;
+  Result<std::vector<std::byte>> payload = wire::response_body(api, correlation_id, *response);
+  if (!payload.ok()) return broken(payload.status());
+  return payload;
 }
 
 template <typename Req, typename Resp>
 Result<Resp> NetworkTransport::call(int32_t to, RaftApi api, const Req& request, Deadline deadline) {
   auto it = peers_.find(to);
   if (it == peers_.end()) return Errc::host_unreachable;
-  Req copy = request;
-  Result<std::vector<std::byte>> body = roundtrip(*it->second, api, kafka::encode(copy, kVersion), deadline);
+  Result<std::vector<std::byte>> body = roundtrip(*it->second, api, wire::encode(request), deadline);
   if (!body.ok()) return body.status();
-  return kafka::decode<Resp>(*body, kVersion);
+  return wire::decode<Resp>(*body);
 }
 
 Result<VoteResponse> NetworkTransport::vote(int32_t to, const VoteRequest& request, Deadline deadline) {
@@ -91,55 +83,35 @@ Result<DescribeQuorumResponse> NetworkTransport::describe_quorum(int32_t to, Dea
 
 // --- server side ---
 
-bool RaftRequestHandler::handles(int16_t api_key) {
-  switch (static_cast<RaftApi>(api_key)) {
-    case RaftApi::fetch:
-    case RaftApi::vote:
-    case RaftApi::begin_quorum_epoch:
-    case RaftApi::end_quorum_epoch:
-    case RaftApi::describe_quorum:
-    case RaftApi::fetch_snapshot: return true;
-  }
-  return false;
-}
-
 namespace {
 
 template <typename Req, typename Handler>
-Response answer(int32_t correlation_id, ConstBytes body, int16_t version, Handler&& handler) {
-  Result<Req> request = kafka::decode<Req>(body, version);
+Response answer(const wire::RequestHead& head, ConstBytes body, Handler&& handler) {
+  Result<Req> request = wire::decode<Req>(body);
   if (!request.ok()) return Response::close();
-  auto response = handler(*request);
-  kafka::Writer w;
-  w.i32(correlation_id);
-  response.serde(w, version);
-  return Response::reply(w.take_bytes());
+  return Response::reply(wire::response_frame(head.api, head.correlation_id, wire::encode(handler(*request))));
 }
 
 }  // namespace
 
 Response RaftRequestHandler::handle(const ConnectionInfo& connection, std::vector<std::byte> frame) {
-  kafka::Reader r(frame);
-  kafka::RequestHeader header;
-  header.serde(r);
-  if (!r.ok()) return Response::close();
-  if (!handles(header.api_key)) {
+  Result<wire::RequestHead> head = wire::parse_request_head(frame);
+  if (head.error() == Errc::not_found) {
     return fallback_ != nullptr ? fallback_->handle(connection, std::move(frame)) : Response::close();
   }
-  if (header.api_version != kVersion) return Response::close();
-  const ConstBytes body = ConstBytes(frame).subspan(r.position());
-  const int32_t id = header.correlation_id;
-  switch (static_cast<RaftApi>(header.api_key)) {
-    case RaftApi::vote: return answer<VoteRequest>(id, body, kVersion, [&](const auto& q) { return client_.handle_vote(q); });
+  if (!head.ok()) return Response::close();
+  const ConstBytes body = ConstBytes(frame).subspan(head->body_offset);
+  switch (head->api) {
+    case RaftApi::vote: return answer<VoteRequest>(*head, body, [&](const auto& q) { return client_.handle_vote(q); });
     case RaftApi::begin_quorum_epoch:
-      return answer<BeginQuorumEpochRequest>(id, body, kVersion, [&](const auto& q) { return client_.handle_begin_quorum_epoch(q); });
+      return answer<BeginQuorumEpochRequest>(*head, body, [&](const auto& q) { return client_.handle_begin_quorum_epoch(q); });
     case RaftApi::end_quorum_epoch:
-      return answer<EndQuorumEpochRequest>(id, body, kVersion, [&](const auto& q) { return client_.handle_end_quorum_epoch(q); });
-    case RaftApi::fetch: return answer<FetchRequest>(id, body, kVersion, [&](const auto& q) { return client_.handle_fetch(q); });
+      return answer<EndQuorumEpochRequest>(*head, body, [&](const auto& q) { return client_.handle_end_quorum_epoch(q); });
+    case RaftApi::fetch: return answer<FetchRequest>(*head, body, [&](const auto& q) { return client_.handle_fetch(q); });
     case RaftApi::fetch_snapshot:
-      return answer<FetchSnapshotRequest>(id, body, kVersion, [&](const auto& q) { return client_.handle_fetch_snapshot(q); });
+      return answer<FetchSnapshotRequest>(*head, body, [&](const auto& q) { return client_.handle_fetch_snapshot(q); });
     case RaftApi::describe_quorum:
-      return answer<DescribeQuorumRequest>(id, body, kVersion, [&](const auto& q) { return client_.handle_describe_quorum(q); });
+      return answer<DescribeQuorumRequest>(*head, body, [&](const auto& q) { return client_.handle_describe_quorum(q); });
   }
   return Response::close();
 }

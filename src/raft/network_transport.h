@@ -73,7 +73,6 @@ class RaftRequestHandler final : public FrameHandler {
   explicit RaftRequestHandler(RaftClient& client, FrameHandler* fallback = nullptr) : client_(client), fallback_(fallback) {}
   Response handle(const ConnectionInfo& connection, std::vector<std::byte> frame) override;
   void on_close(const ConnectionInfo& connection) override;
-  static bool handles(int16_t api_key);
 
  private:
   RaftClient& client_;

@@ -1,10 +1,9 @@
 // The KRaft RPCs as plain structs with Kafka's field names and meanings (KIP-595, KIP-996,
 // KIP-630), flattened to the one partition the metadata quorum has (__cluster_metadata-0).
 //
-// Encoding lives only in the serde() templates below (kafka::Reader/Writer primitives, one
-// samsa-specific version 0 per RPC, no tagged fields). When the flexible-version codec with
-// Kafka's own Vote/BeginQuorumEpoch/... schemas lands in src/protocol, only this file changes:
-// the rest of src/raft uses the fields, never the bytes.
+// These are what src/raft works with; raft_wire.{h,cc} alone turns them into Kafka's messages
+// (src/protocol's generated Vote v2, BeginQuorumEpoch v1, EndQuorumEpoch v1, DescribeQuorum v1,
+// Fetch v12, FetchSnapshot v0, all flexible) and back.
 //
 // Pure data; any fiber.
 #pragma once
@@ -13,8 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "protocol/messages.h"
-#include "protocol/wire.h"
 
 namespace samsa::raft {
 
@@ -58,22 +55,12 @@ struct OffsetAndEpoch {
   int64_t end_offset = -1;
   int32_t epoch = -1;
   friend bool operator==(const OffsetAndEpoch&, const OffsetAndEpoch&) = default;
-  template <typename IO>
-  void serde(IO& io) {
-    io.i64(end_offset);
-    io.i32(epoch);
-  }
 };
 
 // Every response names the leader as the responder knows it, so a stale node catches up.
 struct CurrentLeader {
   int32_t leader_id = kNoNode;
   int32_t leader_epoch = -1;
-  template <typename IO>
-  void serde(IO& io) {
-    io.i32(leader_id);
-    io.i32(leader_epoch);
-  }
 };
 
 struct VoteRequest {
@@ -84,27 +71,11 @@ struct VoteRequest {
   int32_t last_offset_epoch = 0;  // epoch of the candidate's last entry
   int64_t last_offset = 0;        // the candidate's log end offset
   bool pre_vote = false;          // KIP-996: ask without bumping anyone's epoch
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.str(cluster_id);
-    io.i32(candidate_epoch);
-    io.i32(candidate_id);
-    io.i32(voter_id);
-    io.i32(last_offset_epoch);
-    io.i64(last_offset);
-    io.boolean(pre_vote);
-  }
 };
 struct VoteResponse {
   int16_t error_code = 0;
   CurrentLeader leader;  // the voter's epoch and the leader it knows in it
   bool vote_granted = false;
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.i16(error_code);
-    leader.serde(io);
-    io.boolean(vote_granted);
-  }
 };
 
 struct BeginQuorumEpochRequest {
@@ -112,22 +83,10 @@ struct BeginQuorumEpochRequest {
   int32_t leader_id = kNoNode;
   int32_t leader_epoch = 0;
   int32_t voter_id = kNoNode;
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.str(cluster_id);
-    io.i32(leader_id);
-    io.i32(leader_epoch);
-    io.i32(voter_id);
-  }
 };
 struct BeginQuorumEpochResponse {
   int16_t error_code = 0;
   CurrentLeader leader;
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.i16(error_code);
-    leader.serde(io);
-  }
 };
 
 struct EndQuorumEpochRequest {
@@ -135,22 +94,10 @@ struct EndQuorumEpochRequest {
   int32_t leader_id = kNoNode;
   int32_t leader_epoch = 0;
   std::vector<int32_t> preferred_successors;  // most caught-up voters first
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.str(cluster_id);
-    io.i32(leader_id);
-    io.i32(leader_epoch);
-    io.array(preferred_successors, [&](int32_t& id) { io.i32(id); });
-  }
 };
 struct EndQuorumEpochResponse {
   int16_t error_code = 0;
   CurrentLeader leader;
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.i16(error_code);
-    leader.serde(io);
-  }
 };
 
 struct FetchRequest {
@@ -162,17 +109,6 @@ struct FetchRequest {
   int64_t fetch_offset = 0;          // the fetcher's log end offset: everything before it is synced
   int32_t last_fetched_epoch = 0;    // epoch of the entry before fetch_offset (KIP-595)
   int64_t log_start_offset = 0;
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.str(cluster_id);
-    io.i32(replica_id);
-    io.i32(max_wait_ms);
-    io.i32(max_bytes);
-    io.i32(current_leader_epoch);
-    io.i64(fetch_offset);
-    io.i32(last_fetched_epoch);
-    io.i64(log_start_offset);
-  }
 };
 struct FetchResponse {
   int16_t error_code = 0;
@@ -182,16 +118,6 @@ struct FetchResponse {
   OffsetAndEpoch diverging_epoch;  // end_offset -1: none. Truncate to it, then fetch again
   OffsetAndEpoch snapshot_id;      // end_offset -1: none. The fetch offset is below the log start
   std::vector<std::byte> records;  // whole RecordBatch v2 batches from fetch_offset
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.i16(error_code);
-    leader.serde(io);
-    io.i64(high_watermark);
-    io.i64(log_start_offset);
-    diverging_epoch.serde(io);
-    snapshot_id.serde(io);
-    io.bytes(records);
-  }
 };
 
 struct FetchSnapshotRequest {
@@ -201,15 +127,6 @@ struct FetchSnapshotRequest {
   OffsetAndEpoch snapshot_id;
   int64_t position = 0;
   int32_t max_bytes = 0;
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.str(cluster_id);
-    io.i32(replica_id);
-    io.i32(current_leader_epoch);
-    snapshot_id.serde(io);
-    io.i64(position);
-    io.i32(max_bytes);
-  }
 };
 struct FetchSnapshotResponse {
   int16_t error_code = 0;
@@ -218,20 +135,9 @@ struct FetchSnapshotResponse {
   int64_t size = 0;      // of the whole snapshot file
   int64_t position = 0;  // of this chunk
   std::vector<std::byte> unaligned_records;  // the chunk (Kafka's field name)
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.i16(error_code);
-    leader.serde(io);
-    snapshot_id.serde(io);
-    io.i64(size);
-    io.i64(position);
-    io.bytes(unaligned_records);
-  }
 };
 
 struct DescribeQuorumRequest {
-  template <typename IO>
-  void serde(IO&, int16_t) {}
 };
 // DescribeQuorum's content (and RaftClient::describe()'s).
 struct ReplicaInfo {
@@ -239,13 +145,6 @@ struct ReplicaInfo {
   int64_t log_end_offset = -1;
   int64_t last_fetch_timestamp = -1;       // wall clock ms; -1 unknown
   int64_t last_caught_up_timestamp = -1;   // wall clock ms; -1 unknown
-  template <typename IO>
-  void serde(IO& io) {
-    io.i32(replica_id);
-    io.i64(log_end_offset);
-    io.i64(last_fetch_timestamp);
-    io.i64(last_caught_up_timestamp);
-  }
 };
 struct DescribeQuorumResponse {
   int16_t error_code = 0;
@@ -254,33 +153,9 @@ struct DescribeQuorumResponse {
   int64_t high_watermark = 0;
   std::vector<ReplicaInfo> current_voters;
   std::vector<ReplicaInfo> observers;
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.i16(error_code);
-    io.i32(leader_id);
-    io.i32(leader_epoch);
-    io.i64(high_watermark);
-    io.array(current_voters, [&](ReplicaInfo& r) { r.serde(io); });
-    io.array(observers, [&](ReplicaInfo& r) { r.serde(io); });
-  }
 };
 
-// The LeaderChange control record's value (Kafka's LeaderChangeMessage, version 0), written by a
-// new leader as the first entry of its epoch. Its key is the control record key: version 0,
-// type 2 (LEADER_CHANGE).
-struct LeaderChangeMessage {
-  int16_t version = 0;
-  int32_t leader_id = kNoNode;
-  std::vector<int32_t> voters;
-  std::vector<int32_t> granting_voters;
-  template <typename IO>
-  void serde(IO& io, int16_t) {
-    io.i16(version);
-    io.i32(leader_id);
-    io.array(voters, [&](int32_t& id) { io.i32(id); });
-    io.array(granting_voters, [&](int32_t& id) { io.i32(id); });
-  }
-};
+// Control record type of Kafka's LeaderChange record (its value: kafka::LeaderChangeMessage).
 inline constexpr int16_t kControlTypeLeaderChange = 2;
 
 }  // namespace samsa::raft

@@ -6,6 +6,7 @@
 
 #include "log/record_batch.h"
 #include "raft/raft_client.h"
+#include "raft/raft_wire.h"
 #include "raft/snapshot_file.h"
 #include "runtime/log.h"
 #include "runtime/random.h"
@@ -16,11 +17,12 @@ namespace samsa::raft {
 namespace {
 
 // Kafka's LeaderChange control batch: one control record whose key is (version 0, type 2).
-std::vector<std::byte> leader_change_batch(int64_t timestamp_ms, LeaderChangeMessage message) {
+std::vector<std::byte> leader_change_batch(int64_t timestamp_ms, int32_t leader, const std::vector<int32_t>& voters,
+                                           const std::vector<int32_t>& granting) {
   std::byte key[4];
   put_u16_be(key, 0);
   put_u16_be(key + 2, static_cast<uint16_t>(kControlTypeLeaderChange));
-  const std::vector<std::byte> value = kafka::encode(message, 0);
+  const std::vector<std::byte> value = wire::encode_leader_change(leader, voters, granting);
   BatchBuilder builder(timestamp_ms);
   builder.add(timestamp_ms, ConstBytes(key, 4), ConstBytes(value));
   std::vector<std::byte> batch = builder.build();
@@ -42,8 +44,8 @@ Status RaftClient::to_leader_locked() {
     if (voter != config_.node_id) voters_progress_[voter].last_fetch = now;  // a grace period for check-quorum
   }
   set_role_locked(RaftRole::leader);
-  LeaderChangeMessage message{0, config_.node_id, voter_ids_, std::vector<int32_t>(granted_.begin(), granted_.end())};
-  std::vector<std::byte> batch = leader_change_batch(rt_.wall_clock_ms(), std::move(message));
+  std::vector<std::byte> batch = leader_change_batch(rt_.wall_clock_ms(), config_.node_id, voter_ids_,
+                                                     std::vector<int32_t>(granted_.begin(), granted_.end()));
   Result<AppendResult> appended = log_->append(batch, election_.epoch);
   if (!appended.ok()) {
     fail_locked(appended.status(), "appending the LeaderChange record");
