@@ -12,6 +12,7 @@
 #include "raft/network_transport.h"
 #include "raft/quorum_state.h"
 #include "raft/raft_client.h"
+#include "raft/raft_wire.h"
 #include "raft/snapshot_file.h"
 #include "sim/scenarios/raft_scenario.h"
 #include "sim/simulator.h"
@@ -59,6 +60,55 @@ TEST(SnapshotFile, NamesAndContentsAreChecked) {
   EXPECT_EQ(decode_snapshot(file, OffsetAndEpoch{1234, 6}).error(), Errc::corrupt);
   file.back() ^= std::byte{1};
   EXPECT_EQ(decode_snapshot(file, id).error(), Errc::corrupt);
+}
+
+// Every quorum RPC survives Kafka's encoding (the generated flexible messages) unchanged, and
+// frames carry the api key, version and correlation id.
+TEST(RaftWire, EveryMessageRoundTripsThroughKafkasFormats) {
+  auto same = [](const auto& m) {
+    using T = std::decay_t<decltype(m)>;
+    Result<T> back = wire::decode<T>(wire::encode(m));
+    ASSERT_TRUE(back.ok());
+    EXPECT_EQ(wire::encode(*back), wire::encode(m));
+  };
+  same(VoteRequest{"c", 5, 2, 3, 4, 100, true});
+  same(VoteResponse{0, CurrentLeader{1, 5}, true});
+  same(BeginQuorumEpochRequest{"c", 1, 6, 2});
+  same(BeginQuorumEpochResponse{74, CurrentLeader{3, 7}});
+  same(EndQuorumEpochRequest{"c", 1, 6, {3, 2}});
+  same(EndQuorumEpochResponse{0, CurrentLeader{-1, 6}});
+  same(FetchRequest{"c", 2, 500, 1024, 6, 120, 5, 10});
+  FetchResponse f;
+  f.leader = CurrentLeader{1, 6};
+  f.high_watermark = 99;
+  f.diverging_epoch = OffsetAndEpoch{80, 4};
+  f.records = {std::byte{1}, std::byte{2}};
+  same(f);
+  Result<FetchResponse> fb = wire::decode<FetchResponse>(wire::encode(f));
+  ASSERT_TRUE(fb.ok());
+  EXPECT_EQ(fb->diverging_epoch, f.diverging_epoch);
+  EXPECT_EQ(fb->snapshot_id, OffsetAndEpoch{});
+  EXPECT_EQ(fb->records, f.records);
+  same(FetchSnapshotRequest{"c", 2, 6, OffsetAndEpoch{50, 3}, 24, 64});
+  same(FetchSnapshotResponse{0, CurrentLeader{1, 6}, OffsetAndEpoch{50, 3}, 100, 24, {std::byte{9}}});
+  DescribeQuorumResponse q;
+  q.leader_id = 1;
+  q.current_voters = {ReplicaInfo{1, 10, 5, 5}, ReplicaInfo{2, 9, 4, 3}};
+  q.observers = {ReplicaInfo{100, 8, 2, -1}};
+  same(q);
+  const std::vector<std::byte> frame = wire::request_frame(RaftApi::vote, 77, "n1", wire::encode(VoteRequest{}));
+  Result<wire::RequestHead> head = wire::parse_request_head(frame);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->api, RaftApi::vote);
+  EXPECT_EQ(head->version, 2);
+  EXPECT_EQ(head->correlation_id, 77);
+  EXPECT_TRUE(wire::decode<VoteRequest>(ConstBytes(frame).subspan(head->body_offset)).ok());
+  std::vector<std::byte> produce_frame = frame;
+  produce_frame[1] = std::byte{0};  // api key 0 (Produce): not ours
+  EXPECT_EQ(wire::parse_request_head(produce_frame).error(), Errc::not_found);
+  const std::vector<std::byte> response = wire::response_frame(RaftApi::vote, 77, {std::byte{7}});
+  EXPECT_EQ(*wire::response_body(RaftApi::vote, 77, response), std::vector<std::byte>{std::byte{7}});
+  EXPECT_EQ(wire::response_body(RaftApi::vote, 78, response).error(), Errc::corrupt);
 }
 
 // A state machine that remembers what it was told.
