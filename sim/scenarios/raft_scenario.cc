@@ -351,18 +351,7 @@ void run_measured(Simulator& sim, RaftNemesis& nemesis, Figure8Schedule* script,
   if (sim.now() < until) sim.run_until(until);
 }
 
-}  // namespace
-
-bool RaftScenarioResult::ok() const {
-  for (const RaftVerdict& v : verdicts) {
-    if (v.status == RaftVerdict::Status::fail) return false;
-  }
-  return !verdicts.empty();
-}
-
-RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
-  Simulator sim(SimOptions{options.seed, options.log_level, true});
-  RaftChecker checker;
+Setup make_setup(Simulator& sim, const RaftScenarioOptions& options, RaftChecker& checker) {
   Setup setup;
   setup.checker = &checker;
   const bool figure8 = options.schedule == RaftScenarioOptions::Schedule::figure8;
@@ -376,6 +365,52 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   setup.base.snapshot_chunk_bytes = 24;  // several FetchSnapshot rounds per snapshot
   setup.batch_records = options.writer_batch_records;
   setup.pause_ms = options.writer_pause_ms;
+  return setup;
+}
+
+// Faults stop: heal, resume, restart everything; then a leader and a new commit are due.
+RaftVerdict check_liveness(Simulator& sim, RaftNemesis& nemesis, RaftChecker& checker, const std::map<int32_t, NodeId>& nodes,
+                           const RaftScenarioOptions& options) {
+  nemesis.heal_all();
+  for (const auto& [id, n] : nodes) sim.node(n).disk->clear_faults();
+  const Instant healed = sim.now();
+  const uint64_t batches_at_heal = checker.committed_batches();
+  std::optional<Instant> leader_at, commit_at;
+  const Duration bound = std::min(options.liveness_bound, options.quiet_time);
+  const Instant quiet_end = healed + options.quiet_time;
+  while (sim.now() < quiet_end && sim.step()) {
+    nemesis.measure();
+    if (!leader_at && checker.current_leader()) leader_at = sim.now();
+    if (!commit_at && checker.committed_batches() > batches_at_heal) commit_at = sim.now();
+  }
+  if (sim.now() < quiet_end) sim.run_until(quiet_end);
+  RaftVerdict live;
+  live.name = "liveness";
+  live.examined = 1;
+  const bool elected = leader_at && *leader_at - healed <= bound;
+  const bool committed = commit_at && *commit_at - healed <= bound;
+  live.status = elected && committed ? RaftVerdict::Status::pass : RaftVerdict::Status::fail;
+  live.detail = fmt::format("after healing: leader {}, new record committed {} (bound {} ms)",
+                            leader_at ? fmt::format("in {} ms", to_ms(*leader_at - healed)) : "never",
+                            commit_at ? fmt::format("in {} ms", to_ms(*commit_at - healed)) : "never", to_ms(bound));
+  return live;
+}
+
+}  // namespace
+
+bool RaftScenarioResult::ok() const {
+  for (const RaftVerdict& v : verdicts) {
+    if (v.status == RaftVerdict::Status::fail) return false;
+  }
+  return !verdicts.empty();
+}
+
+RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
+  Simulator sim(SimOptions{options.seed, options.log_level, true});
+  RaftChecker checker;
+  const bool figure8 = options.schedule == RaftScenarioOptions::Schedule::figure8;
+  const Setup setup = make_setup(sim, options, checker);
+  const int voters = static_cast<int>(setup.base.voters.size());
   std::map<int32_t, NodeId> nodes;
   for (int32_t id = 1; id <= voters; ++id) {
     nodes[id] = sim.add_node(host_of(id), [&setup, id](Runtime& rt) { node_main(rt, setup, id); });
@@ -414,35 +449,11 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   }
   run_measured(sim, nemesis, figure8 ? &script : nullptr, stop_at);
 
-  // Faults stop: heal, resume, restart everything; then a leader and a new commit are due.
-  nemesis.heal_all();
-  for (const auto& [id, n] : nodes) sim.node(n).disk->clear_faults();
-  const Instant healed = sim.now();
-  const uint64_t batches_at_heal = checker.committed_batches();
-  std::optional<Instant> leader_at, commit_at;
-  const Duration bound = std::min(options.liveness_bound, options.quiet_time);
-  const Instant quiet_end = healed + options.quiet_time;
-  while (sim.now() < quiet_end && sim.step()) {
-    nemesis.measure();
-    if (!leader_at && checker.current_leader()) leader_at = sim.now();
-    if (!commit_at && checker.committed_batches() > batches_at_heal) commit_at = sim.now();
-  }
-  if (sim.now() < quiet_end) sim.run_until(quiet_end);
-
   RaftScenarioResult result;
+  const RaftVerdict live = check_liveness(sim, nemesis, checker, nodes, options);
   if (std::optional<std::pair<int32_t, int32_t>> leader = checker.current_leader()) checker.check_final_leader(leader->first);
   result.verdicts = checker.verdicts();
-  RaftVerdict live;
-  live.name = "liveness";
-  live.examined = 1;
-  const bool elected = leader_at && *leader_at - healed <= bound;
-  const bool committed = commit_at && *commit_at - healed <= bound;
-  live.status = elected && committed ? RaftVerdict::Status::pass : RaftVerdict::Status::fail;
-  live.detail = fmt::format("after healing: leader {}, new record committed {} (bound {} ms)",
-                            leader_at ? fmt::format("in {} ms", to_ms(*leader_at - healed)) : "never",
-                            commit_at ? fmt::format("in {} ms", to_ms(*commit_at - healed)) : "never", to_ms(bound));
   result.verdicts.push_back(live);
-
   result.seed = options.seed;
   result.trace_hash = sim.trace_hash();
   result.end_time = sim.now();
