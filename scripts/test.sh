@@ -13,7 +13,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAMSA_SANITIZE=ON -
 cmake --build build-asan -j"$jobs"
 
 echo "== determinism across builds"
-for run in "--seed 3" "--seed 77" "--scenario groups --seed 5" "--scenario log-demo --seed 9"; do
+for run in "--seed 3" "--seed 77" "--scenario groups --seed 5" "--scenario log-demo --seed 9" "--scenario raft --seed 7"; do
   seed="$run"
   plain=$(build/sim/samsa-sim $run | grep 'trace hash')
   asan=$(build-asan/sim/samsa-sim $run | grep 'trace hash')
