@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "net/frame_server.h"
@@ -288,6 +289,9 @@ const PlantedBug kPlantedBugs[] = {
     {"volatile-quorum-state", "epoch-monotonic", RaftScenarioOptions::Schedule::random, {1, 2, 3}},
     {"follower-hw-regress", "hw-monotonic", RaftScenarioOptions::Schedule::random, {1, 3, 6}},
 };
+
+// What ctest prints for a parameter: the bug's name, not its bytes.
+void PrintTo(const PlantedBug& bug, std::ostream* os) { *os << bug.name; }
 
 class RaftPlantedBugTest : public ::testing::TestWithParam<PlantedBug> {};
 
