@@ -179,6 +179,7 @@ void RaftClient::maybe_advance_high_watermark_locked() {
   for (const auto& [id, p] : voters_progress_) ends.push_back(p.fetched ? p.end_offset : -1);
   std::sort(ends.begin(), ends.end(), std::greater<>());
   const int64_t majority_end = ends[config_.majority() - 1];
+  check(majority_end <= log_->log_end_offset(), "a majority acknowledged offsets beyond the leader's log");
   // Nothing counts as committed before an entry of this leader's own epoch is on a majority
   // (planted bug: entries of older epochs commit by being counted on a majority).
   const bool own_epoch_committed = majority_end > epoch_start_offset_ || config_.bugs.commit_old_epoch;
@@ -187,6 +188,9 @@ void RaftClient::maybe_advance_high_watermark_locked() {
 
 void RaftClient::set_committed_locked(int64_t offset) {
   if (offset == committed_) return;
+  // A leader commits only what it holds; a follower's log may be shorter only right after a
+  // snapshot replaced it (committed entries above the snapshot are fetched again).
+  check(role_ != RaftRole::leader || offset <= log_->log_end_offset(), "a leader committed past its log end");
   committed_ = offset;
   committed_changed_.notify_all();
   log_changed_.notify_all();  // long-polling fetches carry the new high watermark
