@@ -18,7 +18,7 @@ cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DSAMSA_BUILD_BENCHMARKS=
 cmake --build build-release -j"$jobs"
 
 echo "== determinism across builds"
-for run in "--seed 3" "--seed 77" "--scenario groups --seed 5" "--scenario log-demo --seed 9"; do
+for run in "--seed 3" "--seed 77" "--scenario groups --seed 5" "--scenario log-demo --seed 9" "--scenario raft --seed 7"; do
   seed="$run"
   plain=$(build/sim/samsa-sim $run | grep 'trace hash')
   asan=$(build-asan/sim/samsa-sim $run | grep 'trace hash')

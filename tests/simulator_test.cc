@@ -8,6 +8,7 @@
 #include <string>
 
 #include "net/framing.h"
+#include "sim_binary.h"
 #include "runtime/sync.h"
 #include "sim/scenarios/demo_scenario.h"
 #include "sim/world/sim_disk.h"
@@ -319,22 +320,8 @@ TEST(Determinism, ManySeedsGiveManyDistinctHashes) {
   EXPECT_EQ(hashes.size(), static_cast<size_t>(kSeeds));
 }
 
-std::string run_binary(const std::string& args) {
-  std::string cmd = std::string(SAMSA_SIM_BINARY) + " " + args;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  EXPECT_NE(p, nullptr);
-  std::string out;
-  char buf[512];
-  while (std::fgets(buf, sizeof buf, p) != nullptr) out += buf;
-  ::pclose(p);
-  return out;
-}
-
-std::string line_with(const std::string& out, const std::string& key) {
-  size_t at = out.find(key);
-  if (at == std::string::npos) return {};
-  return out.substr(at, out.find('\n', at) - at);
-}
+std::string run_binary(const std::string& args) { return samsa::testing::run_sim_binary(args); }
+using samsa::testing::line_with;
 
 TEST(Determinism, SameSeedSameTraceHashAcrossProcesses) {
   const std::string a = run_binary("--seed 77 --fault-ms 15000");

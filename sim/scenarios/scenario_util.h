@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+#include <vector>
+
 #include "client/cluster.h"
 #include "sim/checkers/verdict.h"
 #include "sim/world/simulator.h"
@@ -32,5 +35,41 @@ inline void stamp_result(const Simulator& sim, uint64_t seed, RunResult& result)
   result.steps = sim.steps();
   for (const auto& [site, stats] : sim.buggify_sites()) result.buggify[site] = {stats.enabled, stats.fired};
 }
+
+// Swarm testing: each seed enables its own random subset of fault kinds (at least one), and
+// each nemesis tick draws one of the enabled kinds. Counts feed the run's summary.
+class FaultMix {
+ public:
+  FaultMix(Simulator& sim, std::vector<const char*> names) : sim_(sim), names_(std::move(names)) {
+    const int kinds = static_cast<int>(names_.size());
+    enabled_.resize(names_.size());
+    counts_.resize(names_.size());
+    for (int k = 0; k < kinds; ++k) enabled_[static_cast<size_t>(k)] = sim_.chance(1, 2);
+    enabled_[static_cast<size_t>(sim_.in_range(0, kinds - 1))] = true;
+  }
+
+  // An enabled kind, counted.
+  int pick() {
+    const int kinds = static_cast<int>(names_.size());
+    int kind = static_cast<int>(sim_.in_range(0, kinds - 1));
+    while (!enabled_[static_cast<size_t>(kind)]) kind = (kind + 1) % kinds;
+    ++counts_[static_cast<size_t>(kind)];
+    return kind;
+  }
+
+  std::vector<std::string> summary() const {
+    std::vector<std::string> out;
+    for (size_t k = 0; k < names_.size(); ++k) {
+      if (enabled_[k]) out.push_back(fmt::format("{} x{}", names_[k], counts_[k]));
+    }
+    return out;
+  }
+
+ private:
+  Simulator& sim_;
+  std::vector<const char*> names_;
+  std::vector<bool> enabled_;
+  std::vector<uint64_t> counts_;
+};
 
 }  // namespace samsa::sim

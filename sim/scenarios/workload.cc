@@ -242,7 +242,10 @@ void raw_producer_main(Runtime& rt, const WorkloadProfile& w, int id, QueueHisto
     kafka::ProduceRequest req;
     req.acks = -1;
     req.timeout_ms = 2000;
-    req.topics.push_back({w.topic, {{s.partition, kafka::RecordsField{false, two_batch_record_set(rt, w, id, seq, s.values), nullptr, 0, 0}}}});
+    kafka::ProduceRequest::Partition part;
+    part.index = s.partition;
+    part.records.bytes = two_batch_record_set(rt, w, id, seq, s.values);
+    req.topics.push_back({.name = w.topic, .partitions = {std::move(part)}});
     s.invoked = rt.now();
     const size_t at = h.sends.size();
     h.sends.push_back(s);
@@ -331,7 +334,11 @@ void odd_fetcher_main(Runtime& rt, const WorkloadProfile& w, int id, QueueHistor
     req.max_wait_ms = static_cast<int32_t>(in_range(rt.random_u64(), 0, 100));
     req.max_bytes = static_cast<int32_t>(in_range(rt.random_u64(), 1, 1 << 20));
     const int32_t partition_max = static_cast<int32_t>(in_range(rt.random_u64(), 1, 1 << 16));
-    req.topics.push_back({w.topic, {{partition, -1, odd_offset(rt, h, partition), -1, partition_max}}});
+    kafka::FetchRequest::Partition part;
+    part.partition = partition;
+    part.fetch_offset = odd_offset(rt, h, partition);
+    part.partition_max_bytes = partition_max;
+    req.topics.push_back({.topic = w.topic, .partitions = {part}});
     const int16_t v = (*c)->version(kafka::ApiKey::fetch, 11).value_or(4);
     const Instant invoked = rt.now();
     Result<kafka::FetchResponse> resp = (*c)->call<kafka::FetchRequest, kafka::FetchResponse>(
@@ -346,8 +353,8 @@ void odd_fetcher_main(Runtime& rt, const WorkloadProfile& w, int id, QueueHistor
     p.invoked = invoked;
     p.ordered = false;
     for (const auto& t : resp->responses) {
-      for (const auto& part : t.partitions) {
-        if (part.error_code == 0 && part.partition_index == partition) observe_records(part.records.bytes, partition, p);
+      for (const auto& answer : t.partitions) {
+        if (answer.error_code == 0 && answer.partition_index == partition) observe_records(answer.records.bytes, partition, p);
       }
     }
     if (!p.records.empty() || !p.corrupt.empty()) h.polls.push_back(std::move(p));
