@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "broker/config_rules.h"
+
 namespace samsa::broker {
 
 namespace {
@@ -59,7 +61,13 @@ bool apply(BrokerConfig& c, std::string_view key, std::string_view v, std::strin
     return true;
   }
   if (key == "socket.request.max.bytes") return parse_int(v, &c.socket_request_max_bytes) && c.socket_request_max_bytes >= 1024 ? true : bad();
-  if (key == "log.segment.bytes") return parse_int(v, &c.log.segment_bytes) && c.log.segment_bytes >= 14 ? true : bad();
+  if (key == "log.segment.bytes") {
+    if (std::optional<std::string> why = check_dynamic_broker_config("log.segment.bytes", std::string(v))) {
+      *error = *why;
+      return false;
+    }
+    return parse_int(v, &c.log.segment_bytes) ? true : bad();
+  }
   if (key == "log.roll.ms") return parse_int(v, &c.log.segment_ms) && c.log.segment_ms > 0 ? true : bad();
   if (key == "log.roll.hours") return parse_int(v, &n) && n > 0 ? (c.log.segment_ms = n * 3600000, true) : bad();
   if (key == "log.retention.ms") return parse_int(v, &c.log.retention_ms) ? true : bad();

@@ -4,28 +4,13 @@
 
 #include <charconv>
 
+#include "broker/config_rules.h"
 #include "log/checkpoint_file.h"
 #include "runtime/log.h"
 
 namespace samsa::broker {
 
 namespace {
-
-constexpr const char* kTopicConfigs[] = {
-    "cleanup.policy",       "compression.type",   "delete.retention.ms",      "file.delete.delay.ms",
-    "flush.messages",       "flush.ms",           "index.interval.bytes",     "max.compaction.lag.ms",
-    "max.message.bytes",    "message.timestamp.type", "min.cleanable.dirty.ratio", "min.compaction.lag.ms",
-    "min.insync.replicas",  "preallocate",        "retention.bytes",          "retention.ms",
-    "segment.bytes",        "segment.index.bytes", "segment.jitter.ms",       "segment.ms",
-    "unclean.leader.election.enable", "message.downconversion.enable", "message.timestamp.difference.max.ms",
-};
-
-// Broker configs AlterConfigs may set (stored and described; they apply at the next start).
-constexpr const char* kDynamicBrokerConfigs[] = {
-    "log.retention.ms", "log.retention.bytes", "log.segment.bytes", "log.flush.interval.messages",
-    "log.flush.interval.ms", "num.partitions", "message.max.bytes", "auto.create.topics.enable",
-    "log.cleaner.threads", "min.insync.replicas",
-};
 
 bool parse_i64(const std::string& v, int64_t* out) {
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
@@ -71,20 +56,6 @@ std::vector<std::string> split_ws(const std::string& line) {
 }
 
 }  // namespace
-
-bool known_topic_config(const std::string& key) {
-  for (const char* k : kTopicConfigs) {
-    if (key == k) return true;
-  }
-  return false;
-}
-
-bool known_dynamic_broker_config(const std::string& key) {
-  for (const char* k : kDynamicBrokerConfigs) {
-    if (key == k) return true;
-  }
-  return false;
-}
 
 TopicManager::TopicManager(Runtime& rt, const BrokerConfig& config) : rt_(rt), config_(config), mu_(rt) {}
 TopicManager::~TopicManager() = default;
@@ -372,7 +343,7 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
     *message = fmt::format("Replication factor: {} larger than available brokers: 1.", replication_factor);
     return Error::invalid_replication_factor;
   }
-  if (Error e = validate_configs(configs, known_topic_config, message); e != Error::none) return e;
+  if (Error e = validate_configs(configs, /*broker=*/false, message); e != Error::none) return e;
   if (!mu_.lock(Deadline::never()).ok()) return Error::request_timed_out;  // cancelled
   LockGuard guard(mu_);
   if (topics_.count(name) != 0) {
@@ -401,14 +372,12 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
   return Error::none;
 }
 
-kafka::Error TopicManager::validate_configs(const std::map<std::string, std::string>& configs, bool (*known)(const std::string&),
+kafka::Error TopicManager::validate_configs(const std::map<std::string, std::string>& configs, bool broker,
                                             std::string* message) const {
   for (const auto& [k, v] : configs) {
-    int64_t n = 0;
-    const bool numeric = k.find(".ms") != std::string::npos || k.find(".bytes") != std::string::npos ||
-                         k.find(".messages") != std::string::npos || k == "min.insync.replicas" || k == "num.partitions";
-    if (!known(k) || (numeric && !parse_i64(v, &n))) {
-      *message = fmt::format("Invalid config {}={}", k, v);
+    std::optional<std::string> bad = broker ? check_dynamic_broker_config(k, v) : check_topic_config(k, v);
+    if (bad) {
+      *message = std::move(*bad);
       return kafka::Error::invalid_config;
     }
   }
@@ -450,7 +419,7 @@ kafka::Error TopicManager::set_configs(const ConfigResource& resource, const std
                                        bool validate_only, std::string* message) {
   using kafka::Error;
   const bool broker = resource.broker;
-  if (Error e = validate_configs(configs, broker ? known_dynamic_broker_config : known_topic_config, message); e != Error::none) {
+  if (Error e = validate_configs(configs, broker, message); e != Error::none) {
     return e;
   }
   if (!mu_.lock(Deadline::never()).ok()) return Error::request_timed_out;  // cancelled

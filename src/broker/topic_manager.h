@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "broker/broker_config.h"
+#include "broker/config_rules.h"
 #include "log/partition_log.h"
 #include "protocol/wire.h"
 #include "protocol/errors.h"
@@ -96,8 +97,7 @@ class TopicManager {
   Status load_topics();
   Status save_topics(const std::map<std::string, TopicInfo>& topics);
   Status save_topics(const std::map<std::string, TopicInfo>& topics, const std::map<std::string, std::string>& broker);
-  kafka::Error validate_configs(const std::map<std::string, std::string>& configs, bool (*known)(const std::string&),
-                                std::string* message) const;
+  kafka::Error validate_configs(const std::map<std::string, std::string>& configs, bool broker, std::string* message) const;
   Status load_meta();
   Status open_logs(const TopicInfo& t);
   void reopen_failed_logs();
@@ -127,10 +127,5 @@ class TopicManager {
   static constexpr Duration kReopenBackoffMin = std::chrono::seconds(1);
   static constexpr Duration kReopenBackoffMax = std::chrono::seconds(4);
 };
-
-// Topic-level config keys samsa accepts (Kafka's names); values are validated where they matter.
-bool known_topic_config(const std::string& key);
-// Broker configs that AlterConfigs accepts for a broker resource.
-bool known_dynamic_broker_config(const std::string& key);
 
 }  // namespace samsa::broker
