@@ -29,6 +29,10 @@ Status Broker::start() {
   FrameServerLimits limits;
   limits.frame_bytes_max = config_.socket_request_max_bytes;
   limits.queued_bytes_max = std::max<uint64_t>(limits.queued_bytes_max, config_.socket_request_max_bytes);
+  limits.connections_max = static_cast<size_t>(config_.max_connections);
+  // -1 (Kafka's "unbounded") still gets a bound: memory is not infinite.
+  limits.queued_bytes_total_max = config_.queued_max_request_bytes < 0 ? uint64_t{4} << 30
+                                                                       : std::max<uint64_t>(config_.queued_max_request_bytes, kFrameChunkBytes);
   handler_ = std::make_unique<RequestHandler>(rt_, config_, *topics_, *groups_, config_.advertised_address());
   server_ = std::make_unique<FrameServer>(rt_, *handler_, limits);
   if (Status s = server_->start(config_.listener); !s.ok()) {

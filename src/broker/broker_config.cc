@@ -60,6 +60,12 @@ bool apply(BrokerConfig& c, std::string_view key, std::string_view v, std::strin
     c.log.max_batch_bytes = static_cast<uint32_t>(c.message_max_bytes);
     return true;
   }
+  if (key == "queued.max.request.bytes") {
+    if (!parse_int(v, &c.queued_max_request_bytes) || c.queued_max_request_bytes == 0 || c.queued_max_request_bytes < -1) return bad();
+    return true;
+  }
+  if (key == "max.connections") return parse_int(v, &c.max_connections) && c.max_connections > 0 ? true : bad();
+  if (key == "max.partitions") return parse_int(v, &c.max_partitions) && (c.max_partitions > 0 || c.max_partitions == -1) ? true : bad();
   if (key == "socket.request.max.bytes") return parse_int(v, &c.socket_request_max_bytes) && c.socket_request_max_bytes >= 1024 ? true : bad();
   if (key == "log.segment.bytes") {
     if (std::optional<std::string> why = check_dynamic_broker_config("log.segment.bytes", std::string(v))) {

@@ -23,6 +23,11 @@ struct BrokerConfig {
   bool auto_create_topics = true;                      // auto.create.topics.enable
   int32_t message_max_bytes = 1048588;                 // message.max.bytes
   uint32_t socket_request_max_bytes = 104857600;       // socket.request.max.bytes
+  int64_t queued_max_request_bytes = 256LL << 20;      // queued.max.request.bytes (all connections)
+  int32_t max_connections = 4096;                      // max.connections
+  // max.partitions (samsa's, like Redpanda's per-core budget): partitions this broker holds. -1:
+  // from the file descriptor limit, leaving room for max.connections.
+  int64_t max_partitions = -1;
   int64_t retention_check_interval_ms = 300000;        // log.retention.check.interval.ms
   int64_t flush_scheduler_interval_ms = 1000;          // log.flush.scheduler.interval.ms
   int32_t group_initial_rebalance_delay_ms = 3000;     // group.initial.rebalance.delay.ms

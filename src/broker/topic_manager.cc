@@ -351,9 +351,10 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
     return Error::topic_already_exists;
   }
   if (topics_.size() >= kTopicsMax) {
-    *message = "Too many topics";
-    return Error::invalid_request;
+    *message = fmt::format("This broker holds its limit of {} topics", kTopicsMax);
+    return Error::policy_violation;
   }
+  if (Error e = admit_partitions(partitions, message); e != Error::none) return e;
   if (validate_only) return Error::none;
   TopicInfo t{.name = name, .topic_id = new_topic_id(), .partitions = partitions, .replication_factor = replication_factor,
               .configs = configs};
@@ -365,11 +366,48 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
   }
   topics_ = std::move(next);
   if (Status s = open_logs(t); !s.ok()) {
-    *message = std::string("cannot create the partition logs: ") + s.name();
+    roll_back_creation(name, partitions);
+    *message = std::string("cannot create the partition logs (the creation was rolled back): ") + s.name();
     return Error::kafka_storage_error;
   }
   logf(rt_, LogLevel::info, "created topic {} with {} partitions", name, partitions);
   return Error::none;
+}
+
+int64_t TopicManager::partition_count() const {
+  int64_t n = 0;
+  for (const auto& [name, t] : topics_) n += t.partitions;
+  return n;
+}
+
+int64_t TopicManager::partitions_max() const {
+  if (config_.max_partitions > 0) return config_.max_partitions;
+  const uint64_t fds = rt_.open_files_max();
+  const uint64_t reserved = std::min<uint64_t>(static_cast<uint64_t>(config_.max_connections), fds / 2) + kDescriptorsReserved;
+  return fds > reserved ? static_cast<int64_t>(fds - reserved) : 0;
+}
+
+kafka::Error TopicManager::admit_partitions(int64_t more, std::string* message) const {
+  const int64_t have = partition_count(), limit = partitions_max();
+  if (have + more <= limit) return kafka::Error::none;
+  *message = fmt::format("{} more partitions would exceed this broker's limit of {} (it holds {}; max.partitions, or the "
+                         "file descriptor limit {} less max.connections)",
+                         more, limit, have, rt_.open_files_max());
+  return kafka::Error::policy_violation;
+}
+
+void TopicManager::roll_back_creation(const std::string& name, int32_t partitions) {
+  std::map<std::string, TopicInfo> previous = topics_;
+  previous.erase(name);
+  if (!save_topics(previous).ok()) {
+    logf(rt_, LogLevel::error, "creating {} failed and its metadata could not be rolled back; removed at the next start", name);
+  }
+  topics_ = std::move(previous);
+  for (int32_t p = 0; p < partitions; ++p) {
+    logs_.erase({name, p});
+    failed_.erase({name, p});
+    (void)remove_dir_recursive(partition_dir(name, p));  // what is left is removed at the next start
+  }
 }
 
 kafka::Error TopicManager::validate_configs(const std::map<std::string, std::string>& configs, bool broker,
@@ -399,6 +437,7 @@ kafka::Error TopicManager::add_partitions(const std::string& name, int32_t count
                    : fmt::format("Number of partitions must be at most {}.", kPartitionsMax);
     return Error::invalid_partitions;
   }
+  if (Error e = admit_partitions(count - it->second.partitions, message); e != Error::none) return e;
   if (validate_only) return Error::none;
   std::map<std::string, TopicInfo> next = topics_;
   next[name].partitions = count;

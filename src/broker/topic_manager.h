@@ -46,8 +46,16 @@ struct ConfigResource {
 class TopicManager {
  public:
   static constexpr const char* kTopicsFile = "__samsa_topics";
-  static constexpr int32_t kPartitionsMax = 10'000;
+  static constexpr int32_t kPartitionsMax = 10'000;  // per topic
   static constexpr size_t kTopicsMax = 10'000;
+  // Descriptors kept for everything but partition logs (connections aside): checkpoint writes,
+  // index writes, segments being read, the listener.
+  static constexpr uint64_t kDescriptorsReserved = 64;
+
+  // How many partitions this broker admits: max.partitions, or from the descriptor limit (one
+  // descriptor per partition: its active segment), leaving room for max.connections.
+  int64_t partitions_max() const;
+  int64_t partition_count() const;
   static constexpr const char* kPartitionMetadataFile = "partition.metadata";
 
   TopicManager(Runtime& rt, const BrokerConfig& config);
@@ -100,6 +108,10 @@ class TopicManager {
   kafka::Error validate_configs(const std::map<std::string, std::string>& configs, bool broker, std::string* message) const;
   Status load_meta();
   Status open_logs(const TopicInfo& t);
+  // POLICY_VIOLATION unless `more` partitions fit the budget.
+  kafka::Error admit_partitions(int64_t more, std::string* message) const;
+  // Undoes a creation whose logs could not all be opened: metadata back, directories gone.
+  void roll_back_creation(const std::string& name, int32_t partitions);
   void reopen_failed_logs();
   Status write_partition_metadata(const TopicInfo& t, int32_t partition);
   // Replaces dir/name with `text` atomically (temporary file, fsync, rename, fsync of the dir).

@@ -41,7 +41,9 @@ struct GroupCoordinator::Group {
   std::string protocol_name;
   std::string leader;
   std::map<std::string, Member> members;  // ordered: deterministic leader choice and responses
-  std::set<std::string> pending_ids;       // issued with MEMBER_ID_REQUIRED, not joined yet
+  // Issued with MEMBER_ID_REQUIRED, not joined yet, with when: a client that keeps asking for
+  // ids and never joins must not grow this without bound (kMembersMax, oldest expire first).
+  std::map<std::string, Instant> pending_ids;
   std::map<std::string, std::string> static_members;  // group.instance.id -> its current member id
   bool initial_delay = false;
   Instant rebalance_deadline{};
@@ -73,15 +75,35 @@ void GroupCoordinator::stop() {
   (void)rt_.join(expiry_fiber_, Deadline::never());
 }
 
-GroupCoordinator::Group& GroupCoordinator::group(const std::string& id) {
+GroupCoordinator::Group* GroupCoordinator::group_or_null(const std::string& id) {
   auto it = groups_.find(id);
   if (it == groups_.end()) {
-    SAMSA_ASSERT_MSG(groups_.size() < kGroupsMax, "group limit");
+    if (groups_.size() >= kGroupsMax) {
+      logf(rt_, LogLevel::warn, "refusing group {}: the coordinator already holds {} groups", id, kGroupsMax);
+      return nullptr;
+    }
     auto g = std::make_unique<Group>(rt_);
     g->id = id;
     it = groups_.emplace(id, std::move(g)).first;
   }
-  return *it->second;
+  return it->second.get();
+}
+
+size_t GroupCoordinator::member_count() const {
+  size_t n = 0;
+  for (const auto& [id, g] : groups_) n += g->members.size();
+  return n;
+}
+
+bool GroupCoordinator::admit_pending(Group& g, const std::string& member_id, int32_t session_timeout_ms) {
+  const Instant now = rt_.now();
+  const Duration keep = std::chrono::milliseconds(std::max(session_timeout_ms, config_.min_session_timeout_ms));
+  for (auto it = g.pending_ids.begin(); it != g.pending_ids.end();) {
+    it = now - it->second > keep ? g.pending_ids.erase(it) : std::next(it);
+  }
+  if (g.pending_ids.size() >= kMembersMax) return false;
+  g.pending_ids.emplace(member_id, now);
+  return true;
 }
 
 GroupCoordinator::Group* GroupCoordinator::find(const std::string& id) const {
@@ -157,14 +179,16 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
     return fail(Error::invalid_session_timeout);
   }
   if (req.protocol_type.empty() || req.protocols.empty()) return fail(Error::inconsistent_group_protocol);
-  Group& g = group(req.group_id);
+  Group* created = group_or_null(req.group_id);
+  if (created == nullptr) return fail(Error::group_max_size_reached);  // the coordinator holds kGroupsMax groups
+  Group& g = *created;
   if (req.group_instance_id) {
     std::optional<JoinGroupResponse> settled = join_static(g, req, version, client_id, client_host);
     if (settled) return *settled;
   } else if (req.member_id.empty()) {
     req.member_id = new_member_id(client_id);
     if (version >= 4) {
-      g.pending_ids.insert(req.member_id);
+      if (!admit_pending(g, req.member_id, req.session_timeout_ms)) return fail(Error::group_max_size_reached);
       return fail(Error::member_id_required);
     }
   } else if (g.members.count(req.member_id) == 0 && g.pending_ids.count(req.member_id) == 0) {
@@ -172,7 +196,9 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
   }
   const bool others = g.members.size() > (g.members.count(req.member_id) ? 1u : 0u);
   if (others && req.protocol_type != g.protocol_type) return fail(Error::inconsistent_group_protocol);
-  if (g.members.size() >= kMembersMax && g.members.count(req.member_id) == 0) return fail(Error::unknown_server_error);
+  if (g.members.count(req.member_id) == 0 && (g.members.size() >= kMembersMax || member_count() >= kMembersTotalMax)) {
+    return fail(Error::group_max_size_reached);
+  }
   g.pending_ids.erase(req.member_id);
   g.protocol_type = req.protocol_type;
   Member& m = g.members[req.member_id];
@@ -247,7 +273,7 @@ std::optional<JoinGroupResponse> GroupCoordinator::join_static(Group& g, JoinGro
   }
   req.member_id = new_member_id(client_id);
   if (!present) {
-    g.pending_ids.insert(req.member_id);
+    if (!admit_pending(g, req.member_id, req.session_timeout_ms)) return fail(Error::group_max_size_reached);
     return std::nullopt;
   }
   if (!req.protocol_type.empty() && req.protocol_type != g.protocol_type) return fail(Error::inconsistent_group_protocol);
@@ -393,7 +419,16 @@ void GroupCoordinator::expire_sessions() {
 OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
   OffsetCommitResponse resp;
   Error e = Error::none;
-  Group& g = group(req.group_id);
+  Group* found = group_or_null(req.group_id);
+  if (found == nullptr) {
+    for (const auto& t : req.topics) {
+      OffsetCommitResponse::Topic out{.name = t.name};
+      for (const auto& p : t.partitions) out.partitions.push_back({.partition_index = p.partition_index, .error_code = code(Error::group_max_size_reached)});
+      resp.topics.push_back(std::move(out));
+    }
+    return resp;
+  }
+  Group& g = *found;
   const bool standalone = req.generation_id < 0 && req.member_id.empty();
   if (req.group_id.empty()) {
     e = Error::invalid_group_id;
@@ -633,9 +668,12 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
     std::optional<std::string> metadata;
     r.i64(offset);
     r.nstr(metadata);
-    if (r.ok()) group(parts[1]).offsets[{parts[2], std::atoi(parts[3].c_str())}] = {offset, metadata};
+    Group* g = group_or_null(parts[1]);
+    if (r.ok() && g != nullptr) g->offsets[{parts[2], std::atoi(parts[3].c_str())}] = {offset, metadata};
   } else if (parts.size() == 2 && (parts[0] == "g" || parts[0] == "g2")) {
-    Group& g = group(parts[1]);
+    Group* loaded = group_or_null(parts[1]);
+    if (loaded == nullptr) return;
+    Group& g = *loaded;
     int32_t n = 0;
     r.i32(g.generation);
     r.str(g.protocol_type);

@@ -46,7 +46,8 @@ class GroupCoordinator {
  public:
   static constexpr const char* kOffsetsDir = "__consumer_offsets-0";
   static constexpr size_t kGroupsMax = 10'000;
-  static constexpr size_t kMembersMax = 1'000;
+  static constexpr size_t kMembersMax = 1'000;          // per group (Kafka's group.max.size)
+  static constexpr size_t kMembersTotalMax = 100'000;   // across every group: memory stays bounded
 
   GroupCoordinator(Runtime& rt, GroupConfig config);
   ~GroupCoordinator();
@@ -83,7 +84,11 @@ class GroupCoordinator {
   struct Member;
   struct Group;
 
-  Group& group(const std::string& id);
+  // The group, created if missing; nullptr when creating it would pass kGroupsMax.
+  Group* group_or_null(const std::string& id);
+  // Remembers an id issued with MEMBER_ID_REQUIRED; false when the group has too many pending.
+  bool admit_pending(Group& g, const std::string& member_id, int32_t session_timeout_ms);
+  size_t member_count() const;
   Group* find(const std::string& id) const;
   std::optional<kafka::JoinGroupResponse> join_static(Group& g, kafka::JoinGroupRequest& req, int16_t version,
                                                       const std::string& client_id, const std::string& client_host);

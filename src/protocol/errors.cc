@@ -45,6 +45,7 @@ const char* error_name(int16_t c) {
     case Error::invalid_replica_assignment: return "INVALID_REPLICA_ASSIGNMENT";
     case Error::policy_violation: return "POLICY_VIOLATION";
     case Error::non_empty_group: return "NON_EMPTY_GROUP";
+    case Error::group_max_size_reached: return "GROUP_MAX_SIZE_REACHED";
     case Error::fenced_instance_id: return "FENCED_INSTANCE_ID";
     case Error::group_subscribed_to_topic: return "GROUP_SUBSCRIBED_TO_TOPIC";
     case Error::unknown_topic_id: return "UNKNOWN_TOPIC_ID";

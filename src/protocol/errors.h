@@ -48,6 +48,7 @@ enum class Error : int16_t {
   non_empty_group = 68,
   group_id_not_found = 69,
   member_id_required = 79,
+  group_max_size_reached = 81,
   fenced_instance_id = 82,
   group_subscribed_to_topic = 86,
   unknown_topic_id = 100,
