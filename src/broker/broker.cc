@@ -21,6 +21,8 @@ Status Broker::start() {
   gc.initial_rebalance_delay_ms = config_.group_initial_rebalance_delay_ms;
   gc.min_session_timeout_ms = config_.group_min_session_timeout_ms;
   gc.max_session_timeout_ms = config_.group_max_session_timeout_ms;
+  gc.members_max = static_cast<size_t>(config_.group_max_size);
+  gc.groups_max = static_cast<size_t>(config_.group_max_count);
   groups_ = std::make_unique<groups::GroupCoordinator>(rt_, gc);
   if (Status s = groups_->start(); !s.ok()) {
     logf(rt_, LogLevel::error, "cannot load consumer groups: {}", s.name());
@@ -30,6 +32,7 @@ Status Broker::start() {
   limits.frame_bytes_max = config_.socket_request_max_bytes;
   limits.queued_bytes_max = std::max<uint64_t>(limits.queued_bytes_max, config_.socket_request_max_bytes);
   limits.connections_max = static_cast<size_t>(config_.max_connections);
+  limits.connections_per_peer_max = static_cast<size_t>(config_.max_connections_per_ip);
   // -1 (Kafka's "unbounded") still gets a bound: memory is not infinite.
   limits.queued_bytes_total_max = config_.queued_max_request_bytes < 0 ? uint64_t{4} << 30
                                                                        : std::max<uint64_t>(config_.queued_max_request_bytes, kFrameChunkBytes);

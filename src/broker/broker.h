@@ -36,6 +36,7 @@ class Broker {
   // The address bound (its port is the real one when port 0 was asked for).
   const Address& bound_address() const { return server_->local_address(); }
   TopicManager& topics() { return *topics_; }
+  const FrameServer& server() const { return *server_; }
   groups::GroupCoordinator& groups() { return *groups_; }
   const RequestHandler& handler() const { return *handler_; }
 

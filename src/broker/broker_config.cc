@@ -64,6 +64,7 @@ bool apply(BrokerConfig& c, std::string_view key, std::string_view v, std::strin
     if (!parse_int(v, &c.queued_max_request_bytes) || c.queued_max_request_bytes == 0 || c.queued_max_request_bytes < -1) return bad();
     return true;
   }
+  if (key == "max.connections.per.ip") return parse_int(v, &c.max_connections_per_ip) && c.max_connections_per_ip > 0 ? true : bad();
   if (key == "max.connections") return parse_int(v, &c.max_connections) && c.max_connections > 0 ? true : bad();
   if (key == "max.partitions") return parse_int(v, &c.max_partitions) && (c.max_partitions > 0 || c.max_partitions == -1) ? true : bad();
   if (key == "socket.request.max.bytes") return parse_int(v, &c.socket_request_max_bytes) && c.socket_request_max_bytes >= 1024 ? true : bad();
@@ -92,6 +93,8 @@ bool apply(BrokerConfig& c, std::string_view key, std::string_view v, std::strin
   }
   if (key == "group.initial.rebalance.delay.ms") return parse_int(v, &c.group_initial_rebalance_delay_ms) && c.group_initial_rebalance_delay_ms >= 0 ? true : bad();
   if (key == "group.min.session.timeout.ms") return parse_int(v, &c.group_min_session_timeout_ms) && c.group_min_session_timeout_ms > 0 ? true : bad();
+  if (key == "group.max.size") return parse_int(v, &c.group_max_size) && c.group_max_size > 0 ? true : bad();
+  if (key == "group.max.count") return parse_int(v, &c.group_max_count) && c.group_max_count > 0 ? true : bad();
   if (key == "group.max.session.timeout.ms") return parse_int(v, &c.group_max_session_timeout_ms) && c.group_max_session_timeout_ms > 0 ? true : bad();
   c.unknown_keys.emplace_back(key);
   return true;

@@ -25,6 +25,7 @@ struct BrokerConfig {
   uint32_t socket_request_max_bytes = 104857600;       // socket.request.max.bytes
   int64_t queued_max_request_bytes = 256LL << 20;      // queued.max.request.bytes (all connections)
   int32_t max_connections = 4096;                      // max.connections
+  int32_t max_connections_per_ip = 2147483647;         // max.connections.per.ip
   // max.partitions (samsa's, like Redpanda's per-core budget): partitions this broker holds. -1:
   // from the file descriptor limit, leaving room for max.connections.
   int64_t max_partitions = -1;
@@ -33,6 +34,8 @@ struct BrokerConfig {
   int32_t group_initial_rebalance_delay_ms = 3000;     // group.initial.rebalance.delay.ms
   int32_t group_min_session_timeout_ms = 6000;         // group.min.session.timeout.ms
   int32_t group_max_session_timeout_ms = 1800000;      // group.max.session.timeout.ms
+  int32_t group_max_size = 1000;                       // group.max.size (members per group)
+  int32_t group_max_count = 10000;                     // group.max.count (samsa's: groups held)
   LogConfig log;                                       // log.segment.bytes, log.retention.*, log.flush.*
   std::vector<std::string> unknown_keys;               // warned about, like Kafka does
 

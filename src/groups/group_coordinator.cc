@@ -42,7 +42,7 @@ struct GroupCoordinator::Group {
   std::string leader;
   std::map<std::string, Member> members;  // ordered: deterministic leader choice and responses
   // Issued with MEMBER_ID_REQUIRED, not joined yet, with when: a client that keeps asking for
-  // ids and never joins must not grow this without bound (kMembersMax, oldest expire first).
+  // ids and never joins must not grow this without bound (members_max, oldest expire first).
   std::map<std::string, Instant> pending_ids;
   std::map<std::string, std::string> static_members;  // group.instance.id -> its current member id
   bool initial_delay = false;
@@ -78,8 +78,8 @@ void GroupCoordinator::stop() {
 GroupCoordinator::Group* GroupCoordinator::group_or_null(const std::string& id) {
   auto it = groups_.find(id);
   if (it == groups_.end()) {
-    if (groups_.size() >= kGroupsMax) {
-      logf(rt_, LogLevel::warn, "refusing group {}: the coordinator already holds {} groups", id, kGroupsMax);
+    if (groups_.size() >= config_.groups_max) {
+      logf(rt_, LogLevel::warn, "refusing group {}: the coordinator already holds {} groups", id, config_.groups_max);
       return nullptr;
     }
     auto g = std::make_unique<Group>(rt_);
@@ -101,7 +101,7 @@ bool GroupCoordinator::admit_pending(Group& g, const std::string& member_id, int
   for (auto it = g.pending_ids.begin(); it != g.pending_ids.end();) {
     it = now - it->second > keep ? g.pending_ids.erase(it) : std::next(it);
   }
-  if (g.pending_ids.size() >= kMembersMax) return false;
+  if (g.pending_ids.size() >= config_.members_max) return false;
   g.pending_ids.emplace(member_id, now);
   return true;
 }
@@ -180,7 +180,7 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
   }
   if (req.protocol_type.empty() || req.protocols.empty()) return fail(Error::inconsistent_group_protocol);
   Group* created = group_or_null(req.group_id);
-  if (created == nullptr) return fail(Error::group_max_size_reached);  // the coordinator holds kGroupsMax groups
+  if (created == nullptr) return fail(Error::group_max_size_reached);  // the coordinator holds groups_max groups
   Group& g = *created;
   if (req.group_instance_id) {
     std::optional<JoinGroupResponse> settled = join_static(g, req, version, client_id, client_host);
@@ -196,7 +196,8 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
   }
   const bool others = g.members.size() > (g.members.count(req.member_id) ? 1u : 0u);
   if (others && req.protocol_type != g.protocol_type) return fail(Error::inconsistent_group_protocol);
-  if (g.members.count(req.member_id) == 0 && (g.members.size() >= kMembersMax || member_count() >= kMembersTotalMax)) {
+  if (g.members.count(req.member_id) == 0 &&
+      (g.members.size() >= config_.members_max || member_count() >= config_.members_total_max)) {
     return fail(Error::group_max_size_reached);
   }
   g.pending_ids.erase(req.member_id);
@@ -682,7 +683,7 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
     r.i32(n);
     g.members.clear();
     g.static_members.clear();
-    for (int32_t i = 0; i < n && r.ok() && i < static_cast<int32_t>(kMembersMax); ++i) {
+    for (int32_t i = 0; i < n && r.ok() && i < static_cast<int32_t>(config_.members_max); ++i) {
       Member m;
       r.str(m.id);
       r.str(m.client_id);

@@ -40,14 +40,14 @@ struct GroupConfig {
   int32_t initial_rebalance_delay_ms = 3000;  // group.initial.rebalance.delay.ms
   int32_t min_session_timeout_ms = 6000;      // group.min.session.timeout.ms
   int32_t max_session_timeout_ms = 1800000;   // group.max.session.timeout.ms
+  size_t groups_max = 10'000;                 // groups the coordinator holds (samsa's group.max.count)
+  size_t members_max = 1'000;                 // group.max.size: members (and pending ids) per group
+  size_t members_total_max = 100'000;         // across every group: memory stays bounded
 };
 
 class GroupCoordinator {
  public:
   static constexpr const char* kOffsetsDir = "__consumer_offsets-0";
-  static constexpr size_t kGroupsMax = 10'000;
-  static constexpr size_t kMembersMax = 1'000;          // per group (Kafka's group.max.size)
-  static constexpr size_t kMembersTotalMax = 100'000;   // across every group: memory stays bounded
 
   GroupCoordinator(Runtime& rt, GroupConfig config);
   ~GroupCoordinator();
@@ -84,7 +84,7 @@ class GroupCoordinator {
   struct Member;
   struct Group;
 
-  // The group, created if missing; nullptr when creating it would pass kGroupsMax.
+  // The group, created if missing; nullptr when creating it would pass groups_max.
   Group* group_or_null(const std::string& id);
   // Remembers an id issued with MEMBER_ID_REQUIRED; false when the group has too many pending.
   bool admit_pending(Group& g, const std::string& member_id, int32_t session_timeout_ms);

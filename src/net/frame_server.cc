@@ -92,11 +92,13 @@ void FrameServer::accept_loop() {
       if (!rt_.sleep(10ms).ok()) return;  // e.g. out of descriptors: back off, don't spin
       continue;
     }
-    if (connections_.size() >= limits_.connections_max) {
+    const std::string peer = (*accepted)->peer_address().host;
+    if (connections_.size() >= limits_.connections_max || connections_per_peer_[peer] >= limits_.connections_per_peer_max) {
       ++stats_.connections_refused;
       (*accepted)->close();
       continue;
     }
+    ++connections_per_peer_[peer];
     ++stats_.connections_accepted;
     auto c = std::make_shared<Connection>(rt_, limits_.queued_frames_max);
     c->info.id = next_connection_id_++;
@@ -169,6 +171,8 @@ void FrameServer::reader_loop(const std::shared_ptr<Connection>& c) {
     return_budget(*c, left->size());
   }
   handler_.on_close(c->info);
+  auto per_peer = connections_per_peer_.find(c->info.peer.host);
+  if (per_peer != connections_per_peer_.end() && --per_peer->second == 0) connections_per_peer_.erase(per_peer);
   connections_.erase(c->info.id);
 }
 

@@ -32,6 +32,7 @@ struct FrameServerLimits {
   uint64_t queued_bytes_total_max = 256 * 1024 * 1024;
   size_t queued_frames_max = 128;
   size_t connections_max = 4096;
+  size_t connections_per_peer_max = SIZE_MAX;  // Kafka's max.connections.per.ip
   Duration idle_timeout = std::chrono::minutes(10);   // Kafka's connections.max.idle.ms
   // A frame that has begun must keep arriving (and find budget) at least this often, or its
   // connection is closed and what it held is freed.
@@ -77,7 +78,7 @@ class FrameHandler {
 
 struct FrameServerStats {
   uint64_t connections_accepted = 0;
-  uint64_t connections_refused = 0;  // over connections_max
+  uint64_t connections_refused = 0;  // over connections_max or connections_per_peer_max
   uint64_t frames_handled = 0;
   uint64_t frames_rejected = 0;      // oversize or negative size
   uint64_t frames_truncated = 0;
@@ -118,6 +119,7 @@ class FrameServer {
   FiberId accept_fiber_ = kNoFiber;
   uint64_t next_connection_id_ = 1;
   std::map<uint64_t, std::shared_ptr<Connection>> connections_;
+  std::map<std::string, size_t> connections_per_peer_;  // by peer host
   uint64_t queued_bytes_total_ = 0;
   std::unique_ptr<WaitQueue> budget_freed_total_;
   FrameServerStats stats_;
