@@ -261,6 +261,7 @@ void Nemesis::swizzle(NodeId server) {
 
 void Nemesis::heal() {
   stopped_ = true;
+  sim_.quiesce_buggify();
   sim_.network().heal_all();
   sim_.network().reset_latencies();
   for (const auto& [id, n] : sim_.nodes()) {

@@ -32,7 +32,7 @@ void Simulator::trace(Trace kind, uint64_t a, uint64_t b) {
 
 bool Simulator::buggify(std::string_view site) {
   SAMSA_ASSERT_MSG(known_buggify_site(site), "buggify site missing from src/runtime/buggify_sites.h");
-  if (!options_.buggify) return false;
+  if (!options_.buggify || buggify_quiet_) return false;
   auto it = buggify_sites_.find(site);
   if (it == buggify_sites_.end()) {
     // Each site is on for a quarter of the seeds, decided the first time it is reached.

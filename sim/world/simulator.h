@@ -111,6 +111,9 @@ class Simulator final : public FiberScheduler {
   uint64_t rng_digest() const { return rng_.state_digest(); }
   uint64_t steps() const { return steps_; }
   bool buggify(std::string_view site);
+  // Turns every buggify site off from now on: when the faults heal, the system must converge,
+  // and rare-but-legal behaviour at a fixed rate could keep it from ever settling.
+  void quiesce_buggify() { buggify_quiet_ = true; }
   // Per site reached in this run: whether this seed enabled it and how often it fired.
   struct BuggifyStats {
     bool enabled = false;
@@ -180,6 +183,7 @@ class Simulator final : public FiberScheduler {
   std::map<std::string, BuggifyStats, std::less<>> buggify_sites_;
   std::unique_ptr<SimNetwork> network_;
   bool killing_ = false;
+  bool buggify_quiet_ = false;
   uint64_t buggify_fired_ = 0;
 };
 

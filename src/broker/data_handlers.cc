@@ -84,6 +84,10 @@ Response RequestHandler::produce(const RequestHeader& h, ProduceRequest& req) {
   }
   if (appended) data_arrived_.notify_all();
   if (req.acks == 0) return Response::no_reply();
+  // Legal: the answer may come late (a slow network, a busy broker); the client's timeout decides.
+  if (rt_.buggify("produce.delay_response") && !rt_.sleep(std::chrono::milliseconds(rt_.random_u64() % 500)).ok()) {
+    return Response::close();
+  }
   return make_reply(h, resp, h.api_version);
 }
 
@@ -94,7 +98,8 @@ Response RequestHandler::produce(const RequestHeader& h, ProduceRequest& req) {
 uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
   resp.responses.clear();
   uint64_t total = 0;
-  const uint64_t response_max = req.max_bytes > 0 ? static_cast<uint64_t>(req.max_bytes) : 0;
+  // Legal: a budget of one byte still returns the first batch of the first partition with data.
+  const uint64_t response_max = rt_.buggify("fetch.tiny_budget") ? 1 : req.max_bytes > 0 ? static_cast<uint64_t>(req.max_bytes) : 0;
   for (FetchRequest::Topic& t : req.topics) {
     FetchResponse::Topic out{.topic = t.topic};
     for (FetchRequest::Partition& p : t.partitions) {
@@ -151,6 +156,9 @@ Response RequestHandler::fetch(const RequestHeader& h, FetchRequest& req) {
       (void)fill_fetch(req, resp);
       break;
     }
+  }
+  if (rt_.buggify("fetch.delay_response") && !rt_.sleep(std::chrono::milliseconds(rt_.random_u64() % 300)).ok()) {
+    return Response::close();
   }
   return make_reply(h, resp, h.api_version);
 }

@@ -47,6 +47,11 @@ std::optional<int16_t> Connection::version(ApiKey key, int16_t ours_max) const {
 Result<FrameBuffer> Connection::roundtrip(ApiKey key, int16_t version, std::vector<std::byte> body, bool expect_response,
                                           Deadline deadline) {
   if (broken_) return Errc::connection_reset;
+  if (rt_.buggify("client.drop_connection")) {  // as a NAT or a load balancer might, before sending
+    broken_ = true;
+    socket_->close();
+    return Errc::connection_reset;
+  }
   SAMSA_TRY(mu_.lock(deadline));
   LockGuard guard(mu_);
   RequestHeader h{.api_key = static_cast<int16_t>(key), .api_version = version, .correlation_id = next_correlation_++,

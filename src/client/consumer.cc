@@ -121,8 +121,9 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
     SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
     FetchRequest& req = by_leader[leader];
     if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({.topic = tp.topic});
-    req.topics.back().partitions.push_back(
-        {.partition = tp.partition, .fetch_offset = pos, .partition_max_bytes = config_.max_partition_fetch_bytes});
+    // Legal: a partition budget of one byte still gets one whole batch.
+    const int32_t budget = cluster_.rt().buggify("consumer.tiny_fetch") ? 1 : config_.max_partition_fetch_bytes;
+    req.topics.back().partitions.push_back({.partition = tp.partition, .fetch_offset = pos, .partition_max_bytes = budget});
   }
   for (auto& [leader, req] : by_leader) {
     Connection* c = nullptr;

@@ -338,6 +338,15 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
     g->state = State::stable;
     g->changed.notify_all();
   }
+  if (rt_.buggify("groups.delay_sync") && !rt_.sleep(std::chrono::milliseconds(rt_.random_u64() % 300)).ok()) {
+    resp.error_code = code(Error::rebalance_in_progress);
+    return resp;
+  }
+  g = find(req.group_id);  // the sleep may have seen the group go
+  if (g == nullptr || g->members.count(req.member_id) == 0) {
+    resp.error_code = code(Error::unknown_member_id);
+    return resp;
+  }
   const int32_t generation = g->generation;
   const Deadline deadline = rt_.after(std::chrono::milliseconds(g->members.at(req.member_id).rebalance_timeout_ms));
   while (g->state == State::completing_rebalance && g->generation == generation) {
@@ -359,6 +368,8 @@ Error GroupCoordinator::heartbeat(const HeartbeatRequest& req) {
   if (g == nullptr || g->members.count(req.member_id) == 0) return Error::unknown_member_id;
   if (req.generation_id != g->generation) return Error::illegal_generation;
   g->members.at(req.member_id).last_heartbeat = rt_.now();
+  // Legal: a coordinator may start a rebalance whenever it likes (Kafka's does on metadata changes).
+  if (g->state == State::stable && rt_.buggify("groups.spurious_rebalance")) begin_rebalance(*g, "buggify");
   return g->state == State::preparing_rebalance ? Error::rebalance_in_progress : Error::none;
 }
 

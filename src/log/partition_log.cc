@@ -156,7 +156,8 @@ Status PartitionLog::roll_if_needed(uint64_t incoming_bytes, int64_t incoming_ma
   if (a.empty()) return Status{};
   const bool full = a.size_bytes() + incoming_bytes > config_.segment_bytes;
   const bool old = a.first_batch_timestamp() >= 0 && incoming_max_timestamp - a.first_batch_timestamp() > config_.segment_ms;
-  return full || old ? roll(log_end_offset()) : Status{};
+  const bool early = rt_.buggify("log.early_roll");  // legal: segments may end anywhere
+  return full || old || early ? roll(log_end_offset()) : Status{};
 }
 
 Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_epoch) {
@@ -233,7 +234,9 @@ Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> b
     SAMSA_TRY(write_twice_locked(buf, headers[0]));
   }
   unflushed_records_ += result.records;
-  const bool by_count = unflushed_records_ >= config_.flush_messages || rt_.buggify("log.flush_after_append");
+  // Asked first, so the site is reached even when the policy flushes anyway.
+  const bool extra_flush = rt_.buggify("log.flush_after_append");
+  const bool by_count = unflushed_records_ >= config_.flush_messages || extra_flush;
   if (by_count && rt_.bug(Bug::log_ack_before_sync)) {
     recovery_point_ = log_end_offset();  // books the data as flushed without the fsync
     unflushed_records_ = 0;

@@ -200,7 +200,9 @@ void FrameServer::worker_loop(const std::shared_ptr<Connection>& c) {
     ++stats_.frames_handled;
     Status written = Status{};
     if (response.kind == Response::Kind::reply) written = write_response(*c, response);
-    if (response.kind == Response::Kind::close || !written.ok()) {
+    // Legal: a server may close any connection after answering (idle reaping); clients reconnect.
+    const bool close_anyway = rt_.buggify("frame_server.close_after_response");
+    if (response.kind == Response::Kind::close || !written.ok() || close_anyway) {
       c->socket->close();  // also fails the reader's pending read
       break;
     }

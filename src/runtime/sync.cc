@@ -23,6 +23,12 @@ void WaitQueue::unlink(Waiter& w) {
 }
 
 Status WaitQueue::wait(Deadline deadline) {
+  // Legal at any time: every waiter re-checks its condition (runtime.h). A caller that took ok
+  // for "the condition holds" would be caught here.
+  if (rt_.buggify("sync.spurious_wakeup")) {
+    rt_.yield();
+    return Status{};
+  }
   // The waiter lives on this fiber's stack; the guard unlinks it on every exit, including the
   // forced unwind of a crash.
   struct Guard {
