@@ -1,5 +1,11 @@
 #include "sim/scenarios/planted_bugs.h"
 
+#include <algorithm>
+
+#include "runtime/assert.h"
+#include "sim/scenarios/broker_scenario.h"
+#include "sim/scenarios/group_scenario.h"
+
 namespace samsa::sim {
 
 const std::vector<PlantedBugPlan>& planted_bug_plans() {
@@ -7,7 +13,7 @@ const std::vector<PlantedBugPlan>& planted_bug_plans() {
   static const std::vector<PlantedBugPlan> plans = {
       {Bug::log_ack_before_sync, "broker", {kSynced}, {Fault::machine_crash}, {"lost-write", "unseen", "inconsistent-offsets"}, true},
       {Bug::log_trust_unverified_tail, "broker", {"log.flush.interval.messages=1000", "records.per.send.max=100"}, {Fault::machine_crash},
-       {"corrupt-read", "lost-write", "unseen", "final-read"}, true},
+       {"corrupt-read", "poll-skip", "lost-write", "unseen", "final-read"}, true},
       {Bug::log_keep_torn_tail, "broker", {"log.flush.interval.messages=1000", "records.per.send.max=100"}, {Fault::machine_crash},
        {"corrupt-read", "lost-write", "unseen", "final-read"}, true},
       {Bug::log_append_twice, "broker", {"records.per.send.max=16"}, {Fault::partition, Fault::clog}, {"duplicate"}, false},
@@ -31,6 +37,31 @@ const PlantedBugPlan* plan_for(Bug bug) {
     if (p.bug == bug) return &p;
   }
   return nullptr;
+}
+
+RunResult run_plan(const PlantedBugPlan& plan, uint64_t seed, bool with_bug) {
+  BugSet bugs;
+  if (with_bug) bugs.add(plan.bug);
+  if (plan.scenario == "groups") {
+    GroupScenarioOptions g;
+    g.seed = seed;
+    g.bugs = bugs;
+    g.faults = plan.faults;
+    return run_group_scenario(g);
+  }
+  SAMSA_ASSERT(plan.scenario == "broker");
+  BrokerScenarioOptions b;
+  b.seed = seed;
+  b.bugs = bugs;
+  b.pins = plan.pins;
+  b.faults = plan.faults;
+  return run_broker_scenario(b);
+}
+
+bool caught_as_expected(const PlantedBugPlan& plan, const RunResult& run) {
+  return std::any_of(run.checks.begin(), run.checks.end(), [&](const CheckResult& c) {
+    return !c.ok() && std::find(plan.expect.begin(), plan.expect.end(), c.name) != plan.expect.end();
+  });
 }
 
 }  // namespace samsa::sim

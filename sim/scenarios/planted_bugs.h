@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/planted_bugs.h"
+#include "sim/checkers/verdict.h"
 #include "sim/scenarios/nemesis.h"
 
 namespace samsa::sim {
@@ -24,5 +25,11 @@ struct PlantedBugPlan {
 
 const std::vector<PlantedBugPlan>& planted_bug_plans();
 const PlantedBugPlan* plan_for(Bug bug);
+
+// One seed of a plan with the scenario's default timings, with or without its bug.
+RunResult run_plan(const PlantedBugPlan& plan, uint64_t seed, bool with_bug);
+
+// Whether a run failed one of the checks the plan expects to notice its bug.
+bool caught_as_expected(const PlantedBugPlan& plan, const RunResult& run);
 
 }  // namespace samsa::sim

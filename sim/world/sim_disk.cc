@@ -337,14 +337,26 @@ void SimDisk::apply_ns(std::map<std::string, Entry>& entries, const NsOp& op) co
 
 CrashMode SimDisk::draw_crash_mode() {
   if (has_forced_mode_) return forced_mode_;
-  return static_cast<CrashMode>(sim_.in_range(0, 3));
+  return static_cast<CrashMode>(sim_.in_range(0, 4));
+}
+
+void SimDisk::zero_one_sector(std::vector<std::byte>& image, uint64_t offset, uint64_t bytes) {
+  constexpr uint64_t kSector = DiskConfig::kSectorBytes;
+  if (bytes == 0) return;
+  const uint64_t first = offset / kSector, end = (offset + bytes - 1) / kSector + 1;
+  const uint64_t s = end - first > 1 ? static_cast<uint64_t>(sim_.in_range(static_cast<int64_t>(first + 1), static_cast<int64_t>(end - 1)))
+                                     : first;
+  const uint64_t lo = std::max(s * kSector, offset), hi = std::min((s + 1) * kSector, offset + bytes);
+  SAMSA_ASSERT(lo < hi && hi <= image.size());
+  std::fill(image.begin() + static_cast<ptrdiff_t>(lo), image.begin() + static_cast<ptrdiff_t>(hi), std::byte{0});
+  ++stats_.writes_torn;
 }
 
 void SimDisk::crash_inode(Inode& inode, CrashMode mode) {
   if (inode.pending.empty()) return;
   std::vector<std::byte> image = inode.durable;
   const size_t n = inode.pending.size();
-  const size_t keep_whole = mode == CrashMode::keep_all ? n
+  const size_t keep_whole = mode == CrashMode::keep_all || mode == CrashMode::size_without_data ? n
                             : mode == CrashMode::torn_prefix ? static_cast<size_t>(sim_.in_range(0, static_cast<int64_t>(n)))
                                                              : 0;
   constexpr uint64_t kSector = DiskConfig::kSectorBytes;
@@ -373,6 +385,15 @@ void SimDisk::crash_inode(Inode& inode, CrashMode mode) {
       any = true;
     }
     if (any) ++stats_.writes_torn;
+  }
+  const Inode::Pending& last = inode.pending.back();
+  if (mode == CrashMode::size_without_data && !last.truncate) zero_one_sector(image, last.offset, last.data.size());
+  // Journaling file systems in writeback mode can persist a file's new size without all of its
+  // data: the missing sectors read as zeros, so a torn batch can be whole in length.
+  if (mode == CrashMode::random_sectors && sim_.chance(1, 2)) {
+    uint64_t end = image.size();
+    for (const Inode::Pending& p : inode.pending) end = p.truncate ? p.offset : std::max<uint64_t>(end, p.offset + p.data.size());
+    if (end > image.size()) image.resize(end, std::byte{0});
   }
   sim_.trace(Trace::disk_crash, inode.id, hash_bytes(image) ^ static_cast<uint64_t>(mode));
   if (used_bytes_ + image.size() >= inode.data.size()) used_bytes_ = used_bytes_ + image.size() - inode.data.size();

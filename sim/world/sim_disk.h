@@ -4,7 +4,8 @@
 // Model (what a test can rely on):
 // - File data: each file holds its durable bytes and the writes/truncates since its last sync().
 //   On crash() each file independently keeps all, none, a prefix of them with the next write torn
-//   at sector (512 B) granularity, or a random subset of sectors, as the seed decides. Synced data
+//   at sector (512 B) granularity, or a random subset of sectors (sometimes with the file's new
+//   size kept, the missing sectors zero), as the seed decides. Synced data
 //   always survives (unless a bit flip was injected into it).
 // - Names: creating, removing and renaming entries is durable only after sync_dir() of the parent
 //   (of the destination, for rename). On crash each directory keeps a random prefix of its
@@ -61,7 +62,12 @@ struct DiskDamage {
   Instant at{};
 };
 
-enum class CrashMode : uint8_t { lose_all, keep_all, torn_prefix, random_sectors };
+// lose_all / keep_all: every unsynced change goes / stays. torn_prefix: a prefix stays and the
+// next write keeps random sectors. random_sectors: each write keeps random sectors.
+// size_without_data: everything stays but one sector of the last write (past its first sector
+// when it has more) reads as zeros, as when a journal commits a file's new size before its data:
+// the last batch is whole in length and framing, wrong in content.
+enum class CrashMode : uint8_t { lose_all, keep_all, torn_prefix, random_sectors, size_without_data };
 
 struct DiskStats {
   uint64_t crashes = 0;
@@ -141,6 +147,8 @@ class SimDisk {
   void log_ns(const std::string& dir, NsOp op);
   void apply_ns(std::map<std::string, Entry>& entries, const NsOp& op) const;
   void crash_inode(Inode& inode, CrashMode mode);
+  // Zeros one sector of the write [offset, offset + bytes), past its first when it has more.
+  void zero_one_sector(std::vector<std::byte>& image, uint64_t offset, uint64_t bytes);
   CrashMode draw_crash_mode();
 
   Simulator& sim_;

@@ -68,7 +68,7 @@ Status GroupConsumer::ensure_coordinator() {
   return Status{};
 }
 
-std::vector<SyncGroupRequest::Assignment> GroupConsumer::leader_assignments(const JoinGroupResponse& join) {
+Result<std::vector<SyncGroupRequest::Assignment>> GroupConsumer::leader_assignments(const JoinGroupResponse& join) {
   std::vector<SyncGroupRequest::Assignment> out;
   std::map<std::string, std::vector<std::string>> subscriptions;
   std::map<std::string, int32_t> counts;
@@ -78,8 +78,9 @@ std::vector<SyncGroupRequest::Assignment> GroupConsumer::leader_assignments(cons
     for (const std::string& t : subscriptions[m.member_id]) counts[t] = 0;
   }
   for (auto& [topic, n] : counts) {
-    Result<int32_t> c = cluster_.partition_count(topic);
-    n = c.ok() ? *c : 0;
+    // A leader that cannot learn a topic's partitions must not hand out an empty assignment: the
+    // group would be stable with nobody consuming. Failing the sync makes everyone rejoin.
+    SAMSA_TRY_ASSIGN(n, cluster_.partition_count(topic));
   }
   auto assigned = assign_partitions(config_.assignor, subscriptions, counts);
   if (cluster_.rt().bug(Bug::client_overlapping_assignor) && assigned.size() >= 2 && !assigned.begin()->second.empty()) {
@@ -127,7 +128,9 @@ Status GroupConsumer::join_and_sync() {
     // generation_ and assignment_ change together, and only once SyncGroup succeeded: a caller
     // must never see a new generation paired with the previous assignment.
     SyncGroupRequest sync{config_.group_id, join.generation_id, member_id_, std::nullopt, {}};
-    if (join.leader == member_id_) sync.assignments = leader_assignments(join);
+    if (join.leader == member_id_) {
+      SAMSA_TRY_ASSIGN(sync.assignments, leader_assignments(join));
+    }
     SyncGroupResponse synced;
     SAMSA_TRY_ASSIGN(synced, (coordinator_->call<SyncGroupRequest, SyncGroupResponse>(ApiKey::sync_group, sv, sync, deadline)));
     if (synced.error_code != 0) continue;  // the group moved on: join again

@@ -66,7 +66,7 @@ class GroupConsumer {
   Status ensure_coordinator();
   Status join_and_sync();
   // The leader's job: every member's assignment, from their subscriptions.
-  std::vector<kafka::SyncGroupRequest::Assignment> leader_assignments(const kafka::JoinGroupResponse& join);
+  Result<std::vector<kafka::SyncGroupRequest::Assignment>> leader_assignments(const kafka::JoinGroupResponse& join);
   Status resume_positions();
   Status heartbeat_if_due();
 
