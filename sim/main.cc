@@ -72,6 +72,7 @@ sim::RunResult run_raft(const Options& o, uint64_t seed, LogLevel level) {
     r.checks.push_back(std::move(c));
   }
   r.notes = rr.notes;
+  r.buggify = rr.buggify;
   std::string failovers;
   for (int64_t ms : rr.failover_ms) failovers += (failovers.empty() ? "" : ",") + std::to_string(ms);
   if (!failovers.empty()) r.notes.push_back("failover ms (leader crash -> new leader): " + failovers);

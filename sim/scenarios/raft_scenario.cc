@@ -467,6 +467,7 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   result.max_epoch = checker.max_epoch();
   result.notes.push_back(fmt::format("{} voters + 1 observer; fetch max bytes {}; {} state changes checked; highest epoch {}", voters,
                                      setup.base.fetch_max_bytes, checker.changes(), checker.max_epoch()));
+  for (const auto& [site, stats] : sim.buggify_sites()) result.buggify[site] = {stats.enabled, stats.fired};
   result.notes.push_back("buggify: " + std::to_string(sim.buggify_sites_enabled()) + " sites enabled by this seed, fired " +
                          std::to_string(sim.buggify_fired()) + " times");
   return result;

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,7 @@ struct RaftScenarioResult {
   std::vector<std::string> faults;
   std::vector<RaftVerdict> verdicts;  // safety, then liveness
   std::vector<std::string> notes;
+  std::map<std::string, std::pair<bool, uint64_t>> buggify;  // site -> (enabled, times fired)
   // Measurements.
   std::vector<int64_t> failover_ms;   // leader crashed -> another node leads
   uint64_t committed_batches = 0;

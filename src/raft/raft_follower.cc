@@ -148,6 +148,7 @@ void RaftClient::flush_loop() {
       continue;
     }
     // Group commit: one sync covers every append made while the previous one ran.
+    if (rt_.buggify("raft.delay_flush") && !rt_.sleep(std::chrono::milliseconds(20)).ok()) return;
     const int64_t target = log_->log_end_offset();
     Status s = log_->flush();
     if (!mu_.lock(Deadline::never()).ok()) return;

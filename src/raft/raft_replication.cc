@@ -237,11 +237,13 @@ FetchResponse RaftClient::fetch_once_locked(const FetchRequest& request, bool wa
   // The fetch offset is what the fetcher has synced (it syncs before fetching again).
   if (!waited) record_replica_fetch_locked(request.replica_id, request.fetch_offset);
   const bool nothing_new = request.fetch_offset >= log_->log_end_offset();
-  if (nothing_new && !waited && request.max_wait_ms > 0 && rt_.now() < long_poll.at) {
+  if (nothing_new && !waited && request.max_wait_ms > 0 && rt_.now() < long_poll.at && !rt_.buggify("raft.skip_long_poll")) {
     *wait = true;
     return response;
   }
-  const uint64_t max_bytes = std::clamp<uint64_t>(static_cast<uint64_t>(std::max(request.max_bytes, 1)), 1, config_.fetch_max_bytes);
+  const uint64_t max_bytes = rt_.buggify("raft.tiny_fetch")
+                                 ? 1  // still one whole batch: fetch makes progress however small the budget
+                                 : std::clamp<uint64_t>(static_cast<uint64_t>(std::max(request.max_bytes, 1)), 1, config_.fetch_max_bytes);
   if (!read_records_locked(request.fetch_offset, max_bytes, log_->log_end_offset(), &response.records).ok()) {
     return fetch_error_locked(RaftError::unavailable);
   }

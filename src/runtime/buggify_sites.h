@@ -28,6 +28,9 @@ inline constexpr BuggifySite kBuggifySites[] = {
     {"producer.single_record_batches", "the client sends each record in its own batch"},
     {"consumer.tiny_fetch", "the client fetches with a partition budget of one byte"},
     {"client.drop_connection", "the client drops a broker connection before a request"},
+    {"raft.skip_long_poll", "a Raft leader answers a follower's fetch at once though nothing is new"},
+    {"raft.tiny_fetch", "a Raft leader sends one batch per fetch whatever the budget"},
+    {"raft.delay_flush", "a Raft leader waits before syncing its log (commits come later)"},
 };
 
 inline bool known_buggify_site(std::string_view name) {
