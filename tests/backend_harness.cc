@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "real/real_runtime.h"
+#include "real/backend/real_runtime.h"
 #include "sim/world/simulator.h"
 
 namespace samsa::test {

@@ -12,7 +12,7 @@
 
 #include "log/partition_log.h"
 #include "log/record_batch.h"
-#include "real/real_runtime.h"
+#include "real/backend/real_runtime.h"
 #include "util/crc32c.h"
 
 namespace {

@@ -5,7 +5,7 @@
 #include <functional>
 #include <queue>
 
-#include "real/real_runtime.h"
+#include "real/backend/real_runtime.h"
 #include "sim/scenarios/demo_scenario.h"
 #include "sim/world/simulator.h"
 

@@ -39,6 +39,9 @@ class Broker {
   const FrameServer& server() const { return *server_; }
   groups::GroupCoordinator& groups() { return *groups_; }
   const RequestHandler& handler() const { return *handler_; }
+  // Before start(): where DescribeQuorum requests on the broker listener go (the node's quorum
+  // member). Must outlive the broker.
+  void set_describe_quorum_handler(FrameHandler* handler) { describe_quorum_ = handler; }
 
  private:
   void maintenance_loop();
@@ -51,6 +54,7 @@ class Broker {
   std::unique_ptr<FrameServer> server_;
   FiberId maintenance_ = kNoFiber;
   std::unique_ptr<Event> failed_;
+  FrameHandler* describe_quorum_ = nullptr;
 };
 
 }  // namespace samsa::broker

@@ -22,6 +22,9 @@ Response RequestHandler::handle(const ConnectionInfo& connection, FrameBuffer fr
     ++stats_.closed_malformed;
     return Response::close();
   }
+  if (describe_quorum_ != nullptr && static_cast<ApiKey>(h.api_key) == ApiKey::describe_quorum) {
+    return describe_quorum_->handle(connection, std::move(frame));
+  }
   const std::optional<ApiRange> range = supported_range(h.api_key);
   if (!range) {
     ++stats_.closed_unknown_api;

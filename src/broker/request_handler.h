@@ -50,6 +50,9 @@ class RequestHandler final : public FrameHandler {
   void on_file_error(const File& file, Status cause) override { topics_.report_read_error(file.path(), cause); }
   const RequestStats& stats() const { return stats_; }
   void set_advertised(Address a) { advertised_ = std::move(a); }
+  // DescribeQuorum (for `samsa metadata-quorum --bootstrap-server`) goes to this handler, the
+  // node's quorum member, when there is one; without it the API is unknown here.
+  void set_describe_quorum_handler(FrameHandler* handler) { describe_quorum_ = handler; }
 
  private:
   Response dispatch(const kafka::RequestHeader& h, ConstBytes body, const ConnectionInfo& connection);
@@ -93,6 +96,7 @@ class RequestHandler final : public FrameHandler {
   groups::GroupCoordinator& groups_;
   Address advertised_;
   WaitQueue data_arrived_;  // long-polling fetches wait here; produce notifies
+  FrameHandler* describe_quorum_ = nullptr;
   RequestStats stats_;
 };
 

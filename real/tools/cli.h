@@ -84,6 +84,12 @@ int run_console_consumer(const ConsumerArgs& args);
 int run_configs_command(const ConfigsArgs& args);
 int run_delete_records(const DeleteRecordsArgs& args);
 int run_cluster_id(const std::string& bootstrap);
+
+struct QuorumArgs {
+  std::string bootstrap_server, bootstrap_controller;
+  bool status = false, replication = false;
+};
+int run_metadata_quorum(const QuorumArgs& args);
 // consumer-groups --delete, --delete-offsets and --reset-offsets (cli_group_admin.cc), with the
 // client that run_consumer_groups made.
 int group_admin_main(client::Cluster& cluster, const GroupsArgs& args);

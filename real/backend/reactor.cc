@@ -1,4 +1,4 @@
-#include "real/reactor.h"
+#include "real/backend/reactor.h"
 
 #include <sys/epoll.h>
 #include <sys/eventfd.h>

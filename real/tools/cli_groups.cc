@@ -6,8 +6,8 @@
 #include "client/cluster.h"
 #include "client/consumer.h"
 #include "protocol/group_messages.h"
-#include "real/cli.h"
-#include "real/cli_tool.h"
+#include "real/tools/cli.h"
+#include "real/tools/cli_tool.h"
 
 namespace samsa::real {
 

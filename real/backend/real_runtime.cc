@@ -1,4 +1,4 @@
-#include "real/real_runtime.h"
+#include "real/backend/real_runtime.h"
 
 #include <signal.h>
 #include <sys/resource.h>
@@ -7,7 +7,7 @@
 
 #include <cstdio>
 
-#include "real/posix_io.h"
+#include "real/backend/posix_io.h"
 
 namespace samsa::real {
 

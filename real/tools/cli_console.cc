@@ -5,10 +5,10 @@
 #include "client/consumer.h"
 #include "client/group_consumer.h"
 #include "client/producer.h"
-#include "real/cli.h"
-#include "real/real_runtime.h"
-#include "real/signals.h"
-#include "real/stdin_lines.h"
+#include "real/tools/cli.h"
+#include "real/backend/real_runtime.h"
+#include "real/backend/signals.h"
+#include "real/backend/stdin_lines.h"
 
 namespace samsa::real {
 

@@ -6,7 +6,7 @@
 #include <optional>
 #include <string>
 
-#include "real/reactor.h"
+#include "real/backend/reactor.h"
 
 namespace samsa::real {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "real/reactor.h"
+#include "real/backend/reactor.h"
 #include "runtime/random.h"
 #include "runtime/runtime.h"
 

@@ -1,4 +1,4 @@
-#include "real/signals.h"
+#include "real/backend/signals.h"
 
 #include <signal.h>
 #include <sys/signalfd.h>

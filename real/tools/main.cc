@@ -15,12 +15,13 @@
 //                 [--add-config k=v,k2=v2] [--delete-config k]) --bootstrap-server HOST:PORT
 //   samsa delete-records --offset-json-file FILE --bootstrap-server HOST:PORT
 //   samsa cluster-id --bootstrap-server HOST:PORT
+//   samsa metadata-quorum (--bootstrap-server|--bootstrap-controller) HOST:PORT describe (--status|--replication)
 // Bad flags print a usage message and exit with code 2.
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 
-#include "real/cli.h"
+#include "real/tools/cli.h"
 
 namespace {
 
@@ -117,6 +118,17 @@ void add_cluster_id(CLI::App& app, std::string& bootstrap) {
   cmd->add_option("--bootstrap-server", bootstrap)->required();
 }
 
+void add_metadata_quorum(CLI::App& app, QuorumArgs& a) {
+  auto* cmd = app.add_subcommand("metadata-quorum", "describe the KRaft metadata quorum (like kafka-metadata-quorum.sh)");
+  cmd->add_option("--bootstrap-server", a.bootstrap_server, "brokers: HOST:PORT[,...]");
+  cmd->add_option("--bootstrap-controller", a.bootstrap_controller, "controllers (their CONTROLLER listeners): HOST:PORT[,...]");
+  auto* describe = cmd->add_subcommand("describe", "the quorum's state")->required();
+  auto* how = describe->add_option_group("what");
+  how->add_flag("--status", a.status, "leader, epoch, high watermark, lag");
+  how->add_flag("--replication", a.replication, "each voter's and observer's progress");
+  how->require_option(1);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,6 +146,8 @@ int main(int argc, char** argv) {
   add_configs(app, configs);
   add_delete_records(app, delete_records);
   add_cluster_id(app, cluster_bootstrap);
+  QuorumArgs quorum;
+  add_metadata_quorum(app, quorum);
   add_broker(app, broker);
   add_topics(app, topics);
   add_producer(app, producer);
@@ -158,5 +172,6 @@ int main(int argc, char** argv) {
   if (name == "configs") return run_configs_command(configs);
   if (name == "delete-records") return run_delete_records(delete_records);
   if (name == "cluster-id") return run_cluster_id(cluster_bootstrap);
+  if (name == "metadata-quorum") return run_metadata_quorum(quorum);
   return run_console_consumer(consumer);
 }

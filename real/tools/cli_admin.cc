@@ -7,8 +7,8 @@
 #include <sstream>
 
 #include "client/admin.h"
-#include "real/cli.h"
-#include "real/cli_tool.h"
+#include "real/tools/cli.h"
+#include "real/tools/cli_tool.h"
 
 namespace samsa::real {
 

@@ -1,4 +1,4 @@
-#include "real/stdin_lines.h"
+#include "real/backend/stdin_lines.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "real/reactor.h"
+#include "real/backend/reactor.h"
 #include "runtime/runtime.h"
 
 namespace samsa::real {

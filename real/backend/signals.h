@@ -2,7 +2,7 @@
 // `samsa broker` shuts down cleanly (flushing and checkpointing its logs) on Ctrl-C or kill.
 #pragma once
 
-#include "real/reactor.h"
+#include "real/backend/reactor.h"
 #include "runtime/status.h"
 
 namespace samsa::real {

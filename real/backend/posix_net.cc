@@ -13,7 +13,7 @@
 #include <climits>
 #include <cstring>
 
-#include "real/posix_io.h"
+#include "real/backend/posix_io.h"
 
 namespace samsa::real {
 

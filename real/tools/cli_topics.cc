@@ -6,8 +6,8 @@
 #include <map>
 
 #include "client/admin.h"
-#include "real/cli.h"
-#include "real/cli_tool.h"
+#include "real/tools/cli.h"
+#include "real/tools/cli_tool.h"
 
 namespace samsa::real {
 

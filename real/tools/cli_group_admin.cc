@@ -8,8 +8,8 @@
 
 #include "client/admin.h"
 #include "client/consumer.h"
-#include "real/cli.h"
-#include "real/cli_tool.h"
+#include "real/tools/cli.h"
+#include "real/tools/cli_tool.h"
 
 namespace samsa::real {
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 
-#include "real/posix_io.h"
+#include "real/backend/posix_io.h"
 
 namespace samsa::real {
 

@@ -1,13 +1,14 @@
-// `samsa broker [--config FILE]`: runs one broker until SIGINT/SIGTERM.
+// `samsa broker [--config FILE]`: runs one node (the broker and, with process.roles, a member of
+// the KRaft metadata quorum) until SIGINT/SIGTERM.
 #include <cstdio>
 
 #include <signal.h>
 #include <unistd.h>
 
-#include "broker/broker.h"
-#include "real/cli.h"
-#include "real/real_runtime.h"
-#include "real/signals.h"
+#include "server/node.h"
+#include "real/tools/cli.h"
+#include "real/backend/real_runtime.h"
+#include "real/backend/signals.h"
 
 namespace samsa::real {
 
@@ -30,18 +31,18 @@ int run_broker_command(const BrokerArgs& args) {
     }
     for (const std::string& o : args.overrides) text += "\n" + o;
     std::string error;
-    Result<broker::BrokerConfig> config = broker::BrokerConfig::parse(text, &error);
+    Result<server::NodeConfig> config = server::NodeConfig::parse(text, &error);
     if (!config.ok()) {
       std::fprintf(stderr, "samsa broker: %s\n", error.c_str());
       exit_code = 1;
       return;
     }
-    broker::Broker b(rt, *config);
+    server::Node b(rt, *config);
     if (!b.start().ok()) {
       exit_code = 1;
       return;
     }
-    // A failed log dir halts the broker (exit code 1), as Kafka does; a supervisor restarts it.
+    // A failed log dir halts the node (exit code 1), as Kafka does; a supervisor restarts it.
     bool failed = false;
     const FiberId watch = rt.spawn("log-dir-watch", [&] {
       if (b.wait_for_failure(Deadline::never()).code() == Errc::io_error) {

@@ -1,8 +1,8 @@
-#include "real/cli_tool.h"
+#include "real/tools/cli_tool.h"
 
 #include <cstdio>
 
-#include "real/real_runtime.h"
+#include "real/backend/real_runtime.h"
 
 namespace samsa::real {
 

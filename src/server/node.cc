@@ -1,0 +1,94 @@
+#include "server/node.h"
+
+#include <fmt/format.h>
+
+namespace samsa::server {
+
+void MetadataLogTracker::handle_commit(const raft::CommittedBatch& batch) {
+  SAMSA_ASSERT(batch.last_offset + 1 > committed_end_);
+  committed_end_ = batch.last_offset + 1;
+  committed_records_ += batch.records.size();
+}
+
+void MetadataLogTracker::handle_load_snapshot(const raft::SnapshotImage& snapshot) {
+  committed_end_ = snapshot.id.end_offset;
+}
+
+void MetadataLogTracker::handle_leader_change(const raft::LeaderAndEpoch& leader) {
+  if (leader.leader_id) {
+    rt_.log(LogLevel::info, fmt::format("metadata quorum: node {} leads epoch {}{}", *leader.leader_id, leader.epoch,
+                                        *leader.leader_id == node_id_ ? " (this node)" : ""));
+  } else {
+    rt_.log(LogLevel::info, fmt::format("metadata quorum: no leader in epoch {}", leader.epoch));
+  }
+}
+
+Node::Node(Runtime& rt, NodeConfig config) : rt_(rt), config_(std::move(config)) {}
+
+Node::~Node() { stop(); }
+
+Status Node::start_quorum_member() {
+  raft::RaftConfig rc;
+  rc.node_id = config_.broker.node_id;
+  rc.voters = config_.voters;
+  rc.log_dir = config_.metadata_log_dir;
+  rc.cluster_id = config_.cluster_id;
+  tracker_ = std::make_unique<MetadataLogTracker>(rt_, rc.node_id);
+  transport_ = std::make_unique<raft::NetworkTransport>(rt_, rc.voters, fmt::format("samsa-node-{}", rc.node_id));
+  raft_ = std::make_unique<raft::RaftClient>(rt_, rc, *transport_, *tracker_);
+  controller_handler_ = std::make_unique<raft::RaftRequestHandler>(*raft_);
+  controller_server_ = std::make_unique<FrameServer>(rt_, *controller_handler_, FrameServerLimits{});
+  SAMSA_TRY(raft_->start());
+  if (config_.controller_role) {
+    Status s = controller_server_->start(config_.controller_listener);
+    if (!s.ok()) {
+      rt_.log(LogLevel::error, fmt::format("cannot listen on the controller listener {}: {}",
+                                           config_.controller_listener.to_string(), errc_name(s.code())));
+      return s;
+    }
+    controller_listening_ = true;
+    rt_.log(LogLevel::info, fmt::format("metadata quorum voter {} listening on {} ({} voters)", rc.node_id,
+                                        controller_server_->local_address().to_string(), rc.voters.size()));
+  } else {
+    rt_.log(LogLevel::info, fmt::format("metadata quorum observer {} ({} voters)", rc.node_id, rc.voters.size()));
+  }
+  return Status{};
+}
+
+Status Node::start() {
+  if (config_.kraft) SAMSA_TRY(start_quorum_member());
+  if (config_.broker_role) {
+    broker_ = std::make_unique<broker::Broker>(rt_, config_.broker);
+    if (controller_handler_) broker_->set_describe_quorum_handler(controller_handler_.get());
+    SAMSA_TRY(broker_->start());
+    broker_started_ = true;
+  }
+  return Status{};
+}
+
+void Node::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (broker_ && broker_started_) broker_->stop();
+  if (controller_listening_) controller_server_->stop();
+  if (raft_) raft_->stop();
+}
+
+Status Node::wait_for_failure(Deadline deadline) {
+  for (;;) {
+    if (raft_ && raft_->failed()) return Errc::io_error;
+    const Deadline slice = rt_.after(kFailurePollInterval);
+    const Deadline next = slice.at < deadline.at ? slice : deadline;
+    if (broker_) {
+      Status s = broker_->wait_for_failure(next);
+      if (s.code() == Errc::io_error) return s;
+      if (s.code() == Errc::cancelled) return s;
+    } else {
+      Status s = rt_.sleep_until(next);
+      if (!s.ok()) return s;
+    }
+    if (rt_.now() >= deadline.at) return Errc::timed_out;
+  }
+}
+
+}  // namespace samsa::server

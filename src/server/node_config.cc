@@ -1,0 +1,161 @@
+#include "server/node_config.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "raft/raft_config.h"
+
+namespace samsa::server {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  for (size_t from = 0;;) {
+    const size_t at = s.find(sep, from);
+    std::string_view part = trim(s.substr(from, at == std::string_view::npos ? std::string_view::npos : at - from));
+    if (!part.empty()) out.push_back(part);
+    if (at == std::string_view::npos) return out;
+    from = at + 1;
+  }
+}
+
+// "NAME://host:port" -> (NAME, host:port); an empty host means every interface, as with Kafka.
+bool split_listener(std::string_view entry, std::string* name, std::string* host_port) {
+  const size_t at = entry.find("://");
+  if (at == std::string_view::npos || at == 0) return false;
+  *name = std::string(entry.substr(0, at));
+  *host_port = std::string(entry.substr(at + 3));
+  return true;
+}
+
+struct NodeKeys {
+  std::string roles, voters, listener_names, listeners, metadata_log_dir, cluster_id;
+  bool roles_set = false;
+};
+
+// Takes the node's own keys out of the text; what is left is the broker's.
+std::string extract_node_keys(std::string_view text, NodeKeys* keys) {
+  std::string rest;
+  for (std::string_view line : split(text, '\n')) {
+    const size_t eq = line.find('=');
+    const std::string_view key = eq == std::string_view::npos ? line : trim(line.substr(0, eq));
+    const std::string value = eq == std::string_view::npos ? std::string() : std::string(trim(line.substr(eq + 1)));
+    if (line.front() == '#' || line.front() == '!' || eq == std::string_view::npos) {
+      rest += std::string(line) + "\n";
+    } else if (key == "process.roles") {
+      keys->roles = value;
+      keys->roles_set = true;
+    } else if (key == "controller.quorum.voters") {
+      keys->voters = value;
+    } else if (key == "controller.listener.names") {
+      keys->listener_names = value;
+    } else if (key == "listeners") {
+      keys->listeners = value;
+    } else if (key == "metadata.log.dir") {
+      keys->metadata_log_dir = value;
+    } else if (key == "cluster.id") {
+      keys->cluster_id = value;
+    } else if (key == "listener.security.protocol.map" || key == "inter.broker.listener.name") {
+      // Every listener is PLAINTEXT (no TLS or SASL yet): accepted, nothing to choose.
+    } else {
+      rest += std::string(line) + "\n";
+    }
+  }
+  return rest;
+}
+
+bool parse_roles(const NodeKeys& k, NodeConfig& c, std::string* error) {
+  if (!k.roles_set) return true;
+  c.kraft = true;
+  c.broker_role = c.controller_role = false;
+  for (std::string_view r : split(k.roles, ',')) {
+    if (r == "broker") c.broker_role = true;
+    else if (r == "controller") c.controller_role = true;
+    else {
+      *error = fmt::format("process.roles: unknown role '{}' (want broker, controller or both)", r);
+      return false;
+    }
+  }
+  if (!c.broker_role && !c.controller_role) {
+    *error = "process.roles: empty (want broker, controller or both)";
+    return false;
+  }
+  return true;
+}
+
+// The controller listener goes to the node; the others (the first of them) to the broker.
+bool parse_listeners(const NodeKeys& k, NodeConfig& c, std::string* broker_listeners, std::string* error) {
+  if (!c.kraft) {  // the single broker: its listeners exactly as before
+    *broker_listeners = k.listeners;
+    return true;
+  }
+  if (!k.listener_names.empty()) c.controller_listener_name = std::string(split(k.listener_names, ',').front());
+  for (std::string_view entry : split(k.listeners, ',')) {
+    std::string name, host_port;
+    if (!split_listener(entry, &name, &host_port)) {
+      *error = fmt::format("listeners: '{}' is not NAME://host:port", entry);
+      return false;
+    }
+    if (name != c.controller_listener_name) {
+      *broker_listeners += (broker_listeners->empty() ? "" : ",") + std::string(entry);
+      continue;
+    }
+    Result<Address> a = Address::parse(!host_port.empty() && host_port.front() == ':' ? "0.0.0.0" + host_port : host_port);
+    if (!a.ok()) {
+      *error = fmt::format("listeners: bad address in '{}'", entry);
+      return false;
+    }
+    c.controller_listener = *a;
+  }
+  return true;
+}
+
+bool validate(const NodeKeys& k, NodeConfig& c, std::string* error) {
+  if (!c.kraft && !k.voters.empty()) {
+    *error = "controller.quorum.voters is set but process.roles is not (want broker, controller or both)";
+    return false;
+  }
+  if (!c.kraft) return true;
+  Result<std::map<int32_t, Address>> voters = raft::parse_voters(k.voters);
+  if (!voters.ok()) {
+    *error = "controller.quorum.voters: want id@host:port,... (e.g. 1@localhost:9093,2@localhost:9094)";
+    return false;
+  }
+  c.voters = *voters;
+  if (c.controller_role && c.voters.count(c.broker.node_id) == 0) {
+    *error = fmt::format("node.id {} has the controller role but is not in controller.quorum.voters", c.broker.node_id);
+    return false;
+  }
+  if (c.controller_role && c.controller_listener.port == 0) {
+    *error = fmt::format("the controller role needs a {}://host:port entry in listeners", c.controller_listener_name);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<NodeConfig> NodeConfig::parse(std::string_view text, std::string* error) {
+  NodeKeys keys;
+  std::string rest = extract_node_keys(text, &keys);
+  NodeConfig c;
+  std::string broker_listeners;
+  if (!parse_roles(keys, c, error) || !parse_listeners(keys, c, &broker_listeners, error)) return Errc::invalid_argument;
+  if (!broker_listeners.empty()) rest += "listeners=" + broker_listeners + "\n";
+  Result<broker::BrokerConfig> b = broker::BrokerConfig::parse(rest, error);
+  if (!b.ok()) return b.error();
+  c.broker = std::move(*b);
+  if (!validate(keys, c, error)) return Errc::invalid_argument;
+  c.metadata_log_dir = keys.metadata_log_dir.empty() ? c.broker.log_dir : keys.metadata_log_dir;
+  if (!keys.cluster_id.empty()) c.cluster_id = keys.cluster_id;
+  return c;
+}
+
+}  // namespace samsa::server
