@@ -97,6 +97,9 @@ TEST(Broker, ErrorCodes) {
     ASSERT_EQ(admin.create_topic("mir", 1, 1, {{"min.insync.replicas", "2"}})->error, Error::none);
     EXPECT_EQ(admin.create_topic("e", 1, 1, {})->error, Error::topic_already_exists);
     EXPECT_EQ(admin.create_topic("bad name!", 1, 1, {})->error, Error::invalid_topic_exception);
+    // The internal topics own directories in the log dir: creating them is refused.
+    EXPECT_EQ(admin.create_topic("__consumer_offsets", 1, 1, {})->error, Error::invalid_request);
+    EXPECT_EQ(admin.create_topic("__cluster_metadata", 1, 1, {})->error, Error::invalid_request);
     EXPECT_EQ(admin.create_topic("x", 1, 3, {})->error, Error::invalid_replication_factor);
     EXPECT_EQ(admin.create_topic("y", 1, 1, {{"no.such.config", "1"}})->error, Error::invalid_config);
     auto c = client::Connection::open(rt, Address{"broker", 9092}, "raw", rt.after(5s));

@@ -5,11 +5,16 @@
 // with catch rates, is `samsa-sim --planted-bugs --seeds 20` (experiments/results/planted_bugs.md).
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
 
 #include "sim/scenarios/planted_bugs.h"
 
 namespace samsa::sim {
+
+// How gtest names a plan in its output.
+inline void PrintTo(const PlantedBugPlan& plan, std::ostream* os) { *os << bug_name(plan.bug) << " (" << plan.scenario << ")"; }
+
 namespace {
 
 // Seeds 1..kSeedsMax are tried in order; the campaign's table shows each bug's first catching

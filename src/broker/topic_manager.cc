@@ -269,6 +269,7 @@ Status TopicManager::remove_stray_dirs() {
   SAMSA_TRY_ASSIGN(names, rt_.list_dir(config_.log_dir));
   for (const std::string& name : names) {
     if (name.rfind("__consumer_offsets", 0) == 0) continue;  // the group coordinator's internal log
+    if (name.rfind("__cluster_metadata", 0) == 0) continue;  // the KRaft metadata log (src/raft's)
     const size_t dash = name.rfind('-');
     if (dash == std::string::npos || dash == 0) continue;
     int64_t p = 0;
@@ -328,6 +329,11 @@ kafka::Error TopicManager::create(const std::string& name, int32_t partitions, i
   if (!valid_topic_name(name)) {
     *message = "Topic name \"" + name + "\" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'";
     return Error::invalid_topic_exception;
+  }
+  if (name == "__consumer_offsets" || name == "__cluster_metadata") {
+    // Their directories belong to the group coordinator's log and to the metadata quorum.
+    *message = "Topic '" + name + "' is an internal topic and cannot be created";
+    return Error::invalid_request;
   }
   if (partitions == -1) partitions = config_.num_partitions;
   if (replication_factor == -1) replication_factor = config_.default_replication_factor;

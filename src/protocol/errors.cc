@@ -49,6 +49,13 @@ const char* error_name(int16_t c) {
     case Error::fenced_instance_id: return "FENCED_INSTANCE_ID";
     case Error::group_subscribed_to_topic: return "GROUP_SUBSCRIBED_TO_TOPIC";
     case Error::unknown_topic_id: return "UNKNOWN_TOPIC_ID";
+    case Error::not_controller: return "NOT_CONTROLLER";
+    case Error::fenced_leader_epoch: return "FENCED_LEADER_EPOCH";
+    case Error::stale_broker_epoch: return "STALE_BROKER_EPOCH";
+    case Error::invalid_update_version: return "INVALID_UPDATE_VERSION";
+    case Error::duplicate_broker_registration: return "DUPLICATE_BROKER_REGISTRATION";
+    case Error::broker_id_not_registered: return "BROKER_ID_NOT_REGISTERED";
+    case Error::ineligible_replica: return "INELIGIBLE_REPLICA";
   }
   return "UNKNOWN_ERROR_CODE";
 }

@@ -52,6 +52,13 @@ enum class Error : int16_t {
   fenced_instance_id = 82,
   group_subscribed_to_topic = 86,
   unknown_topic_id = 100,
+  not_controller = 41,
+  fenced_leader_epoch = 74,
+  stale_broker_epoch = 77,
+  invalid_update_version = 95,
+  duplicate_broker_registration = 101,
+  broker_id_not_registered = 102,
+  ineligible_replica = 107,
 };
 
 inline int16_t code(Error e) { return static_cast<int16_t>(e); }

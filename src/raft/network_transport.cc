@@ -111,7 +111,9 @@ Response RaftRequestHandler::handle(const ConnectionInfo& connection, FrameBuffe
     case RaftApi::fetch_snapshot:
       return answer<FetchSnapshotRequest>(*head, body, [&](const auto& q) { return client_.handle_fetch_snapshot(q); });
     case RaftApi::describe_quorum:
-      return answer<DescribeQuorumRequest>(*head, body, [&](const auto& q) { return client_.handle_describe_quorum(q); });
+      return answer<DescribeQuorumRequest>(*head, body, [&](const auto& q) {
+        return describe_ ? describe_(q) : client_.handle_describe_quorum(q);
+      });
   }
   return Response::close();
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -71,12 +72,18 @@ class NetworkTransport final : public RaftTransport {
 class RaftRequestHandler final : public FrameHandler {
  public:
   explicit RaftRequestHandler(RaftClient& client, FrameHandler* fallback = nullptr) : client_(client), fallback_(fallback) {}
+  // Answers DescribeQuorum with `describe` instead of the client's own view (a broker listener
+  // forwards it to the leader, as Kafka's brokers forward to the active controller). May suspend.
+  void set_describe(std::function<DescribeQuorumResponse(const DescribeQuorumRequest&)> describe) {
+    describe_ = std::move(describe);
+  }
   Response handle(const ConnectionInfo& connection, FrameBuffer frame) override;
   void on_close(const ConnectionInfo& connection) override;
 
  private:
   RaftClient& client_;
   FrameHandler* fallback_;
+  std::function<DescribeQuorumResponse(const DescribeQuorumRequest&)> describe_;
 };
 
 }  // namespace samsa::raft

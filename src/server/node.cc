@@ -35,9 +35,16 @@ Status Node::start_quorum_member() {
   rc.cluster_id = config_.cluster_id;
   tracker_ = std::make_unique<MetadataLogTracker>(rt_, rc.node_id);
   transport_ = std::make_unique<raft::NetworkTransport>(rt_, rc.voters, fmt::format("samsa-node-{}", rc.node_id));
+  // Forwarded DescribeQuorum requests get connections of their own: the quorum's are busy
+  // with long-polling fetches back to back.
+  forward_transport_ = std::make_unique<raft::NetworkTransport>(rt_, rc.voters, fmt::format("samsa-node-{}-forward", rc.node_id));
   raft_ = std::make_unique<raft::RaftClient>(rt_, rc, *transport_, *tracker_);
   controller_handler_ = std::make_unique<raft::RaftRequestHandler>(*raft_);
   controller_server_ = std::make_unique<FrameServer>(rt_, *controller_handler_, FrameServerLimits{});
+  // DescribeQuorum on the broker listener: the leader's answer, asked over the quorum's own
+  // connections when this node does not lead.
+  broker_quorum_handler_ = std::make_unique<raft::RaftRequestHandler>(*raft_);
+  broker_quorum_handler_->set_describe([this](const raft::DescribeQuorumRequest& q) { return describe_from_leader(q); });
   SAMSA_TRY(raft_->start());
   if (config_.controller_role) {
     Status s = controller_server_->start(config_.controller_listener);
@@ -55,11 +62,22 @@ Status Node::start_quorum_member() {
   return Status{};
 }
 
+raft::DescribeQuorumResponse Node::describe_from_leader(const raft::DescribeQuorumRequest& request) {
+  raft::DescribeQuorumResponse mine = raft_->handle_describe_quorum(request);
+  const std::optional<int32_t> leader = raft_->leader().leader_id;
+  if (mine.error_code == 0 || !leader || *leader == config_.broker.node_id || !config_.voters.count(*leader)) return mine;
+  Result<raft::DescribeQuorumResponse> theirs = forward_transport_->describe_quorum(*leader, rt_.after(kForwardTimeout));
+  if (!theirs.ok()) {
+    rt_.log(LogLevel::warn, fmt::format("DescribeQuorum: the leader (node {}) did not answer: {}", *leader, errc_name(theirs.error())));
+  }
+  return theirs.ok() ? *theirs : mine;
+}
+
 Status Node::start() {
   if (config_.kraft) SAMSA_TRY(start_quorum_member());
   if (config_.broker_role) {
     broker_ = std::make_unique<broker::Broker>(rt_, config_.broker);
-    if (controller_handler_) broker_->set_describe_quorum_handler(controller_handler_.get());
+    if (broker_quorum_handler_) broker_->set_describe_quorum_handler(broker_quorum_handler_.get());
     SAMSA_TRY(broker_->start());
     broker_started_ = true;
   }

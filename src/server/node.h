@@ -43,6 +43,7 @@ class MetadataLogTracker final : public raft::RaftListener {
 class Node {
  public:
   static constexpr Duration kFailurePollInterval = std::chrono::milliseconds(500);
+  static constexpr Duration kForwardTimeout = std::chrono::seconds(5);  // DescribeQuorum to the leader
 
   Node(Runtime& rt, NodeConfig config);
   ~Node();
@@ -64,14 +65,17 @@ class Node {
 
  private:
   Status start_quorum_member();
+  raft::DescribeQuorumResponse describe_from_leader(const raft::DescribeQuorumRequest& request);
 
   Runtime& rt_;
   NodeConfig config_;
   std::unique_ptr<MetadataLogTracker> tracker_;
   std::unique_ptr<raft::NetworkTransport> transport_;
+  std::unique_ptr<raft::NetworkTransport> forward_transport_;
   std::unique_ptr<raft::RaftClient> raft_;
   std::unique_ptr<raft::RaftRequestHandler> controller_handler_;
   std::unique_ptr<FrameServer> controller_server_;
+  std::unique_ptr<raft::RaftRequestHandler> broker_quorum_handler_;
   std::unique_ptr<broker::Broker> broker_;
   bool controller_listening_ = false;
   bool broker_started_ = false;
