@@ -222,19 +222,27 @@ void check_poll_order(const QueueHistory& h, const Index& ix, CheckResult& skip,
 void check_corrupt_reads(const QueueHistory& h, CheckResult& c) {
   // Only damage to synced data explains a batch that fails its CRC: recovery must cut torn
   // writes, so a power loss never does.
-  auto judge = [&](int32_t partition, int64_t offset) {
+  auto dropped = [&](int32_t partition, int64_t offset, Instant read_at) -> const RiskWindow* {
+    for (const RiskWindow& w : h.risks) {
+      if (w.dropped_pages && w.partition == partition && offset >= w.from_offset && read_at >= w.at) return &w;
+    }
+    return nullptr;
+  };
+  auto judge = [&](int32_t partition, int64_t offset, Instant read_at) {
     if (const RiskWindow* w = risk_for(h, partition, offset, Instant::max())) {
       c.excuse(w->fault);
+    } else if (const RiskWindow* d = dropped(partition, offset, read_at)) {
+      c.excuse("pages dropped by " + d->fault);
     } else {
       c.fail(fmt::format("a batch at {}-{} failed its CRC at the client", partition, offset));
     }
   };
   for (const PollRecord& p : h.polls) {
     c.examined += p.records.size() + p.corrupt.size();
-    for (const auto& [partition, offset] : p.corrupt) judge(partition, offset);
+    for (const auto& [partition, offset] : p.corrupt) judge(partition, offset, p.at);
   }
   c.examined += h.final_read.size() + h.final_corrupt.size();
-  for (const auto& [partition, offset] : h.final_corrupt) judge(partition, offset);
+  for (const auto& [partition, offset] : h.final_corrupt) judge(partition, offset, Instant::max());
 }
 
 // A partition a destructive fault made unavailable for good (a window that never closes).

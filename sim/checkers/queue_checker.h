@@ -74,6 +74,9 @@ struct RiskWindow {
   Instant at{};
   int32_t partition = 0;
   int64_t from_offset = 0;
+  // A failed fsync dropped unsynced pages at `at`: until recovery cuts them, a read at or after
+  // from_offset may return what the disk held before (a batch failing its CRC at the client).
+  bool dropped_pages = false;
 };
 
 struct QueueHistory {

@@ -1,6 +1,7 @@
 #include "sim/scenarios/broker_scenario.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <charconv>
 
@@ -76,7 +77,7 @@ void account_unsynced_loss(Simulator& sim, NodeId broker, const broker::BrokerCo
   for (int32_t p = 0; p < w.partitions; ++p) {
     if (partition >= 0 && p != partition) continue;
     const int64_t end = durable_log_end(*sim.node(broker).disk, fmt::format("{}/{}-{}", kDataDir, w.topic, p));
-    h.risks.push_back(RiskWindow{fault, sim.now(), p, end});
+    h.risks.push_back(RiskWindow{fault, sim.now(), p, end, std::string_view(what) == "fsync failure"});
   }
 }
 
@@ -197,11 +198,13 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
   }
   for (const RiskWindow& r : damage_windows(*sim.node(broker).disk, kDataDir, w.topic)) h.risks.push_back(r);
 
-  if (std::getenv("SAMSA_SEND_TRACE") != nullptr) {
+  // Debugging aid: SAMSA_SEND_TRACE=<value tag, e.g. p1-145> prints the sends holding it.
+  if (const char* tag = std::getenv("SAMSA_SEND_TRACE")) {
     for (const SendRecord& s : h.sends) {
-      if (s.invoked.ns < 55'000'000'000 || s.invoked.ns > 75'000'000'000) continue;
-      fmt::print(stderr, "send p{} part {} invoked {:.3f} completed {:.3f} outcome {} n {}\n", s.producer, s.partition,
-                 s.invoked.ns / 1e9, s.completed.ns / 1e9, static_cast<int>(s.outcome), s.values.size());
+      if (std::find(s.values.begin(), s.values.end(), std::string(tag)) == s.values.end()) continue;
+      fmt::print(stderr, "send p{} part {} invoked {:.3f} completed {:.3f} outcome {} n {} retried {} offsets {}\n", s.producer,
+                 s.partition, s.invoked.ns / 1e9, s.completed.ns / 1e9, static_cast<int>(s.outcome), s.values.size(),
+                 s.retried_after_ambiguous, fmt::join(s.offsets, ","));
     }
   }
   RunResult result;

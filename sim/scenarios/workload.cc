@@ -84,7 +84,10 @@ void send_batch(Runtime& rt, client::Producer& producer, const WorkloadProfile& 
     std::optional<ConstBytes> key_bytes;
     if (key) key_bytes = as_bytes(*key);
     s.values.push_back(tag_of(value));
-    h.sends[at] = s;  // what may reach the broker from here on
+    // What may reach the broker from here on. (send() may already send: a resend it reported
+    // through the hook is kept.)
+    s.retried_after_ambiguous = s.retried_after_ambiguous || h.sends[at].retried_after_ambiguous;
+    h.sends[at] = s;
     if (!producer.send(w.topic, s.partition, key_bytes, as_bytes(value), -1, headers).ok()) {
       s.values.pop_back();  // never queued
       break;
@@ -93,6 +96,7 @@ void send_batch(Runtime& rt, client::Producer& producer, const WorkloadProfile& 
   Result<std::vector<client::DeliveryReport>> r = producer.flush();
   s.completed = rt.now();
   s.outcome = classify(r, s);
+  s.retried_after_ambiguous = s.retried_after_ambiguous || h.sends[at].retried_after_ambiguous;  // told as it happened
   h.sends[at] = std::move(s);
 }
 
@@ -148,8 +152,15 @@ void producer_main(Runtime& rt, const WorkloadProfile& w, int id, QueueHistory& 
   pc.retries = 2;
   pc.batch_bytes = SIZE_MAX;  // one batch per flush: a send is one batch
   pc.compression = w.codecs[bounded(rt.random_u64(), w.codecs.size())];
+  // A resend is recorded when it happens: if this client crashes before flush() returns, the
+  // history still knows its records may be in the log twice.
+  size_t current = SIZE_MAX;
+  pc.on_resend_after_ambiguous = [&h, &current](const std::string&, int32_t) {
+    if (current < h.sends.size()) h.sends[current].retried_after_ambiguous = true;
+  };
   client::Producer producer(cluster, pc);
   for (;;) {
+    current = h.sends.size();  // the index send_batch is about to take
     send_batch(rt, producer, w, id, h);
     if (!rt.sleep(pause(rt, w)).ok()) return;
   }
@@ -182,10 +193,11 @@ std::vector<std::byte> two_batch_record_set(Runtime& rt, const WorkloadProfile& 
 
 // Sends `req` to the partition's leader; the very same request again after an ambiguous
 // failure. Returns the outcome and fills base offset / retried flag.
-SendRecord::Outcome send_raw(client::Cluster& cluster, kafka::ProduceRequest& req, int32_t partition, SendRecord& s) {
+SendRecord::Outcome send_raw(client::Cluster& cluster, kafka::ProduceRequest& req, int32_t partition, SendRecord& s,
+                             QueueHistory& h, size_t at) {
   bool ambiguous = false;
   for (int attempt = 0; attempt < 3; ++attempt) {
-    if (ambiguous) s.retried_after_ambiguous = true;
+    if (ambiguous) s.retried_after_ambiguous = h.sends[at].retried_after_ambiguous = true;  // survives a crash
     Result<int32_t> leader = cluster.leader(req.topics[0].name, partition);
     Result<client::Connection*> c = leader.ok() ? cluster.node(*leader) : Result<client::Connection*>(Errc::not_found);
     if (!c.ok()) {
@@ -249,7 +261,7 @@ void raw_producer_main(Runtime& rt, const WorkloadProfile& w, int id, QueueHisto
     s.invoked = rt.now();
     const size_t at = h.sends.size();
     h.sends.push_back(s);
-    s.outcome = send_raw(cluster, req, s.partition, s);
+    s.outcome = send_raw(cluster, req, s.partition, s, h, at);
     s.completed = rt.now();
     h.sends[at] = std::move(s);
     if (!rt.sleep(pause(rt, w) * 4).ok()) return;

@@ -101,7 +101,10 @@ Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<std::pair<st
     std::map<int32_t, ProduceRequest> by_leader;
     std::map<std::pair<std::string, int32_t>, Error> errors;
     for (auto& [tp, batch] : todo) {
-      if (ambiguous[tp]) resent[tp] = true;  // this attempt follows an ambiguous one
+      if (ambiguous[tp]) {  // this attempt follows an ambiguous one
+        resent[tp] = true;
+        if (config_.on_resend_after_ambiguous) config_.on_resend_after_ambiguous(tp.first, tp.second);
+      }
       Result<int32_t> leader = cluster_.leader(tp.first, tp.second);
       if (!leader.ok()) {
         errors[tp] = Error::unknown_topic_or_partition;

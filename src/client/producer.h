@@ -7,6 +7,7 @@
 // Threading: fibers of one node; one fiber at a time.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -24,6 +25,10 @@ struct ProducerConfig {
   int retries = 5;
   Duration retry_backoff = std::chrono::milliseconds(100);
   Compression compression = Compression::none;
+  // Told, as it happens, that a partition's batch is being sent again after an ambiguous
+  // attempt (so it may land twice): a history that must survive the client crashing before
+  // flush() returns records it here. Must not suspend.
+  std::function<void(const std::string& topic, int32_t partition)> on_resend_after_ambiguous;
 };
 
 struct DeliveryReport {

@@ -119,9 +119,13 @@ Status PartitionLog::load_segments(const std::vector<int64_t>& bases) {
     recovery_stats_.bytes_truncated += stats.bytes_truncated;
     recovery_stats_.indexes_rebuilt += stats.index_rebuilt ? 1 : 0;
     ++recovery_stats_.segments;
+    // One descriptor per partition, during recovery too: a partition of many small segments
+    // must not need one per segment to open (the active one is opened again below).
+    seg->deactivate();
     segments_.emplace(bases[i], std::move(seg));
   }
   if (dropped) SAMSA_TRY(rt_.sync_dir(dir_));
+  if (!segments_.empty()) SAMSA_TRY(active().activate());
   return Status{};
 }
 
