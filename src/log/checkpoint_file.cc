@@ -25,20 +25,25 @@ std::vector<std::string> split_lines(const std::vector<std::byte>& data) {
 }
 }  // namespace
 
-Status write_checkpoint(Runtime& rt, const std::string& dir, const std::string& name,
-                        const std::vector<std::string>& entries) {
-  std::string text = std::string(kVersion) + "\n" + std::to_string(entries.size()) + "\n";
-  for (const std::string& e : entries) text += e + "\n";
+Status write_file_atomically(Runtime& rt, const std::string& dir, const std::string& name, ConstBytes data,
+                             bool durable) {
   const std::string tmp = dir + "/" + name + ".tmp";
   {
     std::unique_ptr<File> f;
     SAMSA_TRY_ASSIGN(f, rt.open_file(tmp, OpenMode::create));
     SAMSA_TRY(f->truncate(0));
-    SAMSA_TRY(f->pwrite(0, std::as_bytes(std::span(text.data(), text.size()))));
-    SAMSA_TRY(f->sync());
+    SAMSA_TRY(f->pwrite(0, data));
+    if (durable) SAMSA_TRY(f->sync());
   }
   SAMSA_TRY(rt.rename(tmp, dir + "/" + name));
-  return rt.sync_dir(dir);
+  return durable ? rt.sync_dir(dir) : Status{};
+}
+
+Status write_checkpoint(Runtime& rt, const std::string& dir, const std::string& name,
+                        const std::vector<std::string>& entries) {
+  std::string text = std::string(kVersion) + "\n" + std::to_string(entries.size()) + "\n";
+  for (const std::string& e : entries) text += e + "\n";
+  return write_file_atomically(rt, dir, name, std::as_bytes(std::span(text.data(), text.size())));
 }
 
 Result<std::vector<std::string>> read_checkpoint(Runtime& rt, const std::string& dir, const std::string& name) {

@@ -11,6 +11,13 @@
 
 namespace samsa {
 
+// Writes `data` to dir/name atomically (temporary file "<name>.tmp", fsync, rename, directory
+// fsync); recovery of a partition and of the Raft log removes leftover ".tmp" files. With
+// `durable` false nothing is synced (planted bugs only). Also used by src/raft for its
+// quorum-state and snapshot files.
+Status write_file_atomically(Runtime& rt, const std::string& dir, const std::string& name, ConstBytes data,
+                             bool durable = true);
+
 Status write_checkpoint(Runtime& rt, const std::string& dir, const std::string& name,
                         const std::vector<std::string>& entries);
 

@@ -4,22 +4,9 @@
 
 #include <fmt/format.h>
 
-namespace samsa::raft {
+#include "log/checkpoint_file.h"
 
-Status write_file_atomically(Runtime& rt, const std::string& dir, const std::string& name, ConstBytes data,
-                             bool durable) {
-  // ".tmp": PartitionLog's recovery and RaftClient's start remove leftovers of a crash.
-  const std::string tmp = dir + "/" + name + ".tmp";
-  {
-    std::unique_ptr<File> f;
-    SAMSA_TRY_ASSIGN(f, rt.open_file(tmp, OpenMode::create));
-    SAMSA_TRY(f->truncate(0));
-    SAMSA_TRY(f->pwrite(0, data));
-    if (durable) SAMSA_TRY(f->sync());
-  }
-  SAMSA_TRY(rt.rename(tmp, dir + "/" + name));
-  return durable ? rt.sync_dir(dir) : Status{};
-}
+namespace samsa::raft {
 
 std::string QuorumStateFile::encode(const ElectionState& s, const std::vector<int32_t>& voters) {
   std::string voter_list;
@@ -59,14 +46,14 @@ Result<ElectionState> QuorumStateFile::decode(std::string_view text) {
   return s;
 }
 
-Result<ElectionState> QuorumStateFile::read() {
+Result<ElectionState> QuorumStateFile::load() {
   Result<std::vector<std::byte>> data = read_file(rt_, dir_ + "/" + kFileName, kFileBytesMax);
   if (data.error() == Errc::not_found) return ElectionState{};
   if (!data.ok()) return data.status();
   return decode(std::string_view(reinterpret_cast<const char*>(data->data()), data->size()));
 }
 
-Status QuorumStateFile::write(const ElectionState& state, const std::vector<int32_t>& voters, bool durable) {
+Status QuorumStateFile::store(const ElectionState& state, const std::vector<int32_t>& voters, bool durable) {
   const std::string text = encode(state, voters);
   return write_file_atomically(rt_, dir_, kFileName, std::as_bytes(std::span(text.data(), text.size())), durable);
 }

@@ -34,10 +34,10 @@ class QuorumStateFile {
 
   // The stored state; a missing file is epoch 0 with no leader and no vote. Errc::corrupt for a
   // file that does not parse (the node must not start: it could vote twice).
-  Result<ElectionState> read();
+  Result<ElectionState> load();
   // Replaces the file atomically and durably. With `durable` false (a planted bug) the file is
   // written and renamed but neither it nor the directory is synced.
-  Status write(const ElectionState& state, const std::vector<int32_t>& voters, bool durable = true);
+  Status store(const ElectionState& state, const std::vector<int32_t>& voters, bool durable = true);
 
   static std::string encode(const ElectionState& state, const std::vector<int32_t>& voters);
   static Result<ElectionState> decode(std::string_view text);
@@ -46,10 +46,5 @@ class QuorumStateFile {
   Runtime& rt_;
   std::string dir_;
 };
-
-// Writes `data` to dir/name atomically (temporary file, fsync, rename, directory fsync).
-// Shared with the snapshot files. With `durable` false nothing is synced (planted bugs only).
-Status write_file_atomically(Runtime& rt, const std::string& dir, const std::string& name, ConstBytes data,
-                             bool durable = true);
 
 }  // namespace samsa::raft

@@ -68,7 +68,7 @@ Status RaftClient::start() {
 
 Status RaftClient::recover() {
   SAMSA_TRY(create_dirs(rt_, dir_));
-  Result<ElectionState> stored = quorum_file_.read();
+  Result<ElectionState> stored = quorum_file_.load();
   if (!stored.ok() && config_.bugs.volatile_quorum_state) stored = ElectionState{};  // the bug shrugs off what it lost
   SAMSA_TRY_ASSIGN(election_, std::move(stored));
   std::vector<OffsetAndEpoch> ids;
@@ -214,7 +214,7 @@ Status RaftClient::persist_locked(const ElectionState& next) {
   check(next.epoch > election_.epoch || !election_.voted_id || !next.voted_id || next.voted_id == election_.voted_id,
         "second vote in one epoch");
   if (next == election_) return Status{};
-  Status s = quorum_file_.write(next, voter_ids_, !config_.bugs.volatile_quorum_state);
+  Status s = quorum_file_.store(next, voter_ids_, !config_.bugs.volatile_quorum_state);
   if (!s.ok()) {
     fail_locked(s, "writing quorum-state");
     return s;

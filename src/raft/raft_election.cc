@@ -277,7 +277,7 @@ VoteResponse RaftClient::handle_vote(const VoteRequest& request) {
     ElectionState next{election_.epoch, std::nullopt, request.candidate_id};
     if (config_.bugs.vote_twice && election_.voted_id) {
       // The planted bug overwrites the vote; persist_locked's own check would refuse.
-      grant = quorum_file_.write(next, voter_ids_, !config_.bugs.volatile_quorum_state).ok();
+      grant = quorum_file_.store(next, voter_ids_, !config_.bugs.volatile_quorum_state).ok();
       if (grant) election_ = next;
     } else {
       grant = persist_locked(next).ok();

@@ -2,6 +2,7 @@
 // FetchSnapshot chunks, downloading and installing it on a follower or observer whose log is
 // behind the leader's log start, and handing it to the state machine.
 #include "raft/raft_client.h"
+#include "log/checkpoint_file.h"
 #include "raft/snapshot_file.h"
 #include "runtime/log.h"
 

@@ -1,7 +1,7 @@
 // Snapshot files of the metadata log (KIP-630): `<20-digit end offset>-<10-digit epoch>.checkpoint`
 // in the log's directory, holding a state machine image that covers every entry before the end
 // offset (the epoch is that of the last entry covered). A file is written whole and atomically
-// (quorum_state.h's write_file_atomically) before the log start moves past it, so a log start
+// (log/checkpoint_file.h's write_file_atomically) before the log start moves past it, so a log start
 // above zero always has a snapshot that covers what was deleted.
 //
 // File layout: magic "SAMSASN1" | end offset i64 | epoch i32 | image length u64 | CRC-32C of the
