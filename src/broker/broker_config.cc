@@ -3,16 +3,11 @@
 #include <charconv>
 
 #include "broker/config_rules.h"
+#include "util/strings.h"
 
 namespace samsa::broker {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 template <typename T>
 bool parse_int(std::string_view v, T* out) {
