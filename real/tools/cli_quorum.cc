@@ -38,11 +38,17 @@ Result<raft::DescribeQuorumResponse> ask(Runtime& rt, const std::vector<Address>
   return last;
 }
 
-void print_status(const raft::DescribeQuorumResponse& q, int64_t now_ms) {
-  int64_t lag_max = 0, lag_time_max_ms = 0, leader_end = q.high_watermark;
+// The leader's log end, from which each replica's lag is counted.
+int64_t leader_end_offset(const raft::DescribeQuorumResponse& q) {
   for (const raft::ReplicaInfo& v : q.current_voters) {
-    if (v.replica_id == q.leader_id) leader_end = v.log_end_offset;
+    if (v.replica_id == q.leader_id) return v.log_end_offset;
   }
+  return q.high_watermark;
+}
+
+void print_status(const raft::DescribeQuorumResponse& q, int64_t now_ms) {
+  int64_t lag_max = 0, lag_time_max_ms = 0;
+  const int64_t leader_end = leader_end_offset(q);
   std::string voters, observers;
   for (const raft::ReplicaInfo& v : q.current_voters) {
     voters += (voters.empty() ? "" : ",") + std::to_string(v.replica_id);
@@ -60,11 +66,8 @@ void print_status(const raft::DescribeQuorumResponse& q, int64_t now_ms) {
   std::printf("CurrentObservers:       [%s]\n", observers.c_str());
 }
 
-void print_replication(const raft::DescribeQuorumResponse& q, int64_t now_ms) {
-  int64_t leader_end = q.high_watermark;
-  for (const raft::ReplicaInfo& v : q.current_voters) {
-    if (v.replica_id == q.leader_id) leader_end = v.log_end_offset;
-  }
+void print_replication(const raft::DescribeQuorumResponse& q) {
+  const int64_t leader_end = leader_end_offset(q);
   std::printf("%-8s %-14s %-8s %-20s %-23s %s\n", "NodeId", "LogEndOffset", "Lag", "LastFetchTimestamp", "LastCaughtUpTimestamp",
               "Status");
   auto row = [&](const raft::ReplicaInfo& r, const char* status) {
@@ -74,7 +77,6 @@ void print_replication(const raft::DescribeQuorumResponse& q, int64_t now_ms) {
   };
   for (const raft::ReplicaInfo& v : q.current_voters) row(v, v.replica_id == q.leader_id ? "Leader" : "Follower");
   for (const raft::ReplicaInfo& o : q.observers) row(o, "Observer");
-  (void)now_ms;
 }
 
 // With --bootstrap-server: the named leader's broker address, from Metadata.
@@ -116,7 +118,7 @@ int run_metadata_quorum(const QuorumArgs& args) {
                                               : fmt::format("the leader (node {}) did not answer: {}", leader, errc_name(q.error())));
       return;
     }
-    if (args.replication) print_replication(*q, rt.wall_clock_ms());
+    if (args.replication) print_replication(*q);
     else print_status(*q, rt.wall_clock_ms());
   });
   std::fflush(stdout);

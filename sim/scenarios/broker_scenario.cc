@@ -74,10 +74,11 @@ void account_unsynced_loss(Simulator& sim, NodeId broker, const broker::BrokerCo
   const std::string policy = c.log.flush_messages == std::numeric_limits<int64_t>::max() ? std::string("off")
                                                                                          : std::to_string(c.log.flush_messages);
   const std::string fault = fmt::format("{} at {:.3f} s with flush.messages={}", what, sim.now().ns / 1e9, policy);
+  const bool dropped_pages = partition >= 0;  // one file's failed fsync, not a power loss
   for (int32_t p = 0; p < w.partitions; ++p) {
     if (partition >= 0 && p != partition) continue;
     const int64_t end = durable_log_end(*sim.node(broker).disk, fmt::format("{}/{}-{}", kDataDir, w.topic, p));
-    h.risks.push_back(RiskWindow{fault, sim.now(), p, end, std::string_view(what) == "fsync failure"});
+    h.risks.push_back(RiskWindow{fault, sim.now(), p, end, dropped_pages});
   }
 }
 

@@ -68,6 +68,11 @@ void send_batch(Runtime& rt, client::Producer& producer, const WorkloadProfile& 
   const bool oversize = chance(rt.random_u64(), static_cast<uint64_t>(w.oversize_per_mille), 1000);
   const int n = oversize ? 1 : static_cast<int>(in_range(rt.random_u64(), 1, w.records_max));
   uint64_t noise = rt.random_u64();
+  // Stores the send in the history, keeping a resend the producer's hook reported meanwhile.
+  auto record = [&] {
+    s.retried_after_ambiguous = s.retried_after_ambiguous || h.sends[at].retried_after_ambiguous;
+    h.sends[at] = s;
+  };
   size_t total = 0;
   for (int i = 0; i < n; ++i) {
     size_t bytes = static_cast<size_t>(in_range(rt.random_u64(), w.value_bytes_min, w.value_bytes_max));
@@ -84,10 +89,7 @@ void send_batch(Runtime& rt, client::Producer& producer, const WorkloadProfile& 
     std::optional<ConstBytes> key_bytes;
     if (key) key_bytes = as_bytes(*key);
     s.values.push_back(tag_of(value));
-    // What may reach the broker from here on. (send() may already send: a resend it reported
-    // through the hook is kept.)
-    s.retried_after_ambiguous = s.retried_after_ambiguous || h.sends[at].retried_after_ambiguous;
-    h.sends[at] = s;
+    record();  // what may reach the broker from here on (send() may already send)
     if (!producer.send(w.topic, s.partition, key_bytes, as_bytes(value), -1, headers).ok()) {
       s.values.pop_back();  // never queued
       break;
@@ -96,8 +98,7 @@ void send_batch(Runtime& rt, client::Producer& producer, const WorkloadProfile& 
   Result<std::vector<client::DeliveryReport>> r = producer.flush();
   s.completed = rt.now();
   s.outcome = classify(r, s);
-  s.retried_after_ambiguous = s.retried_after_ambiguous || h.sends[at].retried_after_ambiguous;  // told as it happened
-  h.sends[at] = std::move(s);
+  record();
 }
 
 }  // namespace
