@@ -83,6 +83,10 @@ Response RequestHandler::dispatch_admin(const RequestHeader& h, ConstBytes body)
       });
     case ApiKey::create_partitions:
       return with(CreatePartitionsRequest{}, [&](CreatePartitionsRequest& r) {
+        if (cluster_ != nullptr) {
+          CreatePartitionsResponse forwarded = cluster_->create_partitions(r);
+          return make_reply(h, forwarded, v);
+        }
         CreatePartitionsResponse resp;
         for (const auto& t : r.topics) {
           std::string message;
@@ -114,6 +118,10 @@ Response RequestHandler::dispatch_admin(const RequestHeader& h, ConstBytes body)
       });
     case ApiKey::describe_cluster:
       return with(DescribeClusterRequest{}, [&](DescribeClusterRequest&) {
+        if (cluster_ != nullptr) {
+          DescribeClusterResponse from_image = describe_cluster_from_image();
+          return make_reply(h, from_image, v);
+        }
         DescribeClusterResponse resp;
         resp.cluster_id = topics_.cluster_id();
         resp.controller_id = config_.node_id;
@@ -135,6 +143,10 @@ Error RequestHandler::alter_configs(int8_t resource_type, const std::string& nam
   }
   if (resource_type != kResourceTopic) {
     *message = "only topic and broker configs can be altered";
+    return Error::invalid_request;
+  }
+  if (cluster_ != nullptr) {
+    *message = "altering topic configs of a KRaft cluster is not supported yet (they are set at creation)";
     return Error::invalid_request;
   }
   return topics_.set_configs({false, name}, configs, validate_only, message);
@@ -168,13 +180,13 @@ DescribeConfigsResponse::Result RequestHandler::describe_config_resource(const D
   DescribeConfigsResponse::Result out;
   out.resource_type = r.resource_type;
   out.resource_name = r.resource_name;
-  const TopicInfo* info = r.resource_type == kResourceTopic ? topics_.find(r.resource_name) : nullptr;
+  const std::optional<TopicInfo> info = r.resource_type == kResourceTopic ? topic_info(r.resource_name) : std::nullopt;
   if (r.resource_type != kResourceTopic) {
     out.error_code = code(Error::invalid_request);
     out.error_message = "only topic and broker configs can be described";
     return out;
   }
-  if (info == nullptr) {
+  if (!info) {
     out.error_code = code(Error::unknown_topic_or_partition);
     out.error_message = "Topic " + r.resource_name + " does not exist";
     return out;

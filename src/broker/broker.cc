@@ -38,6 +38,7 @@ Status Broker::start() {
                                                                        : std::max<uint64_t>(config_.queued_max_request_bytes, kFrameChunkBytes);
   handler_ = std::make_unique<RequestHandler>(rt_, config_, *topics_, *groups_, config_.advertised_address());
   handler_->set_describe_quorum_handler(describe_quorum_);
+  handler_->set_cluster(cluster_);
   server_ = std::make_unique<FrameServer>(rt_, *handler_, limits);
   if (Status s = server_->start(config_.listener); !s.ok()) {
     logf(rt_, LogLevel::error, "cannot listen on {}: {}", config_.listener.to_string(), s.name());

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "broker/broker_config.h"
+#include "broker/cluster_view.h"
 #include "broker/request_handler.h"
 #include "broker/topic_manager.h"
 #include "groups/group_coordinator.h"
@@ -42,6 +43,11 @@ class Broker {
   // Before start(): where DescribeQuorum requests on the broker listener go (the node's quorum
   // member). Must outlive the broker.
   void set_describe_quorum_handler(FrameHandler* handler) { describe_quorum_ = handler; }
+  // Before start(): in a KRaft cluster, the node's view of it (see cluster_view.h). Must outlive
+  // the broker.
+  void set_cluster(ClusterView* cluster) { cluster_ = cluster; }
+  // What clients are told to connect to (after start()).
+  const Address& advertised_address() const { return handler_->advertised(); }
 
  private:
   void maintenance_loop();
@@ -55,6 +61,7 @@ class Broker {
   FiberId maintenance_ = kNoFiber;
   std::unique_ptr<Event> failed_;
   FrameHandler* describe_quorum_ = nullptr;
+  ClusterView* cluster_ = nullptr;
 };
 
 }  // namespace samsa::broker

@@ -34,17 +34,22 @@ ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic,
     out.error_code = code(e);
     return out;
   };
-  const TopicInfo* info = topics_.find(topic);
+  if (Error e = serving_error(topic, p.index); e != Error::none) return fail(e);
+  const std::optional<TopicInfo> info = topic_info(topic);
   Result<std::shared_ptr<PartitionLog>> found = topics_.partition(topic, p.index);
-  if (!found.ok()) return fail(partition_error(found.error()));
+  if (!found.ok() || !info) return fail(partition_error(found.ok() ? Errc::not_found : found.error()));
   std::shared_ptr<PartitionLog> log = *found;
   if (acks != 0 && acks != 1 && acks != -1) return fail(Error::invalid_required_acks);
   if (p.records.null || p.records.bytes.size() < kBatchHeaderBytes) return fail(Error::corrupt_message);
   if (static_cast<int8_t>(p.records.bytes[batch_field::magic]) != kMagicV2) return fail(Error::unsupported_for_message_format);
-  // acks=all needs min.insync.replicas in sync; this single broker is the whole ISR.
-  if (acks == -1 && topics_.min_insync_replicas(*info) > 1) return fail(Error::not_enough_replicas);
-  Result<AppendResult> r = rt_.bug(Bug::broker_interleave_appends) ? append_one_by_one(*log, p.records.bytes)
-                                                                    : log->append(p.records.bytes, kLeaderEpoch);
+  // acks=all needs min.insync.replicas in sync. (Followers do not copy the data yet: in a
+  // cluster the ISR is the metadata's, the acknowledgement the leader's alone.)
+  if (acks == -1 && topics_.min_insync_replicas(*info) > static_cast<int32_t>(isr_size(topic, p.index))) {
+    return fail(Error::not_enough_replicas);
+  }
+  const int32_t epoch = leader_epoch_of(topic, p.index);
+  Result<AppendResult> r = rt_.bug(Bug::broker_interleave_appends) ? append_one_by_one(*log, p.records.bytes, epoch)
+                                                                    : log->append(p.records.bytes, epoch);
   if (!r.ok()) {
     logf(rt_, LogLevel::debug, "produce to {}-{} failed: {}", topic, p.index, errc_name(r.error()));
     return fail(produce_error(r.error()));
@@ -57,12 +62,12 @@ ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic,
 
 // The planted interleave-appends bug: each batch of a record set takes the log on its own, so
 // another producer's batch can land between them.
-Result<AppendResult> RequestHandler::append_one_by_one(PartitionLog& log, ConstBytes record_set) {
+Result<AppendResult> RequestHandler::append_one_by_one(PartitionLog& log, ConstBytes record_set, int32_t epoch) {
   std::vector<ConstBytes> batches;
   SAMSA_TRY_ASSIGN(batches, split_batches(record_set, kBatchBytesReadMax));
   std::optional<AppendResult> total;
   for (ConstBytes b : batches) {
-    Result<AppendResult> r = log.append(b, kLeaderEpoch);
+    Result<AppendResult> r = log.append(b, epoch);
     if (!r.ok()) return r;
     if (total) total->records += r->records; else total = *r;
     rt_.yield();
@@ -107,8 +112,8 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
       part.partition_index = p.partition;
       part.aborted_transactions.emplace();
       Result<std::shared_ptr<PartitionLog>> found = topics_.partition(t.topic, p.partition);
-      if (!found.ok()) {
-        part.error_code = code(partition_error(found.error()));
+      if (Error e = serving_error(t.topic, p.partition); e != Error::none || !found.ok()) {
+        part.error_code = code(e != Error::none ? e : partition_error(found.error()));
         out.partitions.push_back(std::move(part));
         continue;
       }
@@ -169,8 +174,15 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
     ListOffsetsResponse::Topic out{.name = t.name};
     for (const ListOffsetsRequest::Partition& p : t.partitions) {
       Result<std::shared_ptr<PartitionLog>> found = topics_.partition(t.name, p.partition_index);
-      ListOffsetsResponse::Partition part = list_offset(found.ok() ? found->get() : nullptr, p, h.api_version);
-      if (!found.ok()) part.error_code = code(partition_error(found.error()));
+      const Error serving = serving_error(t.name, p.partition_index);
+      ListOffsetsResponse::Partition part =
+          list_offset(found.ok() && serving == Error::none ? found->get() : nullptr, p, h.api_version);
+      if (serving != Error::none) {
+        part.error_code = code(serving);
+      } else if (!found.ok()) {
+        part.error_code = code(partition_error(found.error()));
+      }
+      if (part.error_code == 0 && part.offset >= 0) part.leader_epoch = leader_epoch_of(t.name, p.partition_index);
       out.partitions.push_back(std::move(part));
     }
     resp.topics.push_back(std::move(out));

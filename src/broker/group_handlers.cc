@@ -10,6 +10,7 @@ using namespace samsa::kafka;
 FindCoordinatorResponse::Coordinator RequestHandler::coordinator_for(const std::string& key, int8_t key_type) const {
   FindCoordinatorResponse::Coordinator c;
   c.key = key;
+  if (key_type == 0 && cluster_ != nullptr) return coordinator_from_image(key);
   if (key_type != 0) {
     c.error_code = code(Error::coordinator_not_available);  // no transactions yet
     c.error_message = "transaction coordinator not supported";
@@ -27,9 +28,9 @@ FindCoordinatorResponse::Coordinator RequestHandler::coordinator_for(const std::
 OffsetCommitResponse RequestHandler::commit_known_partitions(OffsetCommitRequest& req) {
   const OffsetCommitRequest original = req;
   for (auto& t : req.topics) {
-    const TopicInfo* info = topics_.find(t.name);
+    const std::optional<TopicInfo> info = topic_info(t.name);
     std::erase_if(t.partitions, [&](const auto& p) {
-      return info == nullptr || p.partition_index < 0 || p.partition_index >= info->partitions;
+      return !info || p.partition_index < 0 || p.partition_index >= info->partitions;
     });
   }
   std::erase_if(req.topics, [](const auto& t) { return t.partitions.empty(); });

@@ -117,6 +117,7 @@ MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, 
 }
 
 Response RequestHandler::metadata(const RequestHeader& h, MetadataRequest& req) {
+  if (cluster_ != nullptr) return metadata_from_image(h, req);
   MetadataResponse resp;
   resp.brokers.push_back({.node_id = config_.node_id, .host = advertised_.host, .port = advertised_.port, .rack = std::nullopt});
   resp.cluster_id = topics_.cluster_id();
@@ -147,6 +148,10 @@ Response RequestHandler::metadata(const RequestHeader& h, MetadataRequest& req) 
 }
 
 Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsRequest& req) {
+  if (cluster_ != nullptr) {
+    CreateTopicsResponse forwarded = cluster_->create_topics(req);
+    return make_reply(h, forwarded, h.api_version);
+  }
   CreateTopicsResponse resp;
   for (CreateTopicsRequest::Topic& t : req.topics) {
     int32_t partitions = t.num_partitions;
@@ -185,6 +190,10 @@ Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsReque
 }
 
 Response RequestHandler::delete_topics(const RequestHeader& h, DeleteTopicsRequest& req) {
+  if (cluster_ != nullptr) {
+    DeleteTopicsResponse forwarded = cluster_->delete_topics(req);
+    return make_reply(h, forwarded, h.api_version);
+  }
   DeleteTopicsResponse resp;
   auto remove = [&](const std::string& name, const Uuid& id) {
     DeleteTopicsResponse::Topic out;

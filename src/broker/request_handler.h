@@ -18,6 +18,7 @@
 #include <string>
 
 #include "broker/broker_config.h"
+#include "broker/cluster_view.h"
 #include "broker/topic_manager.h"
 #include "groups/group_coordinator.h"
 #include "net/frame_server.h"
@@ -34,8 +35,10 @@ struct RequestStats {
   uint64_t closed_malformed = 0;
 };
 
-// The single-broker leader epoch until replication brings elections.
+// The single broker's leader epoch (a cluster's come from the metadata image).
 inline constexpr int32_t kLeaderEpoch = 0;
+// The listener a cluster's brokers register for clients (Kafka's default name).
+inline constexpr const char* kBrokerListenerName = "PLAINTEXT";
 
 class RequestHandler final : public FrameHandler {
  public:
@@ -50,11 +53,25 @@ class RequestHandler final : public FrameHandler {
   void on_file_error(const File& file, Status cause) override { topics_.report_read_error(file.path(), cause); }
   const RequestStats& stats() const { return stats_; }
   void set_advertised(Address a) { advertised_ = std::move(a); }
+  const Address& advertised() const { return advertised_; }
   // DescribeQuorum (for `samsa metadata-quorum --bootstrap-server`) goes to this handler, the
   // node's quorum member, when there is one; without it the API is unknown here.
   void set_describe_quorum_handler(FrameHandler* handler) { describe_quorum_ = handler; }
+  // In a KRaft cluster: where metadata comes from and creations go (see cluster_view.h). Before
+  // the first request; must outlive the handler.
+  void set_cluster(ClusterView* cluster) { cluster_ = cluster; }
 
  private:
+  // cluster_handlers.cc
+  std::optional<TopicInfo> topic_info(const std::string& name) const;
+  kafka::Error serving_error(const std::string& topic, int32_t partition) const;
+  int32_t leader_epoch_of(const std::string& topic, int32_t partition) const;
+  size_t isr_size(const std::string& topic, int32_t partition) const;  // the single broker: 1
+  kafka::MetadataResponse::Topic describe_image_topic(const std::string& name, bool allow_create);
+  Response metadata_from_image(const kafka::RequestHeader& h, kafka::MetadataRequest& req);
+  kafka::DescribeClusterResponse describe_cluster_from_image() const;
+  kafka::FindCoordinatorResponse::Coordinator coordinator_from_image(const std::string& key) const;
+
   Response dispatch(const kafka::RequestHeader& h, ConstBytes body, const ConnectionInfo& connection);
   Response dispatch_groups(const kafka::RequestHeader& h, ConstBytes body, const ConnectionInfo& connection);
   Response api_versions(const kafka::RequestHeader& h, int16_t version, int16_t error);
@@ -81,7 +98,7 @@ class RequestHandler final : public FrameHandler {
   }
   Response malformed(const kafka::RequestHeader& h);
 
-  Result<AppendResult> append_one_by_one(PartitionLog& log, ConstBytes record_set);
+  Result<AppendResult> append_one_by_one(PartitionLog& log, ConstBytes record_set, int32_t epoch);
   kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
   kafka::OffsetCommitResponse commit_known_partitions(kafka::OffsetCommitRequest& req);
@@ -97,6 +114,7 @@ class RequestHandler final : public FrameHandler {
   Address advertised_;
   WaitQueue data_arrived_;  // long-polling fetches wait here; produce notifies
   FrameHandler* describe_quorum_ = nullptr;
+  ClusterView* cluster_ = nullptr;
   RequestStats stats_;
 };
 

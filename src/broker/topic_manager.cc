@@ -501,6 +501,10 @@ const std::map<std::string, std::string>* TopicManager::configs_of(const ConfigR
 kafka::Error TopicManager::remove(const std::string& name) {
   if (!mu_.lock(Deadline::never()).ok()) return kafka::Error::request_timed_out;  // cancelled
   LockGuard guard(mu_);
+  return remove_locked(name);
+}
+
+kafka::Error TopicManager::remove_locked(const std::string& name) {
   auto it = topics_.find(name);
   if (it == topics_.end()) return kafka::Error::unknown_topic_or_partition;
   std::map<std::string, TopicInfo> next = topics_;
@@ -510,12 +514,41 @@ kafka::Error TopicManager::remove(const std::string& name) {
   topics_ = std::move(next);
   for (int32_t p = 0; p < partitions; ++p) {
     logs_.erase({name, p});
+    failed_.erase({name, p});
     if (Status s = remove_dir_recursive(partition_dir(name, p)); !s.ok()) {
       logf(rt_, LogLevel::warn, "deleting {}-{}: {} (removed at next start)", name, p, s.name());
     }
   }
   logf(rt_, LogLevel::info, "deleted topic {}", name);
   return kafka::Error::none;
+}
+
+Status TopicManager::adopt(const TopicInfo& wanted) {
+  SAMSA_ASSERT(wanted.partitions > 0);
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  auto it = topics_.find(wanted.name);
+  if (it != topics_.end() && it->second.topic_id == wanted.topic_id && it->second.partitions >= wanted.partitions &&
+      it->second.configs == wanted.configs) {
+    return Status{};
+  }
+  if (it != topics_.end() && it->second.topic_id != wanted.topic_id) {
+    if (kafka::Error e = remove_locked(wanted.name); e != kafka::Error::none) return Errc::io_error;
+  }
+  std::map<std::string, TopicInfo> next = topics_;
+  TopicInfo& t = next[wanted.name];
+  const int32_t had = t.partitions;
+  t = wanted;
+  t.partitions = std::max(had, wanted.partitions);  // partitions are never removed
+  SAMSA_TRY(save_topics(next));
+  topics_ = std::move(next);
+  const TopicInfo& now = topics_.at(wanted.name);
+  SAMSA_TRY(open_logs(now));
+  for (int32_t p = 0; p < now.partitions; ++p) {
+    if (auto log = this->log(now.name, p)) log->set_config(log_config_for(now));
+  }
+  logf(rt_, LogLevel::info, "topic {} ({} partitions) follows the metadata log", now.name, now.partitions);
+  return Status{};
 }
 
 void TopicManager::maintain(bool retention_due) {

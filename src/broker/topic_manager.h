@@ -67,6 +67,11 @@ class TopicManager {
   kafka::Error create(const std::string& name, int32_t partitions, int16_t replication_factor,
                       const std::map<std::string, std::string>& configs, bool validate_only, std::string* message);
   kafka::Error remove(const std::string& name);
+  // KRaft: makes this broker's disk hold `wanted` as the metadata log describes it (its id,
+  // partition count and config overrides): creates it, opens partitions added to it, takes new
+  // configs, or replaces a same-named topic of another id (deleted and created again). Topics
+  // are created here only by the metadata log, so no limit is checked but the image's own.
+  Status adopt(const TopicInfo& wanted);
   // CreatePartitions: raises a topic's partition count (INVALID_PARTITIONS unless larger).
   kafka::Error add_partitions(const std::string& name, int32_t count, bool validate_only, std::string* message);
   // Replaces a topic's config overrides (or the broker's dynamic configs) with `configs`,
@@ -102,6 +107,7 @@ class TopicManager {
   static bool valid_topic_name(const std::string& name);
 
  private:
+  kafka::Error remove_locked(const std::string& name);
   Status load_topics();
   Status save_topics(const std::map<std::string, TopicInfo>& topics);
   Status save_topics(const std::map<std::string, TopicInfo>& topics, const std::map<std::string, std::string>& broker);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "util/endian.h"
+
 namespace samsa::controller {
 namespace {
 
@@ -263,6 +265,34 @@ Result<MetadataImage> MetadataImage::from_records(std::span<const MetadataRecord
   return image;
 }
 
+std::vector<std::byte> encode_image(const MetadataImage& image) {
+  std::vector<std::byte> out;
+  for (const MetadataRecord& r : image.snapshot()) {
+    const std::vector<std::byte> value = encode_record(r);
+    const size_t at = out.size();
+    out.resize(at + 4 + value.size());
+    put_u32_be(out.data() + at, static_cast<uint32_t>(value.size()));
+    std::copy(value.begin(), value.end(), out.begin() + static_cast<std::ptrdiff_t>(at + 4));
+  }
+  return out;
+}
+
+Result<MetadataImage> decode_image(ConstBytes bytes, ImageLimits limits, ControllerBugs bugs) {
+  std::vector<MetadataRecord> records;
+  for (size_t at = 0; at < bytes.size();) {
+    if (bytes.size() - at < 4) return Errc::corrupt;
+    const uint32_t n = get_u32_be(bytes.data() + at);
+    if (n > bytes.size() - at - 4) return Errc::corrupt;
+    Result<MetadataRecord> r = decode_record(bytes.subspan(at + 4, n));
+    if (!r.ok()) return r.status();
+    records.push_back(std::move(*r));
+    at += 4 + n;
+  }
+  Result<MetadataImage> image = MetadataImage::from_records(records, limits, bugs);
+  if (!image.ok()) return Errc::corrupt;
+  return image;
+}
+
 const BrokerRegistration* MetadataImage::broker(int32_t id) const {
   auto it = brokers_.find(id);
   return it == brokers_.end() ? nullptr : &it->second;
@@ -289,6 +319,11 @@ TopicImage* MetadataImage::mutable_topic_by_id(const kafka::Uuid& id) {
   auto t = topics_.find(it->second);
   SAMSA_ASSERT(t != topics_.end());
   return &t->second;
+}
+
+const std::map<std::string, std::string>* MetadataImage::configs(int8_t resource_type, const std::string& resource) const {
+  auto res = configs_.find(ConfigKey{resource_type, resource});
+  return res == configs_.end() ? nullptr : &res->second;
 }
 
 std::optional<std::string> MetadataImage::config(int8_t resource_type, const std::string& resource,

@@ -107,6 +107,8 @@ class MetadataImage {
   size_t partition_count() const { return partition_count_; }
   std::optional<std::string> config(int8_t resource_type, const std::string& resource, const std::string& key) const;
   size_t config_count() const { return config_count_; }
+  // Every config of one resource; nullptr when it has none.
+  const std::map<std::string, std::string>* configs(int8_t resource_type, const std::string& resource) const;
 
   // Equality of the metadata, not of limits or bugs.
   bool operator==(const MetadataImage& o) const {
@@ -134,6 +136,12 @@ class MetadataImage {
   size_t partition_count_ = 0;
   size_t config_count_ = 0;
 };
+
+// A snapshot's bytes: each record of image.snapshot() as a 4-byte big-endian length and its
+// encode_record() value. decode_image refuses (Errc::corrupt) a truncated or malformed one, and
+// a list of records that does not rebuild an image.
+std::vector<std::byte> encode_image(const MetadataImage& image);
+Result<MetadataImage> decode_image(ConstBytes bytes, ImageLimits limits = {}, ControllerBugs bugs = {});
 
 // Partition-level checks shared by the image and the controller.
 bool has_duplicates(const std::vector<int32_t>& ids);

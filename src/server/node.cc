@@ -4,25 +4,6 @@
 
 namespace samsa::server {
 
-void MetadataLogTracker::handle_commit(const raft::CommittedBatch& batch) {
-  SAMSA_ASSERT(batch.last_offset + 1 > committed_end_);
-  committed_end_ = batch.last_offset + 1;
-  committed_records_ += batch.records.size();
-}
-
-void MetadataLogTracker::handle_load_snapshot(const raft::SnapshotImage& snapshot) {
-  committed_end_ = snapshot.id.end_offset;
-}
-
-void MetadataLogTracker::handle_leader_change(const raft::LeaderAndEpoch& leader) {
-  if (leader.leader_id) {
-    rt_.log(LogLevel::info, fmt::format("metadata quorum: node {} leads epoch {}{}", *leader.leader_id, leader.epoch,
-                                        *leader.leader_id == node_id_ ? " (this node)" : ""));
-  } else {
-    rt_.log(LogLevel::info, fmt::format("metadata quorum: no leader in epoch {}", leader.epoch));
-  }
-}
-
 Node::Node(Runtime& rt, NodeConfig config) : rt_(rt), config_(std::move(config)) {}
 
 Node::~Node() { stop(); }
@@ -33,19 +14,32 @@ Status Node::start_quorum_member() {
   rc.voters = config_.voters;
   rc.log_dir = config_.metadata_log_dir;
   rc.cluster_id = config_.cluster_id;
-  tracker_ = std::make_unique<MetadataLogTracker>(rt_, rc.node_id);
+  publisher_ = std::make_unique<MetadataPublisher>(rt_, rc.node_id, config_.snapshot_bytes_min);
   transport_ = std::make_unique<raft::NetworkTransport>(rt_, rc.voters, fmt::format("samsa-node-{}", rc.node_id));
   // Forwarded DescribeQuorum requests get connections of their own: the quorum's are busy
   // with long-polling fetches back to back.
   forward_transport_ = std::make_unique<raft::NetworkTransport>(rt_, rc.voters, fmt::format("samsa-node-{}-forward", rc.node_id));
-  raft_ = std::make_unique<raft::RaftClient>(rt_, rc, *transport_, *tracker_);
-  controller_handler_ = std::make_unique<raft::RaftRequestHandler>(*raft_);
+  raft_ = std::make_unique<raft::RaftClient>(rt_, rc, *transport_, *publisher_);
+  publisher_->attach(raft_.get());
+  if (config_.controller_role) {
+    controller::ControllerConfig cc;
+    cc.session_timeout_ms = config_.broker_session_timeout_ms;
+    cc.heartbeat_interval_ms = config_.broker_heartbeat_interval_ms;
+    cc.unclean_leader_election_enable = config_.unclean_leader_election_enable;
+    cc.default_partitions = config_.broker.num_partitions;
+    cc.default_replication_factor = static_cast<int16_t>(config_.broker.default_replication_factor);
+    quorum_controller_ = std::make_unique<QuorumController>(rt_, rc.node_id, *raft_, *publisher_, cc);
+    publisher_->set_leader_hook([this](const raft::LeaderAndEpoch& l) { quorum_controller_->on_leader_change(l); });
+    controller_apis_ = std::make_unique<ControllerApis>(*quorum_controller_);
+  }
+  controller_handler_ = std::make_unique<raft::RaftRequestHandler>(*raft_, controller_apis_.get());
   controller_server_ = std::make_unique<FrameServer>(rt_, *controller_handler_, FrameServerLimits{});
   // DescribeQuorum on the broker listener: the leader's answer, asked over the quorum's own
   // connections when this node does not lead.
   broker_quorum_handler_ = std::make_unique<raft::RaftRequestHandler>(*raft_);
   broker_quorum_handler_->set_describe([this](const raft::DescribeQuorumRequest& q) { return describe_from_leader(q); });
   SAMSA_TRY(raft_->start());
+  if (quorum_controller_) quorum_controller_->start();
   if (config_.controller_role) {
     Status s = controller_server_->start(config_.controller_listener);
     if (!s.ok()) {
@@ -78,8 +72,13 @@ Status Node::start() {
   if (config_.broker_role) {
     broker_ = std::make_unique<broker::Broker>(rt_, config_.broker);
     if (broker_quorum_handler_) broker_->set_describe_quorum_handler(broker_quorum_handler_.get());
+    if (config_.kraft) {
+      lifecycle_ = std::make_unique<BrokerLifecycle>(rt_, config_, *publisher_, *broker_);
+      broker_->set_cluster(lifecycle_.get());
+    }
     SAMSA_TRY(broker_->start());
     broker_started_ = true;
+    if (lifecycle_) lifecycle_->start();
   }
   return Status{};
 }
@@ -87,8 +86,10 @@ Status Node::start() {
 void Node::stop() {
   if (stopped_) return;
   stopped_ = true;
+  if (lifecycle_) lifecycle_->stop();
   if (broker_ && broker_started_) broker_->stop();
   if (controller_listening_) controller_server_->stop();
+  if (quorum_controller_) quorum_controller_->stop();
   if (raft_) raft_->stop();
 }
 

@@ -4,9 +4,10 @@
 // controller role, an observer otherwise). With no quorum configured it is exactly the single
 // broker of before.
 //
-// What runs on the metadata log today: MetadataLogTracker, which follows leader changes and
-// committed batches (logged, and shown by `samsa metadata-quorum`). The controller's state
-// machine (src/controller) is not on it yet, so topics are still created by the broker alone.
+// On the metadata log: MetadataPublisher applies it to the node's MetadataImage (and snapshots
+// it); a controller-role node runs QuorumController, active while its node leads the quorum, and
+// serves ControllerApis on the CONTROLLER listener; a broker-role node registers and heartbeats
+// (BrokerLifecycle), answers clients from the image and forwards topic creation and deletion.
 //
 // Threading: fibers of one node. start(), stop() and wait_for_failure() from its main fiber.
 #pragma once
@@ -17,28 +18,13 @@
 #include "net/frame_server.h"
 #include "raft/network_transport.h"
 #include "raft/raft_client.h"
+#include "server/broker_lifecycle.h"
+#include "server/controller_apis.h"
+#include "server/metadata_publisher.h"
 #include "server/node_config.h"
+#include "server/quorum_controller.h"
 
 namespace samsa::server {
-
-// Follows the metadata log: leader changes and what commits. Called from the RaftClient's
-// fibers; must not suspend.
-class MetadataLogTracker final : public raft::RaftListener {
- public:
-  explicit MetadataLogTracker(Runtime& rt, int32_t node_id) : rt_(rt), node_id_(node_id) {}
-  void handle_commit(const raft::CommittedBatch& batch) override;
-  void handle_load_snapshot(const raft::SnapshotImage& snapshot) override;
-  void handle_leader_change(const raft::LeaderAndEpoch& leader) override;
-
-  int64_t committed_end() const { return committed_end_; }
-  uint64_t committed_records() const { return committed_records_; }
-
- private:
-  Runtime& rt_;
-  int32_t node_id_;
-  int64_t committed_end_ = 0;
-  uint64_t committed_records_ = 0;
-};
 
 class Node {
  public:
@@ -61,6 +47,9 @@ class Node {
 
   broker::Broker* broker() { return broker_.get(); }
   raft::RaftClient* raft() { return raft_.get(); }
+  MetadataPublisher* metadata() { return publisher_.get(); }
+  QuorumController* quorum_controller() { return quorum_controller_.get(); }
+  BrokerLifecycle* lifecycle() { return lifecycle_.get(); }
   const NodeConfig& config() const { return config_; }
 
  private:
@@ -69,14 +58,17 @@ class Node {
 
   Runtime& rt_;
   NodeConfig config_;
-  std::unique_ptr<MetadataLogTracker> tracker_;
+  std::unique_ptr<MetadataPublisher> publisher_;
   std::unique_ptr<raft::NetworkTransport> transport_;
   std::unique_ptr<raft::NetworkTransport> forward_transport_;
   std::unique_ptr<raft::RaftClient> raft_;
+  std::unique_ptr<QuorumController> quorum_controller_;
+  std::unique_ptr<ControllerApis> controller_apis_;
   std::unique_ptr<raft::RaftRequestHandler> controller_handler_;
   std::unique_ptr<FrameServer> controller_server_;
   std::unique_ptr<raft::RaftRequestHandler> broker_quorum_handler_;
   std::unique_ptr<broker::Broker> broker_;
+  std::unique_ptr<BrokerLifecycle> lifecycle_;
   bool controller_listening_ = false;
   bool broker_started_ = false;
   bool stopped_ = false;

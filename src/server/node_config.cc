@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <vector>
 
 #include "raft/raft_config.h"
@@ -32,8 +33,20 @@ bool split_listener(std::string_view entry, std::string* name, std::string* host
 
 struct NodeKeys {
   std::string roles, voters, listener_names, listeners, metadata_log_dir, cluster_id;
+  std::map<std::string, std::string> numbers;  // the node's numeric and boolean keys, parsed later
   bool roles_set = false;
 };
+
+constexpr const char* kNodeNumberKeys[] = {"broker.heartbeat.interval.ms", "broker.session.timeout.ms",
+                                           "unclean.leader.election.enable",
+                                           "metadata.log.max.record.bytes.between.snapshots"};
+
+bool is_node_number_key(std::string_view key) {
+  for (const char* k : kNodeNumberKeys) {
+    if (key == k) return true;
+  }
+  return false;
+}
 
 // Takes the node's own keys out of the text; what is left is the broker's.
 std::string extract_node_keys(std::string_view text, NodeKeys* keys) {
@@ -57,6 +70,8 @@ std::string extract_node_keys(std::string_view text, NodeKeys* keys) {
       keys->metadata_log_dir = value;
     } else if (key == "cluster.id") {
       keys->cluster_id = value;
+    } else if (is_node_number_key(key)) {
+      keys->numbers[std::string(key)] = value;
     } else if (key == "listener.security.protocol.map" || key == "inter.broker.listener.name") {
       // Every listener is PLAINTEXT (no TLS or SASL yet): accepted, nothing to choose.
     } else {
@@ -112,6 +127,42 @@ bool parse_listeners(const NodeKeys& k, NodeConfig& c, std::string* broker_liste
   return true;
 }
 
+bool parse_positive(const NodeKeys& k, const char* key, int64_t min, int64_t* out, std::string* error) {
+  auto it = k.numbers.find(key);
+  if (it == k.numbers.end()) return true;
+  int64_t v = 0;
+  const char* end = it->second.data() + it->second.size();
+  auto [p, ec] = std::from_chars(it->second.data(), end, v);
+  if (ec != std::errc() || p != end || v < min) {
+    *error = fmt::format("{}: want an integer of at least {}, not '{}'", key, min, it->second);
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+bool parse_numbers(const NodeKeys& k, NodeConfig& c, std::string* error) {
+  int64_t snapshot_bytes = static_cast<int64_t>(c.snapshot_bytes_min);
+  if (!parse_positive(k, "broker.heartbeat.interval.ms", 1, &c.broker_heartbeat_interval_ms, error) ||
+      !parse_positive(k, "broker.session.timeout.ms", 1, &c.broker_session_timeout_ms, error) ||
+      !parse_positive(k, "metadata.log.max.record.bytes.between.snapshots", 1, &snapshot_bytes, error)) {
+    return false;
+  }
+  c.snapshot_bytes_min = static_cast<uint64_t>(snapshot_bytes);
+  if (auto it = k.numbers.find("unclean.leader.election.enable"); it != k.numbers.end()) {
+    if (it->second != "true" && it->second != "false") {
+      *error = "unclean.leader.election.enable: want true or false, not '" + it->second + "'";
+      return false;
+    }
+    c.unclean_leader_election_enable = it->second == "true";
+  }
+  if (c.broker_heartbeat_interval_ms >= c.broker_session_timeout_ms) {
+    *error = "broker.heartbeat.interval.ms must be below broker.session.timeout.ms";
+    return false;
+  }
+  return true;
+}
+
 bool validate(const NodeKeys& k, NodeConfig& c, std::string* error) {
   if (!c.kraft && !k.voters.empty()) {
     *error = "controller.quorum.voters is set but process.roles is not (want broker, controller or both)";
@@ -147,7 +198,7 @@ Result<NodeConfig> NodeConfig::parse(std::string_view text, std::string* error) 
   Result<broker::BrokerConfig> b = broker::BrokerConfig::parse(rest, error);
   if (!b.ok()) return b.error();
   c.broker = std::move(*b);
-  if (!validate(keys, c, error)) return Errc::invalid_argument;
+  if (!validate(keys, c, error) || !parse_numbers(keys, c, error)) return Errc::invalid_argument;
   c.metadata_log_dir = keys.metadata_log_dir.empty() ? c.broker.log_dir : keys.metadata_log_dir;
   if (!keys.cluster_id.empty()) c.cluster_id = keys.cluster_id;
   return c;

@@ -26,6 +26,10 @@ struct NodeConfig {
   Address controller_listener{"", 0};          // the listener of that name, for controllers
   std::string metadata_log_dir;                // metadata.log.dir (default: the first log dir)
   std::string cluster_id = "samsa";            // cluster.id (Kafka keeps it in meta.properties)
+  int64_t broker_heartbeat_interval_ms = 2000;  // broker.heartbeat.interval.ms
+  int64_t broker_session_timeout_ms = 9000;     // broker.session.timeout.ms
+  bool unclean_leader_election_enable = false;  // unclean.leader.election.enable (cluster default)
+  uint64_t snapshot_bytes_min = 20 * 1024 * 1024;  // metadata.log.max.record.bytes.between.snapshots
   broker::BrokerConfig broker;                 // everything else; its listener is the broker one
 
   // Parses properties text; on error Errc::invalid_argument with *error set, e.g. a controller

@@ -1,0 +1,178 @@
+// The KRaft side of RequestHandler: a broker of a cluster answers Metadata, DescribeCluster and
+// FindCoordinator from the metadata image it applied, forwards CreateTopics, DeleteTopics and
+// CreatePartitions to the active controller, and serves a partition's data only where the image
+// says it leads (NOT_LEADER_OR_FOLLOWER elsewhere). The single broker never comes here.
+#include "broker/cluster_view.h"
+#include "broker/request_handler.h"
+#include "runtime/log.h"
+
+namespace samsa::broker {
+
+using namespace samsa::kafka;
+
+namespace {
+
+// FNV-1a: stable across builds and machines (std::hash is not promised to be).
+uint64_t stable_hash(const std::string& s) {
+  uint64_t h = 14695981039346656037ULL;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+const controller::BrokerEndpoint* client_endpoint(const controller::BrokerRegistration& b) {
+  for (const auto& e : b.endpoints) {
+    if (e.name == kBrokerListenerName) return &e;
+  }
+  return b.endpoints.empty() ? nullptr : &b.endpoints.front();
+}
+
+}  // namespace
+
+std::optional<int32_t> coordinator_broker(const controller::MetadataImage& image, const std::string& key) {
+  if (image.brokers().empty()) return std::nullopt;
+  auto it = image.brokers().begin();
+  std::advance(it, static_cast<std::ptrdiff_t>(stable_hash(key) % image.brokers().size()));
+  return it->first;
+}
+
+std::optional<TopicInfo> RequestHandler::topic_info(const std::string& name) const {
+  if (cluster_ == nullptr) {
+    const TopicInfo* t = topics_.find(name);
+    return t != nullptr ? std::optional<TopicInfo>(*t) : std::nullopt;
+  }
+  const controller::MetadataImage& image = cluster_->image();
+  const controller::TopicImage* t = image.topic(name);
+  if (t == nullptr || t->partitions.empty()) return std::nullopt;
+  TopicInfo info{.name = t->name, .topic_id = t->id, .partitions = static_cast<int32_t>(t->partitions.size()),
+                 .replication_factor = static_cast<int16_t>(t->partitions.front().replicas.size())};
+  if (const auto* configs = image.configs(controller::kConfigTopic, name)) info.configs = *configs;
+  return info;
+}
+
+Error RequestHandler::serving_error(const std::string& topic, int32_t partition) const {
+  if (cluster_ == nullptr) return Error::none;
+  const controller::TopicImage* t = cluster_->image().topic(topic);
+  if (t == nullptr || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) {
+    return Error::unknown_topic_or_partition;
+  }
+  const controller::PartitionState& p = t->partitions[static_cast<size_t>(partition)];
+  if (p.leader == controller::kNoLeader) return Error::leader_not_available;
+  return p.leader == config_.node_id ? Error::none : Error::not_leader_or_follower;
+}
+
+int32_t RequestHandler::leader_epoch_of(const std::string& topic, int32_t partition) const {
+  if (cluster_ == nullptr) return kLeaderEpoch;
+  const controller::TopicImage* t = cluster_->image().topic(topic);
+  if (t == nullptr || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) return kLeaderEpoch;
+  return t->partitions[static_cast<size_t>(partition)].leader_epoch;
+}
+
+size_t RequestHandler::isr_size(const std::string& topic, int32_t partition) const {
+  if (cluster_ == nullptr) return 1;
+  const controller::TopicImage* t = cluster_->image().topic(topic);
+  if (t == nullptr || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) return 0;
+  return t->partitions[static_cast<size_t>(partition)].isr.size();
+}
+
+MetadataResponse::Topic RequestHandler::describe_image_topic(const std::string& name, bool allow_create) {
+  if (cluster_->image().topic(name) == nullptr && allow_create && config_.auto_create_topics &&
+      TopicManager::valid_topic_name(name)) {
+    CreateTopicsRequest create;
+    create.timeout_ms = 5000;
+    create.topics.push_back({.name = name, .num_partitions = -1, .replication_factor = -1});
+    (void)cluster_->create_topics(create);  // suspends; the image below is the one after it
+  }
+  MetadataResponse::Topic out;
+  out.name = name;
+  const controller::MetadataImage& image = cluster_->image();
+  const controller::TopicImage* t = image.topic(name);
+  if (t == nullptr) {
+    out.error_code = code(TopicManager::valid_topic_name(name) ? Error::unknown_topic_or_partition : Error::invalid_topic_exception);
+    return out;
+  }
+  out.topic_id = t->id;
+  for (size_t i = 0; i < t->partitions.size(); ++i) {
+    const controller::PartitionState& p = t->partitions[i];
+    MetadataResponse::Partition part;
+    part.partition_index = static_cast<int32_t>(i);
+    part.leader_id = p.leader;
+    part.leader_epoch = p.leader_epoch;
+    part.replica_nodes = p.replicas;
+    part.isr_nodes = p.isr;
+    for (int32_t r : p.replicas) {
+      if (!image.is_unfenced(r)) part.offline_replicas.push_back(r);
+    }
+    if (p.leader == controller::kNoLeader) part.error_code = code(Error::leader_not_available);
+    out.partitions.push_back(std::move(part));
+  }
+  return out;
+}
+
+Response RequestHandler::metadata_from_image(const RequestHeader& h, MetadataRequest& req) {
+  MetadataResponse resp;
+  resp.cluster_id = cluster_->cluster_id();
+  resp.controller_id = cluster_->controller_id().value_or(-1);
+  const bool allow_create = h.api_version < 4 || req.allow_auto_topic_creation;
+  if (!req.topics || (h.api_version == 0 && req.topics->empty())) {
+    std::vector<std::string> names;
+    for (const auto& [name, t] : cluster_->image().topics()) names.push_back(name);
+    for (const std::string& name : names) resp.topics.push_back(describe_image_topic(name, false));
+  } else {
+    for (const MetadataRequest::Topic& t : *req.topics) {
+      if (t.name) {
+        resp.topics.push_back(describe_image_topic(*t.name, allow_create));
+        continue;
+      }
+      const controller::TopicImage* found = cluster_->image().topic_by_id(t.topic_id);
+      if (found != nullptr) {
+        resp.topics.push_back(describe_image_topic(std::string(found->name), false));
+        continue;
+      }
+      MetadataResponse::Topic out;
+      out.name.reset();
+      out.topic_id = t.topic_id;
+      out.error_code = code(Error::unknown_topic_id);
+      resp.topics.push_back(std::move(out));
+    }
+  }
+  // The brokers last: auto-creation above may have suspended while brokers came or went.
+  for (const auto& [id, b] : cluster_->image().brokers()) {
+    const controller::BrokerEndpoint* e = client_endpoint(b);
+    if (b.fenced || e == nullptr) continue;
+    resp.brokers.push_back({.node_id = id, .host = e->host, .port = e->port, .rack = b.rack});
+  }
+  return make_reply(h, resp, h.api_version);
+}
+
+DescribeClusterResponse RequestHandler::describe_cluster_from_image() const {
+  DescribeClusterResponse resp;
+  resp.cluster_id = cluster_->cluster_id();
+  resp.controller_id = cluster_->controller_id().value_or(-1);
+  for (const auto& [id, b] : cluster_->image().brokers()) {
+    const controller::BrokerEndpoint* e = client_endpoint(b);
+    if (b.fenced || e == nullptr) continue;
+    resp.brokers.push_back({.broker_id = id, .host = e->host, .port = e->port, .rack = b.rack});
+  }
+  return resp;
+}
+
+FindCoordinatorResponse::Coordinator RequestHandler::coordinator_from_image(const std::string& key) const {
+  FindCoordinatorResponse::Coordinator c;
+  c.key = key;
+  const controller::MetadataImage& image = cluster_->image();
+  const std::optional<int32_t> id = coordinator_broker(image, key);
+  const controller::BrokerRegistration* b = id ? image.broker(*id) : nullptr;
+  const controller::BrokerEndpoint* e = b != nullptr ? client_endpoint(*b) : nullptr;
+  if (b == nullptr || b->fenced || e == nullptr) {
+    c.node_id = -1;
+    c.error_code = code(Error::coordinator_not_available);
+    c.error_message = "the group's coordinator broker is not available";
+    return c;
+  }
+  c.node_id = *id;
+  c.host = e->host;
+  c.port = e->port;
+  return c;
+}
+
+}  // namespace samsa::broker

@@ -1,0 +1,43 @@
+// ClusterView: what a broker in a KRaft cluster knows of the cluster, and where it sends what
+// only the active controller may decide. The node (src/server) implements it: the image is the
+// metadata log as this broker has applied it (it is an observer or a voter of the quorum), and
+// creations and deletions are forwarded to the active controller, as Kafka's brokers forward them.
+// A single broker (no quorum) has none, and its RequestHandler keeps answering from TopicManager.
+//
+// Threading: fibers of the broker's node. image() is valid until the caller next suspends (the
+// applier replaces it between suspensions); the forwarding calls suspend.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "controller/metadata_image.h"
+#include "protocol/messages.h"
+
+namespace samsa::broker {
+
+class ClusterView {
+ public:
+  virtual ~ClusterView() = default;
+
+  virtual const controller::MetadataImage& image() const = 0;
+  // The active controller as this broker last learned it.
+  virtual std::optional<int32_t> controller_id() const = 0;
+  virtual const std::string& cluster_id() const = 0;
+
+  // Forwarded to the active controller. Each answers every topic of the request: a controller
+  // that cannot be reached in time yields REQUEST_TIMED_OUT (or NOT_CONTROLLER) per topic. On
+  // success they return once this broker's own image shows the change (or a short wait ran
+  // out), so a client that asks this broker next sees what it created.
+  virtual kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request) = 0;
+  virtual kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request) = 0;
+  virtual kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request) = 0;
+};
+
+// Where a group's coordinator lives in a cluster (until the offsets topic is replicated, the
+// next issue): a broker chosen from the registered ones by a stable hash of the group id, so
+// every broker gives the same answer. nullopt when no broker is registered.
+std::optional<int32_t> coordinator_broker(const controller::MetadataImage& image, const std::string& key);
+
+}  // namespace samsa::broker

@@ -1,0 +1,221 @@
+#include "server/broker_lifecycle.h"
+
+#include <fmt/format.h>
+
+#include "broker/request_handler.h"
+
+namespace samsa::server {
+
+using kafka::Error;
+
+Result<std::shared_ptr<client::Connection>> ControllerChannel::connection(Deadline deadline) {
+  const std::optional<int32_t> leader = metadata_.leader().leader_id;
+  if (!leader) return Errc::unavailable;
+  if (conn_ && conn_to_ == *leader && !conn_->broken()) return conn_;
+  conn_.reset();
+  auto it = voters_.find(*leader);
+  if (it == voters_.end()) return Errc::host_unreachable;
+  Result<std::unique_ptr<client::Connection>> c = client::Connection::open(rt_, it->second, client_id_, deadline);
+  if (!c.ok()) return c.status();
+  conn_ = std::shared_ptr<client::Connection>(std::move(*c));
+  conn_to_ = *leader;
+  return conn_;
+}
+
+BrokerLifecycle::BrokerLifecycle(Runtime& rt, const NodeConfig& config, MetadataPublisher& metadata, broker::Broker& broker)
+    : rt_(rt),
+      config_(config),
+      metadata_(metadata),
+      broker_(broker),
+      incarnation_id_(kafka::Uuid::from_random(rt.random_u64(), rt.random_u64())),
+      lifecycle_channel_(rt, config.voters, metadata, fmt::format("samsa-broker-{}-lifecycle", config.broker.node_id)),
+      forward_channel_(rt, config.voters, metadata, fmt::format("samsa-broker-{}-forwarding", config.broker.node_id)) {}
+
+BrokerLifecycle::~BrokerLifecycle() { stop(); }
+
+void BrokerLifecycle::start() {
+  SAMSA_ASSERT(lifecycle_fiber_ == kNoFiber);
+  lifecycle_fiber_ = rt_.spawn("broker-lifecycle", [this] { lifecycle_loop(); });
+  logs_fiber_ = rt_.spawn("broker-metadata-logs", [this] { logs_loop(); });
+}
+
+void BrokerLifecycle::stop() {
+  for (FiberId* f : {&lifecycle_fiber_, &logs_fiber_}) {
+    if (*f == kNoFiber) continue;
+    rt_.cancel(*f);
+    (void)rt_.join(*f, Deadline::never());
+    *f = kNoFiber;
+  }
+}
+
+Status BrokerLifecycle::register_once() {
+  kafka::BrokerRegistrationRequest req;
+  req.broker_id = config_.broker.node_id;
+  req.cluster_id = config_.cluster_id;
+  req.incarnation_id = incarnation_id_;
+  const Address& a = broker_.advertised_address();
+  req.listeners.push_back({.name = broker::kBrokerListenerName, .host = a.host, .port = a.port, .security_protocol = 0});
+  Result<kafka::BrokerRegistrationResponse> r =
+      lifecycle_channel_.call<kafka::BrokerRegistrationRequest, kafka::BrokerRegistrationResponse>(
+          kafka::ApiKey::broker_registration, 3, req, rt_.after(kRequestTimeout));
+  if (!r.ok()) return r.status();
+  if (r->error_code != 0) {
+    rt_.log(LogLevel::debug, fmt::format("registration refused: {}", kafka::error_name(r->error_code)));
+    return Errc::unavailable;
+  }
+  broker_epoch_ = r->broker_epoch;
+  fenced_ = true;
+  rt_.log(LogLevel::info, fmt::format("broker {} registered with the controller, epoch {}", req.broker_id, broker_epoch_));
+  return Status{};
+}
+
+Status BrokerLifecycle::heartbeat_once() {
+  kafka::BrokerHeartbeatRequest req;
+  req.broker_id = config_.broker.node_id;
+  req.broker_epoch = broker_epoch_;
+  req.current_metadata_offset = metadata_.applied_end() - 1;
+  Result<kafka::BrokerHeartbeatResponse> r = lifecycle_channel_.call<kafka::BrokerHeartbeatRequest, kafka::BrokerHeartbeatResponse>(
+      kafka::ApiKey::broker_heartbeat, 1, req, rt_.after(kRequestTimeout));
+  if (!r.ok()) return r.status();
+  const Error e = static_cast<Error>(r->error_code);
+  if (e == Error::stale_broker_epoch || e == Error::broker_id_not_registered) {
+    broker_epoch_ = -1;  // register again
+    return Errc::unavailable;
+  }
+  if (e != Error::none) return Errc::unavailable;
+  if (r->is_caught_up && !caught_up_) rt_.log(LogLevel::info, "broker caught up with the metadata log");
+  if (fenced_ && !r->is_fenced) rt_.log(LogLevel::info, fmt::format("broker {} unfenced", req.broker_id));
+  caught_up_ = caught_up_ || r->is_caught_up;
+  fenced_ = r->is_fenced;
+  return Status{};
+}
+
+void BrokerLifecycle::lifecycle_loop() {
+  const Duration interval = std::chrono::milliseconds(config_.broker_heartbeat_interval_ms);
+  for (;;) {
+    Status s = broker_epoch_ < 0 ? register_once() : heartbeat_once();
+    if (s.code() == Errc::cancelled) return;
+    if (!s.ok()) lifecycle_channel_.reset();
+    const Duration next = !s.ok() ? kRetryBackoff : fenced_ ? std::min(interval, kFencedHeartbeatInterval) : interval;
+    if (rt_.sleep(next).code() == Errc::cancelled) return;
+  }
+}
+
+void BrokerLifecycle::logs_loop() {
+  int64_t reconciled_at = -1;
+  for (;;) {
+    if (caught_up_ && metadata_.applied_end() != reconciled_at) {
+      reconciled_at = metadata_.applied_end();
+      reconcile_logs();
+    }
+    Status s = metadata_.changed().wait(rt_.after(kReconcileInterval));
+    if (s.code() == Errc::cancelled) return;
+  }
+}
+
+void BrokerLifecycle::reconcile_logs() {
+  const int32_t self = config_.broker.node_id;
+  std::vector<broker::TopicInfo> wanted;
+  std::vector<std::string> gone;
+  const controller::MetadataImage& image = metadata_.image();
+  for (const auto& [name, t] : image.topics()) {
+    bool replica = false;
+    for (const auto& p : t.partitions) replica = replica || controller::contains(p.replicas, self);
+    if (!replica || t.partitions.empty()) continue;
+    broker::TopicInfo info{.name = name, .topic_id = t.id, .partitions = static_cast<int32_t>(t.partitions.size()),
+                           .replication_factor = static_cast<int16_t>(t.partitions.front().replicas.size())};
+    if (const auto* configs = image.configs(controller::kConfigTopic, name)) info.configs = *configs;
+    wanted.push_back(std::move(info));
+  }
+  for (const auto& [name, info] : broker_.topics().topics()) {
+    const controller::TopicImage* t = image.topic(name);
+    bool keep = false;
+    for (const auto& w : wanted) keep = keep || w.name == name;
+    if (t == nullptr || !keep) gone.push_back(name);
+  }
+  // The image may change while the disk work below suspends: what was copied above is applied.
+  for (const std::string& name : gone) (void)broker_.topics().remove(name);
+  for (const broker::TopicInfo& info : wanted) {
+    if (Status s = broker_.topics().adopt(info); !s.ok()) {
+      rt_.log(LogLevel::warn, fmt::format("cannot open the logs of {}: {} (retried)", info.name, errc_name(s.code())));
+    }
+  }
+}
+
+template <typename Pred>
+void BrokerLifecycle::wait_for_image(Pred seen) {
+  const Deadline deadline = rt_.after(kSeeOwnWriteMax);
+  while (!seen(metadata_.image())) {
+    if (!metadata_.changed().wait(deadline).ok()) return;
+  }
+}
+
+kafka::CreateTopicsResponse BrokerLifecycle::create_topics(const kafka::CreateTopicsRequest& request) {
+  kafka::CreateTopicsRequest forwarded = request;
+  Result<kafka::CreateTopicsResponse> r = forward_channel_.call<kafka::CreateTopicsRequest, kafka::CreateTopicsResponse>(
+      kafka::ApiKey::create_topics, 7, forwarded, rt_.after(kRequestTimeout));
+  if (!r.ok()) {
+    kafka::CreateTopicsResponse failed;
+    for (const auto& t : request.topics) {
+      failed.topics.push_back({.name = t.name, .error_code = kafka::code(Error::request_timed_out),
+                               .error_message = "the active controller could not be reached"});
+    }
+    return failed;
+  }
+  if (!request.validate_only) {
+    wait_for_image([&](const controller::MetadataImage& image) {
+      for (const auto& t : r->topics) {
+        if (t.error_code == 0 && image.topic_by_id(t.topic_id) == nullptr) return false;
+      }
+      return true;
+    });
+  }
+  return std::move(*r);
+}
+
+kafka::DeleteTopicsResponse BrokerLifecycle::delete_topics(const kafka::DeleteTopicsRequest& request) {
+  kafka::DeleteTopicsRequest forwarded = request;
+  Result<kafka::DeleteTopicsResponse> r = forward_channel_.call<kafka::DeleteTopicsRequest, kafka::DeleteTopicsResponse>(
+      kafka::ApiKey::delete_topics, 6, forwarded, rt_.after(kRequestTimeout));
+  if (!r.ok()) {
+    kafka::DeleteTopicsResponse failed;
+    for (const auto& n : request.topic_names) failed.responses.push_back({.name = n, .error_code = kafka::code(Error::request_timed_out)});
+    for (const auto& t : request.topics) {
+      failed.responses.push_back({.name = t.name, .topic_id = t.topic_id, .error_code = kafka::code(Error::request_timed_out)});
+    }
+    return failed;
+  }
+  wait_for_image([&](const controller::MetadataImage& image) {
+    for (const auto& t : r->responses) {
+      if (t.error_code == 0 && image.topic_by_id(t.topic_id) != nullptr) return false;
+    }
+    return true;
+  });
+  return std::move(*r);
+}
+
+kafka::CreatePartitionsResponse BrokerLifecycle::create_partitions(const kafka::CreatePartitionsRequest& request) {
+  kafka::CreatePartitionsRequest forwarded = request;
+  Result<kafka::CreatePartitionsResponse> r =
+      forward_channel_.call<kafka::CreatePartitionsRequest, kafka::CreatePartitionsResponse>(
+          kafka::ApiKey::create_partitions, 3, forwarded, rt_.after(kRequestTimeout));
+  if (!r.ok()) {
+    kafka::CreatePartitionsResponse failed;
+    for (const auto& t : request.topics) failed.results.push_back({.name = t.name, .error_code = kafka::code(Error::request_timed_out)});
+    return failed;
+  }
+  std::map<std::string, int32_t> counts;
+  for (const auto& t : request.topics) counts[t.name] = t.count;
+  if (!request.validate_only) {
+    wait_for_image([&](const controller::MetadataImage& image) {
+      for (const auto& res : r->results) {
+        const controller::TopicImage* t = image.topic(res.name);
+        if (res.error_code == 0 && (t == nullptr || static_cast<int32_t>(t->partitions.size()) < counts[res.name])) return false;
+      }
+      return true;
+    });
+  }
+  return std::move(*r);
+}
+
+}  // namespace samsa::server

@@ -1,0 +1,110 @@
+// BrokerLifecycle: a broker's membership of a KRaft cluster (Kafka's BrokerLifecycleManager and
+// the broker side of its forwarding), and its ClusterView.
+//
+// - Registers with the active controller (BrokerRegistration: node id, a new incarnation id per
+//   process, its client listener), then heartbeats every broker.heartbeat.interval.ms (faster
+//   while fenced, so it is unfenced soon after it caught up) with its applied metadata offset.
+//   A heartbeat refused for a stale epoch or an unknown registration registers again.
+// - Only once the controller said it caught up (it has applied its own registration, so every
+//   topic committed before it) does it make the broker's disk follow the image: logs of topics
+//   it holds replicas of are created (TopicManager::adopt), those of deleted topics removed.
+//   Before that the image may be a prefix and must not delete anything.
+// - Forwards CreateTopics, DeleteTopics and CreatePartitions to the active controller over a
+//   connection of its own, and waits (up to kSeeOwnWriteMax) for its own image to show them.
+//
+// Threading: fibers of the node. start() and stop() from the node's main fiber; the ClusterView
+// calls from the broker's connection fibers.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "broker/broker.h"
+#include "broker/cluster_view.h"
+#include "client/connection.h"
+#include "server/metadata_publisher.h"
+#include "server/node_config.h"
+
+namespace samsa::server {
+
+// A connection to whichever voter leads the quorum (the active controller), reopened when it
+// breaks or the leader changes.
+class ControllerChannel {
+ public:
+  ControllerChannel(Runtime& rt, const std::map<int32_t, Address>& voters, const MetadataPublisher& metadata,
+                    std::string client_id)
+      : rt_(rt), voters_(voters), metadata_(metadata), client_id_(std::move(client_id)) {}
+
+  template <typename Req, typename Resp>
+  Result<Resp> call(kafka::ApiKey key, int16_t max_version, Req& request, Deadline deadline) {
+    Result<std::shared_ptr<client::Connection>> c = connection(deadline);
+    if (!c.ok()) return c.status();
+    const std::optional<int16_t> version = (*c)->version(key, max_version);
+    if (!version) return Errc::invalid_argument;  // the controller does not serve this API
+    Result<Resp> r = (*c)->template call<Req, Resp>(key, *version, request, deadline);
+    if (!r.ok() || (*c)->broken()) conn_.reset();
+    return r;
+  }
+  void reset() { conn_.reset(); }
+
+ private:
+  Result<std::shared_ptr<client::Connection>> connection(Deadline deadline);
+
+  Runtime& rt_;
+  const std::map<int32_t, Address>& voters_;
+  const MetadataPublisher& metadata_;
+  std::string client_id_;
+  std::shared_ptr<client::Connection> conn_;  // shared: a call in flight keeps its connection
+  int32_t conn_to_ = -1;
+};
+
+class BrokerLifecycle final : public broker::ClusterView {
+ public:
+  static constexpr Duration kFencedHeartbeatInterval = std::chrono::milliseconds(200);
+  static constexpr Duration kRequestTimeout = std::chrono::seconds(5);
+  static constexpr Duration kRetryBackoff = std::chrono::milliseconds(500);
+  static constexpr Duration kSeeOwnWriteMax = std::chrono::seconds(3);
+  static constexpr Duration kReconcileInterval = std::chrono::seconds(1);
+
+  BrokerLifecycle(Runtime& rt, const NodeConfig& config, MetadataPublisher& metadata, broker::Broker& broker);
+  ~BrokerLifecycle() override;
+
+  void start();  // after the broker listens (its advertised address is known)
+  void stop();
+
+  const controller::MetadataImage& image() const override { return metadata_.image(); }
+  std::optional<int32_t> controller_id() const override { return metadata_.leader().leader_id; }
+  const std::string& cluster_id() const override { return config_.cluster_id; }
+  kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request) override;
+  kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request) override;
+  kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request) override;
+
+  int64_t broker_epoch() const { return broker_epoch_; }
+  bool caught_up() const { return caught_up_; }
+  bool fenced() const { return fenced_; }
+
+ private:
+  void lifecycle_loop();
+  Status register_once();
+  Status heartbeat_once();
+  void logs_loop();
+  void reconcile_logs();
+  // Waits until `seen` holds for this broker's image, or kSeeOwnWriteMax passed.
+  template <typename Pred>
+  void wait_for_image(Pred seen);
+
+  Runtime& rt_;
+  const NodeConfig& config_;
+  MetadataPublisher& metadata_;
+  broker::Broker& broker_;
+  kafka::Uuid incarnation_id_;
+  ControllerChannel lifecycle_channel_;
+  ControllerChannel forward_channel_;
+  int64_t broker_epoch_ = -1;
+  bool caught_up_ = false;
+  bool fenced_ = true;
+  FiberId lifecycle_fiber_ = kNoFiber;
+  FiberId logs_fiber_ = kNoFiber;
+};
+
+}  // namespace samsa::server

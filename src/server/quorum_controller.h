@@ -1,0 +1,80 @@
+// QuorumController: the active controller of a KRaft cluster — src/controller's decisions run on
+// the metadata log. The controller on the quorum's leader turns each request into records
+// (Controller), appends them through the RaftClient, and answers once they are committed and
+// applied to the image (MetadataPublisher), so the next decision sees them. Elsewhere every
+// request answers NOT_CONTROLLER. A fiber fences brokers whose session expired.
+//
+// Contract:
+// - One decision at a time (mu_): a decision reads the image its predecessor's records were
+//   applied to. A request answered without error has its records committed in this controller's
+//   epoch; one answered NOT_CONTROLLER or REQUEST_TIMED_OUT may or may not have been committed.
+// - The controller is active from the moment its node's leadership of epoch E is delivered (the
+//   image then holds every entry before E) until the next leader change.
+// - Topic ids and placement starts come from the runtime's randomness.
+//
+// Threading: fibers of one node. The request methods suspend (connection fibers of the
+// CONTROLLER listener call them); on_leader_change runs on the applier fiber and does not.
+#pragma once
+
+#include <optional>
+
+#include "controller/controller.h"
+#include "protocol/messages.h"
+#include "raft/raft_client.h"
+#include "runtime/runtime.h"
+#include "runtime/sync.h"
+#include "server/metadata_publisher.h"
+
+namespace samsa::server {
+
+class QuorumController {
+ public:
+  static constexpr size_t kRecordsPerAppendMax = 1000;  // a batch of the metadata log
+  static constexpr Duration kCommitTimeout = std::chrono::seconds(5);
+  static constexpr Duration kExpiryInterval = std::chrono::milliseconds(500);
+
+  QuorumController(Runtime& rt, int32_t node_id, raft::RaftClient& raft, MetadataPublisher& metadata,
+                   controller::ControllerConfig config);
+  ~QuorumController();
+
+  void start();  // the session-expiry fiber
+  void stop();
+
+  void on_leader_change(const raft::LeaderAndEpoch& leader);
+  bool active() const { return active_epoch_.has_value(); }
+
+  kafka::BrokerRegistrationResponse register_broker(const kafka::BrokerRegistrationRequest& request);
+  kafka::BrokerHeartbeatResponse heartbeat(const kafka::BrokerHeartbeatRequest& request);
+  kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request);
+  kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request);
+  kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request);
+
+  uint64_t records_written() const { return records_written_; }
+
+ private:
+  // Appends the records in this controller's epoch and waits until they are applied.
+  // NOT_CONTROLLER when the node does not lead (or stopped leading meanwhile), REQUEST_TIMED_OUT
+  // when the quorum did not commit them in time. The caller holds mu_.
+  kafka::Error write(const std::vector<controller::MetadataRecord>& records);
+  kafka::Error write_chunk(int32_t epoch, const std::vector<controller::MetadataRecord>& records, size_t from, size_t to);
+  // Takes mu_ for one decision; NOT_CONTROLLER when inactive. The guard releases it.
+  kafka::Error lock_active();
+  kafka::CreateTopicsResponse::Topic create_topic(const kafka::CreateTopicsRequest::Topic& t, bool validate_only);
+  kafka::Error delete_topic(const std::string& name);
+  void expiry_loop();
+  controller::PlacementChoice random_placement();
+  // Session deadlines run on the monotonic clock: a wall clock step must not fence anyone.
+  int64_t now_ms() const { return rt_.now().ns / 1'000'000; }
+
+  Runtime& rt_;
+  int32_t node_id_;
+  raft::RaftClient& raft_;
+  MetadataPublisher& metadata_;
+  controller::Controller controller_;
+  Mutex mu_;
+  std::optional<int32_t> active_epoch_;
+  FiberId expiry_fiber_ = kNoFiber;
+  uint64_t records_written_ = 0;
+};
+
+}  // namespace samsa::server
