@@ -13,6 +13,7 @@
 #include "runtime/buggify_sites.h"
 #include "samsa_version.h"
 #include "sim/scenarios/broker_scenario.h"
+#include "sim/scenarios/cluster_scenario.h"
 #include "sim/scenarios/demo_scenario.h"
 #include "sim/scenarios/group_scenario.h"
 #include "sim/scenarios/planted_bugs.h"
@@ -81,8 +82,19 @@ sim::RunResult run_raft(const Options& o, uint64_t seed, LogLevel level) {
   return r;
 }
 
+sim::RunResult run_cluster(const Options& o, uint64_t seed, LogLevel level) {
+  sim::ClusterScenarioOptions c;
+  c.seed = seed;
+  if (o.fault_ms != 60'000) c.fault_time = std::chrono::milliseconds(o.fault_ms);
+  if (o.quiet_ms >= 0) c.quiet_time = std::chrono::milliseconds(o.quiet_ms);
+  c.log_level = level;
+  for (const std::string& b : o.bugs) (void)c.bugs.enable(b);
+  return sim::run_cluster_scenario(c);
+}
+
 sim::RunResult run_one(const Options& o, uint64_t seed, LogLevel level) {
   if (o.scenario == "raft") return run_raft(o, seed, level);
+  if (o.scenario == "cluster") return run_cluster(o, seed, level);
   BugSet bugs;
   for (const std::string& b : o.bugs) {
     if (o.scenario != "log-demo") bugs.add(*bug_by_name(b));
@@ -247,9 +259,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> bug_names;
   for (const BugInfo& b : kBugs) bug_names.push_back(b.name);
   for (const char* b : raft::RaftBugs::kNames) bug_names.push_back(b);
+  for (const char* b : controller::ControllerBugs::kNames) bug_names.push_back(b);
+  for (const char* b : controller::ControllerBugs::kClusterNames) bug_names.push_back(b);
   app.add_option("--scenario", o.scenario,
-                 "broker (default), groups (consumer groups), raft (the metadata quorum), or log-demo (framed appends)")
-      ->check(CLI::IsMember({"broker", "groups", "raft", "log-demo"}));
+                 "broker (default), groups (consumer groups), raft (the metadata quorum), cluster (KRaft nodes and their controller), or log-demo (framed appends)")
+      ->check(CLI::IsMember({"broker", "groups", "raft", "cluster", "log-demo"}));
   app.add_option("--schedule", o.schedule,
                  "raft scenario: random (the seeded nemesis), figure8 (a scripted schedule) or failover (crash the leader every 8 s)")
       ->check(CLI::IsMember({"random", "figure8", "failover"}));
@@ -287,12 +301,16 @@ int main(int argc, char** argv) {
   if (list_bugs) {
     for (const BugInfo& b : kBugs) std::printf("%-28s %s\n", b.name, b.what);
     for (const char* b : raft::RaftBugs::kNames) std::printf("%-28s (raft scenario)\n", b);
+    for (const char* b : controller::ControllerBugs::kNames) std::printf("%-28s (cluster scenario)\n", b);
+    for (const char* b : controller::ControllerBugs::kClusterNames) std::printf("%-28s (cluster scenario)\n", b);
     return 0;
   }
   for (const std::string& b : o.bugs) {
-    const bool raft_bug = !bug_by_name(b);
-    if (raft_bug != (o.scenario == "raft") && o.scenario != "log-demo") {
-      std::fprintf(stderr, "samsa-sim: --bug %s %s\n", b.c_str(), raft_bug ? "applies to --scenario raft" : "does not apply to --scenario raft");
+    const bool controller_bug = controller::ControllerBugs{}.enable(b);
+    const std::string wants = bug_by_name(b) ? "broker" : controller_bug ? "cluster" : "raft";
+    const bool fits = wants == "broker" ? o.scenario != "raft" && o.scenario != "cluster" : o.scenario == wants;
+    if (!fits && o.scenario != "log-demo") {
+      std::fprintf(stderr, "samsa-sim: --bug %s applies to --scenario %s\n", b.c_str(), wants == "broker" ? "broker or groups" : wants.c_str());
       return 2;
     }
   }

@@ -374,6 +374,11 @@ TEST(ControllerBugs, EnableByName) {
     EXPECT_TRUE(b.enable(name));
     EXPECT_TRUE(b.any());
   }
+  for (const char* name : ControllerBugs::kClusterNames) {
+    ControllerBugs b;
+    EXPECT_TRUE(b.enable(name));
+    EXPECT_TRUE(b.any());
+  }
   ControllerBugs b;
   EXPECT_FALSE(b.enable("nope"));
   EXPECT_FALSE(b.any());

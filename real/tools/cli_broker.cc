@@ -39,6 +39,7 @@ int run_broker_command(const BrokerArgs& args) {
     }
     server::Node b(rt, *config);
     if (!b.start().ok()) {
+      b.stop();
       exit_code = 1;
       return;
     }

@@ -89,7 +89,7 @@ HeartbeatResult Controller::heartbeat(const MetadataImage& image, const Heartbea
   session_deadlines_[request.broker_id] = now_ms + config_.session_timeout_ms;
   result.is_caught_up = request.current_metadata_offset >= catch_up_offset;
   result.is_fenced = b->fenced;
-  if (!b->fenced || !result.is_caught_up) return result;
+  if (!b->fenced || !result.is_caught_up || config_.bugs.never_unfence) return result;
   kafka::BrokerRegistrationChangeRecord unfence;
   unfence.broker_id = b->id;
   unfence.broker_epoch = b->epoch;

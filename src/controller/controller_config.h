@@ -18,18 +18,31 @@ struct ControllerBugs {
   bool elect_outside_isr = false;        // a clean election takes the first live replica, in the ISR or not
   bool reuse_partition_epoch = false;    // replaying an ISR-only change keeps the partition epoch
   bool accept_stale_partition_epoch = false;  // AlterPartition skips the partition-epoch check
+  // Caught only in the simulated cluster (sim/scenarios/cluster_scenario.cc):
+  bool snapshot_forgets_fencing = false;  // a snapshot records every broker as unfenced
+  bool ack_before_commit = false;         // the active controller answers once appended, not committed
+  bool never_unfence = false;             // a caught-up broker's heartbeat leaves it fenced
 
-  bool any() const { return keep_fenced_in_isr || elect_outside_isr || reuse_partition_epoch || accept_stale_partition_epoch; }
+  bool any() const {
+    return keep_fenced_in_isr || elect_outside_isr || reuse_partition_epoch || accept_stale_partition_epoch ||
+           snapshot_forgets_fencing || ack_before_commit || never_unfence;
+  }
   // Switches one on by its name; false for an unknown name.
   bool enable(std::string_view name) {
     if (name == "keep-fenced-in-isr") return keep_fenced_in_isr = true;
     if (name == "elect-outside-isr") return elect_outside_isr = true;
     if (name == "reuse-partition-epoch") return reuse_partition_epoch = true;
     if (name == "accept-stale-partition-epoch") return accept_stale_partition_epoch = true;
+    if (name == "snapshot-forgets-fencing") return snapshot_forgets_fencing = true;
+    if (name == "ack-before-commit") return ack_before_commit = true;
+    if (name == "never-unfence") return never_unfence = true;
     return false;
   }
+  // Caught by properties/controller_properties.cc (and, but for the last, the cluster scenario).
   static constexpr const char* kNames[] = {"keep-fenced-in-isr", "elect-outside-isr", "reuse-partition-epoch",
                                            "accept-stale-partition-epoch"};
+  // Need the replicated log, snapshots or the RPCs: the cluster scenario's alone.
+  static constexpr const char* kClusterNames[] = {"snapshot-forgets-fencing", "ack-before-commit", "never-unfence"};
 };
 
 // Limits of the metadata image: a record that would grow a collection past one is refused.

@@ -234,7 +234,7 @@ std::vector<MetadataRecord> MetadataImage::snapshot() const {
     r.broker_epoch = b.epoch;
     for (const BrokerEndpoint& e : b.endpoints) r.end_points.push_back({e.name, e.host, e.port, e.security_protocol});
     r.rack = b.rack;
-    r.fenced = b.fenced;
+    r.fenced = b.fenced && !bugs_.snapshot_forgets_fencing;
     out.emplace_back(std::move(r));
   }
   for (const auto& [name, t] : topics_) {

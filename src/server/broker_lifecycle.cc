@@ -31,7 +31,7 @@ BrokerLifecycle::BrokerLifecycle(Runtime& rt, const NodeConfig& config, Metadata
       lifecycle_channel_(rt, config.voters, metadata, fmt::format("samsa-broker-{}-lifecycle", config.broker.node_id)),
       forward_channel_(rt, config.voters, metadata, fmt::format("samsa-broker-{}-forwarding", config.broker.node_id)) {}
 
-BrokerLifecycle::~BrokerLifecycle() { stop(); }
+BrokerLifecycle::~BrokerLifecycle() = default;
 
 void BrokerLifecycle::start() {
   SAMSA_ASSERT(lifecycle_fiber_ == kNoFiber);
@@ -174,7 +174,10 @@ kafka::CreateTopicsResponse BrokerLifecycle::create_topics(const kafka::CreateTo
 }
 
 kafka::DeleteTopicsResponse BrokerLifecycle::delete_topics(const kafka::DeleteTopicsRequest& request) {
+  // Forwarded at v6, where topics are named in `topics` (v0-5 had `topic_names`).
   kafka::DeleteTopicsRequest forwarded = request;
+  for (const std::string& name : forwarded.topic_names) forwarded.topics.push_back({.name = name});
+  forwarded.topic_names.clear();
   Result<kafka::DeleteTopicsResponse> r = forward_channel_.call<kafka::DeleteTopicsRequest, kafka::DeleteTopicsResponse>(
       kafka::ApiKey::delete_topics, 6, forwarded, rt_.after(kRequestTimeout));
   if (!r.ok()) {

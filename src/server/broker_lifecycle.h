@@ -70,7 +70,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   ~BrokerLifecycle() override;
 
   void start();  // after the broker listens (its advertised address is known)
-  void stop();
+  void stop();   // before destruction, unless the node crashed (a destructor must not suspend)
 
   const controller::MetadataImage& image() const override { return metadata_.image(); }
   std::optional<int32_t> controller_id() const override { return metadata_.leader().leader_id; }

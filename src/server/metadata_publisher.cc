@@ -4,8 +4,8 @@
 
 namespace samsa::server {
 
-MetadataPublisher::MetadataPublisher(Runtime& rt, int32_t node_id, uint64_t snapshot_bytes_min)
-    : rt_(rt), node_id_(node_id), snapshot_bytes_min_(snapshot_bytes_min), changed_(rt) {}
+MetadataPublisher::MetadataPublisher(Runtime& rt, int32_t node_id, uint64_t snapshot_bytes_min, controller::ControllerBugs bugs)
+    : rt_(rt), node_id_(node_id), snapshot_bytes_min_(snapshot_bytes_min), bugs_(bugs), image_({}, bugs), changed_(rt) {}
 
 void MetadataPublisher::handle_commit(const raft::CommittedBatch& batch) {
   SAMSA_ASSERT(batch.last_offset + 1 > applied_end_);
@@ -44,13 +44,14 @@ void MetadataPublisher::maybe_snapshot() {
 }
 
 void MetadataPublisher::handle_load_snapshot(const raft::SnapshotImage& snapshot) {
-  Result<controller::MetadataImage> image = controller::decode_image(snapshot.image);
+  Result<controller::MetadataImage> image = controller::decode_image(snapshot.image, {}, bugs_);
   // Raft checked the snapshot's checksum; a snapshot that does not decode is a bug, not a fault.
   SAMSA_ASSERT(image.ok());
   image_ = std::move(*image);
   applied_end_ = snapshot.id.end_offset;
   applied_epoch_ = snapshot.id.epoch;
   bytes_since_snapshot_ = 0;
+  ++snapshots_loaded_;
   changed_.notify_all();
 }
 

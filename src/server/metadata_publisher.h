@@ -30,7 +30,7 @@ namespace samsa::server {
 class MetadataPublisher final : public raft::RaftListener {
  public:
   // Kafka's metadata.log.max.record.bytes.between.snapshots is 20 MiB; the node sets it.
-  MetadataPublisher(Runtime& rt, int32_t node_id, uint64_t snapshot_bytes_min);
+  MetadataPublisher(Runtime& rt, int32_t node_id, uint64_t snapshot_bytes_min, controller::ControllerBugs bugs = {});
 
   // Before the RaftClient starts: the client to snapshot through, and who hears of leaders.
   void attach(raft::RaftClient* raft) { raft_ = raft; }
@@ -47,6 +47,7 @@ class MetadataPublisher final : public raft::RaftListener {
   uint64_t applied_records() const { return applied_records_; }
   uint64_t refused_records() const { return refused_records_; }
   uint64_t snapshots_written() const { return snapshots_written_; }
+  uint64_t snapshots_loaded() const { return snapshots_loaded_; }
 
  private:
   void maybe_snapshot();
@@ -54,6 +55,7 @@ class MetadataPublisher final : public raft::RaftListener {
   Runtime& rt_;
   int32_t node_id_;
   uint64_t snapshot_bytes_min_;
+  controller::ControllerBugs bugs_;
   raft::RaftClient* raft_ = nullptr;
   std::function<void(const raft::LeaderAndEpoch&)> leader_hook_;
   controller::MetadataImage image_;
@@ -65,6 +67,7 @@ class MetadataPublisher final : public raft::RaftListener {
   uint64_t refused_records_ = 0;
   uint64_t bytes_since_snapshot_ = 0;
   uint64_t snapshots_written_ = 0;
+  uint64_t snapshots_loaded_ = 0;
 };
 
 }  // namespace samsa::server

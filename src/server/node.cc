@@ -6,7 +6,7 @@ namespace samsa::server {
 
 Node::Node(Runtime& rt, NodeConfig config) : rt_(rt), config_(std::move(config)) {}
 
-Node::~Node() { stop(); }
+Node::~Node() = default;
 
 Status Node::start_quorum_member() {
   raft::RaftConfig rc;
@@ -14,7 +14,7 @@ Status Node::start_quorum_member() {
   rc.voters = config_.voters;
   rc.log_dir = config_.metadata_log_dir;
   rc.cluster_id = config_.cluster_id;
-  publisher_ = std::make_unique<MetadataPublisher>(rt_, rc.node_id, config_.snapshot_bytes_min);
+  publisher_ = std::make_unique<MetadataPublisher>(rt_, rc.node_id, config_.snapshot_bytes_min, config_.controller_bugs);
   transport_ = std::make_unique<raft::NetworkTransport>(rt_, rc.voters, fmt::format("samsa-node-{}", rc.node_id));
   // Forwarded DescribeQuorum requests get connections of their own: the quorum's are busy
   // with long-polling fetches back to back.
@@ -28,6 +28,7 @@ Status Node::start_quorum_member() {
     cc.unclean_leader_election_enable = config_.unclean_leader_election_enable;
     cc.default_partitions = config_.broker.num_partitions;
     cc.default_replication_factor = static_cast<int16_t>(config_.broker.default_replication_factor);
+    cc.bugs = config_.controller_bugs;
     quorum_controller_ = std::make_unique<QuorumController>(rt_, rc.node_id, *raft_, *publisher_, cc);
     publisher_->set_leader_hook([this](const raft::LeaderAndEpoch& l) { quorum_controller_->on_leader_change(l); });
     controller_apis_ = std::make_unique<ControllerApis>(*quorum_controller_);

@@ -40,6 +40,8 @@ class Node {
   // broker. Errors: a log dir that cannot be used, an address that is taken.
   Status start();
   // Stops the broker (a clean shutdown), then the quorum member (a leader hands over first).
+  // Call it before destruction, also after a failed start(); only a crash (the simulator
+  // unwinding the node) skips it, since a destructor must not suspend.
   void stop();
   // ok never; io_error when the node must halt (the broker's offsets log or the metadata log
   // failed on a disk error); timed_out at the deadline.

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "broker/broker_config.h"
+#include "controller/controller_config.h"
 #include "runtime/address.h"
 #include "runtime/status.h"
 
@@ -31,6 +32,7 @@ struct NodeConfig {
   bool unclean_leader_election_enable = false;  // unclean.leader.election.enable (cluster default)
   uint64_t snapshot_bytes_min = 20 * 1024 * 1024;  // metadata.log.max.record.bytes.between.snapshots
   broker::BrokerConfig broker;                 // everything else; its listener is the broker one
+  controller::ControllerBugs controller_bugs;  // planted bugs (the simulator's; no property sets them)
 
   // Parses properties text; on error Errc::invalid_argument with *error set, e.g. a controller
   // whose node.id is not among the voters, or one without its controller listener.

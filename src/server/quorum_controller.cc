@@ -13,7 +13,7 @@ QuorumController::QuorumController(Runtime& rt, int32_t node_id, raft::RaftClien
                                    controller::ControllerConfig config)
     : rt_(rt), node_id_(node_id), raft_(raft), metadata_(metadata), controller_(config), mu_(rt) {}
 
-QuorumController::~QuorumController() { stop(); }
+QuorumController::~QuorumController() = default;
 
 void QuorumController::start() {
   SAMSA_ASSERT(expiry_fiber_ == kNoFiber);
@@ -65,6 +65,10 @@ Error QuorumController::write_chunk(int32_t epoch, const std::vector<controller:
   for (size_t i = from; i < to; ++i) values.push_back(controller::encode_record(records[i]));
   Result<int64_t> last = raft_.append(epoch, std::move(values));
   if (!last.ok()) return last.error() == Errc::unavailable ? Error::not_controller : Error::unknown_server_error;
+  if (controller_.config().bugs.ack_before_commit) {
+    records_written_ += to - from;
+    return Error::none;  // the planted bug: the next decision reads an image without these records
+  }
   const Deadline deadline = rt_.after(kCommitTimeout);
   // Applied in this epoch means committed as ours: a leader never loses its own entries.
   while (metadata_.applied_end() <= *last) {
@@ -131,7 +135,7 @@ void QuorumController::expiry_loop() {
   while (rt_.sleep(kExpiryInterval).ok()) {
     if (!active() || lock_active() != Error::none) continue;
     LockGuard guard(mu_);
-    for (;;) {
+    for (int k = 0; k < kFencingsPerTickMax; ++k) {
       controller::ControllerResult r = controller_.expire_sessions(metadata_.image(), now_ms());
       if (r.records.empty()) break;
       if (write(r.records) != Error::none) break;

@@ -32,13 +32,14 @@ class QuorumController {
   static constexpr size_t kRecordsPerAppendMax = 1000;  // a batch of the metadata log
   static constexpr Duration kCommitTimeout = std::chrono::seconds(5);
   static constexpr Duration kExpiryInterval = std::chrono::milliseconds(500);
+  static constexpr int kFencingsPerTickMax = 16;  // brokers fenced per expiry tick
 
   QuorumController(Runtime& rt, int32_t node_id, raft::RaftClient& raft, MetadataPublisher& metadata,
                    controller::ControllerConfig config);
   ~QuorumController();
 
   void start();  // the session-expiry fiber
-  void stop();
+  void stop();   // before destruction, unless the node crashed (a destructor must not suspend)
 
   void on_leader_change(const raft::LeaderAndEpoch& leader);
   bool active() const { return active_epoch_.has_value(); }

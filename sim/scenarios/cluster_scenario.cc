@@ -1,0 +1,332 @@
+#include "sim/scenarios/cluster_scenario.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "client/admin.h"
+#include "server/node.h"
+#include "sim/checkers/controller_checker.h"
+#include "sim/scenarios/scenario_util.h"
+#include "sim/world/sim_disk.h"
+#include "sim/world/sim_network.h"
+#include "sim/world/simulator.h"
+
+namespace samsa::sim {
+
+namespace {
+
+constexpr int32_t kCombinedNodes = 3;
+constexpr int32_t kBrokerOnlyNode = 4;
+constexpr uint16_t kBrokerPort = 9092;
+constexpr uint16_t kControllerPort = 9093;
+constexpr uint64_t kSnapshotBytes = 512;   // small: snapshots and log truncation happen often
+
+std::string host_of(int32_t id) { return fmt::format("node{}", id); }
+
+// What the nodes let the checker see: each live node's Node, set and cleared by its main.
+struct Registry {
+  std::map<int32_t, server::Node*> live;
+};
+
+// The admin client's history.
+struct AdminHistory {
+  std::set<std::string> acked_creates, delete_attempted, acked_deletes;
+  std::optional<Instant> first_create_after;  // after `since`
+  Instant since = Instant::max();
+  uint64_t attempts = 0;
+};
+
+server::NodeConfig node_config(int32_t id, const controller::ControllerBugs& bugs) {
+  server::NodeConfig c;
+  c.kraft = true;
+  c.broker_role = true;
+  c.controller_role = id <= kCombinedNodes;
+  for (int32_t v = 1; v <= kCombinedNodes; ++v) c.voters[v] = Address{host_of(v), kControllerPort};
+  c.controller_listener = Address{host_of(id), kControllerPort};
+  c.metadata_log_dir = "/data";
+  c.cluster_id = "sim-cluster";
+  c.snapshot_bytes_min = kSnapshotBytes;
+  c.controller_bugs = bugs;
+  c.broker.node_id = id;
+  c.broker.listener = Address{host_of(id), kBrokerPort};
+  c.broker.log_dir = "/data";
+  c.broker.auto_create_topics = false;
+  return c;
+}
+
+void node_main(Runtime& rt, const server::NodeConfig& config, Registry& registry) {
+  server::Node node(rt, config);
+  const int32_t id = config.broker.node_id;
+  struct Unregister {
+    Registry& r;
+    int32_t id;
+    ~Unregister() { r.live.erase(id); }
+  } unregister{registry, id};
+  if (!node.start().ok()) {
+    node.stop();
+    return;
+  }
+  registry.live[id] = &node;
+  (void)node.wait_for_failure(Deadline::never());
+  registry.live.erase(id);
+  node.stop();
+}
+
+void admin_main(Runtime& rt, AdminHistory& h) {
+  for (uint64_t k = 0;; ++k) {
+    if (!rt.sleep(std::chrono::milliseconds(in_range(rt.random_u64(), 200, 800))).ok()) return;
+    const int32_t via = static_cast<int32_t>(in_range(rt.random_u64(), 1, kBrokerOnlyNode));
+    client::ClientConfig cc = scenario_client(Address{host_of(via), kBrokerPort}, "admin");
+    cc.request_timeout = std::chrono::seconds(10);  // a forwarded creation waits for the quorum's commit
+    client::Cluster cluster(rt, cc);
+    client::Admin admin(cluster);
+    ++h.attempts;
+    const bool remove = chance(rt.random_u64(), 1, 4) && h.acked_creates.size() > h.delete_attempted.size();
+    if (remove) {
+      std::string victim;
+      for (const std::string& t : h.acked_creates) {
+        if (!h.delete_attempted.count(t)) victim = t;
+      }
+      h.delete_attempted.insert(victim);
+      Result<client::AdminResult> r = admin.delete_topic(victim);
+      if (r.ok() && r->error == kafka::Error::none) h.acked_deletes.insert(victim);
+      continue;
+    }
+    const std::string name = fmt::format("t{}", k);
+    const int32_t partitions = static_cast<int32_t>(in_range(rt.random_u64(), 1, 3));
+    const int16_t rf = static_cast<int16_t>(in_range(rt.random_u64(), 1, 3));
+    Result<client::AdminResult> r = admin.create_topic(name, partitions, rf, {});
+    if (r.ok() && r->error == kafka::Error::none) {
+      h.acked_creates.insert(name);
+      if (rt.now() >= h.since && !h.first_create_after) h.first_create_after = rt.now();
+    }
+  }
+}
+
+class ClusterNemesis {
+ public:
+  ClusterNemesis(Simulator& sim, std::map<int32_t, NodeId> nodes)
+      : sim_(sim), nodes_(std::move(nodes)),
+        mix_(sim, {"crash", "crash-controller", "pause", "isolate", "one-way", "clog", "connection-reset"}) {}
+
+  void tick(const Registry& registry) {
+    SimNetwork& net = sim_.network();
+    const NodeId a = pick(), b = pick();
+    switch (mix_.pick()) {
+      case 0: sim_.crash(a); break;
+      case 1:
+        for (const auto& [id, node] : registry.live) {
+          if (node->quorum_controller() != nullptr && node->quorum_controller()->active()) {
+            sim_.crash(nodes_.at(id));
+            break;
+          }
+        }
+        break;
+      case 2:
+        sim_.pause(a);
+        sim_.schedule_after(sim_.random_duration(200ms, 4s), [this, a] { sim_.resume(a); });
+        break;
+      case 3:
+        for (const auto& [id, n] : nodes_) {
+          if (n != a) net.partition(a, n);
+        }
+        heal_later();
+        break;
+      case 4:
+        if (a != b) net.block(a, b);
+        heal_later();
+        break;
+      case 5:
+        if (a != b) net.clog(a, b, sim_.random_duration(100ms, 3s));
+        break;
+      default:
+        if (a != b) net.reset_between(a, b);
+        break;
+    }
+  }
+  void supervise() {
+    for (const auto& [id, n] : nodes_) {
+      if ((!sim_.up(n) || sim_.node(n).main_finished) && sim_.chance(1, 3)) sim_.restart(n);
+    }
+  }
+  void heal_all() {
+    sim_.network().heal_all();
+    for (const auto& [id, n] : nodes_) {
+      sim_.resume(n);
+      if (!sim_.up(n) || sim_.node(n).main_finished) sim_.restart(n);
+    }
+  }
+  std::vector<std::string> summary() const { return mix_.summary(); }
+
+ private:
+  NodeId pick() {
+    auto it = nodes_.begin();
+    std::advance(it, static_cast<long>(bounded(sim_.random_u64(), nodes_.size())));
+    return it->second;
+  }
+  void heal_later() {
+    sim_.schedule_after(sim_.random_duration(500ms, 5s), [this] { sim_.network().heal_all(); });
+  }
+
+  Simulator& sim_;
+  std::map<int32_t, NodeId> nodes_;
+  FaultMix mix_;
+};
+
+// Shows the checker every node whose applied metadata offset moved.
+class Observer {
+ public:
+  Observer(Simulator& sim, const std::map<int32_t, NodeId>& nodes, const Registry& registry, ControllerChecker& checker)
+      : sim_(sim), nodes_(nodes), registry_(registry), checker_(checker) {}
+  void after_step() {
+    for (const auto& [id, node] : registry_.live) {
+      const server::MetadataPublisher* m = node->metadata();
+      if (m == nullptr) continue;
+      const uint64_t incarnation = sim_.node(nodes_.at(id)).incarnation;
+      const std::pair<uint64_t, int64_t> now{incarnation, m->applied_end()};
+      auto it = seen_.find(id);
+      if (it != seen_.end() && it->second == now) continue;
+      if (it == seen_.end() || it->second.first != incarnation) incarnations_seen_.insert({id, incarnation});
+      seen_[id] = now;
+      snapshots_written_[{id, incarnation}] = m->snapshots_written();
+      snapshots_loaded_[{id, incarnation}] = m->snapshots_loaded();
+      checker_.observe(id, incarnation, m->applied_end(), m->image());
+    }
+  }
+  std::string snapshot_note() const {
+    uint64_t written = 0, loaded = 0;
+    for (const auto& [k, n] : snapshots_written_) written += n;
+    for (const auto& [k, n] : snapshots_loaded_) loaded += n;
+    return fmt::format("metadata snapshots: {} written, {} loaded at restarts; {} node incarnations", written, loaded,
+                       incarnations_seen_.size());
+  }
+  // All brokers registered and unfenced in some live node's image.
+  bool all_unfenced() const {
+    for (const auto& [id, node] : registry_.live) {
+      const controller::MetadataImage& image = node->metadata()->image();
+      bool all = true;
+      for (int32_t b = 1; b <= kBrokerOnlyNode; ++b) all = all && image.is_unfenced(b);
+      if (all) return true;
+    }
+    return false;
+  }
+  // The image of the live node that applied the most.
+  const controller::MetadataImage* most_applied() const {
+    const server::MetadataPublisher* best = nullptr;
+    for (const auto& [id, node] : registry_.live) {
+      if (best == nullptr || node->metadata()->applied_end() > best->applied_end()) best = node->metadata();
+    }
+    return best != nullptr ? &best->image() : nullptr;
+  }
+
+ private:
+  Simulator& sim_;
+  const std::map<int32_t, NodeId>& nodes_;
+  const Registry& registry_;
+  ControllerChecker& checker_;
+  std::map<int32_t, std::pair<uint64_t, int64_t>> seen_;
+  std::set<std::pair<int32_t, uint64_t>> incarnations_seen_;
+  std::map<std::pair<int32_t, uint64_t>, uint64_t> snapshots_written_, snapshots_loaded_;
+};
+
+CheckResult check_acknowledged(const AdminHistory& h, const controller::MetadataImage* image) {
+  CheckResult c("acknowledged-topics");
+  c.unit = "acks";
+  if (image == nullptr) {
+    c.fail("no node was up at the end to ask");
+    return c;
+  }
+  for (const std::string& t : h.acked_creates) {
+    if (h.delete_attempted.count(t)) continue;
+    ++c.examined;
+    if (image->topic(t) == nullptr) c.fail("topic " + t + " was created (acknowledged) and is gone");
+  }
+  for (const std::string& t : h.acked_deletes) {
+    ++c.examined;
+    if (image->topic(t) != nullptr) c.fail("topic " + t + " was deleted (acknowledged) and is back");
+  }
+  return c;
+}
+
+}  // namespace
+
+RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
+  // Declared before the simulator: its destruction unwinds the nodes, which still use them.
+  Registry registry;
+  std::map<int32_t, server::NodeConfig> configs;
+  AdminHistory history;
+  SimOptions so{options.seed, options.log_level, true};
+  Simulator sim(so);
+  std::map<int32_t, NodeId> nodes;
+  for (int32_t id = 1; id <= kBrokerOnlyNode; ++id) {
+    configs[id] = node_config(id, options.bugs);
+    const server::NodeConfig& config = configs[id];
+    nodes[id] = sim.add_node(host_of(id), [&config, &registry](Runtime& rt) { node_main(rt, config, registry); });
+  }
+  const NodeId admin = sim.add_node("admin", [&history](Runtime& rt) { admin_main(rt, history); });
+  for (const auto& [id, n] : nodes) sim.start(n);
+  sim.start(admin);
+
+  ControllerChecker checker;
+  Observer observer(sim, nodes, registry, checker);
+  ClusterNemesis nemesis(sim, nodes);
+  const Instant stop_at = sim.now() + (options.faults ? options.fault_time : Duration{0});
+  std::function<void()> tick = [&] {
+    if (sim.now() >= stop_at) return;
+    nemesis.tick(registry);
+    sim.schedule_after(sim.random_duration(500ms, 4s), tick);
+  };
+  std::function<void()> supervise = [&] {
+    if (sim.now() >= stop_at) return;
+    nemesis.supervise();
+    sim.schedule_after(sim.random_duration(500ms, 3s), supervise);
+  };
+  if (options.faults) {
+    sim.schedule_after(sim.random_duration(2s, 5s), tick);
+    sim.schedule_after(1s, supervise);
+  }
+  while (sim.now() < stop_at && sim.step()) observer.after_step();
+
+  // Faults stop: heal, restart what is down; the cluster must come back within the bound.
+  nemesis.heal_all();
+  for (const auto& [id, n] : nodes) sim.node(n).disk->clear_faults();
+  const Instant healed = sim.now();
+  history.since = healed;
+  std::optional<Instant> unfenced_at;
+  const Instant quiet_end = healed + options.quiet_time;
+  while (sim.now() < quiet_end && sim.step()) {
+    observer.after_step();
+    if (!unfenced_at && observer.all_unfenced()) unfenced_at = sim.now();
+  }
+  if (sim.now() < quiet_end) sim.run_until(quiet_end);
+
+  RunResult r;
+  r.scenario = "cluster";
+  r.checks = {checker.fenced_role(), checker.leader_in_isr(), checker.epoch_grows(), checker.agreement()};
+  r.checks.push_back(check_acknowledged(history, observer.most_applied()));
+  CheckResult live("cluster-liveness");
+  live.unit = "recoveries";
+  live.examined = 1;
+  const Duration bound = options.liveness_bound;
+  const bool unfenced = unfenced_at && *unfenced_at - healed <= bound;
+  const bool created = history.first_create_after && *history.first_create_after - healed <= bound;
+  if (!unfenced || !created) {
+    live.fail(fmt::format("after healing: all brokers unfenced {}, a creation acknowledged {} (bound {} ms)",
+                          unfenced_at ? fmt::format("in {} ms", to_ms(*unfenced_at - healed)) : "never",
+                          history.first_create_after ? fmt::format("in {} ms", to_ms(*history.first_create_after - healed)) : "never",
+                          to_ms(bound)));
+  }
+  r.checks.push_back(live);
+  stamp_result(sim, options.seed, r);
+  r.acked = history.acked_creates.size() + history.acked_deletes.size();
+  r.faults = options.faults ? nemesis.summary() : std::vector<std::string>{};
+  r.settings = {"3 combined nodes + 1 broker-only node"};
+  r.notes.push_back(fmt::format("admin: {} requests, {} creations and {} deletions acknowledged; {} images checked",
+                                history.attempts, history.acked_creates.size(), history.acked_deletes.size(), checker.observations()));
+  r.notes.push_back(observer.snapshot_note());
+  if (unfenced_at) r.notes.push_back(fmt::format("all brokers unfenced {} ms after healing", to_ms(*unfenced_at - healed)));
+  return r;
+}
+
+}  // namespace samsa::sim

@@ -1,0 +1,33 @@
+// The cluster scenario (`samsa-sim --scenario cluster`): a KRaft cluster of real samsa nodes
+// (src/server's Node) in the simulator — three with combined roles (voters of the metadata
+// quorum, brokers too) and one broker-only node (an observer) — and an admin client that creates
+// topics (1-3 partitions, replication factor 1-3) and deletes some, through any broker (so
+// through the forwarding to the active controller). A seeded nemesis crashes nodes (machine
+// crashes that lose unsynced writes; the active controller too), restarts them in any order,
+// pauses them, isolates one, cuts a path one way, clogs paths and resets connections. After
+// every simulator step, ControllerChecker looks at the image each node applied from the
+// metadata log; after the faults heal, every broker must be unfenced and a topic creation must
+// succeed within a bound; at the end every acknowledged creation and deletion must hold.
+//
+// Threading: run_cluster_scenario() owns a Simulator and runs it on the calling thread.
+#pragma once
+
+#include "controller/controller_config.h"
+#include "runtime/runtime.h"
+#include "sim/checkers/verdict.h"
+
+namespace samsa::sim {
+
+struct ClusterScenarioOptions {
+  uint64_t seed = 1;
+  Duration fault_time = std::chrono::seconds(40);
+  Duration quiet_time = std::chrono::seconds(40);
+  Duration liveness_bound = std::chrono::seconds(30);  // brokers unfenced, a creation acknowledged
+  bool faults = true;
+  controller::ControllerBugs bugs;
+  LogLevel log_level = LogLevel::off;
+};
+
+RunResult run_cluster_scenario(const ClusterScenarioOptions& options);
+
+}  // namespace samsa::sim
