@@ -2,6 +2,7 @@
 // cli_group_admin.cc).
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "client/cluster.h"
 #include "client/consumer.h"
@@ -26,18 +27,28 @@ int groups_main(client::Cluster& cluster, const GroupsArgs& a) {
     std::fprintf(stderr, "Option [describe] takes option [group]\n");
     return 2;
   }
-  Result<client::Connection*> c = cluster.any();
+  // --list asks every broker (each lists the groups it coordinates); --describe the group's
+  // coordinator, as kafka-consumer-groups.sh does.
+  Result<client::Connection*> c = a.list ? cluster.any() : cluster.coordinator(group);
   if (!c.ok()) {
     std::fprintf(stderr, "Error: cannot reach %s: %s\n", a.bootstrap.c_str(), errc_name(c.error()));
     return 1;
   }
   const Deadline deadline = cluster.request_deadline();
   if (a.list) {
-    ListGroupsRequest req;
-    const int16_t lv = (*c)->version(ApiKey::list_groups, 4).value_or(0);
-    Result<ListGroupsResponse> resp = (*c)->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, lv, req, deadline);
-    if (!resp.ok()) return 1;
-    for (const auto& g : resp->groups) std::printf("%s\n", g.group_id.c_str());
+    Result<std::vector<int32_t>> ids = cluster.broker_ids();
+    if (!ids.ok()) return 1;
+    std::set<std::string> groups;
+    for (int32_t id : *ids) {
+      Result<client::Connection*> b = cluster.node(id);
+      if (!b.ok()) return 1;
+      ListGroupsRequest req;
+      const int16_t lv = (*b)->version(ApiKey::list_groups, 4).value_or(0);
+      Result<ListGroupsResponse> resp = (*b)->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, lv, req, deadline);
+      if (!resp.ok()) return 1;
+      for (const auto& g : resp->groups) groups.insert(g.group_id);
+    }
+    for (const std::string& g : groups) std::printf("%s\n", g.c_str());
     return 0;
   }
   DescribeGroupsRequest dreq;

@@ -111,6 +111,15 @@ Result<Resp> Admin::call(ApiKey key, int16_t ours_max, Req& req) {
   return c->call<Req, Resp>(key, *v, req, cluster_.request_deadline());
 }
 
+template <typename Req, typename Resp>
+Result<Resp> Admin::call_coordinator(const std::string& group, ApiKey key, int16_t ours_max, Req& req) {
+  Connection* c = nullptr;
+  SAMSA_TRY_ASSIGN(c, cluster_.coordinator(group));
+  std::optional<int16_t> v = c->version(key, ours_max);
+  if (!v) return Errc::invalid_argument;
+  return c->call<Req, Resp>(key, *v, req, cluster_.request_deadline());
+}
+
 Result<AdminResult> Admin::create_partitions(const std::string& topic, int32_t count) {
   CreatePartitionsRequest req;
   req.topics.push_back({.name = topic, .count = count, .assignments = std::nullopt});
@@ -159,11 +168,13 @@ Result<std::vector<PartitionResult>> Admin::delete_records(const std::vector<Par
 }
 
 Result<std::vector<std::pair<std::string, Error>>> Admin::delete_groups(const std::vector<std::string>& groups) {
-  DeleteGroupsRequest req{.groups_names = groups};
-  DeleteGroupsResponse resp;
-  SAMSA_TRY_ASSIGN(resp, (call<DeleteGroupsRequest, DeleteGroupsResponse>(ApiKey::delete_groups, 2, req)));
   std::vector<std::pair<std::string, Error>> out;
-  for (const auto& r : resp.results) out.push_back({r.group_id, static_cast<Error>(r.error_code)});
+  for (const std::string& group : groups) {  // each to its own coordinator
+    DeleteGroupsRequest req{.groups_names = {group}};
+    DeleteGroupsResponse resp;
+    SAMSA_TRY_ASSIGN(resp, (call_coordinator<DeleteGroupsRequest, DeleteGroupsResponse>(group, ApiKey::delete_groups, 2, req)));
+    for (const auto& r : resp.results) out.push_back({r.group_id, static_cast<Error>(r.error_code)});
+  }
   return out;
 }
 
@@ -174,7 +185,7 @@ Result<std::vector<PartitionResult>> Admin::delete_offsets(const std::string& gr
     return OffsetDeleteRequest::Partition{.partition_index = p.partition};
   });
   OffsetDeleteResponse resp;
-  SAMSA_TRY_ASSIGN(resp, (call<OffsetDeleteRequest, OffsetDeleteResponse>(ApiKey::offset_delete, 0, req)));
+  SAMSA_TRY_ASSIGN(resp, (call_coordinator<OffsetDeleteRequest, OffsetDeleteResponse>(group, ApiKey::offset_delete, 0, req)));
   *group_error = static_cast<Error>(resp.error_code);
   return flatten(resp);
 }
@@ -185,14 +196,14 @@ Result<std::vector<PartitionResult>> Admin::commit_offsets(const std::string& gr
     return OffsetCommitRequest::Partition{.partition_index = p.partition, .committed_offset = p.offset};
   });
   OffsetCommitResponse resp;
-  SAMSA_TRY_ASSIGN(resp, (call<OffsetCommitRequest, OffsetCommitResponse>(ApiKey::offset_commit, 8, req)));
+  SAMSA_TRY_ASSIGN(resp, (call_coordinator<OffsetCommitRequest, OffsetCommitResponse>(group, ApiKey::offset_commit, 8, req)));
   return flatten(resp);
 }
 
 Result<std::vector<PartitionResult>> Admin::committed_offsets(const std::string& group) {
   OffsetFetchRequest req{.group_id = group, .topics = std::nullopt};
   OffsetFetchResponse resp;
-  SAMSA_TRY_ASSIGN(resp, (call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, 7, req)));
+  SAMSA_TRY_ASSIGN(resp, (call_coordinator<OffsetFetchRequest, OffsetFetchResponse>(group, ApiKey::offset_fetch, 7, req)));
   std::vector<PartitionResult> out;
   for (const auto& t : resp.topics) {
     for (const auto& p : t.partitions) {
@@ -205,7 +216,7 @@ Result<std::vector<PartitionResult>> Admin::committed_offsets(const std::string&
 Result<std::string> Admin::group_state(const std::string& group) {
   DescribeGroupsRequest req{.groups = {group}};
   DescribeGroupsResponse resp;
-  SAMSA_TRY_ASSIGN(resp, (call<DescribeGroupsRequest, DescribeGroupsResponse>(ApiKey::describe_groups, 5, req)));
+  SAMSA_TRY_ASSIGN(resp, (call_coordinator<DescribeGroupsRequest, DescribeGroupsResponse>(group, ApiKey::describe_groups, 5, req)));
   if (resp.groups.size() != 1) return Errc::corrupt;
   return resp.groups[0].group_state;
 }

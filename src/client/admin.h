@@ -74,6 +74,9 @@ class Admin {
   // One request to any broker at the highest version both sides know, up to ours_max.
   template <typename Req, typename Resp>
   Result<Resp> call(kafka::ApiKey key, int16_t ours_max, Req& req);
+  // The same, to the group's coordinator.
+  template <typename Req, typename Resp>
+  Result<Resp> call_coordinator(const std::string& group, kafka::ApiKey key, int16_t ours_max, Req& req);
 
   Cluster& cluster_;
 };

@@ -46,6 +46,30 @@ Result<Connection*> Cluster::node(int32_t node_id) {
   return raw;
 }
 
+Result<Connection*> Cluster::coordinator(const std::string& group) {
+  Connection* c = nullptr;
+  SAMSA_TRY_ASSIGN(c, any());
+  FindCoordinatorRequest req{group, 0};
+  const int16_t v = c->version(ApiKey::find_coordinator, 3).value_or(0);
+  FindCoordinatorResponse resp;
+  SAMSA_TRY_ASSIGN(resp, (c->call<FindCoordinatorRequest, FindCoordinatorResponse>(ApiKey::find_coordinator, v, req, request_deadline())));
+  if (resp.error_code != 0 || resp.node_id < 0) return Errc::unavailable;
+  const Address at{resp.host, static_cast<uint16_t>(resp.port)};
+  auto known = broker_addresses_.find(resp.node_id);
+  if (known == broker_addresses_.end() || !(known->second == at)) {
+    broker_addresses_[resp.node_id] = at;
+    nodes_.erase(resp.node_id);
+  }
+  return node(resp.node_id);
+}
+
+Result<std::vector<int32_t>> Cluster::broker_ids() {
+  SAMSA_TRY(metadata(std::vector<std::string>{}, false).status());
+  std::vector<int32_t> ids;
+  for (const auto& [id, a] : broker_addresses_) ids.push_back(id);
+  return ids;
+}
+
 void Cluster::invalidate(int32_t node_id) {
   nodes_.erase(node_id);
   if (bootstrap_ && bootstrap_->broken()) bootstrap_.reset();

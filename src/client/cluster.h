@@ -33,6 +33,11 @@ class Cluster {
   // A connection to any broker (bootstrap first), or to a given node.
   Result<Connection*> any();
   Result<Connection*> node(int32_t node_id);
+  // The group's coordinator (FindCoordinator through any broker); Errc::unavailable while the
+  // cluster has none for it (COORDINATOR_NOT_AVAILABLE).
+  Result<Connection*> coordinator(const std::string& group);
+  // Every broker the cluster lists (a metadata refresh first).
+  Result<std::vector<int32_t>> broker_ids();
   // Leader and partition count for a topic from the last metadata (refreshing if unknown).
   Result<int32_t> leader(const std::string& topic, int32_t partition);
   Result<int32_t> partition_count(const std::string& topic);

@@ -180,6 +180,7 @@ class RaftClient {
     Instant last_caught_up{};
     int64_t last_fetch_ms = -1;
     int64_t last_caught_up_ms = -1;
+    int64_t sent_high_watermark = -1;  // in the last fetch response to it
     bool fetched = false;
   };
   struct PendingLeaderChange {
@@ -231,6 +232,7 @@ class RaftClient {
   // past max_offset.
   Status read_records_locked(int64_t offset, uint64_t max_bytes, int64_t max_offset, std::vector<std::byte>* out);
   void record_replica_fetch_locked(int32_t replica, int64_t fetch_offset);
+  ReplicaProgress* progress_locked(int32_t replica);  // nullptr: self, or an untracked observer
   void maybe_advance_high_watermark_locked();
   void set_committed_locked(int64_t offset);
   void flush_loop();

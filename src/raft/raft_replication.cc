@@ -172,6 +172,13 @@ void RaftClient::record_replica_fetch_locked(int32_t replica, int64_t fetch_offs
   if (config_.is_voter(replica)) maybe_advance_high_watermark_locked();
 }
 
+RaftClient::ReplicaProgress* RaftClient::progress_locked(int32_t replica) {
+  if (replica == config_.node_id) return nullptr;
+  auto& progress = config_.is_voter(replica) ? voters_progress_ : observers_progress_;
+  auto it = progress.find(replica);
+  return it == progress.end() ? nullptr : &it->second;
+}
+
 void RaftClient::maybe_advance_high_watermark_locked() {
   if (role_ != RaftRole::leader) return;
   // The leader's own log counts only as far as it is synced (planted bug: all of it).
@@ -237,7 +244,13 @@ FetchResponse RaftClient::fetch_once_locked(const FetchRequest& request, bool wa
   // The fetch offset is what the fetcher has synced (it syncs before fetching again).
   if (!waited) record_replica_fetch_locked(request.replica_id, request.fetch_offset);
   const bool nothing_new = request.fetch_offset >= log_->log_end_offset();
-  if (nothing_new && !waited && request.max_wait_ms > 0 && rt_.now() < long_poll.at && !rt_.buggify("raft.skip_long_poll")) {
+  // A replica that has not been told the current high watermark is answered at once (as
+  // KAFKA-14145 does): else the very fetch whose acknowledgement advanced it would wait out the
+  // long poll, and a follower would apply each commit up to fetch_max_wait_ms late.
+  ReplicaProgress* progress = progress_locked(request.replica_id);
+  const bool hw_unsent = progress != nullptr && progress->sent_high_watermark < committed_;
+  if (nothing_new && !waited && !hw_unsent && request.max_wait_ms > 0 && rt_.now() < long_poll.at &&
+      !rt_.buggify("raft.skip_long_poll")) {
     *wait = true;
     return response;
   }
@@ -248,6 +261,7 @@ FetchResponse RaftClient::fetch_once_locked(const FetchRequest& request, bool wa
     return fetch_error_locked(RaftError::unavailable);
   }
   response.high_watermark = committed_;
+  if (progress != nullptr) progress->sent_high_watermark = committed_;
   return response;
 }
 
