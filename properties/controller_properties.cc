@@ -130,7 +130,7 @@ class Run {
         const BrokerRegistration* b = image_.broker(broker);
         if (b == nullptr) return std::nullopt;
         const int64_t at = op.kind == k_heartbeat ? offset_ : offset_ - 1;
-        return apply(controller_.heartbeat(image_, {broker, b->epoch, at}, offset_, now_), "heartbeat");
+        return apply(controller_.heartbeat(image_, {broker, b->epoch.value, at}, offset_, now_), "heartbeat");
       }
       case k_advance: now_ += (op.a + 1) * 100; return std::nullopt;
       case k_expire:
@@ -184,11 +184,11 @@ class Run {
       if (*drop == p.leader) drop = isr.begin() + static_cast<long>((static_cast<size_t>(op.c) + 1) % isr.size());
       isr.erase(drop);
     }
-    for (int32_t id : isr) req.new_isr.push_back({id, -1});
-    const bool stale = (op.kind == k_alter_stale_leader && p.leader_epoch > 0) ||
-                       (op.kind == k_alter_stale_partition && p.partition_epoch > 0);
-    if (op.kind == k_alter_stale_leader && stale) --req.leader_epoch;
-    if (op.kind == k_alter_stale_partition && stale) --req.partition_epoch;
+    for (int32_t id : isr) req.new_isr.push_back({id, model::BrokerEpoch{-1}});
+    const bool stale = (op.kind == k_alter_stale_leader && p.leader_epoch.value > 0) ||
+                       (op.kind == k_alter_stale_partition && p.partition_epoch.value > 0);
+    if (op.kind == k_alter_stale_leader && stale) req.leader_epoch = model::LeaderEpoch{req.leader_epoch.value - 1};
+    if (op.kind == k_alter_stale_partition && stale) req.partition_epoch = model::PartitionEpoch{req.partition_epoch.value - 1};
     ControllerResult r = controller_.alter_partition(image_, req);
     if (stale && r.error == Error::none) return fmt::format("a stale AlterPartition ({}) was accepted", kKindNames[op.kind]);
     return apply(r, "alter");

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <ostream>
 #include <string>
 
 #include "sim/scenarios/cluster_scenario.h"
@@ -61,6 +62,8 @@ constexpr BugPlan kPlans[] = {
     {"reuse-partition-epoch", "partition-epoch-grows"}, {"snapshot-forgets-fencing", "image-agreement"},
     {"ack-before-commit", "acknowledged-topics"},   {"never-unfence", "cluster-liveness"},
 };
+
+void PrintTo(const BugPlan& plan, std::ostream* os) { *os << plan.bug << " (caught by " << plan.check << ")"; }
 
 class ClusterBugTest : public ::testing::TestWithParam<BugPlan> {};
 

@@ -33,7 +33,7 @@ struct Cluster {
     return r.broker_epoch;
   }
   HeartbeatResult beat(int32_t id, int64_t metadata_offset) {
-    HeartbeatResult r = controller.heartbeat(image, {id, image.broker(id)->epoch, metadata_offset}, offset, now);
+    HeartbeatResult r = controller.heartbeat(image, {id, image.broker(id)->epoch.value, metadata_offset}, offset, now);
     apply(r.records);
     return r;
   }
@@ -54,7 +54,7 @@ struct Cluster {
     const PartitionState& s = partition(topic, p);
     AlterPartitionRequest req{s.leader, image.broker(s.leader)->epoch, image.topic(topic)->id, p, s.leader_epoch,
                               s.partition_epoch, {}};
-    for (int32_t id : isr) req.new_isr.push_back({id, -1});
+    for (int32_t id : isr) req.new_isr.push_back({id, model::BrokerEpoch{-1}});
     return req;
   }
 
@@ -102,8 +102,8 @@ TEST(MetadataImage, RefusesRecordsAppliedTwiceOrOutOfOrder) {
   ASSERT_EQ(t.error, Error::none);
   const MetadataImage before = c.image;
   for (const MetadataRecord& r : t.records) EXPECT_FALSE(c.image.apply(r).ok());  // topic, partitions again
-  EXPECT_FALSE(c.image.apply(kafka::RegisterBrokerRecord{1, false, uuid(101), c.image.broker(1)->epoch}).ok());
-  EXPECT_FALSE(c.image.apply(kafka::BrokerRegistrationChangeRecord{1, c.image.broker(1)->epoch, -1, 0, {}}).ok());
+  EXPECT_FALSE(c.image.apply(kafka::RegisterBrokerRecord{1, false, uuid(101), c.image.broker(1)->epoch.value}).ok());
+  EXPECT_FALSE(c.image.apply(kafka::BrokerRegistrationChangeRecord{1, c.image.broker(1)->epoch.value, -1, 0, {}}).ok());
   EXPECT_FALSE(c.image.apply(kafka::BrokerRegistrationChangeRecord{1, 999, 1, 0, {}}).ok());  // stale epoch
   EXPECT_FALSE(c.image.apply(kafka::PartitionRecord{5, t.topic_id, {1}, {1}, {}, {}, 1, 0, 0, 0, {}, {}, {}}).ok());
   kafka::PartitionChangeRecord outside;
@@ -174,7 +174,7 @@ TEST(Controller, RegistrationStartsFencedAndHeartbeatUnfencesOnceCaughtUp) {
 TEST(Controller, ReRegistration) {
   Cluster c;
   c.add_live_brokers(2);
-  const int64_t epoch = c.image.broker(1)->epoch;
+  const int64_t epoch = c.image.broker(1)->epoch.value;
   RegistrationResult retry = c.controller.register_broker(c.image, {1, uuid(101), {}, {}}, c.offset, c.now);
   EXPECT_EQ(retry.error, Error::none);
   EXPECT_EQ(retry.broker_epoch, epoch);
@@ -217,7 +217,7 @@ TEST(Controller, SessionExpiryMovesLeadersBeforeTheFence) {
     if (before[p].leader == 1) {
       const auto next = std::find_if(s.replicas.begin(), s.replicas.end(), [](int32_t id) { return id != 1; });
       EXPECT_EQ(s.leader, *next);
-      EXPECT_EQ(s.leader_epoch, before[p].leader_epoch + 1);
+      EXPECT_EQ(s.leader_epoch, model::next(before[p].leader_epoch));
     }
   }
   EXPECT_TRUE(c.controller.expire_sessions(c.image, c.now).records.empty());
@@ -328,17 +328,17 @@ TEST(Controller, AlterPartitionChecksEpochsAndIsr) {
   auto expect = [&](AlterPartitionRequest req, Error e) { EXPECT_EQ(c.controller.alter_partition(c.image, req).error, e); };
   AlterPartitionRequest good = c.alter("t", 0, {1, 2});
   AlterPartitionRequest r = good;
-  r.leader_epoch -= 1;
+  r.leader_epoch = model::LeaderEpoch{r.leader_epoch.value - 1};
   expect(r, Error::fenced_leader_epoch);
   r = good;
-  r.leader_epoch += 1;
+  r.leader_epoch = model::next(r.leader_epoch);
   expect(r, Error::not_controller);
   r = good;
   r.broker_id = 2;
   r.broker_epoch = c.image.broker(2)->epoch;
   expect(r, Error::invalid_request);  // not the leader
   r = good;
-  r.broker_epoch += 1;
+  r.broker_epoch = model::next(r.broker_epoch);
   expect(r, Error::stale_broker_epoch);
   expect(c.alter("t", 0, {1, 4}), Error::invalid_request);  // not a replica
   expect(c.alter("t", 0, {2, 3}), Error::invalid_request);  // leaves out the leader
@@ -350,14 +350,14 @@ TEST(Controller, AlterPartitionChecksEpochsAndIsr) {
   r.partition = 1;
   expect(r, Error::unknown_topic_or_partition);
   r = c.alter("t", 0, {1, 2});
-  r.new_isr[1].broker_epoch = 999;
+  r.new_isr[1].broker_epoch = model::BrokerEpoch{999};
   expect(r, Error::ineligible_replica);
-  const int32_t epoch = c.partition("t", 0).partition_epoch;
+  const model::PartitionEpoch epoch = c.partition("t", 0).partition_epoch;
   ControllerResult ok = c.controller.alter_partition(c.image, good);
   ASSERT_EQ(ok.error, Error::none);
   c.apply(ok.records);
   EXPECT_EQ(c.partition("t", 0).isr, (std::vector<int32_t>{1, 2}));
-  EXPECT_EQ(c.partition("t", 0).partition_epoch, epoch + 1);
+  EXPECT_EQ(c.partition("t", 0).partition_epoch, model::next(epoch));
   expect(good, Error::invalid_update_version);  // the same request again is now stale
   // a fenced broker cannot join the ISR
   c.now = 10'000;

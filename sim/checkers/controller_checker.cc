@@ -37,7 +37,7 @@ uint64_t image_hash(const controller::MetadataImage& image) {
   Fnv f;
   for (const auto& [id, b] : image.brokers()) {
     f.add(static_cast<uint64_t>(id));
-    f.add(static_cast<uint64_t>(b.epoch));
+    f.add(static_cast<uint64_t>(b.epoch.value));
     f.add(b.fenced ? 1 : 0);
     for (const auto& e : b.endpoints) f.add(e.host + ":" + std::to_string(e.port));
   }
@@ -48,8 +48,8 @@ uint64_t image_hash(const controller::MetadataImage& image) {
       f.add(p.replicas);
       f.add(p.isr);
       f.add(static_cast<uint64_t>(static_cast<uint32_t>(p.leader)));
-      f.add(static_cast<uint64_t>(p.leader_epoch));
-      f.add(static_cast<uint64_t>(p.partition_epoch));
+      f.add(static_cast<uint64_t>(p.leader_epoch.value));
+      f.add(static_cast<uint64_t>(p.partition_epoch.value));
     }
     if (const auto* configs = image.configs(controller::kConfigTopic, name)) {
       for (const auto& [k, v] : *configs) f.add(k + "=" + v);

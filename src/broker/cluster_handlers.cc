@@ -64,7 +64,7 @@ int32_t RequestHandler::leader_epoch_of(const std::string& topic, int32_t partit
   if (cluster_ == nullptr) return kLeaderEpoch;
   const controller::TopicImage* t = cluster_->image().topic(topic);
   if (t == nullptr || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) return kLeaderEpoch;
-  return t->partitions[static_cast<size_t>(partition)].leader_epoch;
+  return t->partitions[static_cast<size_t>(partition)].leader_epoch.value;
 }
 
 size_t RequestHandler::isr_size(const std::string& topic, int32_t partition) const {
@@ -96,7 +96,7 @@ MetadataResponse::Topic RequestHandler::describe_image_topic(const std::string& 
     MetadataResponse::Partition part;
     part.partition_index = static_cast<int32_t>(i);
     part.leader_id = p.leader;
-    part.leader_epoch = p.leader_epoch;
+    part.leader_epoch = p.leader_epoch.value;
     part.replica_nodes = p.replicas;
     part.isr_nodes = p.isr;
     for (int32_t r : p.replicas) {

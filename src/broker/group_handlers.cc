@@ -35,7 +35,7 @@ OffsetCommitResponse RequestHandler::commit_known_partitions(OffsetCommitRequest
   }
   std::erase_if(req.topics, [](const auto& t) { return t.partitions.empty(); });
   const OffsetCommitResponse committed = groups_.commit(req);
-  std::map<std::pair<std::string, int32_t>, int16_t> errors;
+  std::map<model::TopicPartition, int16_t> errors;
   for (const auto& t : committed.topics) {
     for (const auto& p : t.partitions) errors[{t.name, p.partition_index}] = p.error_code;
   }

@@ -228,24 +228,24 @@ void TopicManager::reopen_failed_logs() {
   for (const auto& [tp, log] : logs_) {
     if (log->offline() && failed_.count(tp) == 0) failed_[tp] = Failed{rt_.now() + kReopenBackoffMin, kReopenBackoffMin};
   }
-  std::vector<std::pair<std::string, int32_t>> due;
+  std::vector<model::TopicPartition> due;
   for (const auto& [tp, f] : failed_) {
     if (f.retry_at <= rt_.now()) due.push_back(tp);
   }
   for (const auto& tp : due) {
-    const TopicInfo* t = find(tp.first);
-    if (t == nullptr || tp.second >= t->partitions) {
+    const TopicInfo* t = find(tp.topic);
+    if (t == nullptr || tp.partition >= t->partitions) {
       failed_.erase(tp);
       continue;
     }
     logs_.erase(tp);  // requests in flight keep the old (offline) log alive until they finish
-    Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(tp.first, tp.second), log_config_for(*t));
+    Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(tp.topic, tp.partition), log_config_for(*t));
     if (log.ok()) {
-      logf(rt_, LogLevel::info, "{}-{} reopened", tp.first, tp.second);
+      logf(rt_, LogLevel::info, "{} reopened", tp.to_string());
       logs_[tp] = std::move(*log);
       failed_.erase(tp);
     } else {
-      logf(rt_, LogLevel::warn, "{}-{} still cannot be opened: {}", tp.first, tp.second, errc_name(log.error()));
+      logf(rt_, LogLevel::warn, "{} still cannot be opened: {}", tp.to_string(), errc_name(log.error()));
       Failed& f = failed_[tp];
       f.backoff = std::min(f.backoff * 2, kReopenBackoffMax);
       f.retry_at = rt_.now() + f.backoff;

@@ -22,6 +22,7 @@
 #include "broker/broker_config.h"
 #include "broker/config_rules.h"
 #include "log/partition_log.h"
+#include "model/topic_partition.h"
 #include "protocol/wire.h"
 #include "protocol/errors.h"
 #include "runtime/runtime.h"
@@ -134,14 +135,14 @@ class TopicManager {
   std::string cluster_id_;
   std::map<std::string, TopicInfo> topics_;
   std::map<std::string, std::string> broker_configs_;  // dynamic broker configs (AlterConfigs)
-  std::map<std::pair<std::string, int32_t>, std::shared_ptr<PartitionLog>> logs_;
+  std::map<model::TopicPartition, std::shared_ptr<PartitionLog>> logs_;
   struct Failed {
     Instant retry_at{};
     Duration backoff{};
   };
   // Partitions whose log could not be opened or went offline: served as KAFKA_STORAGE_ERROR,
   // reopened later. One bad partition never keeps the broker from serving the others.
-  std::map<std::pair<std::string, int32_t>, Failed> failed_;
+  std::map<model::TopicPartition, Failed> failed_;
   static constexpr Duration kReopenBackoffMin = std::chrono::seconds(1);
   static constexpr Duration kReopenBackoffMax = std::chrono::seconds(4);
 };

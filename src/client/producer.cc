@@ -47,12 +47,12 @@ Status Producer::send(const std::string& topic, int32_t partition, std::optional
   }
   if (timestamp < 0) timestamp = cluster_.rt().wall_clock_ms();
   auto it = pending_.find({topic, partition});
-  if (it == pending_.end()) it = pending_.emplace(std::pair{topic, partition}, Pending{BatchBuilder(timestamp), 0}).first;
+  if (it == pending_.end()) it = pending_.emplace(model::TopicPartition{topic, partition}, Pending{BatchBuilder(timestamp), 0}).first;
   it->second.builder.add(timestamp, key, value, headers);
   it->second.bytes += (key ? key->size() : 0) + (value ? value->size() : 0) + 16;
   ++queued_;
   if (it->second.bytes >= config_.batch_bytes || cluster_.rt().buggify("producer.single_record_batches")) {
-    std::map<std::pair<std::string, int32_t>, Pending> one;
+    std::map<model::TopicPartition, Pending> one;
     one.emplace(it->first, std::move(it->second));
     pending_.erase(it);
     std::vector<DeliveryReport> reports;
@@ -85,27 +85,27 @@ bool retriable(Error e) {
 }
 }  // namespace
 
-Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<std::pair<std::string, int32_t>, Pending> batches) {
+Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<model::TopicPartition, Pending> batches) {
   std::vector<DeliveryReport> reports;
-  std::map<std::pair<std::string, int32_t>, std::pair<std::vector<std::byte>, size_t>> todo;  // batch, record count
-  std::map<std::pair<std::string, int32_t>, bool> ambiguous, resent;
+  std::map<model::TopicPartition, std::pair<std::vector<std::byte>, size_t>> todo;  // batch, record count
+  std::map<model::TopicPartition, bool> ambiguous, resent;
   for (auto& [tp, p] : batches) {
     std::vector<std::byte> b;
     SAMSA_TRY_ASSIGN(b, compress_batch(p.builder.build(), config_.compression));
     todo[tp] = {std::move(b), p.builder.count()};
   }
-  auto report = [&](const std::pair<std::string, int32_t>& tp, int64_t offset, Error e, int attempt) {
-    reports.push_back(DeliveryReport{tp.first, tp.second, offset, e, ambiguous[tp], resent[tp], attempt + 1});
+  auto report = [&](const model::TopicPartition& tp, int64_t offset, Error e, int attempt) {
+    reports.push_back(DeliveryReport{tp.topic, tp.partition, offset, e, ambiguous[tp], resent[tp], attempt + 1});
   };
   for (int attempt = 0; !todo.empty(); ++attempt) {
     std::map<int32_t, ProduceRequest> by_leader;
-    std::map<std::pair<std::string, int32_t>, Error> errors;
+    std::map<model::TopicPartition, Error> errors;
     for (auto& [tp, batch] : todo) {
       if (ambiguous[tp]) {  // this attempt follows an ambiguous one
         resent[tp] = true;
-        if (config_.on_resend_after_ambiguous) config_.on_resend_after_ambiguous(tp.first, tp.second);
+        if (config_.on_resend_after_ambiguous) config_.on_resend_after_ambiguous(tp.topic, tp.partition);
       }
-      Result<int32_t> leader = cluster_.leader(tp.first, tp.second);
+      Result<int32_t> leader = cluster_.leader(tp.topic, tp.partition);
       if (!leader.ok()) {
         errors[tp] = Error::unknown_topic_or_partition;
         continue;
@@ -113,8 +113,8 @@ Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<std::pair<st
       ProduceRequest& req = by_leader[*leader];
       req.acks = config_.acks;
       req.timeout_ms = static_cast<int32_t>(to_ms(cluster_.config().request_timeout));
-      if (req.topics.empty() || req.topics.back().name != tp.first) req.topics.push_back({tp.first, {}});
-      req.topics.back().partitions.push_back({tp.second, RecordsField{false, batch.first, nullptr, 0, 0}});
+      if (req.topics.empty() || req.topics.back().name != tp.topic) req.topics.push_back({tp.topic, {}});
+      req.topics.back().partitions.push_back({tp.partition, RecordsField{false, batch.first, nullptr, 0, 0}});
     }
     for (auto& [leader, req] : by_leader) {
       Result<Connection*> c = cluster_.node(leader);
@@ -141,7 +141,7 @@ Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<std::pair<st
       }
       for (const auto& t : resp->responses) {
         for (const auto& p : t.partitions) {
-          const auto tp = std::pair{t.name, p.index};
+          const model::TopicPartition tp{t.name, p.index};
           errors[tp] = static_cast<Error>(p.error_code);
           auto it = todo.find(tp);
           if (p.error_code == 0 && it != todo.end()) {

@@ -15,6 +15,7 @@
 
 #include "client/cluster.h"
 #include "log/record_batch.h"
+#include "model/topic_partition.h"
 #include "protocol/errors.h"
 
 namespace samsa::client {
@@ -67,11 +68,11 @@ class Producer {
     BatchBuilder builder;
     size_t bytes = 0;
   };
-  Result<std::vector<DeliveryReport>> send_batches(std::map<std::pair<std::string, int32_t>, Pending> batches);
+  Result<std::vector<DeliveryReport>> send_batches(std::map<model::TopicPartition, Pending> batches);
 
   Cluster& cluster_;
   ProducerConfig config_;
-  std::map<std::pair<std::string, int32_t>, Pending> pending_;
+  std::map<model::TopicPartition, Pending> pending_;
   std::map<std::string, int32_t> round_robin_;
   std::vector<DeliveryReport> done_;
   size_t queued_ = 0;

@@ -46,7 +46,7 @@ RegistrationResult Controller::register_broker(const MetadataImage& image, const
   }
   if (old != nullptr && old->incarnation_id == request.incarnation_id) {
     session_deadlines_[request.broker_id] = now_ms + config_.session_timeout_ms;
-    result.broker_epoch = old->epoch;
+    result.broker_epoch = old->epoch.value;
     return result;
   }
   if (old != nullptr) {
@@ -55,7 +55,7 @@ RegistrationResult Controller::register_broker(const MetadataImage& image, const
       result.error = Error::duplicate_broker_registration;
       return result;
     }
-    SAMSA_ASSERT(new_epoch > old->epoch);  // the caller's epochs come from the log: they only grow
+    SAMSA_ASSERT(new_epoch > old->epoch.value);  // the caller's epochs come from the log: they only grow
     fence_partitions(image, request.broker_id, result.records);
   }
   SAMSA_ASSERT(new_epoch >= 0);
@@ -82,7 +82,7 @@ HeartbeatResult Controller::heartbeat(const MetadataImage& image, const Heartbea
     result.error = Error::broker_id_not_registered;
     return result;
   }
-  if (b->epoch != request.broker_epoch) {
+  if (b->epoch != model::BrokerEpoch{request.broker_epoch}) {
     result.error = Error::stale_broker_epoch;
     return result;
   }
@@ -92,7 +92,7 @@ HeartbeatResult Controller::heartbeat(const MetadataImage& image, const Heartbea
   if (!b->fenced || !result.is_caught_up || config_.bugs.never_unfence) return result;
   kafka::BrokerRegistrationChangeRecord unfence;
   unfence.broker_id = b->id;
-  unfence.broker_epoch = b->epoch;
+  unfence.broker_epoch = b->epoch.value;
   unfence.fenced = -1;
   result.records.emplace_back(unfence);
   const Liveness live{&image, -1, b->id};
@@ -116,7 +116,7 @@ ControllerResult Controller::expire_sessions(const MetadataImage& image, int64_t
     fence_partitions(image, id, result.records);
     kafka::BrokerRegistrationChangeRecord fence;
     fence.broker_id = id;
-    fence.broker_epoch = b.epoch;
+    fence.broker_epoch = b.epoch.value;
     fence.fenced = 1;
     result.records.emplace_back(fence);
     return result;

@@ -85,16 +85,16 @@ struct PlacementChoice {
 
 struct IsrMember {
   int32_t broker_id = -1;
-  int64_t broker_epoch = -1;  // -1: not checked
+  model::BrokerEpoch broker_epoch{-1};  // -1: not checked
 };
 
 struct AlterPartitionRequest {
   int32_t broker_id = -1;  // the leader asking
-  int64_t broker_epoch = -1;
+  model::BrokerEpoch broker_epoch{-1};
   kafka::Uuid topic_id;
   int32_t partition = -1;
-  int32_t leader_epoch = -1;
-  int32_t partition_epoch = -1;
+  model::LeaderEpoch leader_epoch{-1};
+  model::PartitionEpoch partition_epoch{-1};
   std::vector<IsrMember> new_isr;
 };
 

@@ -194,7 +194,7 @@ Error Controller::validate_alter(const MetadataImage& image, const AlterPartitio
   if (has_duplicates(isr) || !is_subset(isr, p.replicas) || !contains(isr, p.leader)) return Error::invalid_request;
   for (const IsrMember& m : request.new_isr) {
     const BrokerRegistration* b = image.broker(m.broker_id);
-    if (b == nullptr || b->fenced || (m.broker_epoch != -1 && m.broker_epoch != b->epoch)) {
+    if (b == nullptr || b->fenced || (m.broker_epoch != model::BrokerEpoch{-1} && m.broker_epoch != b->epoch)) {
       return Error::ineligible_replica;
     }
   }

@@ -107,11 +107,11 @@ Status MetadataImage::apply_register(const kafka::RegisterBrokerRecord& r) {
   if (!valid_broker_id(r.broker_id) || r.broker_epoch < 0) return Errc::invalid_argument;
   if (r.end_points.size() > limits_.endpoints_max) return Errc::resource_exhausted;
   auto it = brokers_.find(r.broker_id);
-  if (it != brokers_.end() && r.broker_epoch <= it->second.epoch) return Errc::invalid_argument;
+  if (it != brokers_.end() && model::BrokerEpoch{r.broker_epoch} <= it->second.epoch) return Errc::invalid_argument;
   if (it == brokers_.end() && brokers_.size() >= limits_.brokers_max) return Errc::resource_exhausted;
   BrokerRegistration b;
   b.id = r.broker_id;
-  b.epoch = r.broker_epoch;
+  b.epoch = model::BrokerEpoch{r.broker_epoch};
   b.incarnation_id = r.incarnation_id;
   for (const auto& e : r.end_points) b.endpoints.push_back({e.name, e.host, e.port, e.security_protocol});
   b.rack = r.rack;
@@ -124,7 +124,7 @@ Status MetadataImage::apply_register(const kafka::RegisterBrokerRecord& r) {
 // Fencing a fenced broker, or unfencing an unfenced one, is refused as a replay.
 Status MetadataImage::apply_fencing(int32_t id, int64_t epoch, int8_t change) {
   auto it = brokers_.find(id);
-  if (it == brokers_.end() || it->second.epoch != epoch) return Errc::not_found;
+  if (it == brokers_.end() || it->second.epoch != model::BrokerEpoch{epoch}) return Errc::not_found;
   if (change != 1 && change != -1) return Errc::invalid_argument;
   const bool fence = change == 1;
   if (it->second.fenced == fence) return Errc::already_exists;
@@ -156,7 +156,7 @@ Status MetadataImage::apply_partition(const kafka::PartitionRecord& r) {
   if (has_duplicates(r.isr) || !is_subset(r.isr, r.replicas)) return Errc::invalid_argument;
   if (r.leader != kNoLeader && !contains(r.replicas, r.leader)) return Errc::invalid_argument;
   if (r.leader_epoch < 0 || r.partition_epoch < 0) return Errc::invalid_argument;
-  t->partitions.push_back(PartitionState{r.replicas, r.isr, r.leader, r.leader_epoch, r.partition_epoch});
+  t->partitions.push_back(PartitionState{r.replicas, r.isr, r.leader, model::LeaderEpoch{r.leader_epoch}, model::PartitionEpoch{r.partition_epoch}});
   ++partition_count_;
   return Status{};
 }
@@ -177,12 +177,12 @@ Status MetadataImage::apply_partition_change(const kafka::PartitionChangeRecord&
   if (r.leader != kLeaderUnchanged) {
     if (r.leader < kNoLeader) return Errc::invalid_argument;
     next.leader = r.leader;
-    ++next.leader_epoch;
+    next.leader_epoch = model::next(next.leader_epoch);
   }
   if (has_duplicates(next.isr) || !is_subset(next.isr, next.replicas)) return Errc::invalid_argument;
   if (next.leader != kNoLeader && !contains(next.replicas, next.leader)) return Errc::invalid_argument;
   const bool isr_only = r.leader == kLeaderUnchanged && !r.replicas;
-  if (!(bugs_.reuse_partition_epoch && isr_only)) ++next.partition_epoch;
+  if (!(bugs_.reuse_partition_epoch && isr_only)) next.partition_epoch = model::next(next.partition_epoch);
   t->partitions[static_cast<size_t>(r.partition_id)] = std::move(next);
   return Status{};
 }
@@ -231,7 +231,7 @@ std::vector<MetadataRecord> MetadataImage::snapshot() const {
     kafka::RegisterBrokerRecord r;
     r.broker_id = id;
     r.incarnation_id = b.incarnation_id;
-    r.broker_epoch = b.epoch;
+    r.broker_epoch = b.epoch.value;
     for (const BrokerEndpoint& e : b.endpoints) r.end_points.push_back({e.name, e.host, e.port, e.security_protocol});
     r.rack = b.rack;
     r.fenced = b.fenced && !bugs_.snapshot_forgets_fencing;
@@ -247,8 +247,8 @@ std::vector<MetadataRecord> MetadataImage::snapshot() const {
       r.replicas = p.replicas;
       r.isr = p.isr;
       r.leader = p.leader;
-      r.leader_epoch = p.leader_epoch;
-      r.partition_epoch = p.partition_epoch;
+      r.leader_epoch = p.leader_epoch.value;
+      r.partition_epoch = p.partition_epoch.value;
       out.emplace_back(std::move(r));
     }
   }

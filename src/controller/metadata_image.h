@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "controller/controller_config.h"
+#include "model/ids.h"
 #include "protocol/messages.h"
 #include "runtime/status.h"
 
@@ -61,7 +62,7 @@ struct BrokerEndpoint {
 
 struct BrokerRegistration {
   int32_t id = -1;
-  int64_t epoch = -1;
+  model::BrokerEpoch epoch{-1};
   kafka::Uuid incarnation_id;
   std::vector<BrokerEndpoint> endpoints;
   std::optional<std::string> rack;
@@ -73,8 +74,8 @@ struct PartitionState {
   std::vector<int32_t> replicas;  // assignment order
   std::vector<int32_t> isr;
   int32_t leader = kNoLeader;
-  int32_t leader_epoch = 0;
-  int32_t partition_epoch = 0;
+  model::LeaderEpoch leader_epoch{0};
+  model::PartitionEpoch partition_epoch{0};
   bool operator==(const PartitionState&) const = default;
 };
 

@@ -1,5 +1,7 @@
 #include "groups/group_coordinator.h"
 
+#include "model/topic_partition.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -48,7 +50,7 @@ struct GroupCoordinator::Group {
   bool initial_delay = false;
   Instant rebalance_deadline{};
   WaitQueue changed;  // notified on every state change
-  std::map<std::pair<std::string, int32_t>, std::pair<int64_t, std::optional<std::string>>> offsets;
+  std::map<model::TopicPartition, std::pair<int64_t, std::optional<std::string>>> offsets;
 };
 
 GroupCoordinator::GroupCoordinator(Runtime& rt, GroupConfig config) : rt_(rt), config_(std::move(config)) {}
@@ -490,8 +492,8 @@ OffsetFetchResponse GroupCoordinator::fetch_offsets(const OffsetFetchRequest& re
   if (!req.topics) {
     if (g == nullptr) return resp;
     for (const auto& [tp, off] : g->offsets) {
-      if (resp.topics.empty() || resp.topics.back().name != tp.first) resp.topics.push_back({tp.first, {}});
-      resp.topics.back().partitions.push_back({tp.second, off.first, -1, off.second, 0});
+      if (resp.topics.empty() || resp.topics.back().name != tp.topic) resp.topics.push_back({tp.topic, {}});
+      resp.topics.back().partitions.push_back({tp.partition, off.first, -1, off.second, 0});
     }
     return resp;
   }
@@ -557,7 +559,7 @@ DeleteGroupsResponse GroupCoordinator::delete_groups(const DeleteGroupsRequest& 
     else if (!g->members.empty()) e = Error::non_empty_group;
     std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>> tombstones;
     if (e == Error::none) {
-      for (const auto& [tp, off] : g->offsets) tombstones.push_back({offset_key(id, tp.first, tp.second), std::nullopt});
+      for (const auto& [tp, off] : g->offsets) tombstones.push_back({offset_key(id, tp.topic, tp.partition), std::nullopt});
       tombstones.push_back({"g2\x1f" + id, std::nullopt});
       if (!append_records(tombstones).ok()) e = Error::coordinator_not_available;
     }
