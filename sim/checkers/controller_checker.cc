@@ -87,6 +87,10 @@ void ControllerChecker::observe(int32_t node, uint64_t incarnation, int64_t appl
   if (image_hash_at_.size() > kImageHashesMax) image_hash_at_.erase(image_hash_at_.begin());
 }
 
+void ControllerChecker::refused(int32_t node, uint64_t count) {
+  if (count > 0) agreement_.fail(fmt::format("node {}'s image refused {} committed metadata records", node, count));
+}
+
 void ControllerChecker::check_partition(int32_t node, const controller::MetadataImage& image, const std::string& topic,
                                         int32_t index, const controller::PartitionState& p) {
   const std::string where = fmt::format("node {}'s image: {}-{} replicas {} isr {} leader {}", node, topic, index,

@@ -10,7 +10,8 @@
 // - partition-epoch-grows: within one incarnation of a node, a partition whose replicas, ISR or
 //   leader changed has a higher partition epoch, and a new leader a higher leader epoch;
 // - image-agreement: two nodes that applied the log to the same offset hold equal images
-//   (compared by a hash the checker computes from what the image holds).
+//   (compared by a hash the checker computes from what the image holds), and no image refuses
+//   a committed record.
 //
 // Threading: the simulator's thread.
 #pragma once
@@ -31,6 +32,9 @@ class ControllerChecker {
 
   // Node `node` (incarnation `incarnation`) has applied the log up to `applied_end`.
   void observe(int32_t node, uint64_t incarnation, int64_t applied_end, const controller::MetadataImage& image);
+  // The node's image refused `count` committed records so far (a corrupt log, or records the
+  // controller wrote against a stale image): an image-agreement failure.
+  void refused(int32_t node, uint64_t count);
 
   CheckResult fenced_role() const { return fenced_role_; }
   CheckResult leader_in_isr() const { return leader_in_isr_; }

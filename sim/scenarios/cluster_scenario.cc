@@ -191,6 +191,10 @@ class Observer {
       seen_[id] = now;
       snapshots_written_[{id, incarnation}] = m->snapshots_written();
       snapshots_loaded_[{id, incarnation}] = m->snapshots_loaded();
+      if (m->refused_records() > refused_[{id, incarnation}]) {
+        checker_.refused(id, m->refused_records() - refused_[{id, incarnation}]);
+        refused_[{id, incarnation}] = m->refused_records();
+      }
       checker_.observe(id, incarnation, m->applied_end(), m->image());
     }
   }
@@ -201,15 +205,17 @@ class Observer {
     return fmt::format("metadata snapshots: {} written, {} loaded at restarts; {} node incarnations", written, loaded,
                        incarnations_seen_.size());
   }
-  // All brokers registered and unfenced in some live node's image.
+  // Every node is up, and the most advanced image has each one unfenced under the registration
+  // (broker epoch) its running incarnation holds: not an old incarnation's that did not expire.
   bool all_unfenced() const {
+    const controller::MetadataImage* image = most_applied();
+    if (image == nullptr || registry_.live.size() < static_cast<size_t>(kBrokerOnlyNode)) return false;
     for (const auto& [id, node] : registry_.live) {
-      const controller::MetadataImage& image = node->metadata()->image();
-      bool all = true;
-      for (int32_t b = 1; b <= kBrokerOnlyNode; ++b) all = all && image.is_unfenced(b);
-      if (all) return true;
+      const controller::BrokerRegistration* b = image->broker(id);
+      const server::BrokerLifecycle* lifecycle = node->lifecycle();
+      if (b == nullptr || b->fenced || lifecycle == nullptr || b->epoch.value != lifecycle->broker_epoch()) return false;
     }
-    return false;
+    return true;
   }
   // The image of the live node that applied the most.
   const controller::MetadataImage* most_applied() const {
@@ -227,7 +233,7 @@ class Observer {
   ControllerChecker& checker_;
   std::map<int32_t, std::pair<uint64_t, int64_t>> seen_;
   std::set<std::pair<int32_t, uint64_t>> incarnations_seen_;
-  std::map<std::pair<int32_t, uint64_t>, uint64_t> snapshots_written_, snapshots_loaded_;
+  std::map<std::pair<int32_t, uint64_t>, uint64_t> snapshots_written_, snapshots_loaded_, refused_;
 };
 
 CheckResult check_acknowledged(const AdminHistory& h, const controller::MetadataImage* image) {

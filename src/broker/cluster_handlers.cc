@@ -51,13 +51,25 @@ std::optional<TopicInfo> RequestHandler::topic_info(const std::string& name) con
 
 Error RequestHandler::serving_error(const std::string& topic, int32_t partition) const {
   if (cluster_ == nullptr) return Error::none;
+  if (!cluster_->ready()) return Error::not_leader_or_follower;  // its image may be stale: the client looks again
   const controller::TopicImage* t = cluster_->image().topic(topic);
   if (t == nullptr || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) {
     return Error::unknown_topic_or_partition;
   }
   const controller::PartitionState& p = t->partitions[static_cast<size_t>(partition)];
   if (p.leader == controller::kNoLeader) return Error::leader_not_available;
-  return p.leader == config_.node_id ? Error::none : Error::not_leader_or_follower;
+  if (p.leader != config_.node_id) return Error::not_leader_or_follower;
+  // The log on disk must be this topic's, not a deleted namesake's still waiting to be replaced.
+  const TopicInfo* local = topics_.find(topic);
+  if (local == nullptr || local->topic_id != t->id || partition >= local->partitions) return Error::leader_not_available;
+  return Error::none;
+}
+
+int32_t RequestHandler::controller_for_clients() const {
+  // The active controller when it is a live broker (combined roles), else this broker: clients
+  // send some requests to the controller id, so it must be a broker they can reach.
+  const std::optional<int32_t> id = cluster_->controller_id();
+  return id && cluster_->image().is_unfenced(*id) ? *id : config_.node_id;
 }
 
 int32_t RequestHandler::leader_epoch_of(const std::string& topic, int32_t partition) const {
@@ -111,7 +123,7 @@ MetadataResponse::Topic RequestHandler::describe_image_topic(const std::string& 
 Response RequestHandler::metadata_from_image(const RequestHeader& h, MetadataRequest& req) {
   MetadataResponse resp;
   resp.cluster_id = cluster_->cluster_id();
-  resp.controller_id = cluster_->controller_id().value_or(-1);
+  resp.controller_id = controller_for_clients();
   const bool allow_create = h.api_version < 4 || req.allow_auto_topic_creation;
   if (!req.topics || (h.api_version == 0 && req.topics->empty())) {
     std::vector<std::string> names;
@@ -147,7 +159,7 @@ Response RequestHandler::metadata_from_image(const RequestHeader& h, MetadataReq
 DescribeClusterResponse RequestHandler::describe_cluster_from_image() const {
   DescribeClusterResponse resp;
   resp.cluster_id = cluster_->cluster_id();
-  resp.controller_id = cluster_->controller_id().value_or(-1);
+  resp.controller_id = controller_for_clients();
   for (const auto& [id, b] : cluster_->image().brokers()) {
     const controller::BrokerEndpoint* e = client_endpoint(b);
     if (b.fenced || e == nullptr) continue;

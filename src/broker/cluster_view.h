@@ -25,6 +25,9 @@ class ClusterView {
   // The active controller as this broker last learned it.
   virtual std::optional<int32_t> controller_id() const = 0;
   virtual const std::string& cluster_id() const = 0;
+  // The broker has caught up with the metadata log since it (last) registered: until then its
+  // image may be stale (a snapshot from before a restart) and it serves no partition.
+  virtual bool ready() const = 0;
 
   // Forwarded to the active controller. Each answers every topic of the request: a controller
   // that cannot be reached in time yields REQUEST_TIMED_OUT (or NOT_CONTROLLER) per topic. On

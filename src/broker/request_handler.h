@@ -65,6 +65,7 @@ class RequestHandler final : public FrameHandler {
   // cluster_handlers.cc
   std::optional<TopicInfo> topic_info(const std::string& name) const;
   kafka::Error serving_error(const std::string& topic, int32_t partition) const;
+  int32_t controller_for_clients() const;
   int32_t leader_epoch_of(const std::string& topic, int32_t partition) const;
   size_t isr_size(const std::string& topic, int32_t partition) const;  // the single broker: 1
   kafka::MetadataResponse::Topic describe_image_topic(const std::string& name, bool allow_create);

@@ -54,6 +54,7 @@ const char* error_name(int16_t c) {
     case Error::stale_broker_epoch: return "STALE_BROKER_EPOCH";
     case Error::invalid_update_version: return "INVALID_UPDATE_VERSION";
     case Error::duplicate_broker_registration: return "DUPLICATE_BROKER_REGISTRATION";
+    case Error::inconsistent_cluster_id: return "INCONSISTENT_CLUSTER_ID";
     case Error::broker_id_not_registered: return "BROKER_ID_NOT_REGISTERED";
     case Error::ineligible_replica: return "INELIGIBLE_REPLICA";
   }

@@ -58,6 +58,7 @@ enum class Error : int16_t {
   invalid_update_version = 95,
   duplicate_broker_registration = 101,
   broker_id_not_registered = 102,
+  inconsistent_cluster_id = 104,
   ineligible_replica = 107,
 };
 

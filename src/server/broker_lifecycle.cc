@@ -65,6 +65,7 @@ Status BrokerLifecycle::register_once() {
   }
   broker_epoch_ = r->broker_epoch;
   fenced_ = true;
+  caught_up_ = false;  // until it has applied this registration
   rt_.log(LogLevel::info, fmt::format("broker {} registered with the controller, epoch {}", req.broker_id, broker_epoch_));
   return Status{};
 }
@@ -106,14 +107,14 @@ void BrokerLifecycle::logs_loop() {
   for (;;) {
     if (caught_up_ && metadata_.applied_end() != reconciled_at) {
       reconciled_at = metadata_.applied_end();
-      reconcile_logs();
+      if (!reconcile_logs()) reconciled_at = -1;  // a log that could not be opened: again next round
     }
     Status s = metadata_.changed().wait(rt_.after(kReconcileInterval));
     if (s.code() == Errc::cancelled) return;
   }
 }
 
-void BrokerLifecycle::reconcile_logs() {
+bool BrokerLifecycle::reconcile_logs() {
   const int32_t self = config_.broker.node_id;
   std::vector<broker::TopicInfo> wanted;
   std::vector<std::string> gone;
@@ -135,11 +136,14 @@ void BrokerLifecycle::reconcile_logs() {
   }
   // The image may change while the disk work below suspends: what was copied above is applied.
   for (const std::string& name : gone) (void)broker_.topics().remove(name);
+  bool all = true;
   for (const broker::TopicInfo& info : wanted) {
     if (Status s = broker_.topics().adopt(info); !s.ok()) {
       rt_.log(LogLevel::warn, fmt::format("cannot open the logs of {}: {} (retried)", info.name, errc_name(s.code())));
+      all = false;
     }
   }
+  return all;
 }
 
 template <typename Pred>

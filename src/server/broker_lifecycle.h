@@ -75,6 +75,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   const controller::MetadataImage& image() const override { return metadata_.image(); }
   std::optional<int32_t> controller_id() const override { return metadata_.leader().leader_id; }
   const std::string& cluster_id() const override { return config_.cluster_id; }
+  bool ready() const override { return caught_up_; }
   kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request) override;
   kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request) override;
   kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request) override;
@@ -88,7 +89,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   Status register_once();
   Status heartbeat_once();
   void logs_loop();
-  void reconcile_logs();
+  bool reconcile_logs();  // false when some topic's logs could not be opened
   // Waits until `seen` holds for this broker's image, or kSeeOwnWriteMax passed.
   template <typename Pred>
   void wait_for_image(Pred seen);

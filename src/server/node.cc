@@ -29,7 +29,7 @@ Status Node::start_quorum_member() {
     cc.default_partitions = config_.broker.num_partitions;
     cc.default_replication_factor = static_cast<int16_t>(config_.broker.default_replication_factor);
     cc.bugs = config_.controller_bugs;
-    quorum_controller_ = std::make_unique<QuorumController>(rt_, rc.node_id, *raft_, *publisher_, cc);
+    quorum_controller_ = std::make_unique<QuorumController>(rt_, rc.node_id, config_.cluster_id, *raft_, *publisher_, cc);
     publisher_->set_leader_hook([this](const raft::LeaderAndEpoch& l) { quorum_controller_->on_leader_change(l); });
     controller_apis_ = std::make_unique<ControllerApis>(*quorum_controller_);
   }

@@ -9,9 +9,10 @@ namespace samsa::server {
 
 using kafka::Error;
 
-QuorumController::QuorumController(Runtime& rt, int32_t node_id, raft::RaftClient& raft, MetadataPublisher& metadata,
-                                   controller::ControllerConfig config)
-    : rt_(rt), node_id_(node_id), raft_(raft), metadata_(metadata), controller_(config), mu_(rt) {}
+QuorumController::QuorumController(Runtime& rt, int32_t node_id, std::string cluster_id, raft::RaftClient& raft,
+                                   MetadataPublisher& metadata, controller::ControllerConfig config)
+    : rt_(rt), node_id_(node_id), raft_(raft), metadata_(metadata), controller_(config), mu_(rt),
+      cluster_id_(std::move(cluster_id)) {}
 
 QuorumController::~QuorumController() = default;
 
@@ -39,35 +40,43 @@ void QuorumController::on_leader_change(const raft::LeaderAndEpoch& leader) {
 
 Error QuorumController::lock_active() {
   if (!active()) return Error::not_controller;
-  if (!mu_.lock(rt_.after(kCommitTimeout)).ok()) return Error::request_timed_out;
-  if (!active()) {
+  const Deadline deadline = rt_.after(kCommitTimeout);
+  if (!mu_.lock(deadline).ok()) return Error::request_timed_out;
+  // A write that timed out may still commit: no decision until the image holds it (or this
+  // controller's epoch is over), else the next decision would be made on a stale image.
+  while (active() && *active_epoch_ == appended_epoch_ && metadata_.applied_end() < appended_end_) {
+    if (!metadata_.changed().wait(deadline).ok()) break;
+  }
+  if (!active() || (*active_epoch_ == appended_epoch_ && metadata_.applied_end() < appended_end_)) {
+    const Error e = active() ? Error::request_timed_out : Error::not_controller;
     mu_.unlock();
-    return Error::not_controller;
+    return e;
   }
   return Error::none;
 }
 
+// One append per decision: a request's records commit together or not at all.
 Error QuorumController::write(const std::vector<controller::MetadataRecord>& records) {
   SAMSA_ASSERT(mu_.locked());
+  if (records.empty()) return Error::none;
   if (!active_epoch_) return Error::not_controller;
+  if (records.size() > raft_.config().append_records_max) return Error::policy_violation;
   const int32_t epoch = *active_epoch_;
-  for (size_t from = 0; from < records.size(); from += kRecordsPerAppendMax) {
-    const size_t to = std::min(records.size(), from + kRecordsPerAppendMax);
-    if (Error e = write_chunk(epoch, records, from, to); e != Error::none) return e;
-  }
-  return Error::none;
-}
-
-Error QuorumController::write_chunk(int32_t epoch, const std::vector<controller::MetadataRecord>& records, size_t from,
-                                    size_t to) {
   std::vector<std::vector<std::byte>> values;
-  values.reserve(to - from);
-  for (size_t i = from; i < to; ++i) values.push_back(controller::encode_record(records[i]));
+  values.reserve(records.size());
+  for (const controller::MetadataRecord& r : records) values.push_back(controller::encode_record(r));
   Result<int64_t> last = raft_.append(epoch, std::move(values));
-  if (!last.ok()) return last.error() == Errc::unavailable ? Error::not_controller : Error::unknown_server_error;
+  if (!last.ok()) {
+    if (last.error() == Errc::unavailable) return Error::not_controller;
+    return last.error() == Errc::too_large || last.error() == Errc::invalid_argument ? Error::policy_violation
+                                                                                     : Error::unknown_server_error;
+  }
+  appended_epoch_ = epoch;
+  appended_end_ = *last + 1;
   if (controller_.config().bugs.ack_before_commit) {
-    records_written_ += to - from;
-    return Error::none;  // the planted bug: the next decision reads an image without these records
+    records_written_ += records.size();
+    appended_end_ = 0;  // the planted bug: the next decision reads an image without these records
+    return Error::none;
   }
   const Deadline deadline = rt_.after(kCommitTimeout);
   // Applied in this epoch means committed as ours: a leader never loses its own entries.
@@ -78,8 +87,18 @@ Error QuorumController::write_chunk(int32_t epoch, const std::vector<controller:
     if (!s.ok()) return Error::not_controller;  // cancelled: the node stops
   }
   if (active_epoch_ != epoch) return Error::not_controller;
-  records_written_ += to - from;
+  records_written_ += records.size();
   return Error::none;
+}
+
+bool QuorumController::Staged::add(const std::vector<controller::MetadataRecord>& more) {
+  controller::MetadataImage next = image;
+  for (const controller::MetadataRecord& r : more) {
+    if (!next.apply(r).ok()) return false;  // the controller promises it applies: a bug
+  }
+  image = std::move(next);
+  records.insert(records.end(), more.begin(), more.end());
+  return true;
 }
 
 controller::PlacementChoice QuorumController::random_placement() {
@@ -93,6 +112,10 @@ kafka::BrokerRegistrationResponse QuorumController::register_broker(const kafka:
     return resp;
   }
   LockGuard guard(mu_);
+  if (request.cluster_id != cluster_id_) {  // a broker of another cluster
+    resp.error_code = kafka::code(Error::inconsistent_cluster_id);
+    return resp;
+  }
   controller::BrokerRegistrationRequest r{.broker_id = request.broker_id, .incarnation_id = request.incarnation_id,
                                           .rack = request.rack};
   for (const auto& l : request.listeners) r.endpoints.push_back({l.name, l.host, l.port, l.security_protocol});
@@ -145,7 +168,7 @@ void QuorumController::expiry_loop() {
 }
 
 kafka::CreateTopicsResponse::Topic QuorumController::create_topic(const kafka::CreateTopicsRequest::Topic& t,
-                                                                  bool validate_only) {
+                                                                  Staged& staged) {
   kafka::CreateTopicsResponse::Topic out;
   out.name = t.name;
   auto fail = [&](Error e, std::string message) {
@@ -164,22 +187,20 @@ kafka::CreateTopicsResponse::Topic QuorumController::create_topic(const kafka::C
     r.configs.emplace_back(c.name, *c.value);
   }
   const kafka::Uuid id = kafka::Uuid::from_random(rt_.random_u64(), rt_.random_u64());
-  controller::CreateTopicResult result = controller_.create_topic(metadata_.image(), r, id, random_placement());
+  controller::CreateTopicResult result = controller_.create_topic(staged.image, r, id, random_placement());
   if (result.error != Error::none) {
     std::string message = kafka::error_name(result.error);
     if (result.error == Error::topic_already_exists) message = "Topic '" + t.name + "' already exists.";
     if (result.error == Error::invalid_replication_factor) {
       size_t live = 0;
-      for (const auto& [id_, b] : metadata_.image().brokers()) live += b.fenced ? 0 : 1;
+      for (const auto& [id_, b] : staged.image.brokers()) live += b.fenced ? 0 : 1;
       message = fmt::format("Replication factor: {} larger than available brokers: {}.", t.replication_factor, live);
     }
     return fail(result.error, message);
   }
-  if (!validate_only) {
-    if (Error e = write(result.records); e != Error::none) return fail(e, kafka::error_name(e));
-  }
+  if (!staged.add(result.records)) return fail(Error::unknown_server_error, "the controller's records do not apply");
   const controller::ControllerConfig& c = controller_.config();
-  out.topic_id = validate_only ? kafka::Uuid{} : id;
+  out.topic_id = id;
   out.num_partitions = t.num_partitions == -1 ? c.default_partitions : t.num_partitions;
   out.replication_factor = t.replication_factor == -1 ? c.default_replication_factor : t.replication_factor;
   return out;
@@ -193,13 +214,16 @@ kafka::CreateTopicsResponse QuorumController::create_topics(const kafka::CreateT
     return resp;
   }
   LockGuard guard(mu_);
-  for (const auto& t : request.topics) resp.topics.push_back(create_topic(t, request.validate_only));
+  Staged staged{metadata_.image(), {}};  // each topic is decided on an image holding the ones before
+  for (const auto& t : request.topics) resp.topics.push_back(create_topic(t, staged));
+  const Error e = request.validate_only ? Error::none : write(staged.records);
+  for (auto& t : resp.topics) {
+    if (request.validate_only) t.topic_id = kafka::Uuid{};
+    if (e == Error::none || t.error_code != 0) continue;
+    t.error_code = kafka::code(e);
+    t.error_message = kafka::error_name(e);
+  }
   return resp;
-}
-
-Error QuorumController::delete_topic(const std::string& name) {
-  controller::ControllerResult r = controller_.delete_topic(metadata_.image(), name);
-  return r.error != Error::none ? r.error : write(r.records);
 }
 
 kafka::DeleteTopicsResponse QuorumController::delete_topics(const kafka::DeleteTopicsRequest& request) {
@@ -207,25 +231,31 @@ kafka::DeleteTopicsResponse QuorumController::delete_topics(const kafka::DeleteT
   const Error locked = lock_active();
   std::optional<LockGuard> guard;
   if (locked == Error::none) guard.emplace(mu_);
+  Staged staged{metadata_.image(), {}};
   auto one = [&](std::optional<std::string> name, const kafka::Uuid& id) {
     kafka::DeleteTopicsResponse::Topic out{.name = name, .topic_id = id};
+    const controller::TopicImage* t = name ? staged.image.topic(*name) : staged.image.topic_by_id(id);
     if (locked != Error::none) {
       out.error_code = kafka::code(locked);
-    } else if (!name) {
-      const controller::TopicImage* t = metadata_.image().topic_by_id(id);
-      if (t == nullptr) out.error_code = kafka::code(Error::unknown_topic_id);
-      else name = t->name;
-    }
-    if (out.error_code == 0) {
-      const controller::TopicImage* t = metadata_.image().topic(*name);
-      if (t != nullptr) out.topic_id = t->id;
-      out.name = name;
-      out.error_code = kafka::code(delete_topic(*name));
+    } else if (t == nullptr) {
+      out.error_code = kafka::code(name ? Error::unknown_topic_or_partition : Error::unknown_topic_id);
+    } else {
+      out.name = t->name;
+      out.topic_id = t->id;
+      controller::ControllerResult r = controller_.delete_topic(staged.image, t->name);
+      const Error e = r.error != Error::none ? r.error : staged.add(r.records) ? Error::none : Error::unknown_server_error;
+      out.error_code = kafka::code(e);
     }
     resp.responses.push_back(std::move(out));
   };
   for (const std::string& name : request.topic_names) one(name, kafka::Uuid{});
   for (const auto& t : request.topics) one(t.name, t.topic_id);
+  if (locked != Error::none) return resp;
+  if (const Error e = write(staged.records); e != Error::none) {
+    for (auto& t : resp.responses) {
+      if (t.error_code == 0) t.error_code = kafka::code(e);
+    }
+  }
   return resp;
 }
 
@@ -234,15 +264,20 @@ kafka::CreatePartitionsResponse QuorumController::create_partitions(const kafka:
   const Error locked = lock_active();
   std::optional<LockGuard> guard;
   if (locked == Error::none) guard.emplace(mu_);
+  Staged staged{metadata_.image(), {}};
   for (const auto& t : request.topics) {
     Error e = locked;
     if (e == Error::none && t.assignments) e = Error::invalid_request;  // manual assignment: not yet
     if (e == Error::none) {
-      controller::ControllerResult r = controller_.create_partitions(metadata_.image(), t.name, t.count, random_placement());
-      e = r.error != Error::none ? r.error : (request.validate_only ? Error::none : write(r.records));
+      controller::ControllerResult r = controller_.create_partitions(staged.image, t.name, t.count, random_placement());
+      e = r.error != Error::none ? r.error : staged.add(r.records) ? Error::none : Error::unknown_server_error;
     }
-    resp.results.push_back({.name = t.name, .error_code = kafka::code(e),
-                            .error_message = e == Error::none ? std::nullopt : std::optional<std::string>(kafka::error_name(e))});
+    resp.results.push_back({.name = t.name, .error_code = kafka::code(e), .error_message = std::nullopt});
+  }
+  const Error written = locked != Error::none || request.validate_only ? Error::none : write(staged.records);
+  for (auto& r : resp.results) {
+    if (r.error_code == 0 && written != Error::none) r.error_code = kafka::code(written);
+    if (r.error_code != 0) r.error_message = kafka::error_name(r.error_code);
   }
   return resp;
 }

@@ -29,13 +29,12 @@ namespace samsa::server {
 
 class QuorumController {
  public:
-  static constexpr size_t kRecordsPerAppendMax = 1000;  // a batch of the metadata log
   static constexpr Duration kCommitTimeout = std::chrono::seconds(5);
   static constexpr Duration kExpiryInterval = std::chrono::milliseconds(500);
   static constexpr int kFencingsPerTickMax = 16;  // brokers fenced per expiry tick
 
-  QuorumController(Runtime& rt, int32_t node_id, raft::RaftClient& raft, MetadataPublisher& metadata,
-                   controller::ControllerConfig config);
+  QuorumController(Runtime& rt, int32_t node_id, std::string cluster_id, raft::RaftClient& raft,
+                   MetadataPublisher& metadata, controller::ControllerConfig config);
   ~QuorumController();
 
   void start();  // the session-expiry fiber
@@ -53,15 +52,21 @@ class QuorumController {
   uint64_t records_written() const { return records_written_; }
 
  private:
-  // Appends the records in this controller's epoch and waits until they are applied.
-  // NOT_CONTROLLER when the node does not lead (or stopped leading meanwhile), REQUEST_TIMED_OUT
-  // when the quorum did not commit them in time. The caller holds mu_.
+  // The decisions of one request so far: the image with their records applied, and the records.
+  struct Staged {
+    controller::MetadataImage image;
+    std::vector<controller::MetadataRecord> records;
+    bool add(const std::vector<controller::MetadataRecord>& more);  // false: they do not apply
+  };
+  // Appends the records as one batch in this controller's epoch and waits until they are
+  // applied. NOT_CONTROLLER when the node does not lead (or stopped leading meanwhile),
+  // REQUEST_TIMED_OUT when the quorum did not commit them in time, POLICY_VIOLATION above one
+  // append's limit. The caller holds mu_.
   kafka::Error write(const std::vector<controller::MetadataRecord>& records);
-  kafka::Error write_chunk(int32_t epoch, const std::vector<controller::MetadataRecord>& records, size_t from, size_t to);
-  // Takes mu_ for one decision; NOT_CONTROLLER when inactive. The guard releases it.
+  // Takes mu_ for one decision once the image holds every earlier write of this epoch;
+  // NOT_CONTROLLER when inactive, REQUEST_TIMED_OUT when that takes too long. The guard releases it.
   kafka::Error lock_active();
-  kafka::CreateTopicsResponse::Topic create_topic(const kafka::CreateTopicsRequest::Topic& t, bool validate_only);
-  kafka::Error delete_topic(const std::string& name);
+  kafka::CreateTopicsResponse::Topic create_topic(const kafka::CreateTopicsRequest::Topic& t, Staged& staged);
   void expiry_loop();
   controller::PlacementChoice random_placement();
   // Session deadlines run on the monotonic clock: a wall clock step must not fence anyone.
@@ -73,7 +78,10 @@ class QuorumController {
   MetadataPublisher& metadata_;
   controller::Controller controller_;
   Mutex mu_;
+  std::string cluster_id_;
   std::optional<int32_t> active_epoch_;
+  int32_t appended_epoch_ = -1;  // of the last write
+  int64_t appended_end_ = 0;     // offset after the last write's records
   FiberId expiry_fiber_ = kNoFiber;
   uint64_t records_written_ = 0;
 };
