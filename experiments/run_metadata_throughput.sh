@@ -28,7 +28,7 @@ start_cluster() {
   for i in $(seq 1 "$n"); do BP[$i]=$(free_port); CP[$i]=$(free_port); voters+="${voters:+,}$i@127.0.0.1:${CP[$i]}"; done
   CONTROLLERS=""; BOOT=""
   for i in $(seq 1 "$n"); do
-    mkdir -p "$DIR/$n-$i"
+    rm -rf "$DIR/$n-$i"; mkdir -p "$DIR/$n-$i"
     cat > "$DIR/$n-$i.properties" <<CONF
 process.roles=broker,controller
 node.id=$i
@@ -52,8 +52,8 @@ hw() { "$SAMSA" metadata-quorum --bootstrap-controller "$CONTROLLERS" describe -
 
 declare -A RATE CPU ELAPSED
 for voters in 1 3; do
-  start_cluster "$voters"
   for r in $(seq 1 "$repeats"); do
+    start_cluster "$voters"  # afresh each run: every run starts from an empty metadata log
     before=$(hw)
     line=$(/usr/bin/python3 experiments/metadata_throughput.py "$BOOT" "v$voters-r$r" "$topics" "$partitions" "$batch" 1)
     after=$(hw)
@@ -61,8 +61,9 @@ for voters in 1 3; do
     rate=$(awk -v a="$after" -v b="$before" -v e="$elapsed" 'BEGIN { printf "%.0f", (a - b) / e }')
     echo "voters=$voters run=$r records=$((after - before)) elapsed=${elapsed}s client_cpu=${cpu}s -> $rate records/s"
     RATE[$voters-$r]=$rate; CPU[$voters-$r]=$cpu; ELAPSED[$voters-$r]=$elapsed
+    stop_cluster "$voters"
+    rm -rf "$DIR"/"$voters"-*
   done
-  stop_cluster "$voters"
 done
 median() { tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 m1=$(for r in $(seq 1 "$repeats"); do echo -n "${RATE[1-$r]} "; done | median)

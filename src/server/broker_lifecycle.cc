@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "broker/request_handler.h"
 
 namespace samsa::server {
@@ -128,11 +130,10 @@ bool BrokerLifecycle::reconcile_logs() {
     if (const auto* configs = image.configs(controller::kConfigTopic, name)) info.configs = *configs;
     wanted.push_back(std::move(info));
   }
+  std::set<std::string> keep;
+  for (const auto& w : wanted) keep.insert(w.name);
   for (const auto& [name, info] : broker_.topics().topics()) {
-    const controller::TopicImage* t = image.topic(name);
-    bool keep = false;
-    for (const auto& w : wanted) keep = keep || w.name == name;
-    if (t == nullptr || !keep) gone.push_back(name);
+    if (image.topic(name) == nullptr || keep.count(name) == 0) gone.push_back(name);
   }
   // The image may change while the disk work below suspends: what was copied above is applied.
   for (const std::string& name : gone) (void)broker_.topics().remove(name);
