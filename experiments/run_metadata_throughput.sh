@@ -71,13 +71,13 @@ m3=$(for r in $(seq 1 "$repeats"); do echo -n "${RATE[3-$r]} "; done | median)
 {
   echo "# Metadata records committed per second by the KRaft quorum (Linux)"
   echo
-  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; commit $(git log -1 --format=%h); run $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; commit $(git describe --always --dirty); run $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo "Command: \`REPEATS=$repeats TOPICS=$topics PARTITIONS=$partitions BATCH=$batch experiments/run_metadata_throughput.sh $build\`."
   echo
   echo "One confluent-kafka AdminClient creates $topics topics of $partitions partitions (replication factor 1),"
   echo "$batch topics per CreateTopics request, through one broker, which forwards to the active controller;"
-  echo "the controller writes each topic's records ($((partitions + 1)) per topic) as one batch and answers"
-  echo "after they commit. Records/s = growth of the metadata log's high watermark / elapsed time."
+  echo "the controller writes each request's records ($((partitions + 1)) per topic) as one batch and"
+  echo "answers after they commit. Records/s = growth of the metadata log's high watermark / elapsed time."
   echo "Every node fsyncs the metadata log before acknowledging (Raft), on this machine's disk."
   echo
   echo "| quorum | run | records/s | elapsed s | client CPU s | client CPU / elapsed |"
@@ -91,8 +91,9 @@ m3=$(for r in $(seq 1 "$repeats"); do echo -n "${RATE[3-$r]} "; done | median)
   echo
   echo "Median: 1 voter $m1 records/s, 3 voters $m3 records/s; ratio 3/1 = $(awk -v a="$m3" -v b="$m1" 'BEGIN { printf "%.2f", a / b }')."
   echo "The last column is how busy the load generator was (its CPU time over the elapsed time, one core"
-  echo "being 100%): well below a core means it was waiting for the cluster, not limiting it. Each topic"
+  echo "being 100%): well below a core means it was waiting for the cluster, not limiting it. Each request"
   echo "waits for its commit (fsync on the leader and a majority, plus a fetch round trip with 3 voters),"
-  echo "one controller decision at a time."
+  echo "one controller decision at a time. Each run starts a fresh cluster; the runs are short (well"
+  echo "under 2 s), so their spread is wide: read the medians and the ratio, not a single run."
 } > "$out"
 cat "$out"
