@@ -56,7 +56,7 @@ Error QuorumController::lock_active() {
 }
 
 // One append per decision: a request's records commit together or not at all.
-Error QuorumController::write(const std::vector<controller::MetadataRecord>& records) {
+Error QuorumController::commit_records(const std::vector<controller::MetadataRecord>& records) {
   SAMSA_ASSERT(mu_.locked());
   if (records.empty()) return Error::none;
   if (!active_epoch_) return Error::not_controller;
@@ -122,7 +122,7 @@ kafka::BrokerRegistrationResponse QuorumController::register_broker(const kafka:
   // Kafka's broker epoch is the offset of the registration record: the next one appended.
   const int64_t new_epoch = raft_.state().log_end_offset;
   controller::RegistrationResult result = controller_.register_broker(metadata_.image(), r, new_epoch, now_ms());
-  Error e = result.error != Error::none ? result.error : write(result.records);
+  Error e = result.error != Error::none ? result.error : commit_records(result.records);
   resp.error_code = kafka::code(e);
   if (e == Error::none) {
     resp.broker_epoch = result.broker_epoch;
@@ -144,7 +144,7 @@ kafka::BrokerHeartbeatResponse QuorumController::heartbeat(const kafka::BrokerHe
                                  .current_metadata_offset = request.current_metadata_offset};
   // Caught up: the broker has applied its own registration record (whose offset is its epoch).
   controller::HeartbeatResult result = controller_.heartbeat(metadata_.image(), h, request.broker_epoch, now_ms());
-  Error e = result.error != Error::none ? result.error : write(result.records);
+  Error e = result.error != Error::none ? result.error : commit_records(result.records);
   resp.error_code = kafka::code(e);
   resp.is_caught_up = result.is_caught_up;
   resp.is_fenced = e == Error::none ? result.is_fenced : true;
@@ -161,7 +161,7 @@ void QuorumController::expiry_loop() {
     for (int k = 0; k < kFencingsPerTickMax; ++k) {
       controller::ControllerResult r = controller_.expire_sessions(metadata_.image(), now_ms());
       if (r.records.empty()) break;
-      if (write(r.records) != Error::none) break;
+      if (commit_records(r.records) != Error::none) break;
       rt_.log(LogLevel::info, "a broker's session expired: fenced, its partitions re-elected");
     }
   }
@@ -216,7 +216,7 @@ kafka::CreateTopicsResponse QuorumController::create_topics(const kafka::CreateT
   LockGuard guard(mu_);
   Staged staged{metadata_.image(), {}};  // each topic is decided on an image holding the ones before
   for (const auto& t : request.topics) resp.topics.push_back(create_topic(t, staged));
-  const Error e = request.validate_only ? Error::none : write(staged.records);
+  const Error e = request.validate_only ? Error::none : commit_records(staged.records);
   for (auto& t : resp.topics) {
     if (request.validate_only) t.topic_id = kafka::Uuid{};
     if (e == Error::none || t.error_code != 0) continue;
@@ -251,7 +251,7 @@ kafka::DeleteTopicsResponse QuorumController::delete_topics(const kafka::DeleteT
   for (const std::string& name : request.topic_names) one(name, kafka::Uuid{});
   for (const auto& t : request.topics) one(t.name, t.topic_id);
   if (locked != Error::none) return resp;
-  if (const Error e = write(staged.records); e != Error::none) {
+  if (const Error e = commit_records(staged.records); e != Error::none) {
     for (auto& t : resp.responses) {
       if (t.error_code == 0) t.error_code = kafka::code(e);
     }
@@ -274,7 +274,7 @@ kafka::CreatePartitionsResponse QuorumController::create_partitions(const kafka:
     }
     resp.results.push_back({.name = t.name, .error_code = kafka::code(e), .error_message = std::nullopt});
   }
-  const Error written = locked != Error::none || request.validate_only ? Error::none : write(staged.records);
+  const Error written = locked != Error::none || request.validate_only ? Error::none : commit_records(staged.records);
   for (auto& r : resp.results) {
     if (r.error_code == 0 && written != Error::none) r.error_code = kafka::code(written);
     if (r.error_code != 0) r.error_message = kafka::error_name(r.error_code);

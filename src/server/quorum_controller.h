@@ -62,7 +62,7 @@ class QuorumController {
   // applied. NOT_CONTROLLER when the node does not lead (or stopped leading meanwhile),
   // REQUEST_TIMED_OUT when the quorum did not commit them in time, POLICY_VIOLATION above one
   // append's limit. The caller holds mu_.
-  kafka::Error write(const std::vector<controller::MetadataRecord>& records);
+  kafka::Error commit_records(const std::vector<controller::MetadataRecord>& records);
   // Takes mu_ for one decision once the image holds every earlier write of this epoch;
   // NOT_CONTROLLER when inactive, REQUEST_TIMED_OUT when that takes too long. The guard releases it.
   kafka::Error lock_active();
