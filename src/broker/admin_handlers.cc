@@ -156,9 +156,10 @@ Error RequestHandler::alter_configs(int8_t resource_type, const std::string& nam
 // is answered. Beyond the high watermark: OFFSET_OUT_OF_RANGE.
 DeleteRecordsResponse::Partition RequestHandler::delete_records(const std::string& topic, const DeleteRecordsRequest::Partition& p) {
   DeleteRecordsResponse::Partition out{.partition_index = p.partition_index, .low_watermark = -1};
-  std::shared_ptr<PartitionLog> log = topics_.find(topic) != nullptr ? topics_.log(topic, p.partition_index) : nullptr;
-  if (log == nullptr) {
-    out.error_code = code(Error::unknown_topic_or_partition);
+  std::shared_ptr<replication::Partition> partition;
+  std::shared_ptr<PartitionLog> log;
+  if (Error e = serving(topic, p.partition_index, &partition, &log); e != Error::none) {
+    out.error_code = code(e);
     return out;
   }
   const int64_t offset = p.offset == -1 ? log->high_watermark() : p.offset;
@@ -191,7 +192,7 @@ DescribeConfigsResponse::Result RequestHandler::describe_config_resource(const D
     out.error_message = "Topic " + r.resource_name + " does not exist";
     return out;
   }
-  for (const auto& [name, value] : topics_.describe(*info)) {
+  for (const auto& [name, value] : describe_topic_configs(config_, info->configs)) {
     if (!asked_for(r, name)) continue;
     DescribeConfigsResponse::Config c;
     c.name = name;

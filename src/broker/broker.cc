@@ -5,27 +5,36 @@
 namespace samsa::broker {
 
 Broker::Broker(Runtime& rt, BrokerConfig config)
-    : rt_(rt), config_(std::move(config)), failed_(std::make_unique<Event>(rt)) {}
+    : rt_(rt),
+      config_(std::move(config)),
+      logs_(rt, config_.log_dir),
+      partitions_(model::BrokerId{config_.node_id}, logs_),
+      failed_(std::make_unique<Event>(rt)) {}
 
 Broker::~Broker() = default;
 
 Status Broker::start() {
   for (const std::string& key : config_.unknown_keys) logf(rt_, LogLevel::warn, "ignoring unknown property {}", key);
-  topics_ = std::make_unique<TopicManager>(rt_, config_);
-  if (Status s = topics_->open(); !s.ok()) {
+  topics_ = std::make_unique<TopicManager>(rt_, config_, logs_, partitions_);
+  // In a cluster the metadata log says which partitions live here (src/server reconciles them).
+  if (Status s = topics_->open_meta(); !s.ok()) {
     logf(rt_, LogLevel::error, "cannot open log dir {}: {}", config_.log_dir, s.name());
     return s;
   }
   groups::GroupConfig gc;
-  gc.log_dir = config_.log_dir;
   gc.initial_rebalance_delay_ms = config_.group_initial_rebalance_delay_ms;
   gc.min_session_timeout_ms = config_.group_min_session_timeout_ms;
   gc.max_session_timeout_ms = config_.group_max_session_timeout_ms;
   gc.members_max = static_cast<size_t>(config_.group_max_size);
   gc.groups_max = static_cast<size_t>(config_.group_max_count);
   groups_ = std::make_unique<groups::GroupCoordinator>(rt_, gc);
-  if (Status s = groups_->start(); !s.ok()) {
+  if (Status s = groups_->start(logs_); !s.ok()) {
     logf(rt_, LogLevel::error, "cannot load consumer groups: {}", s.name());
+    return s;
+  }
+  // After the group coordinator opened its log: what no one holds then is a stray directory.
+  if (Status s = cluster_ == nullptr ? topics_->open() : Status{}; !s.ok()) {
+    logf(rt_, LogLevel::error, "cannot open the topics in {}: {}", config_.log_dir, s.name());
     return s;
   }
   FrameServerLimits limits;
@@ -36,7 +45,8 @@ Status Broker::start() {
   // -1 (Kafka's "unbounded") still gets a bound: memory is not infinite.
   limits.queued_bytes_total_max = config_.queued_max_request_bytes < 0 ? uint64_t{4} << 30
                                                                        : std::max<uint64_t>(config_.queued_max_request_bytes, kFrameChunkBytes);
-  handler_ = std::make_unique<RequestHandler>(rt_, config_, *topics_, *groups_, config_.advertised_address());
+  handler_ = std::make_unique<RequestHandler>(rt_, config_, *topics_, logs_, partitions_, *groups_,
+                                              config_.advertised_address());
   handler_->set_describe_quorum_handler(describe_quorum_);
   handler_->set_cluster(cluster_);
   server_ = std::make_unique<FrameServer>(rt_, *handler_, limits);
@@ -62,7 +72,7 @@ void Broker::maintenance_loop() {
     if (!rt_.sleep(std::chrono::milliseconds(config_.flush_scheduler_interval_ms)).ok()) return;
     const bool retention_due = rt_.now() >= next_retention;
     if (retention_due) next_retention = rt_.now() + std::chrono::milliseconds(config_.retention_check_interval_ms);
-    topics_->maintain(retention_due);
+    logs_.maintain(retention_due);
     if (!failed_->is_set() && groups_->offline()) {
       logf(rt_, LogLevel::error, "the consumer offsets log failed (a disk error took it offline): halting");
       failed_->set();
@@ -82,7 +92,7 @@ void Broker::stop() {
   }
   if (server_) server_->stop();
   if (groups_) groups_->stop();
-  if (topics_) topics_->checkpoint_all();
+  logs_.checkpoint_all();
   logf(rt_, LogLevel::info, "samsa broker {} stopped", config_.node_id);
 }
 

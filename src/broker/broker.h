@@ -1,5 +1,8 @@
-// Broker: one samsa node serving the Kafka protocol. Owns the topics and their logs, the request
-// handler and the FrameServer, and a maintenance fiber that applies flush.ms and retention.
+// Broker: one samsa node serving the Kafka protocol. Owns the logs on its disk (LogManager), the
+// partitions it holds (PartitionTable), the single broker's topic metadata (TopicManager), the
+// group coordinator, the request handler and the FrameServer, and a maintenance fiber that
+// reopens failed logs and applies flush.ms and retention. In a KRaft cluster the node's
+// metadata reconciliation (src/server) fills the log manager and partition table instead.
 // The same class runs on Linux (`samsa broker`) and inside the simulator.
 //
 // Threading: fibers of one node. start() and stop() from the node's main fiber.
@@ -12,6 +15,8 @@
 #include "broker/request_handler.h"
 #include "broker/topic_manager.h"
 #include "groups/group_coordinator.h"
+#include "log/log_manager.h"
+#include "replication/partition.h"
 #include "net/frame_server.h"
 #include "runtime/runtime.h"
 #include "runtime/sync.h"
@@ -37,6 +42,9 @@ class Broker {
   // The address bound (its port is the real one when port 0 was asked for).
   const Address& bound_address() const { return server_->local_address(); }
   TopicManager& topics() { return *topics_; }
+  LogManager& logs() { return logs_; }
+  replication::PartitionTable& partitions() { return partitions_; }
+  const BrokerConfig& config() const { return config_; }
   const FrameServer& server() const { return *server_; }
   groups::GroupCoordinator& groups() { return *groups_; }
   const RequestHandler& handler() const { return *handler_; }
@@ -54,6 +62,8 @@ class Broker {
 
   Runtime& rt_;
   BrokerConfig config_;
+  LogManager logs_;
+  replication::PartitionTable partitions_;
   std::unique_ptr<TopicManager> topics_;
   std::unique_ptr<groups::GroupCoordinator> groups_;
   std::unique_ptr<RequestHandler> handler_;

@@ -20,6 +20,7 @@ struct BrokerConfig {
   std::string log_dir = "./data";                      // log.dirs / log.dir (first entry)
   int32_t num_partitions = 1;                          // num.partitions
   int16_t default_replication_factor = 1;              // default.replication.factor
+  int32_t min_insync_replicas = 1;                     // min.insync.replicas (topics may override)
   bool auto_create_topics = true;                      // auto.create.topics.enable
   int32_t message_max_bytes = 1048588;                 // message.max.bytes
   uint32_t socket_request_max_bytes = 104857600;       // socket.request.max.bytes

@@ -49,20 +49,20 @@ std::optional<TopicInfo> RequestHandler::topic_info(const std::string& name) con
   return info;
 }
 
-Error RequestHandler::serving_error(const std::string& topic, int32_t partition) const {
-  if (cluster_ == nullptr) return Error::none;
-  if (!cluster_->ready()) return Error::not_leader_or_follower;  // its image may be stale: the client looks again
+Error RequestHandler::serving(const std::string& topic, int32_t partition, std::shared_ptr<replication::Partition>* p,
+                              std::shared_ptr<PartitionLog>* log) const {
+  // Before it caught up, a cluster broker's image may be stale: the client looks again.
+  if (cluster_ != nullptr && !cluster_->ready()) return Error::not_leader_or_follower;
+  const Error e = partitions_.leader({topic, partition}, p, log);
+  if (e != Error::unknown_topic_or_partition || cluster_ == nullptr) return e;
+  // Not a replica here: the metadata tells an unknown partition from one led elsewhere.
   const controller::TopicImage* t = cluster_->image().topic(topic);
-  if (t == nullptr || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) {
-    return Error::unknown_topic_or_partition;
-  }
-  const controller::PartitionState& p = t->partitions[static_cast<size_t>(partition)];
-  if (p.leader == controller::kNoLeader) return Error::leader_not_available;
-  if (p.leader != config_.node_id) return Error::not_leader_or_follower;
-  // The log on disk must be this topic's, not a deleted namesake's still waiting to be replaced.
-  const TopicInfo* local = topics_.find(topic);
-  if (local == nullptr || local->topic_id != t->id || partition >= local->partitions) return Error::leader_not_available;
-  return Error::none;
+  if (t == nullptr || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) return e;
+  const controller::PartitionState& state = t->partitions[static_cast<size_t>(partition)];
+  if (state.leader == controller::kNoLeader) return Error::leader_not_available;
+  // Led here by the image, but the log is not open yet for this topic id (being created, or a
+  // deleted namesake's still being replaced).
+  return state.leader == config_.node_id ? Error::leader_not_available : Error::not_leader_or_follower;
 }
 
 int32_t RequestHandler::controller_for_clients() const {
@@ -70,20 +70,6 @@ int32_t RequestHandler::controller_for_clients() const {
   // send some requests to the controller id, so it must be a broker they can reach.
   const std::optional<int32_t> id = cluster_->controller_id();
   return id && cluster_->image().is_unfenced(*id) ? *id : config_.node_id;
-}
-
-int32_t RequestHandler::leader_epoch_of(const std::string& topic, int32_t partition) const {
-  if (cluster_ == nullptr) return kLeaderEpoch;
-  const controller::TopicImage* t = cluster_->image().topic(topic);
-  if (t == nullptr || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) return kLeaderEpoch;
-  return t->partitions[static_cast<size_t>(partition)].leader_epoch.value;
-}
-
-size_t RequestHandler::isr_size(const std::string& topic, int32_t partition) const {
-  if (cluster_ == nullptr) return 1;
-  const controller::TopicImage* t = cluster_->image().topic(topic);
-  if (t == nullptr || partition < 0 || static_cast<size_t>(partition) >= t->partitions.size()) return 0;
-  return t->partitions[static_cast<size_t>(partition)].isr.size();
 }
 
 MetadataResponse::Topic RequestHandler::describe_image_topic(const std::string& name, bool allow_create) {

@@ -12,7 +12,6 @@ using namespace samsa::kafka;
 namespace {
 
 // Why a partition cannot be served: it does not exist, or its log is offline.
-Error partition_error(Errc e) { return e == Errc::not_found ? Error::unknown_topic_or_partition : Error::kafka_storage_error; }
 
 Error produce_error(Errc e) {
   switch (e) {
@@ -34,20 +33,16 @@ ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic,
     out.error_code = code(e);
     return out;
   };
-  if (Error e = serving_error(topic, p.index); e != Error::none) return fail(e);
-  const std::optional<TopicInfo> info = topic_info(topic);
-  Result<std::shared_ptr<PartitionLog>> found = topics_.partition(topic, p.index);
-  if (!found.ok() || !info) return fail(partition_error(found.ok() ? Errc::not_found : found.error()));
-  std::shared_ptr<PartitionLog> log = *found;
+  std::shared_ptr<replication::Partition> partition;
+  std::shared_ptr<PartitionLog> log;
+  if (Error e = serving(topic, p.index, &partition, &log); e != Error::none) return fail(e);
   if (acks != 0 && acks != 1 && acks != -1) return fail(Error::invalid_required_acks);
   if (p.records.null || p.records.bytes.size() < kBatchHeaderBytes) return fail(Error::corrupt_message);
   if (static_cast<int8_t>(p.records.bytes[batch_field::magic]) != kMagicV2) return fail(Error::unsupported_for_message_format);
   // acks=all needs min.insync.replicas in sync. (Followers do not copy the data yet: in a
   // cluster the ISR is the metadata's, the acknowledgement the leader's alone.)
-  if (acks == -1 && topics_.min_insync_replicas(*info) > static_cast<int32_t>(isr_size(topic, p.index))) {
-    return fail(Error::not_enough_replicas);
-  }
-  const int32_t epoch = leader_epoch_of(topic, p.index);
+  if (acks == -1 && !partition->enough_in_sync()) return fail(Error::not_enough_replicas);
+  const int32_t epoch = partition->leader_epoch().value;
   Result<AppendResult> r = rt_.bug(Bug::broker_interleave_appends) ? append_one_by_one(*log, p.records.bytes, epoch)
                                                                     : log->append(p.records.bytes, epoch);
   if (!r.ok()) {
@@ -111,13 +106,13 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
       FetchResponse::Partition part;
       part.partition_index = p.partition;
       part.aborted_transactions.emplace();
-      Result<std::shared_ptr<PartitionLog>> found = topics_.partition(t.topic, p.partition);
-      if (Error e = serving_error(t.topic, p.partition); e != Error::none || !found.ok()) {
-        part.error_code = code(e != Error::none ? e : partition_error(found.error()));
+      std::shared_ptr<replication::Partition> partition;
+      std::shared_ptr<PartitionLog> log;
+      if (Error e = serving(t.topic, p.partition, &partition, &log); e != Error::none) {
+        part.error_code = code(e);
         out.partitions.push_back(std::move(part));
         continue;
       }
-      std::shared_ptr<PartitionLog> log = *found;
       part.high_watermark = part.last_stable_offset = log->high_watermark();
       part.log_start_offset = log->log_start_offset();
       const uint64_t budget = total >= response_max ? 0 : std::min<uint64_t>(response_max - total, static_cast<uint64_t>(std::max(p.partition_max_bytes, 0)));
@@ -173,16 +168,12 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
   for (const ListOffsetsRequest::Topic& t : req.topics) {
     ListOffsetsResponse::Topic out{.name = t.name};
     for (const ListOffsetsRequest::Partition& p : t.partitions) {
-      Result<std::shared_ptr<PartitionLog>> found = topics_.partition(t.name, p.partition_index);
-      const Error serving = serving_error(t.name, p.partition_index);
-      ListOffsetsResponse::Partition part =
-          list_offset(found.ok() && serving == Error::none ? found->get() : nullptr, p, h.api_version);
-      if (serving != Error::none) {
-        part.error_code = code(serving);
-      } else if (!found.ok()) {
-        part.error_code = code(partition_error(found.error()));
-      }
-      if (part.error_code == 0 && part.offset >= 0) part.leader_epoch = leader_epoch_of(t.name, p.partition_index);
+      std::shared_ptr<replication::Partition> partition;
+      std::shared_ptr<PartitionLog> log;
+      const Error serving_error = serving(t.name, p.partition_index, &partition, &log);
+      ListOffsetsResponse::Partition part = list_offset(log.get(), p, h.api_version);
+      if (serving_error != Error::none) part.error_code = code(serving_error);
+      if (part.error_code == 0 && part.offset >= 0) part.leader_epoch = partition->leader_epoch().value;
       out.partitions.push_back(std::move(part));
     }
     resp.topics.push_back(std::move(out));
@@ -217,10 +208,7 @@ ListOffsetsResponse::Partition RequestHandler::list_offset(PartitionLog* log, co
       part.timestamp = p.timestamp;
     }
   }
-  if (part.error_code == 0 && part.offset >= 0) {
-    part.old_style_offsets = {part.offset};
-    part.leader_epoch = kLeaderEpoch;
-  }
+  if (part.error_code == 0 && part.offset >= 0) part.old_style_offsets = {part.offset};
   return part;
 }
 

@@ -7,9 +7,17 @@ namespace samsa::broker {
 
 using namespace samsa::kafka;
 
-RequestHandler::RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics,
-                               groups::GroupCoordinator& groups, Address advertised)
-    : rt_(rt), config_(config), topics_(topics), groups_(groups), advertised_(std::move(advertised)), data_arrived_(rt) {}
+RequestHandler::RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, LogManager& logs,
+                               const replication::PartitionTable& partitions, groups::GroupCoordinator& groups,
+                               Address advertised)
+    : rt_(rt),
+      config_(config),
+      topics_(topics),
+      logs_(logs),
+      partitions_(partitions),
+      groups_(groups),
+      advertised_(std::move(advertised)),
+      data_arrived_(rt) {}
 
 Response RequestHandler::handle(const ConnectionInfo& connection, FrameBuffer frame) {
   ++stats_.requests;
@@ -108,7 +116,7 @@ MetadataResponse::Topic RequestHandler::describe_topic(const std::string& name, 
     MetadataResponse::Partition part;
     part.partition_index = p;
     part.leader_id = config_.node_id;
-    part.leader_epoch = kLeaderEpoch;
+    part.leader_epoch = 0;  // the single broker's partitions never change leader
     part.replica_nodes = {config_.node_id};
     part.isr_nodes = {config_.node_id};
     t.partitions.push_back(std::move(part));
@@ -178,7 +186,7 @@ Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsReque
       if (info != nullptr) {
         out.topic_id = info->topic_id;
         out.configs.emplace();
-        for (const auto& [name, value] : topics_.describe(*info)) {
+        for (const auto& [name, value] : describe_topic_configs(config_, info->configs)) {
           out.configs->push_back({.name = name, .value = value.first,
                                   .config_source = value.second ? DescribeConfigsResponse::kSourceTopic : DescribeConfigsResponse::kSourceDefault});
         }

@@ -21,6 +21,8 @@
 #include "broker/cluster_view.h"
 #include "broker/topic_manager.h"
 #include "groups/group_coordinator.h"
+#include "log/log_manager.h"
+#include "replication/partition.h"
 #include "net/frame_server.h"
 #include "protocol/group_messages.h"
 #include "runtime/runtime.h"
@@ -35,8 +37,6 @@ struct RequestStats {
   uint64_t closed_malformed = 0;
 };
 
-// The single broker's leader epoch (a cluster's come from the metadata image).
-inline constexpr int32_t kLeaderEpoch = 0;
 // The listener a cluster's brokers register for clients (Kafka's default name).
 inline constexpr const char* kBrokerListenerName = "PLAINTEXT";
 
@@ -44,13 +44,13 @@ class RequestHandler final : public FrameHandler {
  public:
   static constexpr int32_t kFetchMaxWaitMsMax = 5 * 60 * 1000;
 
-  RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, groups::GroupCoordinator& groups,
-                 Address advertised);
+  RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, LogManager& logs,
+                 const replication::PartitionTable& partitions, groups::GroupCoordinator& groups, Address advertised);
 
   Response handle(const ConnectionInfo& connection, FrameBuffer frame) override;
   // Unreadable log data under a fetch: that partition goes offline (and is reopened later), so
   // its clients get KAFKA_STORAGE_ERROR instead of a connection that breaks on every fetch.
-  void on_file_error(const File& file, Status cause) override { topics_.report_read_error(file.path(), cause); }
+  void on_file_error(const File& file, Status cause) override { logs_.report_read_error(file.path(), cause); }
   const RequestStats& stats() const { return stats_; }
   void set_advertised(Address a) { advertised_ = std::move(a); }
   const Address& advertised() const { return advertised_; }
@@ -64,10 +64,11 @@ class RequestHandler final : public FrameHandler {
  private:
   // cluster_handlers.cc
   std::optional<TopicInfo> topic_info(const std::string& name) const;
-  kafka::Error serving_error(const std::string& topic, int32_t partition) const;
+  // The partition and its log when this broker may serve clients from it (it leads it, and in a
+  // cluster has caught up with the metadata); else the Kafka error that sends the client elsewhere.
+  kafka::Error serving(const std::string& topic, int32_t partition, std::shared_ptr<replication::Partition>* p,
+                       std::shared_ptr<PartitionLog>* log) const;
   int32_t controller_for_clients() const;
-  int32_t leader_epoch_of(const std::string& topic, int32_t partition) const;
-  size_t isr_size(const std::string& topic, int32_t partition) const;  // the single broker: 1
   kafka::MetadataResponse::Topic describe_image_topic(const std::string& name, bool allow_create);
   Response metadata_from_image(const kafka::RequestHeader& h, kafka::MetadataRequest& req);
   kafka::DescribeClusterResponse describe_cluster_from_image() const;
@@ -111,6 +112,8 @@ class RequestHandler final : public FrameHandler {
   Runtime& rt_;
   const BrokerConfig& config_;
   TopicManager& topics_;
+  LogManager& logs_;
+  const replication::PartitionTable& partitions_;
   groups::GroupCoordinator& groups_;
   Address advertised_;
   WaitQueue data_arrived_;  // long-polling fetches wait here; produce notifies

@@ -57,7 +57,8 @@ std::vector<std::string> split_ws(const std::string& line) {
 
 }  // namespace
 
-TopicManager::TopicManager(Runtime& rt, const BrokerConfig& config) : rt_(rt), config_(config), mu_(rt) {}
+TopicManager::TopicManager(Runtime& rt, const BrokerConfig& config, LogManager& logs, replication::PartitionTable& partitions)
+    : rt_(rt), config_(config), logs_(logs), partitions_(partitions), mu_(rt) {}
 TopicManager::~TopicManager() = default;
 
 bool TopicManager::valid_topic_name(const std::string& name) {
@@ -69,20 +70,18 @@ bool TopicManager::valid_topic_name(const std::string& name) {
   return true;
 }
 
-std::string TopicManager::partition_dir(const std::string& topic, int32_t partition) const {
-  return config_.log_dir + "/" + topic + "-" + std::to_string(partition);
-}
-
 Status TopicManager::open() {
-  SAMSA_TRY(create_dirs(rt_, config_.log_dir));
-  SAMSA_TRY(load_meta());
   SAMSA_TRY(load_topics());
-  SAMSA_TRY(remove_stray_dirs());
-  for (const auto& [name, t] : topics_) (void)open_logs(t);  // failures are retried by maintain()
+  SAMSA_TRY(logs_.remove_strays([&](const model::TopicPartition& tp) {
+    const TopicInfo* t = find(tp.topic);
+    return t != nullptr && tp.partition < t->partitions;
+  }));
+  for (const auto& [name, t] : topics_) (void)open_logs(t);  // failures are retried by the LogManager
   return Status{};
 }
 
-Status TopicManager::load_meta() {
+Status TopicManager::open_meta() {
+  SAMSA_TRY(logs_.create_log_dir());
   Result<std::vector<std::byte>> data = read_file(rt_, config_.log_dir + "/meta.properties", 64 * 1024);
   if (data.ok()) {
     std::string text(reinterpret_cast<const char*>(data->data()), data->size());
@@ -94,19 +93,8 @@ Status TopicManager::load_meta() {
     if (!cluster_id_.empty()) return Status{};
   }
   cluster_id_ = fmt::format("samsa-{:016x}", rt_.random_u64());
-  return write_text_file(config_.log_dir, "meta.properties",
+  return logs_.replace_file(config_.log_dir, "meta.properties",
                          fmt::format("version=1\nnode.id={}\ncluster.id={}\n", config_.node_id, cluster_id_));
-}
-
-Status TopicManager::write_text_file(const std::string& dir, const std::string& name, const std::string& text) {
-  const std::string tmp = dir + "/" + name + ".tmp";
-  std::unique_ptr<File> f;
-  SAMSA_TRY_ASSIGN(f, rt_.open_file(tmp, OpenMode::create));
-  SAMSA_TRY(f->truncate(0));
-  SAMSA_TRY(f->pwrite(0, std::as_bytes(std::span(text.data(), text.size()))));
-  SAMSA_TRY(f->sync());
-  SAMSA_TRY(rt_.rename(tmp, dir + "/" + name));
-  return rt_.sync_dir(dir);
 }
 
 Status TopicManager::load_topics() {
@@ -157,143 +145,26 @@ Status TopicManager::save_topics(const std::map<std::string, TopicInfo>& topics,
   return write_checkpoint(rt_, config_.log_dir, kTopicsFile, lines);
 }
 
-LogConfig TopicManager::log_config_for(const TopicInfo& t) const {
-  LogConfig c = config_.log;
-  auto get = [&](const char* key, auto setter) {
-    auto it = t.configs.find(key);
-    int64_t v = 0;
-    if (it != t.configs.end() && parse_i64(it->second, &v)) setter(v);
-  };
-  get("segment.bytes", [&](int64_t v) { c.segment_bytes = static_cast<uint64_t>(v); });
-  get("segment.ms", [&](int64_t v) { c.segment_ms = v; });
-  get("retention.ms", [&](int64_t v) { c.retention_ms = v; });
-  get("retention.bytes", [&](int64_t v) { c.retention_bytes = v; });
-  get("flush.messages", [&](int64_t v) { c.flush_messages = v; });
-  get("flush.ms", [&](int64_t v) { c.flush_ms = v; });
-  get("index.interval.bytes", [&](int64_t v) { c.index_interval_bytes = static_cast<uint32_t>(v); });
-  get("max.message.bytes", [&](int64_t v) { c.max_batch_bytes = static_cast<uint32_t>(v); });
-  return c;
-}
-
-int32_t TopicManager::min_insync_replicas(const TopicInfo& t) const {
-  auto it = t.configs.find("min.insync.replicas");
-  int64_t v = 1;
-  if (it != t.configs.end()) parse_i64(it->second, &v);
-  return static_cast<int32_t>(v);
-}
-
-std::vector<std::pair<std::string, std::pair<std::string, bool>>> TopicManager::describe(const TopicInfo& t) const {
-  const LogConfig c = log_config_for(t);
-  std::map<std::string, std::string> values = {
-      {"cleanup.policy", "delete"},
-      {"compression.type", "producer"},
-      {"flush.messages", std::to_string(c.flush_messages)},
-      {"flush.ms", std::to_string(c.flush_ms)},
-      {"index.interval.bytes", std::to_string(c.index_interval_bytes)},
-      {"max.message.bytes", std::to_string(c.max_batch_bytes)},
-      {"message.timestamp.type", "CreateTime"},
-      {"min.insync.replicas", std::to_string(min_insync_replicas(t))},
-      {"retention.bytes", std::to_string(c.retention_bytes)},
-      {"retention.ms", std::to_string(c.retention_ms)},
-      {"segment.bytes", std::to_string(c.segment_bytes)},
-      {"segment.ms", std::to_string(c.segment_ms)},
-  };
-  for (const auto& [k, v] : t.configs) values[k] = v;
-  std::vector<std::pair<std::string, std::pair<std::string, bool>>> out;
-  for (const auto& [k, v] : values) out.push_back({k, {v, t.configs.count(k) != 0}});
-  return out;
-}
-
-// Opens every partition log of a topic. One that fails is left for maintain() to reopen and
-// answered with KAFKA_STORAGE_ERROR meanwhile; the first failure is returned.
 Status TopicManager::open_logs(const TopicInfo& t) {
   Status first = Status{};
+  const std::string id = t.topic_id.to_string();
+  const LogConfig log_config = topic_log_config(config_, t.configs);
+  const model::BrokerId self{config_.node_id};
   for (int32_t p = 0; p < t.partitions; ++p) {
-    if (logs_.count({t.name, p}) != 0) continue;  // already open (partitions added later)
-    Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(t.name, p), log_config_for(t));
-    if (log.ok()) {
-      logs_[{t.name, p}] = std::move(*log);
-      if (Status s = write_partition_metadata(t, p); !s.ok() && first.ok()) first = s;
-      continue;
-    }
-    logf(rt_, LogLevel::error, "cannot open {}-{}: {} (retrying; the other partitions are served)", t.name, p,
-         errc_name(log.error()));
-    failed_[{t.name, p}] = Failed{rt_.now() + kReopenBackoffMin, kReopenBackoffMin};
-    if (first.ok()) first = log.status();
+    Result<std::shared_ptr<PartitionLog>> log = logs_.open_log({t.name, p}, id, log_config);
+    if (!log.ok() && first.ok()) first = log.status();
+    partitions_.put({t.name, p}, replication::PartitionState{.topic_id = id, .leader = self, .replicas = {self.value},
+                                                             .isr = {self.value},
+                                                             .min_insync_replicas = topic_min_insync_replicas(config_, t.configs)});
   }
   return first;
 }
 
-void TopicManager::reopen_failed_logs() {
-  for (const auto& [tp, log] : logs_) {
-    if (log->offline() && failed_.count(tp) == 0) failed_[tp] = Failed{rt_.now() + kReopenBackoffMin, kReopenBackoffMin};
+void TopicManager::drop_partitions(const std::string& name, int32_t partitions) {
+  for (int32_t p = 0; p < partitions; ++p) {
+    partitions_.remove({name, p});
+    (void)logs_.remove_log({name, p});  // what is left is removed at the next start
   }
-  std::vector<model::TopicPartition> due;
-  for (const auto& [tp, f] : failed_) {
-    if (f.retry_at <= rt_.now()) due.push_back(tp);
-  }
-  for (const auto& tp : due) {
-    const TopicInfo* t = find(tp.topic);
-    if (t == nullptr || tp.partition >= t->partitions) {
-      failed_.erase(tp);
-      continue;
-    }
-    logs_.erase(tp);  // requests in flight keep the old (offline) log alive until they finish
-    Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(tp.topic, tp.partition), log_config_for(*t));
-    if (log.ok()) {
-      logf(rt_, LogLevel::info, "{} reopened", tp.to_string());
-      logs_[tp] = std::move(*log);
-      failed_.erase(tp);
-    } else {
-      logf(rt_, LogLevel::warn, "{} still cannot be opened: {}", tp.to_string(), errc_name(log.error()));
-      Failed& f = failed_[tp];
-      f.backoff = std::min(f.backoff * 2, kReopenBackoffMax);
-      f.retry_at = rt_.now() + f.backoff;
-    }
-  }
-}
-
-// Kafka's partition.metadata: which topic (by id) a partition directory belongs to. Rewritten
-// when absent or stale: __samsa_topics, persisted first, is the source of truth.
-Status TopicManager::write_partition_metadata(const TopicInfo& t, int32_t partition) {
-  const std::string dir = partition_dir(t.name, partition);
-  const std::string text = fmt::format("version: 0\ntopic_id: {}\n", t.topic_id.to_string());
-  Result<std::vector<std::byte>> current = read_file(rt_, dir + "/" + kPartitionMetadataFile, 4096);
-  if (current.ok() && std::string(reinterpret_cast<const char*>(current->data()), current->size()) == text) return Status{};
-  if (current.ok()) logf(rt_, LogLevel::warn, "{}: {} names another topic id; rewriting", dir, kPartitionMetadataFile);
-  return write_text_file(dir, kPartitionMetadataFile, text);
-}
-
-Status TopicManager::remove_stray_dirs() {
-  std::vector<std::string> names;
-  SAMSA_TRY_ASSIGN(names, rt_.list_dir(config_.log_dir));
-  for (const std::string& name : names) {
-    if (name.rfind("__consumer_offsets", 0) == 0) continue;  // the group coordinator's internal log
-    if (name.rfind("__cluster_metadata", 0) == 0) continue;  // the KRaft metadata log (src/raft's)
-    const size_t dash = name.rfind('-');
-    if (dash == std::string::npos || dash == 0) continue;
-    int64_t p = 0;
-    if (!parse_i64(name.substr(dash + 1), &p)) continue;
-    const TopicInfo* t = find(name.substr(0, dash));
-    if (t == nullptr || p >= t->partitions) {
-      logf(rt_, LogLevel::info, "removing {} left behind by a deleted topic", name);
-      SAMSA_TRY(remove_dir_recursive(config_.log_dir + "/" + name));
-    }
-  }
-  return Status{};
-}
-
-Status TopicManager::remove_dir_recursive(const std::string& dir) {
-  std::vector<std::string> names;
-  Result<std::vector<std::string>> listed = rt_.list_dir(dir);
-  if (listed.error() == Errc::not_found) return Status{};
-  SAMSA_TRY_ASSIGN(names, std::move(listed));
-  for (const std::string& n : names) {
-    Status s = rt_.remove_file(dir + "/" + n);
-    if (!s.ok() && s.code() != Errc::not_found) return s;
-  }
-  SAMSA_TRY(rt_.remove_dir(dir));
-  return rt_.sync_dir(config_.log_dir);
 }
 
 const TopicInfo* TopicManager::find(const std::string& name) const {
@@ -307,19 +178,6 @@ const TopicInfo* TopicManager::find_by_id(const kafka::Uuid& id) const {
     if (t.topic_id == id) return &t;
   }
   return nullptr;
-}
-
-std::shared_ptr<PartitionLog> TopicManager::log(const std::string& topic, int32_t partition) const {
-  auto it = logs_.find({topic, partition});
-  return it == logs_.end() ? nullptr : it->second;
-}
-
-Result<std::shared_ptr<PartitionLog>> TopicManager::partition(const std::string& topic, int32_t partition) const {
-  const TopicInfo* t = find(topic);
-  if (t == nullptr || partition < 0 || partition >= t->partitions) return Errc::not_found;
-  auto it = logs_.find({topic, partition});
-  if (it == logs_.end() || it->second->offline()) return Errc::unavailable;
-  return it->second;
 }
 
 kafka::Error TopicManager::create(const std::string& name, int32_t partitions, int16_t replication_factor,
@@ -409,11 +267,7 @@ void TopicManager::roll_back_creation(const std::string& name, int32_t partition
     logf(rt_, LogLevel::error, "creating {} failed and its metadata could not be rolled back; removed at the next start", name);
   }
   topics_ = std::move(previous);
-  for (int32_t p = 0; p < partitions; ++p) {
-    logs_.erase({name, p});
-    failed_.erase({name, p});
-    (void)remove_dir_recursive(partition_dir(name, p));  // what is left is removed at the next start
-  }
+  drop_partitions(name, partitions);
 }
 
 kafka::Error TopicManager::validate_configs(const std::map<std::string, std::string>& configs, bool broker,
@@ -483,12 +337,7 @@ kafka::Error TopicManager::set_configs(const ConfigResource& resource, const std
   }
   topics_ = std::move(next);
   broker_configs_ = std::move(next_broker);
-  if (!broker) {  // the open logs take the new settings for their next append, flush and retention
-    const TopicInfo& t = topics_.at(resource.name);
-    for (int32_t p = 0; p < t.partitions; ++p) {
-      if (auto log = this->log(t.name, p)) log->set_config(log_config_for(t));
-    }
-  }
+  if (!broker) (void)open_logs(topics_.at(resource.name));  // the open logs take the new settings
   return Error::none;
 }
 
@@ -512,69 +361,9 @@ kafka::Error TopicManager::remove_locked(const std::string& name) {
   if (!save_topics(next).ok()) return kafka::Error::kafka_storage_error;
   const int32_t partitions = it->second.partitions;
   topics_ = std::move(next);
-  for (int32_t p = 0; p < partitions; ++p) {
-    logs_.erase({name, p});
-    failed_.erase({name, p});
-    if (Status s = remove_dir_recursive(partition_dir(name, p)); !s.ok()) {
-      logf(rt_, LogLevel::warn, "deleting {}-{}: {} (removed at next start)", name, p, s.name());
-    }
-  }
+  drop_partitions(name, partitions);
   logf(rt_, LogLevel::info, "deleted topic {}", name);
   return kafka::Error::none;
-}
-
-Status TopicManager::adopt(const TopicInfo& wanted) {
-  SAMSA_ASSERT(wanted.partitions > 0);
-  SAMSA_TRY(mu_.lock(Deadline::never()));
-  LockGuard guard(mu_);
-  auto it = topics_.find(wanted.name);
-  if (it != topics_.end() && it->second.topic_id == wanted.topic_id && it->second.partitions >= wanted.partitions &&
-      it->second.configs == wanted.configs) {
-    return Status{};
-  }
-  if (it != topics_.end() && it->second.topic_id != wanted.topic_id) {
-    if (kafka::Error e = remove_locked(wanted.name); e != kafka::Error::none) return Errc::io_error;
-  }
-  std::map<std::string, TopicInfo> next = topics_;
-  TopicInfo& t = next[wanted.name];
-  const int32_t had = t.partitions;
-  t = wanted;
-  t.partitions = std::max(had, wanted.partitions);  // partitions are never removed
-  SAMSA_TRY(save_topics(next));
-  topics_ = std::move(next);
-  const TopicInfo& now = topics_.at(wanted.name);
-  SAMSA_TRY(open_logs(now));
-  for (int32_t p = 0; p < now.partitions; ++p) {
-    if (auto log = this->log(now.name, p)) log->set_config(log_config_for(now));
-  }
-  logf(rt_, LogLevel::info, "topic {} ({} partitions) follows the metadata log", now.name, now.partitions);
-  return Status{};
-}
-
-void TopicManager::maintain(bool retention_due) {
-  reopen_failed_logs();
-  std::vector<std::shared_ptr<PartitionLog>> logs;
-  for (const auto& [tp, log] : logs_) logs.push_back(log);
-  for (const auto& log : logs) {
-    (void)log->maybe_flush();
-    if (retention_due) (void)log->apply_retention();
-  }
-}
-
-void TopicManager::report_read_error(const std::string& path, Status cause) {
-  for (const auto& [tp, log] : logs_) {
-    const std::string& dir = log->dir();
-    if (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/') {
-      log->take_offline(cause);
-      return;
-    }
-  }
-}
-
-void TopicManager::checkpoint_all() {
-  std::vector<std::shared_ptr<PartitionLog>> logs;
-  for (const auto& [tp, log] : logs_) logs.push_back(log);
-  for (const auto& log : logs) (void)log->checkpoint();
 }
 
 }  // namespace samsa::broker

@@ -56,15 +56,14 @@ struct GroupCoordinator::Group {
 GroupCoordinator::GroupCoordinator(Runtime& rt, GroupConfig config) : rt_(rt), config_(std::move(config)) {}
 GroupCoordinator::~GroupCoordinator() = default;
 
-Status GroupCoordinator::start() {
+Status GroupCoordinator::start(LogManager& logs) {
   LogConfig c;
   c.flush_messages = std::numeric_limits<int64_t>::max();  // append_records syncs before a commit is acknowledged
   c.retention_ms = -1;
   c.retention_bytes = -1;
   c.segment_bytes = 64 * 1024 * 1024;
-  std::unique_ptr<PartitionLog> log;
-  SAMSA_TRY_ASSIGN(log, PartitionLog::open(rt_, config_.log_dir + "/" + kOffsetsDir, c));
-  offsets_log_ = std::move(log);
+  // Not reopened by the log manager after a disk error: the broker halts instead (see offline()).
+  SAMSA_TRY_ASSIGN(offsets_log_, logs.open_log({kOffsetsTopic, 0}, "", c, /*reopen=*/false));
   SAMSA_TRY(replay());
   expiry_fiber_ = rt_.spawn("group-sessions", [this] {
     while (rt_.sleep(std::chrono::milliseconds(250)).ok()) expire_sessions();
@@ -733,7 +732,7 @@ Status GroupCoordinator::replay() {
       }
     }
   }
-  logf(rt_, LogLevel::info, "group coordinator: {} groups loaded from {}", groups_.size(), kOffsetsDir);
+  logf(rt_, LogLevel::info, "group coordinator: {} groups loaded from {}", groups_.size(), offsets_log_->dir());
   return Status{};
 }
 

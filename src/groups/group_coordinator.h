@@ -12,9 +12,9 @@
 // instance id but another member id is fenced (FENCED_INSTANCE_ID). Their session timeout still
 // applies: a static member that stays away longer is removed and the group rebalances.
 //
-// Committed offsets and group metadata are appended to an internal log `__consumer_offsets-0`
-// in the log dir (fsynced before a commit is acknowledged) and replayed on start; the latest
-// record for a key wins.
+// Committed offsets and group metadata are appended to an internal log, partition 0 of
+// `__consumer_offsets`, which the broker's LogManager holds like any other partition (fsynced
+// before a commit is acknowledged), and replayed on start; the latest record for a key wins.
 //
 // Threading: fibers of the broker's node; every call may suspend.
 #pragma once
@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "log/log_manager.h"
 #include "log/partition_log.h"
 #include "protocol/errors.h"
 #include "protocol/group_messages.h"
@@ -36,7 +37,6 @@
 namespace samsa::groups {
 
 struct GroupConfig {
-  std::string log_dir = "./data";
   int32_t initial_rebalance_delay_ms = 3000;  // group.initial.rebalance.delay.ms
   int32_t min_session_timeout_ms = 6000;      // group.min.session.timeout.ms
   int32_t max_session_timeout_ms = 1800000;   // group.max.session.timeout.ms
@@ -47,13 +47,13 @@ struct GroupConfig {
 
 class GroupCoordinator {
  public:
-  static constexpr const char* kOffsetsDir = "__consumer_offsets-0";
+  static constexpr const char* kOffsetsTopic = "__consumer_offsets";
 
   GroupCoordinator(Runtime& rt, GroupConfig config);
   ~GroupCoordinator();
 
-  // Opens the offsets log, replays it, and starts the session-expiry fiber.
-  Status start();
+  // Opens the offsets log through `logs`, replays it, and starts the session-expiry fiber.
+  Status start(LogManager& logs);
   void stop();
   bool offline() const { return offsets_log_ != nullptr && offsets_log_->offline(); }
 

@@ -116,34 +116,67 @@ void BrokerLifecycle::logs_loop() {
   }
 }
 
-bool BrokerLifecycle::reconcile_logs() {
-  const int32_t self = config_.broker.node_id;
-  std::vector<broker::TopicInfo> wanted;
-  std::vector<std::string> gone;
-  const controller::MetadataImage& image = metadata_.image();
+namespace {
+
+// One partition this broker holds a replica of, as the image describes it.
+struct WantedPartition {
+  model::TopicPartition tp;
+  replication::PartitionState state;
+  LogConfig log;
+};
+
+std::vector<WantedPartition> wanted_partitions(const controller::MetadataImage& image, const broker::BrokerConfig& config) {
+  std::vector<WantedPartition> out;
+  const broker::ConfigOverrides none;
   for (const auto& [name, t] : image.topics()) {
-    bool replica = false;
-    for (const auto& p : t.partitions) replica = replica || controller::contains(p.replicas, self);
-    if (!replica || t.partitions.empty()) continue;
-    broker::TopicInfo info{.name = name, .topic_id = t.id, .partitions = static_cast<int32_t>(t.partitions.size()),
-                           .replication_factor = static_cast<int16_t>(t.partitions.front().replicas.size())};
-    if (const auto* configs = image.configs(controller::kConfigTopic, name)) info.configs = *configs;
-    wanted.push_back(std::move(info));
-  }
-  std::set<std::string> keep;
-  for (const auto& w : wanted) keep.insert(w.name);
-  for (const auto& [name, info] : broker_.topics().topics()) {
-    if (image.topic(name) == nullptr || keep.count(name) == 0) gone.push_back(name);
-  }
-  // The image may change while the disk work below suspends: what was copied above is applied.
-  for (const std::string& name : gone) (void)broker_.topics().remove(name);
-  bool all = true;
-  for (const broker::TopicInfo& info : wanted) {
-    if (Status s = broker_.topics().adopt(info); !s.ok()) {
-      rt_.log(LogLevel::warn, fmt::format("cannot open the logs of {}: {} (retried)", info.name, errc_name(s.code())));
-      all = false;
+    const broker::ConfigOverrides* configs = image.configs(controller::kConfigTopic, name);
+    const broker::ConfigOverrides& overrides = configs != nullptr ? *configs : none;
+    for (size_t i = 0; i < t.partitions.size(); ++i) {
+      const controller::PartitionState& p = t.partitions[i];
+      if (!controller::contains(p.replicas, config.node_id)) continue;
+      replication::PartitionState state{.topic_id = t.id.to_string(), .leader = model::BrokerId{p.leader},
+                                        .leader_epoch = p.leader_epoch, .partition_epoch = p.partition_epoch,
+                                        .replicas = p.replicas, .isr = p.isr,
+                                        .min_insync_replicas = broker::topic_min_insync_replicas(config, overrides)};
+      out.push_back({{name, static_cast<int32_t>(i)}, std::move(state), broker::topic_log_config(config, overrides)});
     }
   }
+  return out;
+}
+
+}  // namespace
+
+bool BrokerLifecycle::reconcile_logs() {
+  LogManager& logs = broker_.logs();
+  replication::PartitionTable& partitions = broker_.partitions();
+  // Copied now: the image may change while the disk work below suspends.
+  const std::vector<WantedPartition> wanted = wanted_partitions(metadata_.image(), broker_.config());
+  std::set<model::TopicPartition> keep;
+  for (const WantedPartition& w : wanted) keep.insert(w.tp);
+  // First, without suspending, the partitions held already take the image's view (a leader
+  // change must not wait for another partition's log to open); those gone leave the table.
+  partitions.retain([&](const model::TopicPartition& tp) { return keep.count(tp) != 0; });
+  for (const WantedPartition& w : wanted) {
+    const std::string* id = logs.topic_id(w.tp);
+    if (id != nullptr && *id == w.state.topic_id) partitions.put(w.tp, w.state);
+  }
+  // Then the disk. A log held with no topic id is internal (the group coordinator's), not the
+  // metadata's to remove.
+  for (const model::TopicPartition& tp : logs.held()) {
+    const std::string* id = logs.topic_id(tp);
+    if (id != nullptr && !id->empty() && keep.count(tp) == 0) (void)logs.remove_log(tp);
+  }
+  bool all = true;
+  for (const WantedPartition& w : wanted) {
+    Result<std::shared_ptr<PartitionLog>> log = logs.open_log(w.tp, w.state.topic_id, w.log);
+    if (!log.ok()) {
+      rt_.log(LogLevel::warn, fmt::format("cannot open {}: {} (retried)", w.tp.to_string(), errc_name(log.error())));
+      all = false;
+    }
+    const std::string* id = logs.topic_id(w.tp);
+    if (id != nullptr && *id == w.state.topic_id) partitions.put(w.tp, w.state);
+  }
+  if (!logs.remove_strays([&](const model::TopicPartition& tp) { return keep.count(tp) != 0; }).ok()) all = false;
   return all;
 }
 

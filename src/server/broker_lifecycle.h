@@ -6,9 +6,10 @@
 //   while fenced, so it is unfenced soon after it caught up) with its applied metadata offset.
 //   A heartbeat refused for a stale epoch or an unknown registration registers again.
 // - Only once the controller said it caught up (it has applied its own registration, so every
-//   topic committed before it) does it make the broker's disk follow the image: logs of topics
-//   it holds replicas of are created (TopicManager::adopt), those of deleted topics removed.
-//   Before that the image may be a prefix and must not delete anything.
+//   topic committed before it) does it make the broker follow the image: the partitions it holds
+//   replicas of get their logs (LogManager, with the topic's configs) and their state in the
+//   PartitionTable (leader, epochs, ISR), and the logs of partitions it no longer holds are
+//   removed. Before that the image may be a prefix and must not delete anything.
 // - Forwards CreateTopics, DeleteTopics and CreatePartitions to the active controller over a
 //   connection of its own, and waits (up to kSeeOwnWriteMax) for its own image to show them.
 //
@@ -21,6 +22,7 @@
 
 #include "broker/broker.h"
 #include "broker/cluster_view.h"
+#include "broker/topic_config.h"
 #include "client/connection.h"
 #include "server/metadata_publisher.h"
 #include "server/node_config.h"

@@ -1,0 +1,121 @@
+// LogManager on both backends: partition.metadata, a deleted namesake's directory replaced, stray
+// directories removed, internal logs kept, and the replication PartitionTable's serving rule.
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "backend_harness.h"
+#include "log/log_manager.h"
+#include "log/record_batch.h"
+#include "replication/partition.h"
+
+namespace samsa::test {
+namespace {
+
+class Logs : public ::testing::TestWithParam<Backend> {};
+
+std::string text_of(Runtime& rt, const std::string& path) {
+  auto data = read_file(rt, path, 4096);
+  return data.ok() ? std::string(reinterpret_cast<const char*>(data->data()), data->size()) : std::string("<none>");
+}
+
+// Opens t-0 for topic id AAAA in a fresh log manager and appends one record to it.
+void write_one_record(Runtime& rt, const std::string& data_dir) {
+  LogManager logs(rt, data_dir);
+  ASSERT_TRUE(logs.create_log_dir().ok());
+  auto log = logs.open_log({"t", 0}, "AAAA", LogConfig{});
+  ASSERT_TRUE(log.ok());
+  BatchBuilder b(1000);
+  b.add(1000, std::nullopt, as_bytes(std::string("old")));
+  ASSERT_TRUE((*log)->append(b.build(), 0).ok());
+  ASSERT_TRUE((*log)->flush().ok());
+  EXPECT_EQ(*logs.topic_id({"t", 0}), "AAAA");
+  logs.checkpoint_all();
+}
+
+TEST_P(Logs, PartitionMetadataNamesTheTopicIdAndANamesakeIsReplaced) {
+  run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
+    write_one_record(rt, dir + "/data");
+    EXPECT_EQ(text_of(rt, dir + "/data/t-0/partition.metadata"), "version: 0\ntopic_id: AAAA\n");
+    LogManager logs(rt, dir + "/data");
+    // The same id after a restart: the data is still there.
+    auto same = logs.open_log({"t", 0}, "AAAA", LogConfig{});
+    ASSERT_TRUE(same.ok());
+    EXPECT_EQ((*same)->log_end_offset(), 1);
+    // Held for another id now (the topic was deleted and created again): the old log goes.
+    auto replaced = logs.open_log({"t", 0}, "DDDD", LogConfig{});
+    ASSERT_TRUE(replaced.ok());
+    EXPECT_EQ((*replaced)->log_end_offset(), 0);
+    EXPECT_EQ(*logs.topic_id({"t", 0}), "DDDD");
+    EXPECT_EQ(text_of(rt, dir + "/data/t-0/partition.metadata"), "version: 0\ntopic_id: DDDD\n");
+  });
+}
+
+TEST_P(Logs, ADirectoryOfAnotherTopicIdOnDiskIsRemovedBeforeOpening) {
+  run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
+    write_one_record(rt, dir + "/data");
+    LogManager logs(rt, dir + "/data");
+    auto log = logs.open_log({"t", 0}, "BBBB", LogConfig{});
+    ASSERT_TRUE(log.ok());
+    EXPECT_EQ((*log)->log_end_offset(), 0) << "a deleted namesake's records were kept";
+    EXPECT_EQ(text_of(rt, dir + "/data/t-0/partition.metadata"), "version: 0\ntopic_id: BBBB\n");
+  });
+}
+
+TEST_P(Logs, StraysAreRemovedButHeldWantedAndMetadataDirectoriesStay) {
+  run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
+    LogManager logs(rt, dir + "/data");
+    ASSERT_TRUE(logs.create_log_dir().ok());
+    for (const char* d : {"/data/gone-0", "/data/wanted-1", "/data/__cluster_metadata-0", "/data/notapartition"}) {
+      ASSERT_TRUE(create_dirs(rt, dir + d).ok());
+    }
+    ASSERT_TRUE(logs.open_log({"__consumer_offsets", 0}, "", LogConfig{}, false).ok());
+    ASSERT_TRUE(logs.remove_strays([](const model::TopicPartition& tp) { return tp.topic == "wanted"; }).ok());
+    auto listed = rt.list_dir(dir + "/data");
+    ASSERT_TRUE(listed.ok());
+    std::set<std::string> names(listed->begin(), listed->end());
+    EXPECT_EQ(names.count("gone-0"), 0u);
+    for (const char* kept : {"wanted-1", "__cluster_metadata-0", "notapartition", "__consumer_offsets-0"}) {
+      EXPECT_EQ(names.count(kept), 1u) << kept;
+    }
+  });
+}
+
+TEST_P(Logs, ThePartitionTableServesOnlyWhereThisBrokerLeads) {
+  run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
+    LogManager logs(rt, dir + "/data");
+    ASSERT_TRUE(logs.create_log_dir().ok());
+    replication::PartitionTable table(model::BrokerId{1}, logs);
+    std::shared_ptr<replication::Partition> p;
+    std::shared_ptr<PartitionLog> log;
+    EXPECT_EQ(table.leader({"t", 0}, &p, &log), kafka::Error::unknown_topic_or_partition);
+    replication::PartitionState s{.topic_id = "AAAA", .leader = model::BrokerId{2}, .leader_epoch = model::LeaderEpoch{3},
+                                  .replicas = {1, 2}, .isr = {1, 2}, .min_insync_replicas = 2};
+    table.put({"t", 0}, s);
+    EXPECT_EQ(table.leader({"t", 0}, &p, &log), kafka::Error::not_leader_or_follower);
+    s.leader = model::BrokerId{-1};
+    s.leader_epoch = model::LeaderEpoch{4};
+    table.put({"t", 0}, s);
+    EXPECT_EQ(table.leader({"t", 0}, &p, &log), kafka::Error::leader_not_available);
+    s.leader = model::BrokerId{1};
+    s.leader_epoch = model::LeaderEpoch{5};
+    table.put({"t", 0}, s);
+    EXPECT_EQ(table.leader({"t", 0}, &p, &log), kafka::Error::leader_not_available) << "its log is not open yet";
+    ASSERT_TRUE(logs.open_log({"t", 0}, "AAAA", LogConfig{}).ok());
+    ASSERT_EQ(table.leader({"t", 0}, &p, &log), kafka::Error::none);
+    EXPECT_EQ(p->leader_epoch(), model::LeaderEpoch{5});
+    EXPECT_TRUE(p->enough_in_sync());
+    s.isr = {1};
+    s.leader_epoch = model::LeaderEpoch{5};
+    table.put({"t", 0}, s);
+    EXPECT_FALSE(p->enough_in_sync()) << "the ISR fell below min.insync.replicas";
+    log->take_offline(Status(Errc::io_error));
+    EXPECT_EQ(table.leader({"t", 0}, &p, &log), kafka::Error::kafka_storage_error);
+  });
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, Logs, ::testing::Values(Backend::real, Backend::sim),
+                         [](const auto& p) { return std::string(backend_name(p.param)); });
+
+}  // namespace
+}  // namespace samsa::test
