@@ -104,6 +104,10 @@ TEST_P(Logs, ThePartitionTableServesOnlyWhereThisBrokerLeads) {
     ASSERT_TRUE(logs.open_log({"t", 0}, "AAAA", LogConfig{}).ok());
     ASSERT_EQ(table.leader({"t", 0}, &p, &log), kafka::Error::none);
     EXPECT_EQ(p->leader_epoch(), model::LeaderEpoch{5});
+    // KIP-320: a client that names an older leader epoch is fenced, a newer one is unknown here.
+    EXPECT_EQ(table.leader({"t", 0}, &p, &log, 4), kafka::Error::fenced_leader_epoch);
+    EXPECT_EQ(table.leader({"t", 0}, &p, &log, 6), kafka::Error::unknown_leader_epoch);
+    EXPECT_EQ(table.leader({"t", 0}, &p, &log, 5), kafka::Error::none);
     EXPECT_TRUE(p->enough_in_sync());
     s.isr = {1};
     s.leader_epoch = model::LeaderEpoch{5};

@@ -50,10 +50,10 @@ std::optional<TopicInfo> RequestHandler::topic_info(const std::string& name) con
 }
 
 Error RequestHandler::serving(const std::string& topic, int32_t partition, std::shared_ptr<replication::Partition>* p,
-                              std::shared_ptr<PartitionLog>* log) const {
+                              std::shared_ptr<PartitionLog>* log, int32_t current_leader_epoch) const {
   // Before it caught up, a cluster broker's image may be stale: the client looks again.
   if (cluster_ != nullptr && !cluster_->ready()) return Error::not_leader_or_follower;
-  const Error e = partitions_.leader({topic, partition}, p, log);
+  const Error e = partitions_.leader({topic, partition}, p, log, current_leader_epoch);
   if (e != Error::unknown_topic_or_partition || cluster_ == nullptr) return e;
   // Not a replica here: the metadata tells an unknown partition from one led elsewhere.
   const controller::TopicImage* t = cluster_->image().topic(topic);

@@ -108,7 +108,7 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
       part.aborted_transactions.emplace();
       std::shared_ptr<replication::Partition> partition;
       std::shared_ptr<PartitionLog> log;
-      if (Error e = serving(t.topic, p.partition, &partition, &log); e != Error::none) {
+      if (Error e = serving(t.topic, p.partition, &partition, &log, p.current_leader_epoch); e != Error::none) {
         part.error_code = code(e);
         out.partitions.push_back(std::move(part));
         continue;
@@ -170,7 +170,7 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
     for (const ListOffsetsRequest::Partition& p : t.partitions) {
       std::shared_ptr<replication::Partition> partition;
       std::shared_ptr<PartitionLog> log;
-      const Error serving_error = serving(t.name, p.partition_index, &partition, &log);
+      const Error serving_error = serving(t.name, p.partition_index, &partition, &log, p.current_leader_epoch);
       ListOffsetsResponse::Partition part = list_offset(log.get(), p, h.api_version);
       if (serving_error != Error::none) part.error_code = code(serving_error);
       if (part.error_code == 0 && part.offset >= 0) part.leader_epoch = partition->leader_epoch().value;

@@ -52,11 +52,54 @@ OffsetCommitResponse RequestHandler::commit_known_partitions(OffsetCommitRequest
   return resp;
 }
 
+bool RequestHandler::coordinates(const std::string& group_id) const {
+  return cluster_ == nullptr || coordinator_broker(cluster_->image(), group_id) == config_.node_id;
+}
+
+namespace {
+
+// A group request sent to a broker that is not the group's coordinator: NOT_COORDINATOR, so
+// the client asks FindCoordinator again (its coordinator moved, or it asked the wrong broker).
+OffsetCommitResponse not_coordinator_commit(const OffsetCommitRequest& req) {
+  OffsetCommitResponse resp;
+  for (const auto& t : req.topics) {
+    OffsetCommitResponse::Topic out{.name = t.name};
+    for (const auto& p : t.partitions) {
+      out.partitions.push_back({.partition_index = p.partition_index, .error_code = code(Error::not_coordinator)});
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return resp;
+}
+
+OffsetFetchResponse not_coordinator_fetch(const OffsetFetchRequest& req) {
+  OffsetFetchResponse resp;
+  resp.error_code = code(Error::not_coordinator);  // v2+
+  for (const auto& t : req.topics.value_or(std::vector<OffsetFetchRequest::Topic>{})) {
+    OffsetFetchResponse::Topic out{.name = t.name};
+    for (int32_t index : t.partition_indexes) {  // v0-1 have only per-partition errors
+      OffsetFetchResponse::Partition part;
+      part.partition_index = index;
+      part.error_code = code(Error::not_coordinator);
+      out.partitions.push_back(std::move(part));
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return resp;
+}
+
+}  // namespace
+
 Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
   auto with = [&](auto request, auto&& handler) {
     return with_request<decltype(request)>(h, body, handler);
   };
   const int16_t v = h.api_version;
+  // JoinGroup, SyncGroup, Heartbeat and LeaveGroup answer one top-level error code.
+  auto refuse = [&](auto resp) {
+    resp.error_code = code(Error::not_coordinator);
+    return make_reply(h, resp, v);
+  };
   switch (static_cast<ApiKey>(h.api_key)) {
     case ApiKey::find_coordinator:
       return with(FindCoordinatorRequest{}, [&](FindCoordinatorRequest& r) {
@@ -75,33 +118,37 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
       });
     case ApiKey::join_group:
       return with(JoinGroupRequest{}, [&](JoinGroupRequest& r) {
+        if (!coordinates(r.group_id)) return refuse(JoinGroupResponse{});
         JoinGroupResponse resp = groups_.join(r, v, h.client_id.value_or(""), connection.peer.host);
         return make_reply(h, resp, v);
       });
     case ApiKey::sync_group:
       return with(SyncGroupRequest{}, [&](SyncGroupRequest& r) {
+        if (!coordinates(r.group_id)) return refuse(SyncGroupResponse{});
         SyncGroupResponse resp = groups_.sync(r);
         return make_reply(h, resp, v);
       });
     case ApiKey::heartbeat:
       return with(HeartbeatRequest{}, [&](HeartbeatRequest& r) {
+        if (!coordinates(r.group_id)) return refuse(HeartbeatResponse{});
         HeartbeatResponse resp;
         resp.error_code = code(groups_.heartbeat(r));
         return make_reply(h, resp, v);
       });
     case ApiKey::leave_group:
       return with(LeaveGroupRequest{}, [&](LeaveGroupRequest& r) {
+        if (!coordinates(r.group_id)) return refuse(LeaveGroupResponse{});
         LeaveGroupResponse resp = groups_.leave(r, v);
         return make_reply(h, resp, v);
       });
     case ApiKey::offset_commit:
       return with(OffsetCommitRequest{}, [&](OffsetCommitRequest& r) {
-        OffsetCommitResponse resp = commit_known_partitions(r);
+        OffsetCommitResponse resp = coordinates(r.group_id) ? commit_known_partitions(r) : not_coordinator_commit(r);
         return make_reply(h, resp, v);
       });
     case ApiKey::offset_fetch:
       return with(OffsetFetchRequest{}, [&](OffsetFetchRequest& r) {
-        OffsetFetchResponse resp = groups_.fetch_offsets(r);
+        OffsetFetchResponse resp = coordinates(r.group_id) ? groups_.fetch_offsets(r) : not_coordinator_fetch(r);
         return make_reply(h, resp, v);
       });
     case ApiKey::list_groups:
@@ -112,6 +159,9 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
     case ApiKey::describe_groups:
       return with(DescribeGroupsRequest{}, [&](DescribeGroupsRequest& r) {
         DescribeGroupsResponse resp = groups_.describe(r);
+        for (auto& g : resp.groups) {
+          if (!coordinates(g.group_id)) g = {.error_code = code(Error::not_coordinator), .group_id = g.group_id};
+        }
         return make_reply(h, resp, v);
       });
     default: return dispatch_admin(h, body);

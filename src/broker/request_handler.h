@@ -66,8 +66,9 @@ class RequestHandler final : public FrameHandler {
   std::optional<TopicInfo> topic_info(const std::string& name) const;
   // The partition and its log when this broker may serve clients from it (it leads it, and in a
   // cluster has caught up with the metadata); else the Kafka error that sends the client elsewhere.
+  // `current_leader_epoch`: the client's, where the request carries one (KIP-320), else -1.
   kafka::Error serving(const std::string& topic, int32_t partition, std::shared_ptr<replication::Partition>* p,
-                       std::shared_ptr<PartitionLog>* log) const;
+                       std::shared_ptr<PartitionLog>* log, int32_t current_leader_epoch = -1) const;
   int32_t controller_for_clients() const;
   kafka::MetadataResponse::Topic describe_image_topic(const std::string& name, bool allow_create);
   Response metadata_from_image(const kafka::RequestHeader& h, kafka::MetadataRequest& req);
@@ -104,6 +105,8 @@ class RequestHandler final : public FrameHandler {
   kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
   kafka::OffsetCommitResponse commit_known_partitions(kafka::OffsetCommitRequest& req);
+  // Whether this broker is the group's coordinator (always, for the single broker).
+  bool coordinates(const std::string& group_id) const;
   kafka::FindCoordinatorResponse::Coordinator coordinator_for(const std::string& key, int8_t key_type) const;
   kafka::MetadataResponse::Topic describe_topic(const std::string& name, bool allow_create);
   kafka::ListOffsetsResponse::Partition list_offset(PartitionLog* log, const kafka::ListOffsetsRequest::Partition& p,

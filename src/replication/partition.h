@@ -80,10 +80,12 @@ class PartitionTable {
   }
 
   // The partition and its log when this broker leads it. Otherwise: UNKNOWN_TOPIC_OR_PARTITION
-  // (not held here), NOT_LEADER_OR_FOLLOWER (a follower here), LEADER_NOT_AVAILABLE (no leader),
+  // (not held here), FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when the client names a leader
+  // epoch older / newer than this broker's (KIP-320; -1: the client names none),
+  // NOT_LEADER_OR_FOLLOWER (a follower here), LEADER_NOT_AVAILABLE (no leader),
   // KAFKA_STORAGE_ERROR (its log is offline).
   kafka::Error leader(const model::TopicPartition& tp, std::shared_ptr<Partition>* partition,
-                      std::shared_ptr<PartitionLog>* log) const;
+                      std::shared_ptr<PartitionLog>* log, int32_t current_leader_epoch = -1) const;
   std::shared_ptr<Partition> find(const model::TopicPartition& tp) const;
   size_t size() const { return partitions_.size(); }
 

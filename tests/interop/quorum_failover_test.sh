@@ -10,7 +10,8 @@
 # out of every ISR (but one it is the last member of: Kafka keeps it there, leaderless) and is
 # gone from the brokers kcat lists; restarted, it is listed again, leads such leaderless
 # partitions again, and catches up on the metadata log (`describe --replication`). Also checks
-# the --bootstrap-server path (a follower's broker names the leader, whose broker answers).
+# the --bootstrap-server path (a follower's broker names the leader, whose broker answers), and
+# that group requests to a broker other than the group's coordinator answer NOT_COORDINATOR.
 # Partition data is not replicated to followers yet, so nothing reads a follower's log.
 # Timings are printed, never asserted; the waits only guard against a hang.
 set -uo pipefail
@@ -126,6 +127,10 @@ got=$(timeout 30 "$SAMSA" console-consumer --topic replicated --bootstrap-server
   --max-messages 5 --timeout-ms 10000 2>/dev/null | sort | tr '\n' ' ')
 [ "$got" = "r1 r2 r3 r4 r5 " ] || fail "console-consumer read back '$got', not r1..r5"
 echo "5 records produced and read back"
+# Group requests: the coordinator FindCoordinator names answers, the other brokers NOT_COORDINATOR.
+/usr/bin/python3 "$(dirname "$0")/not_coordinator_check.py" "127.0.0.1:${BPORT[1]}" "127.0.0.1:${BPORT[2]}" "127.0.0.1:${BPORT[3]}" \
+  >"$DIR/groups.out" 2>&1 || fail "not_coordinator_check: $(cat "$DIR/groups.out")"
+sed 's/^/  /' "$DIR/groups.out"
 
 for round in $(seq 1 "$ROUNDS"); do
   old=$leader; old_epoch=$epoch
