@@ -88,6 +88,38 @@ TEST(Broker, FetchLongPollsUntilDataArrives) {
   });
 }
 
+// An append wakes only the long-polling fetches that read its partition.
+TEST(Broker, AnAppendWakesOnlyTheFetchesOfItsPartition) {
+  BrokerSim b;
+  b.run([&](Runtime& rt, client::Cluster& cluster) {
+    ASSERT_EQ(client::Admin(cluster).create_topic("two", 2, 1, {})->error, Error::none);
+    client::ConsumerConfig cc;
+    cc.fetch_max_wait_ms = 5000;
+    client::Consumer consumer(cluster, cc);
+    consumer.assign({{"two", 0}});
+    consumer.seek({"two", 0}, 0);
+    uint64_t wakeups_before_own = 0;
+    FiberId later = rt.spawn("producer", [&] {
+      client::Cluster other(rt, client::ClientConfig{{Address{"broker", 9092}}, "p"});
+      client::Producer p(other, client::ProducerConfig{});
+      for (int i = 0; i < 5; ++i) {  // to the other partition: the fetch sleeps on
+        (void)rt.sleep(std::chrono::milliseconds(300));
+        ASSERT_TRUE(p.send("two", 1, std::nullopt, as_bytes("elsewhere")).ok());
+        ASSERT_TRUE(p.flush().ok());
+      }
+      wakeups_before_own = b.live->handler().stats().fetch_wakeups;
+      ASSERT_TRUE(p.send("two", 0, std::nullopt, as_bytes("mine")).ok());
+      ASSERT_TRUE(p.flush().ok());
+    });
+    auto got = consumer.poll(std::chrono::seconds(10));
+    ASSERT_TRUE(got.ok());
+    ASSERT_EQ(got->size(), 1u);
+    (void)rt.join(later, Deadline::never());
+    EXPECT_EQ(wakeups_before_own, 0u) << "appends to partition 1 woke a fetch of partition 0";
+    EXPECT_GE(b.live->handler().stats().fetch_wakeups, 1u) << "the append to partition 0 did not wake its fetch";
+  });
+}
+
 TEST(Broker, ErrorCodes) {
   BrokerSim b;
   b.config.auto_create_topics = false;

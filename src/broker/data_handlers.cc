@@ -50,6 +50,7 @@ ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic,
     return fail(produce_error(r.error()));
   }
   if (r->records >= 5 && rt_.bug(Bug::broker_error_after_append)) return fail(Error::corrupt_message);
+  partition->appended();
   out.base_offset = r->base_offset;
   out.log_start_offset = log->log_start_offset();
   return out;
@@ -73,16 +74,11 @@ Result<AppendResult> RequestHandler::append_one_by_one(PartitionLog& log, ConstB
 
 Response RequestHandler::produce(const RequestHeader& h, ProduceRequest& req) {
   ProduceResponse resp;
-  bool appended = false;
   for (ProduceRequest::Topic& t : req.topics) {
     ProduceResponse::Topic out{t.name, {}};
-    for (ProduceRequest::Partition& p : t.partitions) {
-      out.partitions.push_back(produce_one(t.name, p, req.acks));
-      appended = appended || out.partitions.back().error_code == 0;
-    }
+    for (ProduceRequest::Partition& p : t.partitions) out.partitions.push_back(produce_one(t.name, p, req.acks));
     resp.responses.push_back(std::move(out));
   }
-  if (appended) data_arrived_.notify_all();
   if (req.acks == 0) return Response::no_reply();
   // Legal: the answer may come late (a slow network, a busy broker); the client's timeout decides.
   if (rt_.buggify("produce.delay_response") && !rt_.sleep(std::chrono::milliseconds(rt_.random_u64() % 500)).ok()) {
@@ -142,20 +138,31 @@ Response RequestHandler::fetch(const RequestHeader& h, FetchRequest& req) {
   int32_t wait_ms = std::clamp(req.max_wait_ms, 0, kFetchMaxWaitMsMax);
   if (rt_.buggify("fetch.skip_long_poll")) wait_ms = 0;  // legal: an early, possibly empty answer
   const Deadline deadline = rt_.after(std::chrono::milliseconds(wait_ms));
+  // Watched before the first read, so an append while a read suspends is never missed.
+  replication::AppendWatch watch(rt_);
+  if (wait_ms > 0) {
+    for (const FetchRequest::Topic& t : req.topics) {
+      for (const FetchRequest::Partition& p : t.partitions) {
+        if (auto partition = partitions_.find({t.topic, p.partition})) watch.watch(std::move(partition));
+      }
+    }
+  }
   for (;;) {
+    watch.rearm();
     const uint64_t bytes = fill_fetch(req, resp);
     bool any_error = false;
     for (const auto& t : resp.responses) {
       for (const auto& p : t.partitions) any_error = any_error || p.error_code != 0;
     }
     if (bytes >= static_cast<uint64_t>(std::max(req.min_bytes, 1)) || any_error || rt_.now() >= deadline.at) break;
-    // Long poll: wait for a produce (or the deadline), then read again.
-    Status s = data_arrived_.wait(deadline);
+    // Long poll: wait for an append to one of these partitions (or the deadline), then read again.
+    Status s = watch.wait(deadline);
     if (s.code() == Errc::cancelled) return Response::close();
     if (!s.ok()) {
       (void)fill_fetch(req, resp);
       break;
     }
+    ++stats_.fetch_wakeups;
   }
   if (rt_.buggify("fetch.delay_response") && !rt_.sleep(std::chrono::milliseconds(rt_.random_u64() % 300)).ok()) {
     return Response::close();

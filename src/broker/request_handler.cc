@@ -16,8 +16,7 @@ RequestHandler::RequestHandler(Runtime& rt, const BrokerConfig& config, TopicMan
       logs_(logs),
       partitions_(partitions),
       groups_(groups),
-      advertised_(std::move(advertised)),
-      data_arrived_(rt) {}
+      advertised_(std::move(advertised)) {}
 
 Response RequestHandler::handle(const ConnectionInfo& connection, FrameBuffer frame) {
   ++stats_.requests;

@@ -35,6 +35,7 @@ struct RequestStats {
   uint64_t closed_unknown_api = 0;
   uint64_t closed_unsupported_version = 0;
   uint64_t closed_malformed = 0;
+  uint64_t fetch_wakeups = 0;  // long-polling fetches woken by an append to a partition they read
 };
 
 // The listener a cluster's brokers register for clients (Kafka's default name).
@@ -119,7 +120,6 @@ class RequestHandler final : public FrameHandler {
   const replication::PartitionTable& partitions_;
   groups::GroupCoordinator& groups_;
   Address advertised_;
-  WaitQueue data_arrived_;  // long-polling fetches wait here; produce notifies
   FrameHandler* describe_quorum_ = nullptr;
   ClusterView* cluster_ = nullptr;
   RequestStats stats_;

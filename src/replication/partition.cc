@@ -4,6 +4,19 @@
 
 namespace samsa::replication {
 
+AppendWatch::~AppendWatch() {
+  for (const std::shared_ptr<Partition>& p : watched_) p->remove_watch(this);
+}
+
+void AppendWatch::watch(std::shared_ptr<Partition> partition) {
+  partition->add_watch(this);
+  watched_.push_back(std::move(partition));
+}
+
+void Partition::appended() {
+  for (AppendWatch* w : watches_) w->fire();
+}
+
 Partition::Partition(model::TopicPartition tp, model::BrokerId self, const LogManager& logs, PartitionState state)
     : tp_(std::move(tp)), self_(self), logs_(logs), state_(std::move(state)) {}
 

@@ -9,7 +9,7 @@
 // image says once the partition's log is open for the image's topic id. The next issue adds the
 // replication state here (follower fetch positions, the high watermark, acks=all waiters).
 //
-// Threading: fibers of the broker's node; nothing here suspends.
+// Threading: fibers of the broker's node; nothing here suspends but AppendWatch::wait.
 #pragma once
 
 #include <cstdint>
@@ -23,8 +23,33 @@
 #include "model/ids.h"
 #include "model/topic_partition.h"
 #include "protocol/errors.h"
+#include "runtime/runtime.h"
+#include "runtime/sync.h"
 
 namespace samsa::replication {
+
+class Partition;
+
+// A long-polling fetch's wake-up call: watched on every partition the fetch reads, fired by an
+// append to any of them, so an append wakes only the fetches that read its partition. Owned by
+// the fetch (its connection's fiber); unregisters itself when destroyed.
+class AppendWatch {
+ public:
+  explicit AppendWatch(Runtime& rt) : fired_(rt) {}
+  ~AppendWatch();
+  AppendWatch(const AppendWatch&) = delete;
+  AppendWatch& operator=(const AppendWatch&) = delete;
+
+  void watch(std::shared_ptr<Partition> partition);
+  void rearm() { fired_.reset(); }
+  void fire() { fired_.set(); }
+  // ok once fired (since the last rearm), else timed_out or cancelled.
+  Status wait(Deadline deadline) { return fired_.wait(deadline); }
+
+ private:
+  Event fired_;
+  std::vector<std::shared_ptr<Partition>> watched_;  // at most the fetch's partitions
+};
 
 enum class Role { leader, follower };
 
@@ -59,11 +84,19 @@ class Partition {
   // A newer view of the partition. Within one topic id, epochs never go back.
   void update(PartitionState next);
 
+  // Records were appended (or, with replication, became visible): wakes the fetches watching.
+  void appended();
+  // One entry per fetch in flight on this partition: bounded by the broker's connections
+  // (one request at a time each) times the partitions of one request (bounded by its frame).
+  void add_watch(AppendWatch* w) { watches_.push_back(w); }
+  void remove_watch(AppendWatch* w) { std::erase(watches_, w); }
+
  private:
   model::TopicPartition tp_;
   model::BrokerId self_;
   const LogManager& logs_;
   PartitionState state_;
+  std::vector<AppendWatch*> watches_;
 };
 
 class PartitionTable {
