@@ -85,7 +85,7 @@ TEST_P(Logs, ThePartitionTableServesOnlyWhereThisBrokerLeads) {
   run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
     LogManager logs(rt, dir + "/data");
     ASSERT_TRUE(logs.create_log_dir().ok());
-    replication::PartitionTable table(model::BrokerId{1}, logs);
+    replication::PartitionTable table(rt, model::BrokerId{1}, logs);
     std::shared_ptr<replication::Partition> p;
     std::shared_ptr<PartitionLog> log;
     EXPECT_EQ(table.leader({"t", 0}, &p, &log), kafka::Error::unknown_topic_or_partition);

@@ -162,8 +162,8 @@ DeleteRecordsResponse::Partition RequestHandler::delete_records(const std::strin
     out.error_code = code(e);
     return out;
   }
-  const int64_t offset = p.offset == -1 ? log->high_watermark() : p.offset;
-  if (offset < 0 || offset > log->high_watermark()) {
+  const int64_t offset = p.offset == -1 ? partition->high_watermark() : p.offset;
+  if (offset < 0 || offset > partition->high_watermark()) {
     out.error_code = code(Error::offset_out_of_range);
     return out;
   }

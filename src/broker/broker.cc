@@ -8,7 +8,7 @@ Broker::Broker(Runtime& rt, BrokerConfig config)
     : rt_(rt),
       config_(std::move(config)),
       logs_(rt, config_.log_dir),
-      partitions_(model::BrokerId{config_.node_id}, logs_),
+      partitions_(rt, model::BrokerId{config_.node_id}, logs_),
       failed_(std::make_unique<Event>(rt)) {}
 
 Broker::~Broker() = default;

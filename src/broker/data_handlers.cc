@@ -26,7 +26,8 @@ Error produce_error(Errc e) {
 }
 }  // namespace
 
-ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic, ProduceRequest::Partition& p, int16_t acks) {
+ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic, ProduceRequest::Partition& p, int16_t acks,
+                                                      Deadline deadline) {
   ProduceResponse::Partition out;
   out.index = p.index;
   auto fail = [&](Error e) {
@@ -39,8 +40,8 @@ ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic,
   if (acks != 0 && acks != 1 && acks != -1) return fail(Error::invalid_required_acks);
   if (p.records.null || p.records.bytes.size() < kBatchHeaderBytes) return fail(Error::corrupt_message);
   if (static_cast<int8_t>(p.records.bytes[batch_field::magic]) != kMagicV2) return fail(Error::unsupported_for_message_format);
-  // acks=all needs min.insync.replicas in sync. (Followers do not copy the data yet: in a
-  // cluster the ISR is the metadata's, the acknowledgement the leader's alone.)
+  // acks=all needs min.insync.replicas in sync before the append, and the batch replicated to
+  // the whole ISR (the high watermark past it) before the answer.
   if (acks == -1 && !partition->enough_in_sync()) return fail(Error::not_enough_replicas);
   const int32_t epoch = partition->leader_epoch().value;
   Result<AppendResult> r = rt_.bug(Bug::broker_interleave_appends) ? append_one_by_one(*log, p.records.bytes, epoch)
@@ -50,7 +51,16 @@ ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic,
     return fail(produce_error(r.error()));
   }
   if (r->records >= 5 && rt_.bug(Bug::broker_error_after_append)) return fail(Error::corrupt_message);
+  (void)partition->advance_high_watermark();  // a lone replica's moves at once
   partition->appended();
+  if (acks == -1) {
+    const Status s = partition->wait_for_high_watermark(r->last_offset, deadline);
+    if (s.code() == Errc::cancelled) return fail(Error::request_timed_out);
+    if (s.code() == Errc::timed_out) {
+      return fail(partition->enough_in_sync() ? Error::request_timed_out : Error::not_enough_replicas_after_append);
+    }
+    if (!s.ok()) return fail(Error::not_leader_or_follower);  // leadership moved: the client retries
+  }
   out.base_offset = r->base_offset;
   out.log_start_offset = log->log_start_offset();
   return out;
@@ -74,9 +84,10 @@ Result<AppendResult> RequestHandler::append_one_by_one(PartitionLog& log, ConstB
 
 Response RequestHandler::produce(const RequestHeader& h, ProduceRequest& req) {
   ProduceResponse resp;
+  const Deadline deadline = rt_.after(std::chrono::milliseconds(std::clamp(req.timeout_ms, 0, kProduceTimeoutMsMax)));
   for (ProduceRequest::Topic& t : req.topics) {
     ProduceResponse::Topic out{t.name, {}};
-    for (ProduceRequest::Partition& p : t.partitions) out.partitions.push_back(produce_one(t.name, p, req.acks));
+    for (ProduceRequest::Partition& p : t.partitions) out.partitions.push_back(produce_one(t.name, p, req.acks, deadline));
     resp.responses.push_back(std::move(out));
   }
   if (req.acks == 0) return Response::no_reply();
@@ -109,10 +120,16 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
         out.partitions.push_back(std::move(part));
         continue;
       }
-      part.high_watermark = part.last_stable_offset = log->high_watermark();
+      const bool follower = req.replica_id >= 0;
+      if (follower && !follower_fetch(req.replica_id, *partition, *log, p, part)) {
+        out.partitions.push_back(std::move(part));  // diverged or out of range: no records
+        continue;
+      }
+      part.high_watermark = part.last_stable_offset = partition->high_watermark();
       part.log_start_offset = log->log_start_offset();
       const uint64_t budget = total >= response_max ? 0 : std::min<uint64_t>(response_max - total, static_cast<uint64_t>(std::max(p.partition_max_bytes, 0)));
-      const int64_t visible = rt_.bug(Bug::broker_read_past_hw) ? log->log_end_offset() : log->high_watermark();
+      // Consumers read up to the high watermark; followers copy everything the leader has.
+      const int64_t visible = follower || rt_.bug(Bug::broker_read_past_hw) ? log->log_end_offset() : partition->high_watermark();
       if (budget > 0) {
         Result<LogSlice> slice = log->read_slice(p.fetch_offset, budget, visible, /*at_least_one_batch=*/total == 0);
         if (!slice.ok()) {
@@ -120,7 +137,6 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
           part.error_code = code(error_from(slice.error()));
         } else if (slice->length > 0) {
           part.records = RecordsField{false, {}, slice->file, slice->position, slice->length};
-          if (visible > log->high_watermark()) logf(rt_, LogLevel::debug, "fetch {}-{} at {} past hw {}", t.topic, p.partition, p.fetch_offset, log->high_watermark());
           total += slice->length;
         }
       } else if (p.fetch_offset < log->log_start_offset() || p.fetch_offset > log->log_end_offset()) {
@@ -131,6 +147,36 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
     resp.responses.push_back(std::move(out));
   }
   return total;
+}
+
+bool RequestHandler::follower_fetch(int32_t replica_id, replication::Partition& partition, PartitionLog& log,
+                                    const FetchRequest::Partition& p, FetchResponse::Partition& part) {
+  part.high_watermark = partition.high_watermark();
+  part.log_start_offset = log.log_start_offset();
+  const std::vector<int32_t>& replicas = partition.state().replicas;
+  if (replica_id == config_.node_id || std::find(replicas.begin(), replicas.end(), replica_id) == replicas.end()) {
+    part.error_code = code(Error::not_leader_or_follower);  // not a follower of this partition
+    return false;
+  }
+  if (p.last_fetched_epoch >= 0) {
+    // The largest epoch <= the follower's last, and where it ends in this log.
+    const std::optional<std::pair<int32_t, int64_t>> e = log.epochs().end_offset_for(p.last_fetched_epoch, log.log_end_offset());
+    if (!e) {  // older than anything this log still holds: the follower starts again at its start
+      part.error_code = code(Error::offset_out_of_range);
+      return false;
+    }
+    if (e->first != p.last_fetched_epoch || e->second < p.fetch_offset) {
+      part.diverging_epoch = {.epoch = e->first, .end_offset = e->second};
+      return false;
+    }
+  }
+  if (p.fetch_offset < log.log_start_offset() || p.fetch_offset > log.log_end_offset()) {
+    part.error_code = code(Error::offset_out_of_range);
+    return false;
+  }
+  // What the follower asks from is what it holds: its log matches this one up to there.
+  if (partition.record_follower_fetch(model::BrokerId{replica_id}, p.fetch_offset)) partition.appended();
+  return true;
 }
 
 Response RequestHandler::fetch(const RequestHeader& h, FetchRequest& req) {
@@ -178,7 +224,7 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
       std::shared_ptr<replication::Partition> partition;
       std::shared_ptr<PartitionLog> log;
       const Error serving_error = serving(t.name, p.partition_index, &partition, &log, p.current_leader_epoch);
-      ListOffsetsResponse::Partition part = list_offset(log.get(), p, h.api_version);
+      ListOffsetsResponse::Partition part = list_offset(log.get(), partition ? partition->high_watermark() : 0, p, h.api_version);
       if (serving_error != Error::none) part.error_code = code(serving_error);
       if (part.error_code == 0 && part.offset >= 0) part.leader_epoch = partition->leader_epoch().value;
       out.partitions.push_back(std::move(part));
@@ -188,8 +234,8 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
   return make_reply(h, resp, h.api_version);
 }
 
-ListOffsetsResponse::Partition RequestHandler::list_offset(PartitionLog* log, const ListOffsetsRequest::Partition& p,
-                                                           int16_t version) {
+ListOffsetsResponse::Partition RequestHandler::list_offset(PartitionLog* log, int64_t high_watermark,
+                                                           const ListOffsetsRequest::Partition& p, int16_t version) {
   ListOffsetsResponse::Partition part;
   part.partition_index = p.partition_index;
   if (log == nullptr) {
@@ -197,12 +243,12 @@ ListOffsetsResponse::Partition RequestHandler::list_offset(PartitionLog* log, co
   } else if (p.timestamp == ListOffsetsRequest::kEarliest) {
     part.offset = log->log_start_offset();
   } else if (p.timestamp == ListOffsetsRequest::kLatest) {
-    part.offset = log->high_watermark();
+    part.offset = high_watermark;
   } else if (p.timestamp == ListOffsetsRequest::kMaxTimestamp && version >= 7) {
     Result<std::optional<TimestampAndOffset>> m = log->max_timestamp_offset();
     if (!m.ok()) {
       part.error_code = code(error_from(m.error()));
-    } else if (*m && (*m)->offset < log->high_watermark()) {
+    } else if (*m && (*m)->offset < high_watermark) {
       part.offset = (*m)->offset;
       part.timestamp = (*m)->timestamp;
     }
@@ -210,7 +256,7 @@ ListOffsetsResponse::Partition RequestHandler::list_offset(PartitionLog* log, co
     Result<int64_t> o = log->offset_for_timestamp(p.timestamp);
     if (!o.ok()) {
       part.error_code = code(error_from(o.error()));
-    } else if (*o < log->high_watermark()) {
+    } else if (*o < high_watermark) {
       part.offset = *o;
       part.timestamp = p.timestamp;
     }

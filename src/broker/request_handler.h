@@ -44,6 +44,7 @@ inline constexpr const char* kBrokerListenerName = "PLAINTEXT";
 class RequestHandler final : public FrameHandler {
  public:
   static constexpr int32_t kFetchMaxWaitMsMax = 5 * 60 * 1000;
+  static constexpr int32_t kProduceTimeoutMsMax = 5 * 60 * 1000;  // how long acks=all may wait
 
   RequestHandler(Runtime& rt, const BrokerConfig& config, TopicManager& topics, LogManager& logs,
                  const replication::PartitionTable& partitions, groups::GroupCoordinator& groups, Address advertised);
@@ -103,15 +104,21 @@ class RequestHandler final : public FrameHandler {
   Response malformed(const kafka::RequestHeader& h);
 
   Result<AppendResult> append_one_by_one(PartitionLog& log, ConstBytes record_set, int32_t epoch);
-  kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks);
+  kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks,
+                                                Deadline deadline);
+  // A follower's fetch on the leader (replica_id >= 0): checks its last fetched epoch against
+  // this log (KIP-279: a diverging epoch answers where its log went another way) and records its
+  // log end, which may advance the high watermark. false: answer `part` without records.
+  bool follower_fetch(int32_t replica_id, replication::Partition& partition, PartitionLog& log,
+                      const kafka::FetchRequest::Partition& p, kafka::FetchResponse::Partition& part);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
   kafka::OffsetCommitResponse commit_known_partitions(kafka::OffsetCommitRequest& req);
   // Whether this broker is the group's coordinator (always, for the single broker).
   bool coordinates(const std::string& group_id) const;
   kafka::FindCoordinatorResponse::Coordinator coordinator_for(const std::string& key, int8_t key_type) const;
   kafka::MetadataResponse::Topic describe_topic(const std::string& name, bool allow_create);
-  kafka::ListOffsetsResponse::Partition list_offset(PartitionLog* log, const kafka::ListOffsetsRequest::Partition& p,
-                                                    int16_t version);
+  kafka::ListOffsetsResponse::Partition list_offset(PartitionLog* log, int64_t high_watermark,
+                                                    const kafka::ListOffsetsRequest::Partition& p, int16_t version);
 
   Runtime& rt_;
   const BrokerConfig& config_;

@@ -23,6 +23,7 @@ const char* error_name(int16_t c) {
     case Error::invalid_topic_exception: return "INVALID_TOPIC_EXCEPTION";
     case Error::record_list_too_large: return "RECORD_LIST_TOO_LARGE";
     case Error::not_enough_replicas: return "NOT_ENOUGH_REPLICAS";
+    case Error::not_enough_replicas_after_append: return "NOT_ENOUGH_REPLICAS_AFTER_APPEND";
     case Error::invalid_required_acks: return "INVALID_REQUIRED_ACKS";
     case Error::illegal_generation: return "ILLEGAL_GENERATION";
     case Error::inconsistent_group_protocol: return "INCONSISTENT_GROUP_PROTOCOL";

@@ -26,6 +26,7 @@ enum class Error : int16_t {
   invalid_topic_exception = 17,
   record_list_too_large = 18,
   not_enough_replicas = 19,
+  not_enough_replicas_after_append = 20,
   invalid_required_acks = 21,
   illegal_generation = 22,
   inconsistent_group_protocol = 23,

@@ -17,8 +17,11 @@ void Partition::appended() {
   for (AppendWatch* w : watches_) w->fire();
 }
 
-Partition::Partition(model::TopicPartition tp, model::BrokerId self, const LogManager& logs, PartitionState state)
-    : tp_(std::move(tp)), self_(self), logs_(logs), state_(std::move(state)) {}
+Partition::Partition(Runtime& rt, model::TopicPartition tp, model::BrokerId self, const LogManager& logs,
+                     PartitionState state)
+    : rt_(rt), tp_(std::move(tp)), self_(self), logs_(logs), state_(std::move(state)), high_watermark_changed_(rt) {
+  (void)advance_high_watermark();  // a single replica's is its own log end at once
+}
 
 Result<std::shared_ptr<PartitionLog>> Partition::log() const { return logs_.get(tp_); }
 
@@ -28,7 +31,70 @@ void Partition::update(PartitionState next) {
     SAMSA_ASSERT(next.leader_epoch >= state_.leader_epoch);
     SAMSA_ASSERT(next.partition_epoch >= state_.partition_epoch);
   }
+  if (next.leader_epoch != state_.leader_epoch || next.leader != state_.leader) follower_log_ends_.clear();
   state_ = std::move(next);
+  (void)advance_high_watermark();  // a smaller ISR may let it advance
+  high_watermark_changed_.notify_all();  // acks=all waiters look again (leadership may be gone)
+}
+
+std::optional<int64_t> Partition::own_log_end() const {
+  Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
+  if (!log.ok()) return std::nullopt;
+  return (*log)->high_watermark();
+}
+
+std::optional<int64_t> Partition::isr_log_end() const {
+  std::optional<int64_t> end = own_log_end();
+  if (!end) return std::nullopt;
+  for (int32_t id : state_.isr) {
+    if (id == self_.value) continue;
+    auto it = follower_log_ends_.find(id);
+    if (it == follower_log_ends_.end()) return std::nullopt;
+    end = std::min(*end, it->second);
+  }
+  return end;
+}
+
+int64_t Partition::high_watermark() const {
+  const std::optional<int64_t> own = own_log_end();
+  return own ? std::min(high_watermark_, *own) : high_watermark_;
+}
+
+bool Partition::advance_high_watermark() {
+  if (role() != Role::leader) return false;
+  const size_t needed = std::min<size_t>(static_cast<size_t>(std::max(state_.min_insync_replicas, 1)), state_.replicas.size());
+  if (state_.isr.size() < needed) return false;
+  const std::optional<int64_t> end = isr_log_end();
+  if (!end || *end <= high_watermark_) return false;
+  high_watermark_ = *end;
+  high_watermark_changed_.notify_all();
+  return true;
+}
+
+bool Partition::record_follower_fetch(model::BrokerId replica, int64_t fetch_offset) {
+  SAMSA_ASSERT(replica != self_);
+  int64_t& known = follower_log_ends_[replica.value];
+  known = fetch_offset;  // a follower that truncated fetches from lower: it is what it holds now
+  return advance_high_watermark();
+}
+
+int64_t Partition::follower_log_end(model::BrokerId replica) const {
+  auto it = follower_log_ends_.find(replica.value);
+  return it == follower_log_ends_.end() ? -1 : it->second;
+}
+
+void Partition::follow_high_watermark(int64_t leader_high_watermark) {
+  const std::optional<int64_t> own = own_log_end();
+  high_watermark_ = own ? std::min(leader_high_watermark, *own) : leader_high_watermark;
+}
+
+Status Partition::wait_for_high_watermark(int64_t offset, Deadline deadline) {
+  const model::LeaderEpoch epoch = state_.leader_epoch;
+  while (high_watermark() <= offset) {
+    if (role() != Role::leader || state_.leader_epoch != epoch) return Errc::unavailable;
+    SAMSA_TRY(high_watermark_changed_.wait(deadline));
+  }
+  return Status{};
 }
 
 void PartitionTable::put(const model::TopicPartition& tp, PartitionState state) {
@@ -37,7 +103,7 @@ void PartitionTable::put(const model::TopicPartition& tp, PartitionState state) 
     if (!(it->second->state() == state)) it->second->update(std::move(state));
     return;
   }
-  partitions_[tp] = std::make_shared<Partition>(tp, self_, logs_, std::move(state));
+  partitions_[tp] = std::make_shared<Partition>(rt_, tp, self_, logs_, std::move(state));
 }
 
 std::shared_ptr<Partition> PartitionTable::find(const model::TopicPartition& tp) const {

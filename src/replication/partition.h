@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,7 +69,7 @@ struct PartitionState {
 
 class Partition {
  public:
-  Partition(model::TopicPartition tp, model::BrokerId self, const LogManager& logs, PartitionState state);
+  Partition(Runtime& rt, model::TopicPartition tp, model::BrokerId self, const LogManager& logs, PartitionState state);
 
   const model::TopicPartition& tp() const { return tp_; }
   const PartitionState& state() const { return state_; }
@@ -81,8 +82,30 @@ class Partition {
   // append with NOT_ENOUGH_REPLICAS otherwise).
   bool enough_in_sync() const { return static_cast<int64_t>(state_.isr.size()) >= state_.min_insync_replicas; }
 
-  // A newer view of the partition. Within one topic id, epochs never go back.
+  // A newer view of the partition. Within one topic id, epochs never go back. A new leader
+  // epoch forgets what was known of the followers (they prove their log end again).
   void update(PartitionState next);
+
+  // --- the high watermark (Kafka's semantics) ---
+  // On the leader: the smallest log end over itself and every ISR member, never going back
+  // within an epoch (a follower whose log end is not known yet holds it where it is); this
+  // broker's own log end counts only what its flush policy makes visible (flush.messages=1:
+  // what is synced). Not advanced while the ISR is smaller than min(min.insync.replicas, the
+  // replication factor) (KIP-966's rule: what a lone leader holds is not yet committed).
+  // On a follower: min(the leader's high watermark, its own log end).
+  int64_t high_watermark() const;
+  // Leader: a follower fetched from `fetch_offset`, so its log matches the leader's up to there.
+  // Returns whether the high watermark advanced (appended() then wakes the waiters).
+  bool record_follower_fetch(model::BrokerId replica, int64_t fetch_offset);
+  // Leader: recomputes after an append or an ISR change; whether it advanced.
+  bool advance_high_watermark();
+  // Follower: the leader's high watermark from its last fetch answer.
+  void follow_high_watermark(int64_t leader_high_watermark);
+  // The follower's log end as the leader last learned it (-1: not yet in this epoch).
+  int64_t follower_log_end(model::BrokerId replica) const;
+  // acks=all: waits until the high watermark passes `offset` (ok), or the deadline (timed_out),
+  // or this broker stops leading the partition in this epoch (Errc::unavailable).
+  Status wait_for_high_watermark(int64_t offset, Deadline deadline);
 
   // Records were appended (or, with replication, became visible): wakes the fetches watching.
   void appended();
@@ -92,16 +115,25 @@ class Partition {
   void remove_watch(AppendWatch* w) { std::erase(watches_, w); }
 
  private:
+  // The leader's own log end for the high watermark (its flush policy's visible end).
+  std::optional<int64_t> own_log_end() const;
+  // min over the ISR of the log ends, or nullopt while some member's is unknown.
+  std::optional<int64_t> isr_log_end() const;
+
+  Runtime& rt_;
   model::TopicPartition tp_;
   model::BrokerId self_;
   const LogManager& logs_;
   PartitionState state_;
   std::vector<AppendWatch*> watches_;
+  int64_t high_watermark_ = 0;
+  std::map<int32_t, int64_t> follower_log_ends_;  // broker id -> log end; at most the replicas
+  WaitQueue high_watermark_changed_;
 };
 
 class PartitionTable {
  public:
-  PartitionTable(model::BrokerId self, const LogManager& logs) : self_(self), logs_(logs) {}
+  PartitionTable(Runtime& rt, model::BrokerId self, const LogManager& logs) : rt_(rt), self_(self), logs_(logs) {}
 
   // Creates or updates the partition.
   void put(const model::TopicPartition& tp, PartitionState state);
@@ -121,8 +153,10 @@ class PartitionTable {
                       std::shared_ptr<PartitionLog>* log, int32_t current_leader_epoch = -1) const;
   std::shared_ptr<Partition> find(const model::TopicPartition& tp) const;
   size_t size() const { return partitions_.size(); }
+  const std::map<model::TopicPartition, std::shared_ptr<Partition>>& all() const { return partitions_; }
 
  private:
+  Runtime& rt_;
   model::BrokerId self_;
   const LogManager& logs_;
   // shared: a request in flight keeps the partition it looked up alive

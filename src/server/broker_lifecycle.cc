@@ -31,7 +31,9 @@ BrokerLifecycle::BrokerLifecycle(Runtime& rt, const NodeConfig& config, Metadata
       broker_(broker),
       incarnation_id_(kafka::Uuid::from_random(rt.random_u64(), rt.random_u64())),
       lifecycle_channel_(rt, config.voters, metadata, fmt::format("samsa-broker-{}-lifecycle", config.broker.node_id)),
-      forward_channel_(rt, config.voters, metadata, fmt::format("samsa-broker-{}-forwarding", config.broker.node_id)) {}
+      forward_channel_(rt, config.voters, metadata, fmt::format("samsa-broker-{}-forwarding", config.broker.node_id)),
+      leaders_(rt, metadata, config.broker.node_id),
+      fetcher_(rt, model::BrokerId{config.broker.node_id}, broker.partitions(), leaders_) {}
 
 BrokerLifecycle::~BrokerLifecycle() = default;
 
@@ -48,6 +50,7 @@ void BrokerLifecycle::stop() {
     (void)rt_.join(*f, Deadline::never());
     *f = kNoFiber;
   }
+  fetcher_.stop();
 }
 
 Status BrokerLifecycle::register_once() {
@@ -160,6 +163,7 @@ bool BrokerLifecycle::reconcile_logs() {
     const std::string* id = logs.topic_id(w.tp);
     if (id != nullptr && *id == w.state.topic_id) partitions.put(w.tp, w.state);
   }
+  fetcher_.refresh();
   // Then the disk. A log held with no topic id is internal (the group coordinator's), not the
   // metadata's to remove.
   for (const model::TopicPartition& tp : logs.held()) {
@@ -176,6 +180,7 @@ bool BrokerLifecycle::reconcile_logs() {
     const std::string* id = logs.topic_id(w.tp);
     if (id != nullptr && *id == w.state.topic_id) partitions.put(w.tp, w.state);
   }
+  fetcher_.refresh();
   if (!logs.remove_strays([&](const model::TopicPartition& tp) { return keep.count(tp) != 0; }).ok()) all = false;
   return all;
 }

@@ -9,7 +9,8 @@
 //   topic committed before it) does it make the broker follow the image: the partitions it holds
 //   replicas of get their logs (LogManager, with the topic's configs) and their state in the
 //   PartitionTable (leader, epochs, ISR), and the logs of partitions it no longer holds are
-//   removed. Before that the image may be a prefix and must not delete anything.
+//   removed. Before that the image may be a prefix and must not delete anything. Partitions it
+//   follows are copied from their leaders by its ReplicaFetcher.
 // - Forwards CreateTopics, DeleteTopics and CreatePartitions to the active controller over a
 //   connection of its own, and waits (up to kSeeOwnWriteMax) for its own image to show them.
 //
@@ -24,6 +25,8 @@
 #include "broker/cluster_view.h"
 #include "broker/topic_config.h"
 #include "client/connection.h"
+#include "replication/replica_fetcher.h"
+#include "server/leader_channel.h"
 #include "server/metadata_publisher.h"
 #include "server/node_config.h"
 
@@ -85,6 +88,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   int64_t broker_epoch() const { return broker_epoch_; }
   bool caught_up() const { return caught_up_; }
   bool fenced() const { return fenced_; }
+  const replication::ReplicaFetcher& fetcher() const { return fetcher_; }
 
  private:
   void lifecycle_loop();
@@ -108,6 +112,8 @@ class BrokerLifecycle final : public broker::ClusterView {
   bool fenced_ = true;
   FiberId lifecycle_fiber_ = kNoFiber;
   FiberId logs_fiber_ = kNoFiber;
+  LeaderConnections leaders_;
+  replication::ReplicaFetcher fetcher_;  // its followers copy from their leaders
 };
 
 }  // namespace samsa::server

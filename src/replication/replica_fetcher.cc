@@ -1,0 +1,138 @@
+#include "replication/replica_fetcher.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "runtime/log.h"
+
+namespace samsa::replication {
+
+using namespace samsa::kafka;
+
+ReplicaFetcher::ReplicaFetcher(Runtime& rt, model::BrokerId self, PartitionTable& partitions, LeaderChannel& channel)
+    : rt_(rt), self_(self), partitions_(partitions), channel_(channel) {}
+
+ReplicaFetcher::~ReplicaFetcher() = default;
+
+std::vector<std::shared_ptr<Partition>> ReplicaFetcher::followed(int32_t leader) const {
+  std::vector<std::shared_ptr<Partition>> out;
+  for (const auto& [tp, p] : partitions_.all()) {
+    if (p->role() == Role::follower && p->state().leader.value == leader) out.push_back(p);
+  }
+  return out;
+}
+
+void ReplicaFetcher::refresh() {
+  if (stopped_) return;
+  std::set<int32_t> leaders;
+  for (const auto& [tp, p] : partitions_.all()) {
+    if (p->role() == Role::follower && p->state().leader.value >= 0) leaders.insert(p->state().leader.value);
+  }
+  for (int32_t leader : leaders) {
+    if (fibers_.count(leader) != 0) continue;
+    fibers_[leader] = rt_.spawn(fmt::format("replica-fetcher-{}", leader), [this, leader] { fetch_loop(leader); });
+  }
+}
+
+void ReplicaFetcher::stop() {
+  stopped_ = true;
+  std::map<int32_t, FiberId> fibers;
+  fibers.swap(fibers_);
+  for (const auto& [leader, fiber] : fibers) rt_.cancel(fiber);
+  for (const auto& [leader, fiber] : fibers) (void)rt_.join(fiber, Deadline::never());
+}
+
+void ReplicaFetcher::fetch_loop(int32_t leader) {
+  for (;;) {
+    const std::vector<std::shared_ptr<Partition>> partitions = followed(leader);
+    if (partitions.empty() || stopped_) break;
+    Status s = fetch_once(leader, partitions);
+    if (s.code() == Errc::cancelled) return;
+    if (!s.ok() && rt_.sleep(kRetryBackoff).code() == Errc::cancelled) return;
+  }
+  fibers_.erase(leader);  // this fiber ends; refresh() starts another when needed
+}
+
+Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_ptr<Partition>>& partitions) {
+  FetchRequest req;
+  req.replica_id = self_.value;
+  req.max_wait_ms = kFetchMaxWaitMs;
+  req.min_bytes = 1;
+  req.max_bytes = kResponseBytesMax;
+  req.session_epoch = -1;  // no fetch session: every partition every time
+  std::map<model::TopicPartition, std::shared_ptr<Partition>> asked;
+  for (const std::shared_ptr<Partition>& p : partitions) {
+    Result<std::shared_ptr<PartitionLog>> log = p->log();
+    if (!log.ok()) continue;  // offline here: nothing to copy into
+    if (req.topics.empty() || req.topics.back().topic != p->tp().topic) req.topics.push_back({.topic = p->tp().topic});
+    req.topics.back().partitions.push_back({.partition = p->tp().partition,
+                                            .current_leader_epoch = p->leader_epoch().value,
+                                            .fetch_offset = (*log)->log_end_offset(),
+                                            .last_fetched_epoch = (*log)->epochs().latest_epoch().value_or(-1),
+                                            .log_start_offset = (*log)->log_start_offset(),
+                                            .partition_max_bytes = kPartitionBytesMax});
+    asked[p->tp()] = p;
+  }
+  if (asked.empty()) return rt_.sleep(kRetryBackoff);
+  Result<FetchResponse> resp =
+      channel_.fetch(leader, req, kFetchVersion, rt_.after(kRequestTimeout + std::chrono::milliseconds(kFetchMaxWaitMs)));
+  if (!resp.ok()) return resp.status();
+  bool any_error = resp->error_code != 0;
+  for (const FetchResponse::Topic& t : resp->responses) {
+    for (const FetchResponse::Partition& answer : t.partitions) {
+      auto it = asked.find({t.topic, answer.partition_index});
+      if (it == asked.end()) continue;
+      any_error = any_error || answer.error_code != 0;
+      apply(*it->second, answer);
+    }
+  }
+  // Errors (a leader change under way, an offline log): wait for the metadata to move on.
+  return any_error ? rt_.sleep(kRetryBackoff) : Status{};
+}
+
+void ReplicaFetcher::apply(Partition& partition, const FetchResponse::Partition& answer) {
+  Result<std::shared_ptr<PartitionLog>> found = partition.log();
+  if (!found.ok()) return;
+  PartitionLog& log = **found;
+  if (answer.error_code == code(Error::offset_out_of_range)) {
+    if (log.log_end_offset() < answer.log_start_offset || log.log_start_offset() < answer.log_start_offset) {
+      logf(rt_, LogLevel::info, "{}: behind the leader's log start {}; starting again there", partition.tp().to_string(),
+           answer.log_start_offset);
+      (void)log.truncate_fully_and_start_at(answer.log_start_offset);
+      ++truncations_;
+    }
+    return;
+  }
+  if (answer.error_code != 0) return;
+  if (answer.diverging_epoch.epoch >= 0 || answer.diverging_epoch.end_offset >= 0) {
+    apply_divergence(partition, log, answer);
+    return;
+  }
+  if (!answer.records.null && !answer.records.bytes.empty()) {
+    Result<AppendResult> r = log.append_replicated(answer.records.bytes);
+    if (!r.ok()) {
+      logf(rt_, LogLevel::warn, "{}: copying from the leader failed: {}", partition.tp().to_string(), errc_name(r.error()));
+      return;
+    }
+    records_copied_ += static_cast<uint64_t>(r->records);
+  }
+  partition.follow_high_watermark(answer.high_watermark);
+}
+
+// KIP-279: the leader's log ends epoch E at O, and this log went on past it in E (or has no E):
+// cut at the smaller of O and where this log's own E (or the largest epoch below it) ends, and
+// fetch again, which checks the next epoch back if they still disagree.
+void ReplicaFetcher::apply_divergence(Partition& partition, PartitionLog& log, const FetchResponse::Partition& answer) {
+  int64_t to = std::min(answer.diverging_epoch.end_offset, log.log_end_offset());
+  if (answer.diverging_epoch.epoch >= 0) {
+    const std::optional<std::pair<int32_t, int64_t>> own = log.epochs().end_offset_for(answer.diverging_epoch.epoch, log.log_end_offset());
+    if (own) to = std::min(to, own->second);
+  }
+  to = std::max(to, log.log_start_offset());
+  logf(rt_, LogLevel::info, "{}: diverged from the leader at epoch {} (ends at {}); truncating {} -> {}",
+       partition.tp().to_string(), answer.diverging_epoch.epoch, answer.diverging_epoch.end_offset, log.log_end_offset(), to);
+  if (log.truncate_to(to).ok()) ++truncations_;
+}
+
+}  // namespace samsa::replication
