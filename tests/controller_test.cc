@@ -352,6 +352,9 @@ TEST(Controller, AlterPartitionChecksEpochsAndIsr) {
   r = c.alter("t", 0, {1, 2});
   r.new_isr[1].broker_epoch = model::BrokerEpoch{999};
   expect(r, Error::ineligible_replica);
+  r = good;
+  r.leader_recovery_state = 1;  // a recovered partition never goes back to recovering
+  expect(r, Error::invalid_request);
   const model::PartitionEpoch epoch = c.partition("t", 0).partition_epoch;
   ControllerResult ok = c.controller.alter_partition(c.image, good);
   ASSERT_EQ(ok.error, Error::none);

@@ -135,6 +135,43 @@ TEST(Messages, HandComputedFetchV15ReplicaStateAndVotePreVote) {
   EXPECT_EQ(v2[v2.size() - 4], std::byte{1});     // pre_vote, then partition, topic, request tags
 }
 
+// AlterPartition (flexible from v0): v2 names a topic by id instead of by name (KIP-841), v3
+// sends each ISR member with its broker epoch instead of the plain ISR (KIP-903), v1 adds the
+// leader recovery state (KIP-704).
+TEST(Messages, HandComputedAlterPartitionVersions) {
+  AlterPartitionRequest req;
+  req.broker_id = 1;
+  req.broker_epoch = 5;
+  AlterPartitionRequest::Topic t{.topic_name = "t"};
+  for (uint8_t i = 0; i < 16; ++i) t.topic_id.bytes[i] = i + 1;
+  t.partitions = {{.partition_index = 0, .leader_epoch = 2, .new_isr = {1, 2},
+                   .new_isr_with_epochs = {{.broker_id = 1, .broker_epoch = 5}, {.broker_id = 2, .broker_epoch = 7}},
+                   .leader_recovery_state = 0, .partition_epoch = 3}};
+  req.topics = {t};
+  std::vector<std::byte> head = b({0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 2});  // broker id, epoch, 1 topic
+  std::vector<std::byte> id = b({1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
+  std::vector<std::byte> part = b({2, 0, 0, 0, 0, 0, 0, 0, 2});  // 1 partition: index 0, leader epoch 2
+  std::vector<std::byte> isr_v3 = b({3, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 7, 0});
+  std::vector<std::byte> isr_v2 = b({3, 0, 0, 0, 1, 0, 0, 0, 2});
+  std::vector<std::byte> tail = b({0, 0, 0, 0, 3, 0, 0, 0});  // recovery state, partition epoch, three tag buffers
+  auto cat = [](std::initializer_list<std::vector<std::byte>> parts) {
+    std::vector<std::byte> out;
+    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+  };
+  EXPECT_EQ(encode(req, 3), cat({head, id, part, isr_v3, tail}));
+  EXPECT_EQ(encode(req, 2), cat({head, id, part, isr_v2, tail}));
+  EXPECT_EQ(encode(req, 1), cat({head, b({2, 't'}), part, isr_v2, tail}));
+  EXPECT_EQ(encode(req, 0), cat({head, b({2, 't'}), part, isr_v2, b({0, 0, 0, 3, 0, 0, 0})}));
+  AlterPartitionResponse resp;
+  resp.topics = {{.topic_id = t.topic_id,
+                  .partitions = {{.partition_index = 0, .leader_id = 1, .leader_epoch = 2, .isr = {1, 2}, .partition_epoch = 4}}}};
+  // throttle, top-level error, 1 topic (id), 1 partition: index, error, leader, leader epoch,
+  // ISR [1, 2], recovery state, partition epoch, then the partition, topic and response tags.
+  EXPECT_EQ(encode(resp, 3), cat({b({0, 0, 0, 0, 0, 0, 2}), id,
+                                  b({2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 4, 0, 0, 0})}));
+}
+
 TEST(Messages, HandComputedClassicLayouts) {
   ApiVersionsResponse av;
   av.api_keys = {{.api_key = 18, .min_version = 0, .max_version = 2}};

@@ -96,6 +96,7 @@ struct AlterPartitionRequest {
   model::LeaderEpoch leader_epoch{-1};
   model::PartitionEpoch partition_epoch{-1};
   std::vector<IsrMember> new_isr;
+  int8_t leader_recovery_state = 0;  // KIP-704: 0 recovered, 1 recovering
 };
 
 class Controller {

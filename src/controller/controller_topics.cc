@@ -172,7 +172,8 @@ ControllerResult Controller::alter_topic_config(const MetadataImage& image, cons
 // Kafka's order of checks (ReplicationControlManager): epochs ahead of ours mean this
 // controller is behind (NOT_CONTROLLER); an older leader epoch is fenced; only the leader may
 // ask; an older partition epoch lost a race (INVALID_UPDATE_VERSION); the ISR must be replicas,
-// hold the leader, and (KIP-903) name only registered unfenced brokers of the right epoch.
+// hold the leader, keep the partition recovered (KIP-704), and (KIP-903) name only registered
+// unfenced brokers of the right epoch.
 Error Controller::validate_alter(const MetadataImage& image, const AlterPartitionRequest& request) const {
   const BrokerRegistration* asker = image.broker(request.broker_id);
   if (asker == nullptr || asker->epoch != request.broker_epoch) return Error::stale_broker_epoch;
@@ -192,6 +193,9 @@ Error Controller::validate_alter(const MetadataImage& image, const AlterPartitio
   std::vector<int32_t> isr;
   for (const IsrMember& m : request.new_isr) isr.push_back(m.broker_id);
   if (has_duplicates(isr) || !is_subset(isr, p.replicas) || !contains(isr, p.leader)) return Error::invalid_request;
+  // samsa keeps no leader recovery state: every partition is recovered, and Kafka refuses both
+  // an unknown state and a recovered partition going back to recovering.
+  if (request.leader_recovery_state != 0) return Error::invalid_request;
   for (const IsrMember& m : request.new_isr) {
     const BrokerRegistration* b = image.broker(m.broker_id);
     if (b == nullptr || b->fenced || (m.broker_epoch != model::BrokerEpoch{-1} && m.broker_epoch != b->epoch)) {

@@ -40,6 +40,7 @@ const char* error_name(int16_t c) {
     case Error::invalid_config: return "INVALID_CONFIG";
     case Error::invalid_request: return "INVALID_REQUEST";
     case Error::unsupported_for_message_format: return "UNSUPPORTED_FOR_MESSAGE_FORMAT";
+    case Error::operation_not_attempted: return "OPERATION_NOT_ATTEMPTED";
     case Error::kafka_storage_error: return "KAFKA_STORAGE_ERROR";
     case Error::member_id_required: return "MEMBER_ID_REQUIRED";
     case Error::group_id_not_found: return "GROUP_ID_NOT_FOUND";

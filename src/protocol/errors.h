@@ -43,6 +43,7 @@ enum class Error : int16_t {
   invalid_config = 40,
   invalid_request = 42,
   unsupported_for_message_format = 43,
+  operation_not_attempted = 55,
   kafka_storage_error = 56,
   invalid_replica_assignment = 39,
   policy_violation = 44,

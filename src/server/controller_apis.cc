@@ -16,6 +16,7 @@ struct ControllerApi {
 constexpr ControllerApi kControllerApis[] = {
     {ApiKey::api_versions, 0, 3},        {ApiKey::create_topics, 0, 7},    {ApiKey::delete_topics, 0, 6},
     {ApiKey::create_partitions, 0, 3},   {ApiKey::broker_registration, 0, 3}, {ApiKey::broker_heartbeat, 0, 1},
+    {ApiKey::alter_partition, 0, 3},
 };
 
 const ControllerApi* find_api(int16_t key) {
@@ -76,6 +77,8 @@ Response ControllerApis::dispatch(const RequestHeader& h, ConstBytes body) {
       return with<DeleteTopicsRequest>(h, body, [&](auto& q) { return controller_.delete_topics(q); });
     case ApiKey::create_partitions:
       return with<CreatePartitionsRequest>(h, body, [&](auto& q) { return controller_.create_partitions(q); });
+    case ApiKey::alter_partition:
+      return with<AlterPartitionRequest>(h, body, [&](auto& q) { return controller_.alter_partition(q, h.api_version); });
     default: return Response::close();
   }
 }

@@ -282,4 +282,74 @@ kafka::CreatePartitionsResponse QuorumController::create_partitions(const kafka:
   return resp;
 }
 
+kafka::AlterPartitionResponse::Partition QuorumController::alter_one(const kafka::AlterPartitionRequest& request,
+                                                                    int16_t version, const kafka::Uuid& topic_id,
+                                                                    const kafka::AlterPartitionRequest::Partition& p,
+                                                                    Staged& staged) {
+  kafka::AlterPartitionResponse::Partition out{.partition_index = p.partition_index};
+  controller::AlterPartitionRequest r{.broker_id = request.broker_id,
+                                      .broker_epoch = model::BrokerEpoch{request.broker_epoch},
+                                      .topic_id = topic_id,
+                                      .partition = p.partition_index,
+                                      .leader_epoch = model::LeaderEpoch{p.leader_epoch},
+                                      .partition_epoch = model::PartitionEpoch{p.partition_epoch},
+                                      .leader_recovery_state = p.leader_recovery_state};
+  // Before v3 the ISR carries no broker epochs: -1 skips that check (KIP-903).
+  if (version >= 3) {
+    for (const auto& m : p.new_isr_with_epochs) r.new_isr.push_back({m.broker_id, model::BrokerEpoch{m.broker_epoch}});
+  } else {
+    for (int32_t id : p.new_isr) r.new_isr.push_back({id, model::BrokerEpoch{-1}});
+  }
+  controller::ControllerResult result = controller_.alter_partition(staged.image, r);
+  Error e = result.error;
+  if (e == Error::none && !staged.add(result.records)) e = Error::unknown_server_error;
+  if (e == Error::ineligible_replica && version < 2) e = Error::operation_not_attempted;  // v0-1 know no INELIGIBLE_REPLICA
+  out.error_code = kafka::code(e);
+  if (e != Error::none) return out;
+  const controller::PartitionState& now = staged.image.topic_by_id(topic_id)->partitions[static_cast<size_t>(p.partition_index)];
+  out.leader_id = now.leader;
+  out.leader_epoch = now.leader_epoch.value;
+  out.isr = now.isr;
+  out.partition_epoch = now.partition_epoch.value;
+  return out;
+}
+
+kafka::AlterPartitionResponse QuorumController::alter_partition(const kafka::AlterPartitionRequest& request,
+                                                                int16_t version) {
+  kafka::AlterPartitionResponse resp;
+  if (Error e = lock_active(); e != Error::none) {
+    resp.error_code = kafka::code(e);
+    return resp;
+  }
+  LockGuard guard(mu_);
+  const controller::BrokerRegistration* asker = metadata_.image().broker(request.broker_id);
+  if (asker == nullptr || asker->epoch.value != request.broker_epoch) {
+    resp.error_code = kafka::code(Error::stale_broker_epoch);  // Kafka fails the whole request
+    return resp;
+  }
+  Staged staged{metadata_.image(), {}};  // each partition is decided on the changes before it
+  for (const auto& t : request.topics) {
+    kafka::AlterPartitionResponse::Topic out{.topic_name = t.topic_name, .topic_id = t.topic_id};
+    const controller::TopicImage* topic = version >= 2 ? staged.image.topic_by_id(t.topic_id) : staged.image.topic(t.topic_name);
+    const std::optional<kafka::Uuid> id = topic != nullptr ? std::optional(topic->id) : std::nullopt;
+    for (const auto& p : t.partitions) {
+      if (id) {
+        out.partitions.push_back(alter_one(request, version, *id, p, staged));
+        continue;
+      }
+      const Error e = version >= 2 ? Error::unknown_topic_id : Error::unknown_topic_or_partition;
+      out.partitions.push_back({.partition_index = p.partition_index, .error_code = kafka::code(e)});
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  // As in Kafka, a write that fails fails the whole request: the leader retries it.
+  if (const Error e = commit_records(staged.records); e != Error::none) {
+    resp = kafka::AlterPartitionResponse{};
+    resp.error_code = kafka::code(e);
+  } else if (!staged.records.empty()) {
+    rt_.log(LogLevel::info, fmt::format("broker {} changed the ISR of {} partition(s)", request.broker_id, staged.records.size()));
+  }
+  return resp;
+}
+
 }  // namespace samsa::server

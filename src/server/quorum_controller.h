@@ -48,6 +48,12 @@ class QuorumController {
   kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request);
   kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request);
   kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request);
+  // A partition leader's ISR change (Kafka's ReplicationControlManager.alterPartition): the
+  // asker's broker epoch is checked for the whole request (STALE_BROKER_EPOCH at the top), then
+  // each partition is decided on the image holding the changes before it, with Kafka's
+  // per-partition errors for `version` (v0-1 name topics, v2+ by id; v3 carries broker epochs).
+  // A partition answered without error carries its state once the change is committed.
+  kafka::AlterPartitionResponse alter_partition(const kafka::AlterPartitionRequest& request, int16_t version);
 
   uint64_t records_written() const { return records_written_; }
 
@@ -67,6 +73,9 @@ class QuorumController {
   // NOT_CONTROLLER when inactive, REQUEST_TIMED_OUT when that takes too long. The guard releases it.
   kafka::Error lock_active();
   kafka::CreateTopicsResponse::Topic create_topic(const kafka::CreateTopicsRequest::Topic& t, Staged& staged);
+  kafka::AlterPartitionResponse::Partition alter_one(const kafka::AlterPartitionRequest& request, int16_t version,
+                                                     const kafka::Uuid& topic_id,
+                                                     const kafka::AlterPartitionRequest::Partition& p, Staged& staged);
   void expiry_loop();
   controller::PlacementChoice random_placement();
   // Session deadlines run on the monotonic clock: a wall clock step must not fence anyone.
