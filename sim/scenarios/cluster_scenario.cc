@@ -16,13 +16,13 @@ namespace samsa::sim {
 
 namespace {
 
-constexpr int32_t kCombinedNodes = 3;
-constexpr int32_t kBrokerOnlyNode = 4;
-constexpr uint16_t kBrokerPort = 9092;
-constexpr uint16_t kControllerPort = 9093;
+constexpr int32_t kCombinedNodes = kClusterCombinedNodes;
+constexpr int32_t kBrokerOnlyNode = kClusterBrokerOnlyNode;
+constexpr uint16_t kBrokerPort = kClusterBrokerPort;
+constexpr uint16_t kControllerPort = kClusterControllerPort;
 constexpr uint64_t kSnapshotBytes = 512;   // small: snapshots and log truncation happen often
 
-std::string host_of(int32_t id) { return fmt::format("node{}", id); }
+std::string host_of(int32_t id) { return cluster_host(id); }
 
 // What the nodes let the checker see: each live node's Node, set and cleared by its main.
 struct Registry {
@@ -36,24 +36,6 @@ struct AdminHistory {
   Instant since = Instant::max();
   uint64_t attempts = 0;
 };
-
-server::NodeConfig node_config(int32_t id, const controller::ControllerBugs& bugs) {
-  server::NodeConfig c;
-  c.kraft = true;
-  c.broker_role = true;
-  c.controller_role = id <= kCombinedNodes;
-  for (int32_t v = 1; v <= kCombinedNodes; ++v) c.voters[v] = Address{host_of(v), kControllerPort};
-  c.controller_listener = Address{host_of(id), kControllerPort};
-  c.metadata_log_dir = "/data";
-  c.cluster_id = "sim-cluster";
-  c.snapshot_bytes_min = kSnapshotBytes;
-  c.controller_bugs = bugs;
-  c.broker.node_id = id;
-  c.broker.listener = Address{host_of(id), kBrokerPort};
-  c.broker.log_dir = "/data";
-  c.broker.auto_create_topics = false;
-  return c;
-}
 
 void node_main(Runtime& rt, const server::NodeConfig& config, Registry& registry) {
   server::Node node(rt, config);
@@ -257,6 +239,26 @@ CheckResult check_acknowledged(const AdminHistory& h, const controller::Metadata
 
 }  // namespace
 
+std::string cluster_host(int32_t id) { return fmt::format("node{}", id); }
+
+server::NodeConfig cluster_node_config(int32_t id, const controller::ControllerBugs& bugs) {
+  server::NodeConfig c;
+  c.kraft = true;
+  c.broker_role = true;
+  c.controller_role = id <= kCombinedNodes;
+  for (int32_t v = 1; v <= kCombinedNodes; ++v) c.voters[v] = Address{host_of(v), kControllerPort};
+  c.controller_listener = Address{host_of(id), kControllerPort};
+  c.metadata_log_dir = "/data";
+  c.cluster_id = "sim-cluster";
+  c.snapshot_bytes_min = kSnapshotBytes;
+  c.controller_bugs = bugs;
+  c.broker.node_id = id;
+  c.broker.listener = Address{host_of(id), kBrokerPort};
+  c.broker.log_dir = "/data";
+  c.broker.auto_create_topics = false;
+  return c;
+}
+
 RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   // Declared before the simulator: its destruction unwinds the nodes, which still use them.
   Registry registry;
@@ -266,7 +268,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   Simulator sim(so);
   std::map<int32_t, NodeId> nodes;
   for (int32_t id = 1; id <= kBrokerOnlyNode; ++id) {
-    configs[id] = node_config(id, options.bugs);
+    configs[id] = cluster_node_config(id, options.bugs);
     const server::NodeConfig& config = configs[id];
     nodes[id] = sim.add_node(host_of(id), [&config, &registry](Runtime& rt) { node_main(rt, config, registry); });
   }

@@ -14,9 +14,20 @@
 
 #include "controller/controller_config.h"
 #include "runtime/runtime.h"
+#include "server/node_config.h"
 #include "sim/checkers/verdict.h"
 
 namespace samsa::sim {
+
+// The scenario's cluster, for tests that build their own on a Simulator: nodes 1-3 combined
+// (voters, controllers on host_of(id):9093), node 4 broker-only; every broker serves clients on
+// host_of(id):9092 and keeps its data in /data; metadata snapshots are small and frequent.
+inline constexpr int32_t kClusterCombinedNodes = 3;
+inline constexpr int32_t kClusterBrokerOnlyNode = 4;
+inline constexpr uint16_t kClusterBrokerPort = 9092;
+inline constexpr uint16_t kClusterControllerPort = 9093;
+std::string cluster_host(int32_t id);
+server::NodeConfig cluster_node_config(int32_t id, const controller::ControllerBugs& bugs);
 
 struct ClusterScenarioOptions {
   uint64_t seed = 1;

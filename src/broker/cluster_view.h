@@ -1,7 +1,8 @@
 // ClusterView: what a broker in a KRaft cluster knows of the cluster, and where it sends what
 // only the active controller may decide. The node (src/server) implements it: the image is the
 // metadata log as this broker has applied it (it is an observer or a voter of the quorum), and
-// creations and deletions are forwarded to the active controller, as Kafka's brokers forward them.
+// creations, deletions and ISR changes go to the active controller, as Kafka's brokers send
+// them.
 // A single broker (no quorum) has none, and its RequestHandler keeps answering from TopicManager.
 //
 // Threading: fibers of the broker's node. image() is valid until the caller next suspends (the
@@ -36,6 +37,15 @@ class ClusterView {
   virtual kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request) = 0;
   virtual kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request) = 0;
   virtual kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request) = 0;
+
+  // A partition leader asks the active controller to change ISRs (AlterPartition, one request
+  // at a time; Kafka's AlterPartitionManager batches them). The request goes with this broker's
+  // id and registration's broker epoch, at the highest version the controller serves (the ISR
+  // with broker epochs, topics by id; the older fields are filled from them). The answer is the
+  // controller's: per-partition errors, or the partition's new leader epoch, partition epoch
+  // and ISR; an unreachable controller yields REQUEST_TIMED_OUT at the top. It does not wait
+  // for this broker's image: the leader acts on the response.
+  virtual kafka::AlterPartitionResponse alter_partition(kafka::AlterPartitionRequest request) = 0;
 };
 
 // Where a group's coordinator lives in a cluster (until the offsets topic is replicated, the

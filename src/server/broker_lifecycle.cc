@@ -32,6 +32,8 @@ BrokerLifecycle::BrokerLifecycle(Runtime& rt, const NodeConfig& config, Metadata
       incarnation_id_(kafka::Uuid::from_random(rt.random_u64(), rt.random_u64())),
       lifecycle_channel_(rt, config.voters, metadata, fmt::format("samsa-broker-{}-lifecycle", config.broker.node_id)),
       forward_channel_(rt, config.voters, metadata, fmt::format("samsa-broker-{}-forwarding", config.broker.node_id)),
+      alter_partition_channel_(rt, config.voters, metadata,
+                               fmt::format("samsa-broker-{}-alter-partition", config.broker.node_id)),
       leaders_(rt, metadata, config.broker.node_id),
       fetcher_(rt, model::BrokerId{config.broker.node_id}, broker.partitions(), leaders_) {}
 
@@ -260,6 +262,28 @@ kafka::CreatePartitionsResponse BrokerLifecycle::create_partitions(const kafka::
       }
       return true;
     });
+  }
+  return std::move(*r);
+}
+
+kafka::AlterPartitionResponse BrokerLifecycle::alter_partition(kafka::AlterPartitionRequest request) {
+  request.broker_id = config_.broker.node_id;
+  request.broker_epoch = broker_epoch_;
+  // Whichever version the controller picks finds its fields: names for v0-1, a plain ISR for v0-2.
+  for (auto& t : request.topics) {
+    if (const controller::TopicImage* topic = metadata_.image().topic_by_id(t.topic_id)) t.topic_name = topic->name;
+    for (auto& p : t.partitions) {
+      p.new_isr.clear();
+      for (const auto& m : p.new_isr_with_epochs) p.new_isr.push_back(m.broker_id);
+    }
+  }
+  Result<kafka::AlterPartitionResponse> r =
+      alter_partition_channel_.call<kafka::AlterPartitionRequest, kafka::AlterPartitionResponse>(
+          kafka::ApiKey::alter_partition, 3, request, rt_.after(kRequestTimeout));
+  if (!r.ok()) {
+    kafka::AlterPartitionResponse failed;
+    failed.error_code = kafka::code(Error::request_timed_out);
+    return failed;
   }
   return std::move(*r);
 }

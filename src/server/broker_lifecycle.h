@@ -13,6 +13,8 @@
 //   follows are copied from their leaders by its ReplicaFetcher.
 // - Forwards CreateTopics, DeleteTopics and CreatePartitions to the active controller over a
 //   connection of its own, and waits (up to kSeeOwnWriteMax) for its own image to show them.
+// - Sends a partition leader's AlterPartition to the active controller over another connection
+//   (so an ISR change does not wait behind a creation), answering with the controller's response.
 //
 // Threading: fibers of the node. start() and stop() from the node's main fiber; the ClusterView
 // calls from the broker's connection fibers.
@@ -84,6 +86,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request) override;
   kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request) override;
   kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request) override;
+  kafka::AlterPartitionResponse alter_partition(kafka::AlterPartitionRequest request) override;
 
   int64_t broker_epoch() const { return broker_epoch_; }
   bool caught_up() const { return caught_up_; }
@@ -107,6 +110,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   kafka::Uuid incarnation_id_;
   ControllerChannel lifecycle_channel_;
   ControllerChannel forward_channel_;
+  ControllerChannel alter_partition_channel_;  // ISR changes do not queue behind topic creations
   int64_t broker_epoch_ = -1;
   bool caught_up_ = false;
   bool fenced_ = true;
