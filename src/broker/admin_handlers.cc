@@ -1,6 +1,8 @@
 // The admin APIs of RequestHandler: DescribeConfigs (topics and this broker), AlterConfigs and
 // IncrementalAlterConfigs, CreatePartitions, DeleteRecords, DeleteGroups, OffsetDelete and
-// DescribeCluster, as Kafka's tools and admin clients call them.
+// DescribeCluster, as Kafka's tools and admin clients call them. In a KRaft cluster, topic
+// configs are changed through the active controller and described from the metadata image;
+// this broker's own (dynamic broker) configs stay its own.
 #include <algorithm>
 
 #include "broker/request_handler.h"
@@ -28,6 +30,35 @@ Result resource_error(int8_t type, const std::string& name, Error e, std::string
   if (e != Error::none) r.error_message = std::move(message);
   return r;
 }
+
+// AlterConfigs and IncrementalAlterConfigs. In a KRaft cluster a topic's configs are the
+// metadata log's: the request's topic resources go to the active controller together
+// (`forward`); the others (this broker's own configs) are answered here (`local`), and so is
+// every resource of a single broker. The answers keep the request's order.
+template <typename Resp, typename Req, typename Forward, typename Local>
+Resp alter_config_resources(const Req& request, bool cluster, Forward&& forward, Local&& local) {
+  using Result = typename decltype(Resp::responses)::value_type;
+  Req topics = request;
+  topics.resources.clear();
+  for (const auto& res : request.resources) {
+    if (cluster && res.resource_type == kResourceTopic) topics.resources.push_back(res);
+  }
+  Resp forwarded;
+  if (!topics.resources.empty()) forwarded = forward(topics);
+  Resp resp;
+  size_t next = 0;
+  for (const auto& res : request.resources) {
+    if (!cluster || res.resource_type != kResourceTopic) {
+      resp.responses.push_back(local(res));
+    } else if (next < forwarded.responses.size()) {
+      resp.responses.push_back(forwarded.responses[next++]);
+    } else {
+      resp.responses.push_back(resource_error<Result>(res.resource_type, res.resource_name, Error::unknown_server_error,
+                                                      "the controller did not answer for this resource"));
+    }
+  }
+  return resp;
+}
 }  // namespace
 
 Response RequestHandler::dispatch_admin(const RequestHeader& h, ConstBytes body) {
@@ -44,41 +75,37 @@ Response RequestHandler::dispatch_admin(const RequestHeader& h, ConstBytes body)
       });
     case ApiKey::alter_configs:
       return with(AlterConfigsRequest{}, [&](AlterConfigsRequest& r) {
-        AlterConfigsResponse resp;
-        for (const auto& res : r.resources) {
+        auto local = [&](const AlterConfigsRequest::Resource& res) {
           std::map<std::string, std::string> configs;  // the whole new set of overrides
           for (const auto& c : res.configs) {
             if (c.value) configs[c.name] = *c.value;
           }
           std::string message;
           Error e = alter_configs(res.resource_type, res.resource_name, configs, r.validate_only, &message);
-          resp.responses.push_back(resource_error<AlterConfigsResponse::Result>(res.resource_type, res.resource_name, e, message));
-        }
+          return resource_error<AlterConfigsResponse::Result>(res.resource_type, res.resource_name, e, message);
+        };
+        AlterConfigsResponse resp = alter_config_resources<AlterConfigsResponse>(
+            r, cluster_ != nullptr, [&](const AlterConfigsRequest& topics) { return cluster_->alter_configs(topics); }, local);
         return make_reply(h, resp, v);
       });
     case ApiKey::incremental_alter_configs:
       return with(IncrementalAlterConfigsRequest{}, [&](IncrementalAlterConfigsRequest& r) {
-        IncrementalAlterConfigsResponse resp;
-        for (const auto& res : r.resources) {
+        auto local = [&](const IncrementalAlterConfigsRequest::Resource& res) {
           const ConfigResource which{res.resource_type == kResourceBroker, res.resource_name};
           const auto* current = topics_.configs_of(which);
           std::map<std::string, std::string> configs = current != nullptr ? *current : std::map<std::string, std::string>{};
           Error e = Error::none;
           std::string message;
-          for (const auto& c : res.configs) {
-            if (c.config_operation == IncrementalAlterConfigsRequest::kSet && c.value) {
-              configs[c.name] = *c.value;
-            } else if (c.config_operation == IncrementalAlterConfigsRequest::kDelete) {
-              configs.erase(c.name);
-            } else {
-              e = Error::invalid_request;  // APPEND and SUBTRACT apply to list configs, which samsa has none of
-              message = "unsupported config operation " + std::to_string(c.config_operation) + " for " + c.name;
-            }
+          if (std::optional<std::string> bad = apply_config_ops(res.configs, configs)) {
+            e = Error::invalid_request;
+            message = *bad;
           }
           if (e == Error::none) e = alter_configs(res.resource_type, res.resource_name, configs, r.validate_only, &message);
-          resp.responses.push_back(
-              resource_error<IncrementalAlterConfigsResponse::Result>(res.resource_type, res.resource_name, e, message));
-        }
+          return resource_error<IncrementalAlterConfigsResponse::Result>(res.resource_type, res.resource_name, e, message);
+        };
+        IncrementalAlterConfigsResponse resp = alter_config_resources<IncrementalAlterConfigsResponse>(
+            r, cluster_ != nullptr,
+            [&](const IncrementalAlterConfigsRequest& topics) { return cluster_->incremental_alter_configs(topics); }, local);
         return make_reply(h, resp, v);
       });
     case ApiKey::create_partitions:
@@ -145,10 +172,7 @@ Error RequestHandler::alter_configs(int8_t resource_type, const std::string& nam
     *message = "only topic and broker configs can be altered";
     return Error::invalid_request;
   }
-  if (cluster_ != nullptr) {
-    *message = "altering topic configs of a KRaft cluster is not supported yet (they are set at creation)";
-    return Error::invalid_request;
-  }
+  SAMSA_ASSERT(cluster_ == nullptr);  // a cluster's topic configs go to the controller
   return topics_.set_configs({false, name}, configs, validate_only, message);
 }
 

@@ -1,8 +1,8 @@
 // ClusterView: what a broker in a KRaft cluster knows of the cluster, and where it sends what
 // only the active controller may decide. The node (src/server) implements it: the image is the
 // metadata log as this broker has applied it (it is an observer or a voter of the quorum), and
-// creations, deletions and ISR changes go to the active controller, as Kafka's brokers send
-// them.
+// creations, deletions, config changes and ISR changes go to the active controller, as Kafka's
+// brokers send them.
 // A single broker (no quorum) has none, and its RequestHandler keeps answering from TopicManager.
 //
 // Threading: fibers of the broker's node. image() is valid until the caller next suspends (the
@@ -37,6 +37,13 @@ class ClusterView {
   virtual kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request) = 0;
   virtual kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request) = 0;
   virtual kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request) = 0;
+  // Topic configs (the request's resources are all topics): the controller validates them and
+  // writes ConfigRecords; each resource is answered, and on success this broker's image shows
+  // the new overrides before the call returns (or a short wait ran out). validate_only writes
+  // nothing. AlterConfigs replaces a topic's overrides, IncrementalAlterConfigs edits them.
+  virtual kafka::IncrementalAlterConfigsResponse incremental_alter_configs(
+      const kafka::IncrementalAlterConfigsRequest& request) = 0;
+  virtual kafka::AlterConfigsResponse alter_configs(const kafka::AlterConfigsRequest& request) = 0;
 
   // A partition leader asks the active controller to change ISRs (AlterPartition, one request
   // at a time; Kafka's AlterPartitionManager batches them). The request goes with this broker's

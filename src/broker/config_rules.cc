@@ -131,4 +131,19 @@ std::optional<std::string> check_dynamic_broker_config(const std::string& key, c
   return check(*r, value);
 }
 
+std::optional<std::string> apply_config_ops(const std::vector<kafka::IncrementalAlterConfigsRequest::Config>& ops,
+                                            std::map<std::string, std::string>& configs) {
+  using Request = kafka::IncrementalAlterConfigsRequest;
+  for (const auto& c : ops) {
+    if (c.config_operation == Request::kSet && c.value) {
+      configs[c.name] = *c.value;
+    } else if (c.config_operation == Request::kDelete) {
+      configs.erase(c.name);
+    } else {
+      return fmt::format("unsupported config operation {} for {}", c.config_operation, c.name);
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace samsa::broker

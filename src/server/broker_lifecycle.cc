@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "broker/config_rules.h"
 #include "broker/request_handler.h"
 
 namespace samsa::server {
@@ -264,6 +265,57 @@ kafka::CreatePartitionsResponse BrokerLifecycle::create_partitions(const kafka::
     });
   }
   return std::move(*r);
+}
+
+template <typename Resp, typename Req, typename Applied>
+Resp BrokerLifecycle::forward_configs(kafka::ApiKey key, int16_t max_version, const Req& request, Applied applied) {
+  Req forwarded = request;
+  Result<Resp> r = forward_channel_.call<Req, Resp>(key, max_version, forwarded, rt_.after(kRequestTimeout));
+  if (!r.ok()) {
+    Resp failed;
+    for (const auto& res : request.resources) {
+      failed.responses.push_back({.error_code = kafka::code(Error::request_timed_out),
+                                  .error_message = "the active controller could not be reached",
+                                  .resource_type = res.resource_type, .resource_name = res.resource_name});
+    }
+    return failed;
+  }
+  if (!request.validate_only && r->responses.size() == request.resources.size()) {
+    wait_for_image([&](const controller::MetadataImage& image) {
+      for (size_t i = 0; i < request.resources.size(); ++i) {
+        if (r->responses[i].error_code == 0 && !applied(image, request.resources[i])) return false;
+      }
+      return true;
+    });
+  }
+  return std::move(*r);
+}
+
+kafka::IncrementalAlterConfigsResponse BrokerLifecycle::incremental_alter_configs(
+    const kafka::IncrementalAlterConfigsRequest& request) {
+  using Request = kafka::IncrementalAlterConfigsRequest;
+  return forward_configs<kafka::IncrementalAlterConfigsResponse>(
+      kafka::ApiKey::incremental_alter_configs, 1, request,
+      [](const controller::MetadataImage& image, const Request::Resource& res) {
+        std::map<std::string, std::string> now;
+        if (const auto* configs = image.configs(controller::kConfigTopic, res.resource_name)) now = *configs;
+        // Applied when applying the operations again changes nothing.
+        std::map<std::string, std::string> again = now;
+        return !broker::apply_config_ops(res.configs, again) && again == now;
+      });
+}
+
+kafka::AlterConfigsResponse BrokerLifecycle::alter_configs(const kafka::AlterConfigsRequest& request) {
+  return forward_configs<kafka::AlterConfigsResponse>(
+      kafka::ApiKey::alter_configs, 2, request,
+      [](const controller::MetadataImage& image, const kafka::AlterConfigsRequest::Resource& res) {
+        std::map<std::string, std::string> want;
+        for (const auto& c : res.configs) {
+          if (c.value) want[c.name] = *c.value;
+        }
+        const auto* now = image.configs(controller::kConfigTopic, res.resource_name);
+        return now != nullptr ? *now == want : want.empty();
+      });
 }
 
 kafka::AlterPartitionResponse BrokerLifecycle::alter_partition(kafka::AlterPartitionRequest request) {

@@ -11,8 +11,9 @@
 //   PartitionTable (leader, epochs, ISR), and the logs of partitions it no longer holds are
 //   removed. Before that the image may be a prefix and must not delete anything. Partitions it
 //   follows are copied from their leaders by its ReplicaFetcher.
-// - Forwards CreateTopics, DeleteTopics and CreatePartitions to the active controller over a
-//   connection of its own, and waits (up to kSeeOwnWriteMax) for its own image to show them.
+// - Forwards CreateTopics, DeleteTopics, CreatePartitions and topic config changes (AlterConfigs,
+//   IncrementalAlterConfigs) to the active controller over a connection of its own, and waits
+//   (up to kSeeOwnWriteMax) for its own image to show them.
 // - Sends a partition leader's AlterPartition to the active controller over another connection
 //   (so an ISR change does not wait behind a creation), answering with the controller's response.
 //
@@ -86,6 +87,9 @@ class BrokerLifecycle final : public broker::ClusterView {
   kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request) override;
   kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request) override;
   kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request) override;
+  kafka::IncrementalAlterConfigsResponse incremental_alter_configs(
+      const kafka::IncrementalAlterConfigsRequest& request) override;
+  kafka::AlterConfigsResponse alter_configs(const kafka::AlterConfigsRequest& request) override;
   kafka::AlterPartitionResponse alter_partition(kafka::AlterPartitionRequest request) override;
 
   int64_t broker_epoch() const { return broker_epoch_; }
@@ -102,6 +106,10 @@ class BrokerLifecycle final : public broker::ClusterView {
   // Waits until `seen` holds for this broker's image, or kSeeOwnWriteMax passed.
   template <typename Pred>
   void wait_for_image(Pred seen);
+  // Forwards a config change; on success waits until the image holds, for every resource
+  // answered without error, what `applied(image, resource)` says.
+  template <typename Resp, typename Req, typename Applied>
+  Resp forward_configs(kafka::ApiKey key, int16_t max_version, const Req& request, Applied applied);
 
   Runtime& rt_;
   const NodeConfig& config_;

@@ -16,7 +16,7 @@ struct ControllerApi {
 constexpr ControllerApi kControllerApis[] = {
     {ApiKey::api_versions, 0, 3},        {ApiKey::create_topics, 0, 7},    {ApiKey::delete_topics, 0, 6},
     {ApiKey::create_partitions, 0, 3},   {ApiKey::broker_registration, 0, 3}, {ApiKey::broker_heartbeat, 0, 1},
-    {ApiKey::alter_partition, 0, 3},
+    {ApiKey::alter_partition, 0, 3},     {ApiKey::alter_configs, 0, 2},    {ApiKey::incremental_alter_configs, 0, 1},
 };
 
 const ControllerApi* find_api(int16_t key) {
@@ -77,6 +77,10 @@ Response ControllerApis::dispatch(const RequestHeader& h, ConstBytes body) {
       return with<DeleteTopicsRequest>(h, body, [&](auto& q) { return controller_.delete_topics(q); });
     case ApiKey::create_partitions:
       return with<CreatePartitionsRequest>(h, body, [&](auto& q) { return controller_.create_partitions(q); });
+    case ApiKey::alter_configs:
+      return with<AlterConfigsRequest>(h, body, [&](auto& q) { return controller_.alter_configs(q); });
+    case ApiKey::incremental_alter_configs:
+      return with<IncrementalAlterConfigsRequest>(h, body, [&](auto& q) { return controller_.incremental_alter_configs(q); });
     case ApiKey::alter_partition:
       return with<AlterPartitionRequest>(h, body, [&](auto& q) { return controller_.alter_partition(q, h.api_version); });
     default: return Response::close();

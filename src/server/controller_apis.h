@@ -1,8 +1,8 @@
 // ControllerApis: the Kafka APIs a controller serves on its CONTROLLER listener besides the
 // quorum's own (Vote, Fetch, ... are RaftRequestHandler's, which hands every other frame here):
 // ApiVersions, BrokerRegistration, BrokerHeartbeat, AlterPartition (partition leaders changing
-// an ISR), and the CreateTopics, DeleteTopics and CreatePartitions that brokers forward (or a
-// tool sends with --bootstrap-controller).
+// an ISR), and the CreateTopics, DeleteTopics, CreatePartitions, AlterConfigs and
+// IncrementalAlterConfigs that brokers forward (or a tool sends with --bootstrap-controller).
 //
 // As on the broker listener: an unknown API, an unadvertised version or a malformed body closes
 // the connection; ApiVersions at an unknown version answers UNSUPPORTED_VERSION in a v0 body.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "broker/config_rules.h"
 #include "protocol/errors.h"
 
@@ -280,6 +282,104 @@ kafka::CreatePartitionsResponse QuorumController::create_partitions(const kafka:
     if (r.error_code != 0) r.error_message = kafka::error_name(r.error_code);
   }
   return resp;
+}
+
+Error QuorumController::stage_topic_configs(Staged& staged, const std::string& topic,
+                                            const std::map<std::string, std::string>& configs, std::string* message) {
+  for (const auto& [key, value] : configs) {
+    if (std::optional<std::string> bad = broker::check_topic_config(key, value)) {
+      *message = *bad;
+      return Error::invalid_config;
+    }
+  }
+  std::map<std::string, std::string> current;
+  if (const auto* now = staged.image.configs(controller::kConfigTopic, topic)) current = *now;
+  std::vector<std::pair<std::string, std::optional<std::string>>> changes;
+  for (const auto& [key, value] : current) {
+    if (configs.count(key) == 0) changes.emplace_back(key, std::nullopt);
+  }
+  for (const auto& [key, value] : configs) {
+    auto it = current.find(key);
+    if (it == current.end() || it->second != value) changes.emplace_back(key, value);
+  }
+  Staged next = staged;  // a resource that fails half way changes nothing
+  for (const auto& [key, value] : changes) {
+    controller::ControllerResult r = controller_.alter_topic_config(next.image, topic, key, value);
+    const Error e = r.error != Error::none ? r.error : next.add(r.records) ? Error::none : Error::unknown_server_error;
+    if (e != Error::none) {
+      *message = kafka::error_name(e);
+      return e;
+    }
+  }
+  staged = std::move(next);
+  return Error::none;
+}
+
+template <typename Resp, typename Req, typename Next>
+Resp QuorumController::alter_config_resources(const Req& request, Next next) {
+  Resp resp;
+  const Error locked = lock_active();
+  std::optional<LockGuard> guard;
+  if (locked == Error::none) guard.emplace(mu_);
+  Staged staged{metadata_.image(), {}};
+  std::set<std::pair<int8_t, std::string>> seen;
+  for (const auto& res : request.resources) {
+    std::string message;
+    Error e = locked;
+    if (e == Error::none && !seen.insert({res.resource_type, res.resource_name}).second) {
+      e = Error::invalid_request;
+      message = "Duplicate resource.";
+    } else if (e == Error::none && res.resource_type == controller::kConfigBroker) {
+      e = Error::invalid_request;
+      message = "broker configs are not in the metadata log yet: each broker keeps its own (alter them through it)";
+    } else if (e == Error::none && res.resource_type != controller::kConfigTopic) {
+      e = Error::invalid_request;
+      message = "only topic and broker configs can be altered";
+    } else if (e == Error::none && staged.image.topic(res.resource_name) == nullptr) {
+      e = Error::unknown_topic_or_partition;
+      message = "Topic " + res.resource_name + " does not exist";
+    }
+    if (e == Error::none) {
+      std::map<std::string, std::string> configs;
+      if (const auto* now = staged.image.configs(controller::kConfigTopic, res.resource_name)) configs = *now;
+      e = next(res, configs, &message);
+      if (e == Error::none) e = stage_topic_configs(staged, res.resource_name, configs, &message);
+    }
+    if (e != Error::none && message.empty()) message = kafka::error_name(e);
+    resp.responses.push_back({.error_code = kafka::code(e),
+                              .error_message = e == Error::none ? std::nullopt : std::optional<std::string>(message),
+                              .resource_type = res.resource_type, .resource_name = res.resource_name});
+  }
+  const Error written = locked != Error::none || request.validate_only ? Error::none : commit_records(staged.records);
+  for (auto& r : resp.responses) {
+    if (r.error_code != 0 || written == Error::none) continue;
+    r.error_code = kafka::code(written);
+    r.error_message = kafka::error_name(written);
+  }
+  return resp;
+}
+
+kafka::IncrementalAlterConfigsResponse QuorumController::incremental_alter_configs(
+    const kafka::IncrementalAlterConfigsRequest& request) {
+  return alter_config_resources<kafka::IncrementalAlterConfigsResponse>(
+      request, [](const kafka::IncrementalAlterConfigsRequest::Resource& res, std::map<std::string, std::string>& configs,
+                  std::string* message) {
+        std::optional<std::string> bad = broker::apply_config_ops(res.configs, configs);
+        if (bad) *message = *bad;
+        return bad ? Error::invalid_request : Error::none;
+      });
+}
+
+kafka::AlterConfigsResponse QuorumController::alter_configs(const kafka::AlterConfigsRequest& request) {
+  return alter_config_resources<kafka::AlterConfigsResponse>(
+      request, [](const kafka::AlterConfigsRequest::Resource& res, std::map<std::string, std::string>& configs,
+                  std::string*) {
+        configs.clear();  // AlterConfigs replaces the whole set
+        for (const auto& c : res.configs) {
+          if (c.value) configs[c.name] = *c.value;
+        }
+        return Error::none;
+      });
 }
 
 kafka::AlterPartitionResponse::Partition QuorumController::alter_one(const kafka::AlterPartitionRequest& request,

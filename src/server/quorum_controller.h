@@ -16,7 +16,9 @@
 // CONTROLLER listener call them); on_leader_change runs on the applier fiber and does not.
 #pragma once
 
+#include <map>
 #include <optional>
+#include <string>
 
 #include "controller/controller.h"
 #include "protocol/messages.h"
@@ -54,6 +56,14 @@ class QuorumController {
   // per-partition errors for `version` (v0-1 name topics, v2+ by id; v3 carries broker epochs).
   // A partition answered without error carries its state once the change is committed.
   kafka::AlterPartitionResponse alter_partition(const kafka::AlterPartitionRequest& request, int16_t version);
+  // Topic configs (Kafka's ConfigurationControlManager): each resource's new set of overrides is
+  // checked against src/broker/config_rules (INVALID_CONFIG with Kafka's message) and written as
+  // ConfigRecords, decided on the image holding the resources before it; a resource that fails
+  // changes nothing. AlterConfigs replaces the overrides, IncrementalAlterConfigs applies SET and
+  // DELETE. Broker configs are not in the metadata log yet: INVALID_REQUEST. validate_only
+  // decides without writing.
+  kafka::IncrementalAlterConfigsResponse incremental_alter_configs(const kafka::IncrementalAlterConfigsRequest& request);
+  kafka::AlterConfigsResponse alter_configs(const kafka::AlterConfigsRequest& request);
 
   uint64_t records_written() const { return records_written_; }
 
@@ -73,6 +83,13 @@ class QuorumController {
   // NOT_CONTROLLER when inactive, REQUEST_TIMED_OUT when that takes too long. The guard releases it.
   kafka::Error lock_active();
   kafka::CreateTopicsResponse::Topic create_topic(const kafka::CreateTopicsRequest::Topic& t, Staged& staged);
+  // One request's config resources; `next(resource, overrides, message)` turns a topic's
+  // current overrides into the wanted ones.
+  template <typename Resp, typename Req, typename Next>
+  Resp alter_config_resources(const Req& request, Next next);
+  // Stages the records that make `topic`'s overrides `configs`, all or none.
+  kafka::Error stage_topic_configs(Staged& staged, const std::string& topic,
+                                   const std::map<std::string, std::string>& configs, std::string* message);
   kafka::AlterPartitionResponse::Partition alter_one(const kafka::AlterPartitionRequest& request, int16_t version,
                                                      const kafka::Uuid& topic_id,
                                                      const kafka::AlterPartitionRequest::Partition& p, Staged& staged);

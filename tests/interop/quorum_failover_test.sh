@@ -3,7 +3,8 @@
 # Three `samsa broker` processes with combined roles form a KRaft metadata quorum on loopback.
 # First a topic with replication factor 3 is created through one broker and described through
 # another (every partition: 3 replicas, a leader among them, the ISR all of them), and a few
-# records go through console-producer and come back from console-consumer. Each round: find the
+# records go through console-producer and come back from console-consumer, and a topic config
+# altered through one broker is described through another. Each round: find the
 # leader with `samsa metadata-quorum describe --status`, kill -9 it, wait until another node
 # leads a higher epoch, then until `topics --create` (replication factor 2, through a surviving
 # broker) succeeds again; after the broker session timeout the killed node leads nothing, is
@@ -131,6 +132,20 @@ echo "5 records produced and read back"
 /usr/bin/python3 "$(dirname "$0")/not_coordinator_check.py" "127.0.0.1:${BPORT[1]}" "127.0.0.1:${BPORT[2]}" "127.0.0.1:${BPORT[3]}" \
   >"$DIR/groups.out" 2>&1 || fail "not_coordinator_check: $(cat "$DIR/groups.out")"
 sed 's/^/  /' "$DIR/groups.out"
+# Topic configs: altered through one broker (forwarded to the active controller), described
+# through another once its image has them; an invalid value is refused with Kafka's message.
+configs() { "$SAMSA" configs --bootstrap-server "127.0.0.1:${BPORT[$1]}" --entity-type topics --entity-name replicated "${@:2}" 2>&1; }
+out=$(configs "$follower" --alter --add-config retention.ms=3600000) || fail "configs --alter via node $follower: $out"
+shown=""
+for _ in $(seq 1 50); do
+  c=$(configs "$third" --describe)
+  if echo "$c" | grep -qx "  retention.ms=3600000"; then shown=yes; break; fi
+  sleep 0.1
+done
+[ -n "$shown" ] || fail "retention.ms is not described via node $third: $c"
+out=$(configs "$third" --alter --add-config retention.ms=soon) && fail "an invalid retention.ms was accepted: $out"
+echo "$out" | grep -q "Invalid value soon for configuration retention.ms" || fail "invalid retention.ms: $out"
+echo "topic config altered via node $follower, described via node $third; an invalid value refused"
 
 for round in $(seq 1 "$ROUNDS"); do
   old=$leader; old_epoch=$epoch
