@@ -49,6 +49,7 @@ bool apply(BrokerConfig& c, std::string_view key, std::string_view v, std::strin
   }
   if (key == "num.partitions") return parse_int(v, &c.num_partitions) && c.num_partitions > 0 ? true : bad();
   if (key == "default.replication.factor") return parse_int(v, &c.default_replication_factor) && c.default_replication_factor > 0 ? true : bad();
+  if (key == "replica.lag.time.max.ms") return parse_int(v, &c.replica_lag_time_max_ms) && c.replica_lag_time_max_ms > 0 ? true : bad();
   if (key == "min.insync.replicas") return parse_int(v, &c.min_insync_replicas) && c.min_insync_replicas > 0 ? true : bad();
   if (key == "auto.create.topics.enable") return parse_bool(v, &c.auto_create_topics) ? true : bad();
   if (key == "message.max.bytes") {

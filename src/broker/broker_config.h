@@ -21,6 +21,7 @@ struct BrokerConfig {
   int32_t num_partitions = 1;                          // num.partitions
   int16_t default_replication_factor = 1;              // default.replication.factor
   int32_t min_insync_replicas = 1;                     // min.insync.replicas (topics may override)
+  int64_t replica_lag_time_max_ms = 30000;             // replica.lag.time.max.ms
   bool auto_create_topics = true;                      // auto.create.topics.enable
   int32_t message_max_bytes = 1048588;                 // message.max.bytes
   uint32_t socket_request_max_bytes = 104857600;       // socket.request.max.bytes

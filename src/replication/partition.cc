@@ -20,6 +20,15 @@ void Partition::appended() {
 Partition::Partition(Runtime& rt, model::TopicPartition tp, model::BrokerId self, const LogManager& logs,
                      PartitionState state)
     : rt_(rt), tp_(std::move(tp)), self_(self), logs_(logs), state_(std::move(state)), high_watermark_changed_(rt) {
+  become(true);
+}
+
+void Partition::become(bool new_epoch) {
+  if (!new_epoch) return;
+  followers_.clear();
+  leader_since_ = rt_.now();
+  Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
+  epoch_start_offset_ = log.ok() ? (*log)->log_end_offset() : 0;
   (void)advance_high_watermark();  // a single replica's is its own log end at once
 }
 
@@ -31,8 +40,10 @@ void Partition::update(PartitionState next) {
     SAMSA_ASSERT(next.leader_epoch >= state_.leader_epoch);
     SAMSA_ASSERT(next.partition_epoch >= state_.partition_epoch);
   }
-  if (next.leader_epoch != state_.leader_epoch || next.leader != state_.leader) follower_log_ends_.clear();
+  const bool new_epoch = next.leader_epoch != state_.leader_epoch || next.leader != state_.leader;
+  if (next.isr != state_.isr) isr_changed_at_ = rt_.now();
   state_ = std::move(next);
+  become(new_epoch);
   (void)advance_high_watermark();  // a smaller ISR may let it advance
   high_watermark_changed_.notify_all();  // acks=all waiters look again (leadership may be gone)
 }
@@ -48,9 +59,9 @@ std::optional<int64_t> Partition::isr_log_end() const {
   if (!end) return std::nullopt;
   for (int32_t id : state_.isr) {
     if (id == self_.value) continue;
-    auto it = follower_log_ends_.find(id);
-    if (it == follower_log_ends_.end()) return std::nullopt;
-    end = std::min(*end, it->second);
+    auto it = followers_.find(id);
+    if (it == followers_.end() || it->second.log_end < 0) return std::nullopt;
+    end = std::min(*end, it->second.log_end);
   }
   return end;
 }
@@ -73,14 +84,54 @@ bool Partition::advance_high_watermark() {
 
 bool Partition::record_follower_fetch(model::BrokerId replica, int64_t fetch_offset) {
   SAMSA_ASSERT(replica != self_);
-  int64_t& known = follower_log_ends_[replica.value];
-  known = fetch_offset;  // a follower that truncated fetches from lower: it is what it holds now
+  Follower& f = followers_[replica.value];
+  f.log_end = fetch_offset;  // a follower that truncated fetches from lower: it is what it holds now
+  Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
+  const int64_t leader_end = log.ok() ? (*log)->log_end_offset() : -1;
+  const Instant now = rt_.now();
+  // Kafka's rule: caught up now if it reached the log end; else as of its previous fetch if it
+  // reached what the log end was then.
+  if (fetch_offset >= leader_end) {
+    f.caught_up_at = now;
+  } else if (f.leader_end_at_last_fetch >= 0 && fetch_offset >= f.leader_end_at_last_fetch) {
+    f.caught_up_at = f.last_fetch;
+  }
+  f.last_fetch = now;
+  f.leader_end_at_last_fetch = leader_end;
   return advance_high_watermark();
 }
 
 int64_t Partition::follower_log_end(model::BrokerId replica) const {
-  auto it = follower_log_ends_.find(replica.value);
-  return it == follower_log_ends_.end() ? -1 : it->second;
+  auto it = followers_.find(replica.value);
+  return it == followers_.end() ? -1 : it->second.log_end;
+}
+
+std::optional<std::vector<int32_t>> Partition::wanted_isr(Duration lag_max) const {
+  if (role() != Role::leader) return std::nullopt;
+  const Instant now = rt_.now();
+  const int64_t hw = high_watermark();
+  std::vector<int32_t> wanted;
+  for (int32_t id : state_.replicas) {
+    if (id == self_.value) {
+      wanted.push_back(id);
+      continue;
+    }
+    auto it = followers_.find(id);
+    const bool member = std::find(state_.isr.begin(), state_.isr.end(), id) != state_.isr.end();
+    if (member) {
+      const Instant caught_up = it != followers_.end() ? std::max(it->second.caught_up_at, leader_since_) : leader_since_;
+      if (now - caught_up <= lag_max) wanted.push_back(id);
+    } else if (it != followers_.end() && it->second.last_fetch > isr_changed_at_ && it->second.log_end >= hw &&
+               it->second.log_end >= epoch_start_offset_) {
+      wanted.push_back(id);
+    }
+  }
+  std::vector<int32_t> current = state_.isr;
+  std::vector<int32_t> sorted_wanted = wanted;
+  std::sort(current.begin(), current.end());
+  std::sort(sorted_wanted.begin(), sorted_wanted.end());
+  if (current == sorted_wanted) return std::nullopt;
+  return wanted;
 }
 
 void Partition::follow_high_watermark(int64_t leader_high_watermark) {

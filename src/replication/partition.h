@@ -103,6 +103,14 @@ class Partition {
   void follow_high_watermark(int64_t leader_high_watermark);
   // The follower's log end as the leader last learned it (-1: not yet in this epoch).
   int64_t follower_log_end(model::BrokerId replica) const;
+  // Leader: the ISR it should ask the controller for (Kafka's rules), or nullopt for no change.
+  // A member that has not caught up with the leader's log end within `lag_max` leaves it
+  // (replica.lag.time.max.ms; this broker's own leadership counts as the start for one that
+  // never fetched); a replica outside it joins once a fetch since the ISR last changed shows its
+  // log reaching both the high watermark and the start of this leader epoch (Kafka expands on a
+  // follower's fetch: a paused follower must not come back on what it showed before). In
+  // replica order.
+  std::optional<std::vector<int32_t>> wanted_isr(Duration lag_max) const;
   // acks=all: waits until the high watermark passes `offset` (ok), or the deadline (timed_out),
   // or this broker stops leading the partition in this epoch (Errc::unavailable).
   Status wait_for_high_watermark(int64_t offset, Deadline deadline);
@@ -115,6 +123,8 @@ class Partition {
   void remove_watch(AppendWatch* w) { std::erase(watches_, w); }
 
  private:
+  // A new leader (or leader epoch) starts over: followers prove their log ends again.
+  void become(bool new_epoch);
   // The leader's own log end for the high watermark (its flush policy's visible end).
   std::optional<int64_t> own_log_end() const;
   // min over the ISR of the log ends, or nullopt while some member's is unknown.
@@ -127,7 +137,16 @@ class Partition {
   PartitionState state_;
   std::vector<AppendWatch*> watches_;
   int64_t high_watermark_ = 0;
-  std::map<int32_t, int64_t> follower_log_ends_;  // broker id -> log end; at most the replicas
+  struct Follower {
+    int64_t log_end = -1;
+    Instant last_fetch{};
+    int64_t leader_end_at_last_fetch = -1;
+    Instant caught_up_at{};  // last time its fetch reached the leader's log end (Kafka's rule)
+  };
+  std::map<int32_t, Follower> followers_;  // broker id -> what its fetches showed; at most the replicas
+  Instant leader_since_{};                 // when this broker became leader in this epoch
+  Instant isr_changed_at_{};               // when this broker last learned a new ISR
+  int64_t epoch_start_offset_ = 0;         // the log end when it did
   WaitQueue high_watermark_changed_;
 };
 

@@ -36,7 +36,8 @@ BrokerLifecycle::BrokerLifecycle(Runtime& rt, const NodeConfig& config, Metadata
       alter_partition_channel_(rt, config.voters, metadata,
                                fmt::format("samsa-broker-{}-alter-partition", config.broker.node_id)),
       leaders_(rt, metadata, config.broker.node_id),
-      fetcher_(rt, model::BrokerId{config.broker.node_id}, broker.partitions(), leaders_) {}
+      fetcher_(rt, model::BrokerId{config.broker.node_id}, broker.partitions(), leaders_),
+      isr_(rt, *this, metadata, broker.partitions(), std::chrono::milliseconds(config.broker.replica_lag_time_max_ms)) {}
 
 BrokerLifecycle::~BrokerLifecycle() = default;
 
@@ -44,6 +45,7 @@ void BrokerLifecycle::start() {
   SAMSA_ASSERT(lifecycle_fiber_ == kNoFiber);
   lifecycle_fiber_ = rt_.spawn("broker-lifecycle", [this] { lifecycle_loop(); });
   logs_fiber_ = rt_.spawn("broker-metadata-logs", [this] { logs_loop(); });
+  isr_.start();
 }
 
 void BrokerLifecycle::stop() {
@@ -53,6 +55,7 @@ void BrokerLifecycle::stop() {
     (void)rt_.join(*f, Deadline::never());
     *f = kNoFiber;
   }
+  isr_.stop();
   fetcher_.stop();
 }
 

@@ -10,7 +10,8 @@
 //   replicas of get their logs (LogManager, with the topic's configs) and their state in the
 //   PartitionTable (leader, epochs, ISR), and the logs of partitions it no longer holds are
 //   removed. Before that the image may be a prefix and must not delete anything. Partitions it
-//   follows are copied from their leaders by its ReplicaFetcher.
+//   follows are copied from their leaders by its ReplicaFetcher; those it leads have their ISR
+//   shrunk and expanded through AlterPartition by its IsrManager.
 // - Forwards CreateTopics, DeleteTopics, CreatePartitions and topic config changes (AlterConfigs,
 //   IncrementalAlterConfigs) to the active controller over a connection of its own, and waits
 //   (up to kSeeOwnWriteMax) for its own image to show them.
@@ -29,6 +30,7 @@
 #include "broker/topic_config.h"
 #include "client/connection.h"
 #include "replication/replica_fetcher.h"
+#include "server/isr_manager.h"
 #include "server/leader_channel.h"
 #include "server/metadata_publisher.h"
 #include "server/node_config.h"
@@ -96,6 +98,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   bool caught_up() const { return caught_up_; }
   bool fenced() const { return fenced_; }
   const replication::ReplicaFetcher& fetcher() const { return fetcher_; }
+  const IsrManager& isr_manager() const { return isr_; }
 
  private:
   void lifecycle_loop();
@@ -126,6 +129,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   FiberId logs_fiber_ = kNoFiber;
   LeaderConnections leaders_;
   replication::ReplicaFetcher fetcher_;  // its followers copy from their leaders
+  IsrManager isr_;                       // the ISR changes its led partitions need
 };
 
 }  // namespace samsa::server

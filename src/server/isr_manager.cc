@@ -1,0 +1,76 @@
+#include "server/isr_manager.h"
+
+#include <fmt/format.h>
+
+#include "runtime/log.h"
+
+namespace samsa::server {
+
+void IsrManager::start() {
+  SAMSA_ASSERT(fiber_ == kNoFiber);
+  fiber_ = rt_.spawn("isr-manager", [this] { loop(); });
+}
+
+void IsrManager::stop() {
+  if (fiber_ == kNoFiber) return;
+  rt_.cancel(fiber_);
+  (void)rt_.join(fiber_, Deadline::never());
+  fiber_ = kNoFiber;
+}
+
+void IsrManager::loop() {
+  for (;;) {
+    if (rt_.sleep(kCheckInterval).code() == Errc::cancelled) return;
+    if (cluster_.ready()) (void)send_changes();
+  }
+}
+
+bool IsrManager::send_changes() {
+  kafka::AlterPartitionRequest req;
+  std::map<model::TopicPartition, int32_t> sent;
+  const controller::MetadataImage& image = metadata_.image();
+  for (const auto& [tp, partition] : partitions_.all()) {
+    if (sent.size() >= kPartitionsPerRequestMax) break;
+    const replication::PartitionState& state = partition->state();
+    auto pending = in_flight_.find(tp);
+    if (pending != in_flight_.end() && pending->second == state.partition_epoch.value) continue;
+    const std::optional<std::vector<int32_t>> wanted = partition->wanted_isr(lag_max_);
+    if (!wanted) continue;
+    const controller::TopicImage* topic = image.topic(tp.topic);
+    if (topic == nullptr || topic->id.to_string() != state.topic_id) continue;  // the metadata moved on
+    kafka::AlterPartitionRequest::Partition p{.partition_index = tp.partition, .leader_epoch = state.leader_epoch.value,
+                                              .partition_epoch = state.partition_epoch.value};
+    for (int32_t id : *wanted) {
+      const controller::BrokerRegistration* b = image.broker(id);
+      p.new_isr_with_epochs.push_back({.broker_id = id, .broker_epoch = b != nullptr ? b->epoch.value : -1});
+    }
+    if (req.topics.empty() || req.topics.back().topic_id != topic->id) req.topics.push_back({.topic_id = topic->id});
+    req.topics.back().partitions.push_back(std::move(p));
+    sent[tp] = state.partition_epoch.value;
+    rt_.log(LogLevel::info, fmt::format("{}: asking the controller for ISR [{}] (was [{}])", tp.to_string(),
+                                        fmt::join(*wanted, ","), fmt::join(state.isr, ",")));
+  }
+  if (sent.empty()) return false;
+  const kafka::AlterPartitionResponse resp = cluster_.alter_partition(std::move(req));  // suspends
+  changes_sent_ += sent.size();
+  if (resp.error_code != 0) return true;  // unreachable controller, stale broker epoch: next round
+  for (const auto& t : resp.topics) {
+    const controller::TopicImage* topic = metadata_.image().topic_by_id(t.topic_id);
+    if (topic == nullptr) continue;
+    for (const auto& p : t.partitions) {
+      model::TopicPartition tp{topic->name, p.partition_index};
+      auto it = sent.find(tp);
+      if (it == sent.end()) continue;
+      if (p.error_code == 0) {
+        in_flight_[tp] = it->second;  // until the metadata log brings the change
+      } else {
+        in_flight_.erase(tp);
+        rt_.log(LogLevel::info, fmt::format("{}: ISR change refused ({})", tp.to_string(),
+                                            kafka::error_name(static_cast<kafka::Error>(p.error_code))));
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace samsa::server
