@@ -118,6 +118,37 @@ TEST_P(Logs, ThePartitionTableServesOnlyWhereThisBrokerLeads) {
   });
 }
 
+// The leader side of the high watermark: a new leader holds it until every ISR member has shown
+// its log end, then it is the smallest; the epoch's start is where a new leader's ListOffsets
+// waits (OFFSET_NOT_AVAILABLE below it).
+TEST_P(Logs, TheHighWatermarkIsTheIsrsSmallestLogEnd) {
+  run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
+    LogManager logs(rt, dir + "/data");
+    ASSERT_TRUE(logs.create_log_dir().ok());
+    auto log = logs.open_log({"t", 0}, "AAAA", LogConfig{});
+    ASSERT_TRUE(log.ok());
+    for (int i = 0; i < 3; ++i) {
+      BatchBuilder b(1000);
+      b.add(1000, std::nullopt, as_bytes(std::string("r")));
+      ASSERT_TRUE((*log)->append(b.build(), 1).ok());
+    }
+    replication::PartitionTable table(rt, model::BrokerId{1}, logs);
+    table.put({"t", 0}, {.topic_id = "AAAA", .leader = model::BrokerId{1}, .leader_epoch = model::LeaderEpoch{1},
+                         .replicas = {1, 2, 3}, .isr = {1, 2, 3}, .min_insync_replicas = 2});
+    std::shared_ptr<replication::Partition> p = table.find({"t", 0});
+    EXPECT_EQ(p->epoch_start_offset(), 3);
+    EXPECT_EQ(p->high_watermark(), 0) << "followers have not shown their log ends yet";
+    EXPECT_FALSE(p->record_follower_fetch(model::BrokerId{2}, 3));
+    EXPECT_TRUE(p->record_follower_fetch(model::BrokerId{3}, 2));
+    EXPECT_EQ(p->high_watermark(), 2);
+    EXPECT_TRUE(p->record_follower_fetch(model::BrokerId{3}, 3));
+    EXPECT_EQ(p->high_watermark(), 3);
+    // A follower that truncated shows a lower log end; the high watermark does not go back.
+    EXPECT_FALSE(p->record_follower_fetch(model::BrokerId{3}, 1));
+    EXPECT_EQ(p->high_watermark(), 3);
+  });
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, Logs, ::testing::Values(Backend::real, Backend::sim),
                          [](const auto& p) { return std::string(backend_name(p.param)); });
 

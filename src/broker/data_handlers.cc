@@ -225,7 +225,11 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
       std::shared_ptr<PartitionLog> log;
       const Error serving_error = serving(t.name, p.partition_index, &partition, &log, p.current_leader_epoch);
       ListOffsetsResponse::Partition part = list_offset(log.get(), partition ? partition->high_watermark() : 0, p, h.api_version);
-      if (serving_error != Error::none) part.error_code = code(serving_error);
+      if (serving_error != Error::none) {
+        part.error_code = code(serving_error);
+      } else if (p.timestamp != ListOffsetsRequest::kEarliest && partition->high_watermark() < partition->epoch_start_offset()) {
+        part = {.partition_index = p.partition_index, .error_code = code(Error::offset_not_available)};
+      }
       if (part.error_code == 0 && part.offset >= 0) part.leader_epoch = partition->leader_epoch().value;
       out.partitions.push_back(std::move(part));
     }

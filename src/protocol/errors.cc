@@ -53,6 +53,7 @@ const char* error_name(int16_t c) {
     case Error::unknown_topic_id: return "UNKNOWN_TOPIC_ID";
     case Error::not_controller: return "NOT_CONTROLLER";
     case Error::fenced_leader_epoch: return "FENCED_LEADER_EPOCH";
+    case Error::offset_not_available: return "OFFSET_NOT_AVAILABLE";
     case Error::unknown_leader_epoch: return "UNKNOWN_LEADER_EPOCH";
     case Error::stale_broker_epoch: return "STALE_BROKER_EPOCH";
     case Error::invalid_update_version: return "INVALID_UPDATE_VERSION";

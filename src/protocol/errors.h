@@ -56,6 +56,7 @@ enum class Error : int16_t {
   unknown_topic_id = 100,
   not_controller = 41,
   fenced_leader_epoch = 74,
+  offset_not_available = 78,
   unknown_leader_epoch = 76,
   stale_broker_epoch = 77,
   invalid_update_version = 95,

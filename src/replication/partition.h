@@ -101,6 +101,10 @@ class Partition {
   bool advance_high_watermark();
   // Follower: the leader's high watermark from its last fetch answer.
   void follow_high_watermark(int64_t leader_high_watermark);
+  // Leader: the log end when this broker became leader in this epoch. Until the high watermark
+  // reaches it, a new leader cannot tell what is committed: ListOffsets answers
+  // OFFSET_NOT_AVAILABLE (KIP-320).
+  int64_t epoch_start_offset() const { return epoch_start_offset_; }
   // The follower's log end as the leader last learned it (-1: not yet in this epoch).
   int64_t follower_log_end(model::BrokerId replica) const;
   // Leader: the ISR it should ask the controller for (Kafka's rules), or nullopt for no change.
