@@ -1,5 +1,6 @@
 // `samsa console-producer` and `samsa console-consumer`, after Kafka's console tools.
 #include <cstdio>
+#include <limits>
 #include <map>
 
 #include "client/consumer.h"
@@ -48,6 +49,14 @@ int producer_main(Runtime& rt, const ProducerArgs& a) {
     return 2;
   }
   client::ProducerConfig pc;
+  // As Kafka's producer: retries bounded by delivery.timeout.ms, so a leader failover (the old
+  // leader's session must expire first, ~10 s) is ridden through rather than reported.
+  pc.retries = std::numeric_limits<int>::max();
+  pc.retry_backoff = std::chrono::milliseconds(200);
+  if (pprops.count("retries")) pc.retries = std::max(0, std::atoi(pprops["retries"].c_str()));
+  if (pprops.count("delivery.timeout.ms")) {
+    pc.delivery_timeout = std::chrono::milliseconds(std::max(0, std::atoi(pprops["delivery.timeout.ms"].c_str())));
+  }
   const std::string acks = pprops.count("acks") ? pprops["acks"] : a.acks;
   pc.acks = acks == "all" ? int16_t{-1} : static_cast<int16_t>(std::atoi(acks.c_str()));
   std::optional<Compression> codec = codec_named(pprops.count("compression.type") ? pprops["compression.type"] : a.compression);

@@ -57,7 +57,7 @@ void add_producer(CLI::App& app, ProducerArgs& a) {
   auto* bl = cmd->add_option("--broker-list", a.bootstrap);
   bs->excludes(bl);
   cmd->add_option("--property", a.properties, "parse.key=true, key.separator=:");
-  cmd->add_option("--producer-property", a.producer_properties, "acks, compression.type, batch.size");
+  cmd->add_option("--producer-property", a.producer_properties, "acks, compression.type, batch.size, retries, delivery.timeout.ms");
   cmd->add_option("--request-required-acks", a.acks)->check(CLI::IsMember({"-1", "0", "1", "all"}));
   cmd->add_option("--compression-codec", a.compression)->check(CLI::IsMember({"none", "gzip", "snappy", "lz4", "zstd"}));
 }

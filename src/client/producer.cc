@@ -81,7 +81,8 @@ namespace {
 bool retriable(Error e) {
   return e == Error::not_leader_or_follower || e == Error::leader_not_available || e == Error::request_timed_out ||
          e == Error::network_exception || e == Error::kafka_storage_error || e == Error::not_enough_replicas ||
-         e == Error::unknown_topic_or_partition;
+         e == Error::not_enough_replicas_after_append || e == Error::fenced_leader_epoch ||
+         e == Error::unknown_leader_epoch || e == Error::unknown_topic_or_partition;
 }
 }  // namespace
 
@@ -97,6 +98,7 @@ Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<model::Topic
   auto report = [&](const model::TopicPartition& tp, int64_t offset, Error e, int attempt) {
     reports.push_back(DeliveryReport{tp.topic, tp.partition, offset, e, ambiguous[tp], resent[tp], attempt + 1});
   };
+  const Instant give_up_at = cluster_.rt().now() + config_.delivery_timeout;
   for (int attempt = 0; !todo.empty(); ++attempt) {
     std::map<int32_t, ProduceRequest> by_leader;
     std::map<model::TopicPartition, Error> errors;
@@ -158,7 +160,7 @@ Result<std::vector<DeliveryReport>> Producer::send_batches(std::map<model::Topic
       if (err == Error::none) {  // acks=0
         for (size_t i = 0; i < it->second.second; ++i) report(it->first, -1, Error::none, attempt);
         it = todo.erase(it);
-      } else if (!retriable(err) || attempt >= config_.retries) {
+      } else if (!retriable(err) || attempt >= config_.retries || cluster_.rt().now() >= give_up_at) {
         for (size_t i = 0; i < it->second.second; ++i) report(it->first, -1, err, attempt);
         it = todo.erase(it);
       } else {

@@ -25,6 +25,9 @@ struct ProducerConfig {
   size_t batch_bytes = 16 * 1024;
   int retries = 5;
   Duration retry_backoff = std::chrono::milliseconds(100);
+  // Kafka's delivery.timeout.ms: no retry starts after this much time since flush() began, so
+  // many retries ride through a leader failover (about broker.session.timeout.ms) but not forever.
+  Duration delivery_timeout = std::chrono::seconds(120);
   Compression compression = Compression::none;
   // Told, as it happens, that a partition's batch is being sent again after an ambiguous
   // attempt (so it may land twice): a history that must survive the client crashing before
