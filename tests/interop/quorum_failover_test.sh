@@ -13,29 +13,12 @@
 # partitions again, and catches up on the metadata log (`describe --replication`). Also checks
 # the --bootstrap-server path (a follower's broker names the leader, whose broker answers), and
 # that group requests to a broker other than the group's coordinator answer NOT_COORDINATOR.
-# Partition data is not replicated to followers yet, so nothing reads a follower's log.
+# (Partition data replication under failover is tests/interop/replication_failover_test.sh.)
 # Timings are printed, never asserted; the waits only guard against a hang.
 set -uo pipefail
 SAMSA="$1"; ROUNDS="${2:-2}"
 DIR=$(mktemp -d /tmp/samsa-quorum-XXXXXX)
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-declare -A BPORT CPORT PID
-for i in 1 2 3; do BPORT[$i]=$(free_port); CPORT[$i]=$(free_port); done
-VOTERS="1@127.0.0.1:${CPORT[1]},2@127.0.0.1:${CPORT[2]},3@127.0.0.1:${CPORT[3]}"
-CONTROLLERS="127.0.0.1:${CPORT[1]},127.0.0.1:${CPORT[2]},127.0.0.1:${CPORT[3]}"
-for i in 1 2 3; do
-  cat > "$DIR/node-$i.properties" <<CONF
-process.roles=broker,controller
-node.id=$i
-controller.quorum.voters=$VOTERS
-controller.listener.names=CONTROLLER
-listeners=PLAINTEXT://127.0.0.1:${BPORT[$i]},CONTROLLER://127.0.0.1:${CPORT[$i]}
-log.dirs=$DIR/data-$i
-CONF
-done
-start() { "$SAMSA" broker --config "$DIR/node-$1.properties" >>"$DIR/node-$1.log" 2>&1 & PID[$1]=$!; }
-cleanup() { for i in 1 2 3; do kill -9 "${PID[$i]}" 2>/dev/null; done; rm -rf "$DIR"; }
-trap cleanup EXIT
+. "$(dirname "$0")/three_nodes.sh"
 fail() { echo "FAIL: $*"; for i in 1 2 3; do echo "--- node $i"; tail -20 "$DIR/node-$i.log"; done; exit 1; }
 status() { "$SAMSA" metadata-quorum --bootstrap-controller "$CONTROLLERS" describe --status 2>/dev/null; }
 field() { awk -v k="$1:" '$1 == k { print $2 }'; }
