@@ -13,14 +13,12 @@
 
 #include "client/cluster.h"
 #include "log/record_batch.h"
+#include "model/topic_partition.h"
 
 namespace samsa::client {
 
-struct TopicPartition {
-  std::string topic;
-  int32_t partition = 0;
-  friend auto operator<=>(const TopicPartition&, const TopicPartition&) = default;
-};
+// The one TopicPartition the broker, the groups coordinator and the clients share.
+using TopicPartition = model::TopicPartition;
 
 struct ConsumedRecord {
   std::string topic;
