@@ -88,7 +88,10 @@ sim::RunResult run_cluster(const Options& o, uint64_t seed, LogLevel level) {
   if (o.fault_ms != 60'000) c.fault_time = std::chrono::milliseconds(o.fault_ms);
   if (o.quiet_ms >= 0) c.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   c.log_level = level;
-  for (const std::string& b : o.bugs) (void)c.bugs.enable(b);
+  for (const std::string& b : o.bugs) {
+    if (std::optional<Bug> bug = bug_by_name(b)) c.node_bugs.add(*bug);
+    else (void)c.bugs.enable(b);
+  }
   return sim::run_cluster_scenario(c);
 }
 
@@ -299,7 +302,7 @@ int main(int argc, char** argv) {
     }
   }
   if (list_bugs) {
-    for (const BugInfo& b : kBugs) std::printf("%-28s %s\n", b.name, b.what);
+    for (const BugInfo& b : kBugs) std::printf("%-28s %s%s\n", b.name, b.what, replicated_only(b.bug) ? " (cluster scenario)" : "");
     for (const char* b : raft::RaftBugs::kNames) std::printf("%-28s (raft scenario)\n", b);
     for (const char* b : controller::ControllerBugs::kNames) std::printf("%-28s (cluster scenario)\n", b);
     for (const char* b : controller::ControllerBugs::kClusterNames) std::printf("%-28s (cluster scenario)\n", b);
@@ -307,7 +310,9 @@ int main(int argc, char** argv) {
   }
   for (const std::string& b : o.bugs) {
     const bool controller_bug = controller::ControllerBugs{}.enable(b);
-    const std::string wants = bug_by_name(b) ? "broker" : controller_bug ? "cluster" : "raft";
+    const std::optional<Bug> node_bug = bug_by_name(b);
+    const bool replication_bug = node_bug && replicated_only(*node_bug);
+    const std::string wants = replication_bug || controller_bug ? "cluster" : node_bug ? "broker" : "raft";
     const bool fits = wants == "broker" ? o.scenario != "raft" && o.scenario != "cluster" : o.scenario == wants;
     if (!fits && o.scenario != "log-demo") {
       std::fprintf(stderr, "samsa-sim: --bug %s applies to --scenario %s\n", b.c_str(), wants == "broker" ? "broker or groups" : wants.c_str());

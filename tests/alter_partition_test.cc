@@ -82,11 +82,16 @@ StaleRun shrink_then_send_stale(ClusterSim& c) {
   const Partition0 p = create_topic(c);
   StaleRun run{.shrunk = p.state.isr, .full = p.state.isr, .before = p.state.partition_epoch};
   EXPECT_EQ(p.state.isr.size(), 3u);
-  run.shrunk.pop_back();  // never the leader: it comes first in a fresh partition's ISR
   const int32_t leader = p.state.leader;
   // The removed follower is paused: caught up and fetching, the leader's own ISR management
-  // would ask for it back at once (and change the partition under the test).
-  run.paused = p.state.isr.back();
+  // would ask for it back at once (and change the partition under the test). Not the active
+  // controller, whose pause would take the quorum's leader away too.
+  for (auto it = p.state.isr.rbegin(); it != p.state.isr.rend() && run.paused < 0; ++it) {
+    const server::QuorumController* qc = c.live.at(*it)->quorum_controller();
+    if (*it != leader && (qc == nullptr || !qc->active())) run.paused = *it;
+  }
+  EXPECT_GE(run.paused, 0);
+  std::erase(run.shrunk, run.paused);
   c.sim.pause(c.nodes.at(run.paused));
   AlterPartitionResponse ok = send_from(c, leader, change(c, p, run.shrunk, run.before, p.state.leader_epoch));
   EXPECT_EQ(partition_error(ok), 0) << kafka::error_name(partition_error(ok));

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <ostream>
 #include <string>
 
@@ -16,7 +17,7 @@
 namespace samsa::sim {
 namespace {
 
-constexpr uint64_t kCampaignSeeds = 60;
+constexpr uint64_t kCampaignSeeds = 12;  // the 1000-seed campaign is its own test (Release only)
 constexpr uint64_t kBugSeedsMax = 12;
 
 ClusterScenarioOptions with_seed(uint64_t seed) {
@@ -27,16 +28,22 @@ ClusterScenarioOptions with_seed(uint64_t seed) {
 
 TEST(ClusterScenario, CampaignPassesAndEveryCheckExamines) {
   std::map<std::string, uint64_t> examined;
+  std::set<std::string> optional;  // checks that may see nothing (int-send-skip: no atomic sends here)
   for (uint64_t seed = 1; seed <= kCampaignSeeds; ++seed) {
     const RunResult r = run_cluster_scenario(with_seed(seed));
     for (const CheckResult& c : r.checks) {
       EXPECT_TRUE(c.ok()) << "seed " << seed << ": " << c.name << " " << c.summary()
                           << " (replay: samsa-sim --scenario cluster --seed " << seed << ")";
       examined[c.name] += c.examined;
+      if (!c.expect_examined) optional.insert(c.name);
     }
   }
-  ASSERT_EQ(examined.size(), 6u);
-  for (const auto& [name, n] : examined) EXPECT_GT(n, 0u) << name << " examined nothing in " << kCampaignSeeds << " seeds";
+  // The controller's 6, the queue checker's 13 for each topic (acks=all, acks=1), replication's 4.
+  ASSERT_EQ(examined.size(), 6u + 2 * 13u + 4u);
+  for (const auto& [name, n] : examined) {
+    if (optional.count(name)) continue;
+    EXPECT_GT(n, 0u) << name << " examined nothing in " << kCampaignSeeds << " seeds";
+  }
 }
 
 TEST(ClusterScenario, SameSeedSameTraceInProcessAndAcrossProcesses) {

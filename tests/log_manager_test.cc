@@ -62,6 +62,30 @@ TEST_P(Logs, ADirectoryOfAnotherTopicIdOnDiskIsRemovedBeforeOpening) {
   });
 }
 
+// Found by the cluster scenario (seed 37): maintain()'s reopen took an entry whose first open
+// was still under way for a failed one and opened the directory again; the second recovery cut
+// the files under the first log's writes, and a leader served "corrupt" from then on.
+TEST_P(Logs, MaintainDoesNotOpenAPartitionWhoseOpenIsUnderWay) {
+  run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
+    write_one_record(rt, dir + "/data");
+    LogManager logs(rt, dir + "/data");
+    Result<std::shared_ptr<PartitionLog>> opened = Errc::unavailable;
+    const FiberId opener = rt.spawn("opener", [&] { opened = logs.open_log({"t", 0}, "AAAA", LogConfig{}); });
+    const FiberId maintainer = rt.spawn("maintainer", [&] {
+      for (int i = 0; i < 50 && !opened.ok(); ++i) {
+        logs.maintain(false);
+        (void)rt.sleep(std::chrono::microseconds(1));
+      }
+    });
+    ASSERT_TRUE(rt.join(opener, Deadline::never()).ok());
+    ASSERT_TRUE(rt.join(maintainer, Deadline::never()).ok());
+    ASSERT_TRUE(opened.ok());
+    EXPECT_EQ(logs.opens(), 1u) << "the directory was opened twice at once";
+    EXPECT_EQ(logs.find({"t", 0}), *opened);
+    EXPECT_EQ((*opened)->log_end_offset(), 1);
+  });
+}
+
 TEST_P(Logs, StraysAreRemovedButHeldWantedAndMetadataDirectoriesStay) {
   run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
     LogManager logs(rt, dir + "/data");

@@ -35,7 +35,9 @@ int64_t valid_prefix_end(ConstBytes data, int64_t expected) {
 
 }  // namespace
 
-int64_t durable_log_end(const SimDisk& disk, const std::string& dir) {
+namespace {
+
+int64_t log_end(const SimDisk& disk, const std::string& dir, bool durable) {
   std::map<int64_t, std::string> segments;
   for (const std::string& path : disk.files_with_prefix(dir + "/")) {
     int64_t base = 0;
@@ -45,12 +47,18 @@ int64_t durable_log_end(const SimDisk& disk, const std::string& dir) {
   int64_t end = segments.begin()->first;
   for (const auto& [base, path] : segments) {
     if (base != end) break;  // a gap: recovery drops what follows
-    Result<std::vector<std::byte>> data = disk.durable_contents(path);
+    Result<std::vector<std::byte>> data = durable ? disk.durable_contents(path) : disk.current_contents(path);
     if (!data.ok()) break;  // its directory entry is not durable
     end = valid_prefix_end(*data, base);
   }
   return end;
 }
+
+}  // namespace
+
+int64_t durable_log_end(const SimDisk& disk, const std::string& dir) { return log_end(disk, dir, true); }
+
+int64_t current_log_end(const SimDisk& disk, const std::string& dir) { return log_end(disk, dir, false); }
 
 std::vector<RiskWindow> damage_windows(const SimDisk& disk, const std::string& data_dir, const std::string& topic) {
   std::vector<RiskWindow> out;

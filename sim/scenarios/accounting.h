@@ -19,6 +19,8 @@ namespace samsa::sim {
 // End offset of the durable, valid, contiguous prefix of the log in `dir` (segments
 // "<20-digit base>.log"); the first segment's base if nothing is durable.
 int64_t durable_log_end(const SimDisk& disk, const std::string& dir);
+// The same over what the disk holds now, synced or not (what a process crash keeps).
+int64_t current_log_end(const SimDisk& disk, const std::string& dir);
 
 // One window per destructive fault on "<data_dir>/<topic>-<p>/<base>.log": records of p from
 // that segment's base on (all of p, for a bad sector) may be lost or unreadable, whenever they

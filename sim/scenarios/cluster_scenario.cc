@@ -7,6 +7,7 @@
 #include "client/admin.h"
 #include "server/node.h"
 #include "sim/checkers/controller_checker.h"
+#include "sim/scenarios/cluster_data.h"
 #include "sim/scenarios/scenario_util.h"
 #include "sim/world/sim_disk.h"
 #include "sim/world/sim_network.h"
@@ -88,42 +89,53 @@ void admin_main(Runtime& rt, AdminHistory& h) {
 
 class ClusterNemesis {
  public:
-  ClusterNemesis(Simulator& sim, std::map<int32_t, NodeId> nodes)
-      : sim_(sim), nodes_(std::move(nodes)),
-        mix_(sim, {"crash", "crash-controller", "pause", "isolate", "one-way", "clog", "connection-reset"}) {}
+  ClusterNemesis(Simulator& sim, std::map<int32_t, NodeId> nodes, std::vector<NodeId> clients,
+                 std::function<void(int32_t)> before_power_loss)
+      : sim_(sim), nodes_(std::move(nodes)), clients_(std::move(clients)), before_power_loss_(std::move(before_power_loss)),
+        mix_(sim, {"power-loss", "process-crash", "crash-controller", "pause", "isolate", "one-way", "clog",
+                   "connection-reset", "client-partition", "power-loss-all"}) {}
 
   void tick(const Registry& registry) {
     SimNetwork& net = sim_.network();
-    const NodeId a = pick(), b = pick();
+    const auto [ida, a] = pick();
+    const NodeId b = pick().second;
     switch (mix_.pick()) {
-      case 0: sim_.crash(a); break;
-      case 1:
+      case 0: power_loss(ida, a); break;
+      case 1: sim_.crash(a, CrashKind::process); break;
+      case 2:
         for (const auto& [id, node] : registry.live) {
           if (node->quorum_controller() != nullptr && node->quorum_controller()->active()) {
-            sim_.crash(nodes_.at(id));
+            power_loss(id, nodes_.at(id));
             break;
           }
         }
         break;
-      case 2:
+      case 3:
         sim_.pause(a);
         sim_.schedule_after(sim_.random_duration(200ms, 4s), [this, a] { sim_.resume(a); });
         break;
-      case 3:
+      case 4:
         for (const auto& [id, n] : nodes_) {
           if (n != a) net.partition(a, n);
         }
         heal_later();
         break;
-      case 4:
+      case 5:
         if (a != b) net.block(a, b);
         heal_later();
         break;
-      case 5:
+      case 6:
         if (a != b) net.clog(a, b, sim_.random_duration(100ms, 3s));
         break;
-      default:
+      case 7:
         if (a != b) net.reset_between(a, b);
+        break;
+      case 8:
+        if (!clients_.empty()) net.partition(clients_[bounded(sim_.random_u64(), clients_.size())], a);
+        heal_later();
+        break;
+      default:  // every broker loses power at once: outside Kafka's envelope, reported apart
+        for (const auto& [id, n] : nodes_) power_loss(id, n);
         break;
     }
   }
@@ -142,10 +154,15 @@ class ClusterNemesis {
   std::vector<std::string> summary() const { return mix_.summary(); }
 
  private:
-  NodeId pick() {
+  std::pair<int32_t, NodeId> pick() {
     auto it = nodes_.begin();
     std::advance(it, static_cast<long>(bounded(sim_.random_u64(), nodes_.size())));
-    return it->second;
+    return *it;
+  }
+  void power_loss(int32_t id, NodeId n) {
+    if (!sim_.up(n)) return;
+    before_power_loss_(id);
+    sim_.crash(n, CrashKind::machine);
   }
   void heal_later() {
     sim_.schedule_after(sim_.random_duration(500ms, 5s), [this] { sim_.network().heal_all(); });
@@ -153,6 +170,8 @@ class ClusterNemesis {
 
   Simulator& sim_;
   std::map<int32_t, NodeId> nodes_;
+  std::vector<NodeId> clients_;
+  std::function<void(int32_t)> before_power_loss_;
   FaultMix mix_;
 };
 
@@ -264,7 +283,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   Registry registry;
   std::map<int32_t, server::NodeConfig> configs;
   AdminHistory history;
-  SimOptions so{options.seed, options.log_level, true};
+  SimOptions so{options.seed, options.log_level, true, options.node_bugs};
   Simulator sim(so);
   std::map<int32_t, NodeId> nodes;
   for (int32_t id = 1; id <= kBrokerOnlyNode; ++id) {
@@ -273,12 +292,17 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
     nodes[id] = sim.add_node(host_of(id), [&config, &registry](Runtime& rt) { node_main(rt, config, registry); });
   }
   const NodeId admin = sim.add_node("admin", [&history](Runtime& rt) { admin_main(rt, history); });
+  std::vector<Address> bootstrap;
+  for (const auto& [id, n] : nodes) bootstrap.push_back(Address{host_of(id), kBrokerPort});
+  ClusterData data(sim, registry.live, nodes, bootstrap);
+  data.add_clients();
   for (const auto& [id, n] : nodes) sim.start(n);
   sim.start(admin);
+  for (NodeId c : data.clients()) sim.start(c);
 
   ControllerChecker checker;
   Observer observer(sim, nodes, registry, checker);
-  ClusterNemesis nemesis(sim, nodes);
+  ClusterNemesis nemesis(sim, nodes, data.clients(), [&data](int32_t id) { data.before_power_loss(id); });
   const Instant stop_at = sim.now() + (options.faults ? options.fault_time : Duration{0});
   std::function<void()> tick = [&] {
     if (sim.now() >= stop_at) return;
@@ -294,7 +318,10 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
     sim.schedule_after(sim.random_duration(2s, 5s), tick);
     sim.schedule_after(1s, supervise);
   }
-  while (sim.now() < stop_at && sim.step()) observer.after_step();
+  while (sim.now() < stop_at && sim.step()) {
+    observer.after_step();
+    data.after_step();
+  }
 
   // Faults stop: heal, restart what is down; the cluster must come back within the bound.
   nemesis.heal_all();
@@ -303,8 +330,10 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   history.since = healed;
   std::optional<Instant> unfenced_at;
   const Instant quiet_end = healed + options.quiet_time;
+  data.healed(healed, healed + options.liveness_bound, quiet_end);
   while (sim.now() < quiet_end && sim.step()) {
     observer.after_step();
+    data.after_step();
     if (!unfenced_at && observer.all_unfenced()) unfenced_at = sim.now();
   }
   if (sim.now() < quiet_end) sim.run_until(quiet_end);
@@ -326,10 +355,14 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
                           to_ms(bound)));
   }
   r.checks.push_back(live);
+  for (CheckResult& c : data.finish(std::chrono::seconds(90))) r.checks.push_back(std::move(c));
   stamp_result(sim, options.seed, r);
-  r.acked = history.acked_creates.size() + history.acked_deletes.size();
+  r.acked = data.acked();
+  r.records = data.records_read();
   r.faults = options.faults ? nemesis.summary() : std::vector<std::string>{};
   r.settings = {"3 combined nodes + 1 broker-only node"};
+  for (const std::string& line : data.settings()) r.settings.push_back(line);
+  for (const std::string& line : data.notes()) r.notes.push_back(line);
   r.notes.push_back(fmt::format("admin: {} requests, {} creations and {} deletions acknowledged; {} images checked",
                                 history.attempts, history.acked_creates.size(), history.acked_deletes.size(), checker.observations()));
   r.notes.push_back(observer.snapshot_note());

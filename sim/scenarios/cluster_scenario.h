@@ -13,6 +13,7 @@
 #pragma once
 
 #include "controller/controller_config.h"
+#include "runtime/planted_bugs.h"
 #include "runtime/runtime.h"
 #include "server/node_config.h"
 #include "sim/checkers/verdict.h"
@@ -36,6 +37,7 @@ struct ClusterScenarioOptions {
   Duration liveness_bound = std::chrono::seconds(30);  // brokers unfenced, a creation acknowledged
   bool faults = true;
   controller::ControllerBugs bugs;
+  BugSet node_bugs;  // planted bugs of the nodes' own code (Kafka's historical replication bugs)
   LogLevel log_level = LogLevel::off;
 };
 

@@ -139,7 +139,7 @@ void ensure_topic(Runtime& rt, const WorkloadProfile& w, const std::string& clie
   client::Cluster cluster(rt, scenario_client(w.bootstrap, client_id));
   client::Admin admin(cluster);
   for (;;) {
-    Result<client::AdminResult> r = admin.create_topic(w.topic, w.partitions, w.replication_factor, {});
+    Result<client::AdminResult> r = admin.create_topic(w.topic, w.partitions, w.replication_factor, w.topic_configs);
     if (r.ok() && (r->error == kafka::Error::none || r->error == kafka::Error::topic_already_exists)) return;
     if (!rt.sleep(std::chrono::milliseconds(200)).ok()) return;
   }
@@ -149,7 +149,7 @@ void producer_main(Runtime& rt, const WorkloadProfile& w, int id, QueueHistory& 
   ensure_topic(rt, w, fmt::format("producer-{}-admin", id));
   client::Cluster cluster(rt, scenario_client(w.bootstrap, fmt::format("producer-{}", id)));
   client::ProducerConfig pc;
-  pc.acks = -1;
+  pc.acks = w.acks;
   pc.retries = 2;
   pc.batch_bytes = SIZE_MAX;  // one batch per flush: a send is one batch
   pc.compression = w.codecs[bounded(rt.random_u64(), w.codecs.size())];

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ struct WorkloadProfile {
   std::string topic = "events";
   int32_t partitions = 2;
   int16_t replication_factor = 1;
+  std::map<std::string, std::string> topic_configs;  // given when the topic is created
+  int16_t acks = -1;                                  // the library producers'
   std::vector<Address> bootstrap;
   int records_max = 1;          // per send
   int value_bytes_min = 8, value_bytes_max = 64;

@@ -192,6 +192,7 @@ bool Simulator::run_one_fiber(size_t index) {
     return false;
   }
   trace(Trace::schedule, id.value);
+  last_fiber_node_ = owner;
   return run_fiber(id);
 }
 
@@ -205,6 +206,7 @@ void Simulator::run_event() {
 
 bool Simulator::step() {
   SAMSA_ASSERT(!in_fiber());
+  last_fiber_node_ = NodeId{-1};
   const bool event_due = !events_.empty() && events_.top().at <= now_;
   if (!runnable_.empty()) {
     // Choose among the runnable fibers and one due event, so that neither can starve the other.

@@ -110,6 +110,9 @@ class Simulator final : public FiberScheduler {
   uint64_t trace_hash() const { return trace_.value(); }
   uint64_t rng_digest() const { return rng_.state_digest(); }
   uint64_t steps() const { return steps_; }
+  // The node whose fiber the last step ran (-1: it ran an event). Only a fiber changes what a
+  // node's software holds, so observers may skip the other steps.
+  NodeId last_fiber_node() const { return last_fiber_node_; }
   bool buggify(std::string_view site);
   // Turns every buggify site off from now on: when the faults heal, the system must converge,
   // and rare-but-legal behaviour at a fixed rate could keep it from ever settling.
@@ -176,6 +179,7 @@ class Simulator final : public FiberScheduler {
   TraceHash trace_;
   Instant now_{0};
   uint64_t steps_ = 0;
+  NodeId last_fiber_node_{-1};
   uint64_t event_seq_ = 0;
   std::priority_queue<Event, std::vector<Event>, EventLater> events_;
   std::vector<FiberId> runnable_;

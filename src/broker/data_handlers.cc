@@ -160,12 +160,18 @@ bool RequestHandler::follower_fetch(int32_t replica_id, replication::Partition& 
   }
   if (p.last_fetched_epoch >= 0) {
     // The largest epoch <= the follower's last, and where it ends in this log.
-    const std::optional<std::pair<int32_t, int64_t>> e = log.epochs().end_offset_for(p.last_fetched_epoch, log.log_end_offset());
-    if (!e) {  // older than anything this log still holds: the follower starts again at its start
-      part.error_code = code(Error::offset_out_of_range);
-      return false;
+    std::optional<std::pair<int32_t, int64_t>> e = log.epochs().end_offset_for(p.last_fetched_epoch, log.log_end_offset());
+    if (!e) {
+      // The follower's epoch is older than every epoch this log has (its leader lost what it
+      // wrote then): Kafka answers that epoch ending where this log's first epoch starts, and
+      // the follower cuts its log there (or lower, where its own epoch ends).
+      const std::vector<LeaderEpochCache::Entry>& entries = log.epochs().entries();
+      e = {p.last_fetched_epoch, entries.empty() ? log.log_start_offset() : entries.front().start_offset};
     }
-    if (e->first != p.last_fetched_epoch || e->second < p.fetch_offset) {
+    // Before KIP-279 only the offsets were compared: a follower kept batches of an epoch this
+    // log never had, below the end of the epoch this log has there.
+    const bool naive = rt_.bug(Bug::replication_naive_epoch_answer);
+    if ((!naive && e->first != p.last_fetched_epoch) || e->second < p.fetch_offset) {
       part.diverging_epoch = {.epoch = e->first, .end_offset = e->second};
       return false;
     }

@@ -48,11 +48,14 @@ Result<std::shared_ptr<PartitionLog>> LogManager::open_log(const model::TopicPar
     }
     if (entries_.count(tp) != 0) return Errc::not_found;  // opened meanwhile by another caller
   }
-  entries_[tp] = Entry{.topic_id = topic_id, .config = config, .reopen = reopen};
+  entries_[tp] = Entry{.topic_id = topic_id, .config = config, .reopen = reopen, .opening = true};
+  ++opens_;
   Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(tp), config);
   // The open suspended: another caller may have removed or replaced the entry meanwhile.
   it = entries_.find(tp);
   if (it == entries_.end() || it->second.topic_id != topic_id || it->second.log != nullptr) return Errc::not_found;
+  SAMSA_ASSERT(it->second.opening);
+  it->second.opening = false;
   if (!log.ok()) {
     logf(rt_, LogLevel::error, "cannot open {}: {} (retrying; the other partitions are served)", tp.to_string(),
          errc_name(log.error()));
@@ -165,15 +168,18 @@ void LogManager::reopen_failed_logs() {
       e.log.reset();  // requests in flight keep the offline log alive until they finish
       schedule_reopen(e, true);
     }
-    if (e.log == nullptr && e.retry_at <= rt_.now()) due.push_back(tp);
+    if (e.log == nullptr && !e.opening && e.retry_at <= rt_.now()) due.push_back(tp);
   }
   for (const model::TopicPartition& tp : due) {
     auto it = entries_.find(tp);
-    if (it == entries_.end() || it->second.log != nullptr) continue;
+    if (it == entries_.end() || it->second.log != nullptr || it->second.opening) continue;
     const LogConfig config = it->second.config;
+    it->second.opening = true;
+    ++opens_;
     Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(tp), config);
     it = entries_.find(tp);  // the open suspended
-    if (it == entries_.end() || it->second.log != nullptr) continue;
+    if (it == entries_.end() || it->second.log != nullptr || !it->second.opening) continue;
+    it->second.opening = false;
     if (log.ok()) {
       logf(rt_, LogLevel::info, "{} reopened", tp.to_string());
       it->second.log = std::move(*log);
@@ -191,9 +197,12 @@ void LogManager::maintain(bool retention_due) {
   for (const auto& [tp, e] : entries_) {
     if (e.log != nullptr) logs.push_back(e.log);
   }
+  const bool checkpoint_due = rt_.now() - high_watermarks_checkpointed_at_ >= kHighWatermarkCheckpointInterval;
+  if (checkpoint_due) high_watermarks_checkpointed_at_ = rt_.now();
   for (const auto& log : logs) {
     (void)log->maybe_flush();
     if (retention_due) (void)log->apply_retention();
+    if (checkpoint_due) (void)log->checkpoint_high_watermark();
   }
 }
 
@@ -213,7 +222,10 @@ void LogManager::checkpoint_all() {
   for (const auto& [tp, e] : entries_) {
     if (e.log != nullptr) logs.push_back(e.log);
   }
-  for (const auto& log : logs) (void)log->checkpoint();
+  for (const auto& log : logs) {
+    (void)log->checkpoint();
+    (void)log->checkpoint_high_watermark();
+  }
 }
 
 }  // namespace samsa

@@ -67,6 +67,9 @@ class LogManager {
   // The topic id the partition was opened for (nullptr: not held here).
   const std::string* topic_id(const model::TopicPartition& tp) const;
   // Every partition held (opened, or waiting to be reopened).
+  // How many times a partition's files were opened (and recovered): each open of a held
+  // partition is one too many while another is under way.
+  uint64_t opens() const { return opens_; }
   std::vector<model::TopicPartition> held() const;
   size_t size() const { return entries_.size(); }
 
@@ -86,10 +89,16 @@ class LogManager {
     std::string topic_id;
     LogConfig config;
     bool reopen = true;
-    std::shared_ptr<PartitionLog> log;  // nullptr while it failed to open
+    std::shared_ptr<PartitionLog> log;  // nullptr while it failed to open, or is opening
+    // An open is under way (it suspends): nobody else may open the directory meanwhile, since
+    // each open's recovery cuts the files to what it validated, under the other's writes.
+    bool opening = false;
     Instant retry_at{};
     Duration backoff{};
   };
+  uint64_t opens_ = 0;
+  Instant high_watermarks_checkpointed_at_{};
+  static constexpr Duration kHighWatermarkCheckpointInterval = std::chrono::seconds(5);  // Kafka's default
   static constexpr Duration kReopenBackoffMin = std::chrono::seconds(1);
   static constexpr Duration kReopenBackoffMax = std::chrono::seconds(4);
 

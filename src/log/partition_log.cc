@@ -56,6 +56,10 @@ Status PartitionLog::recover() {
   if (ls.ok() && ls->size() == 1) {
     std::from_chars(ls->front().data(), ls->front().data() + ls->front().size(), log_start_offset_);
   }
+  Result<std::vector<std::string>> hw = read_checkpoint(rt_, dir_, kHighWatermarkFile);
+  if (hw.ok() && hw->size() == 1) {
+    std::from_chars(hw->front().data(), hw->front().data() + hw->front().size(), checkpointed_high_watermark_);
+  }
   if (Status s = epochs_.load(); !s.ok()) {
     logf(rt_, LogLevel::warn, "{}: unreadable {} ({}), starting it afresh", dir_, LeaderEpochCache::kFileName, s.name());
   }
@@ -90,6 +94,8 @@ Status PartitionLog::recover() {
   // The checkpoint file keeps the old point until the periodic checkpoint (as Kafka's does):
   // writing it now would first have to write every rebuilt index.
   recovery_point_ = log_end_offset();
+  checkpointed_high_watermark_ = std::clamp(checkpointed_high_watermark_, log_start_offset(), log_end_offset());
+  noted_high_watermark_ = checkpointed_high_watermark_;
   last_flush_ = last_checkpoint_ = rt_.now();
   logf(rt_, LogLevel::info, "{}: recovered offsets [{}, {}), {} segments, {} bytes cut", dir_, log_start_offset(),
        log_end_offset(), segments_.size(), recovery_stats_.bytes_truncated);
@@ -299,6 +305,14 @@ Status PartitionLog::maybe_flush() {
   if (config_.flush_ms == INT64_MAX || unflushed_records_ == 0) return Status{};
   if (rt_.now() - last_flush_ < std::chrono::milliseconds(config_.flush_ms)) return Status{};
   return flush();
+}
+
+Status PartitionLog::checkpoint_high_watermark() {
+  if (offline_ || noted_high_watermark_ == checkpointed_high_watermark_) return Status{};
+  const int64_t hw = noted_high_watermark_;
+  SAMSA_TRY(write_checkpoint(rt_, dir_, kHighWatermarkFile, {std::to_string(hw)}));
+  checkpointed_high_watermark_ = hw;
+  return Status{};
 }
 
 Status PartitionLog::checkpoint() {

@@ -63,6 +63,7 @@ class PartitionLog {
  public:
   static constexpr const char* kRecoveryPointFile = "recovery-point-offset-checkpoint";
   static constexpr const char* kLogStartFile = "log-start-offset-checkpoint";
+  static constexpr const char* kHighWatermarkFile = "high-watermark-checkpoint";
   static constexpr size_t kSegmentsMax = 1'000'000;
 
   // Opens (creating if needed) and recovers the log in `dir`.
@@ -106,6 +107,15 @@ class PartitionLog {
   Status advance_log_start(int64_t offset);
   // Flushes and checkpoints; the log stays usable.
   Status checkpoint();
+
+  // The high watermark replication last learned for this partition, kept in kHighWatermarkFile
+  // (Kafka's replication-offset-checkpoint, one file per partition here) so that a restarted
+  // follower starts from it, as Kafka's does. Not synced with the data: a hint, never above the
+  // log end once read back.
+  void note_high_watermark(int64_t hw) { noted_high_watermark_ = hw; }
+  int64_t checkpointed_high_watermark() const { return checkpointed_high_watermark_; }
+  // Writes the noted high watermark if it moved since the last write.
+  Status checkpoint_high_watermark();
 
   int64_t log_start_offset() const { return std::max(log_start_offset_, segments_.begin()->second->base_offset()); }
   int64_t log_end_offset() const { return active().next_offset(); }
@@ -159,6 +169,7 @@ class PartitionLog {
   int64_t recovery_point_ = 0;
   int64_t log_start_offset_ = 0;  // checkpointed; the first segment's base may be above it
   int64_t unflushed_records_ = 0;
+  int64_t noted_high_watermark_ = 0, checkpointed_high_watermark_ = 0;
   Instant last_flush_{};
   Instant last_checkpoint_{};
   bool offline_ = false;

@@ -20,6 +20,9 @@ void Partition::appended() {
 Partition::Partition(Runtime& rt, model::TopicPartition tp, model::BrokerId self, const LogManager& logs,
                      PartitionState state)
     : rt_(rt), tp_(std::move(tp)), self_(self), logs_(logs), state_(std::move(state)), high_watermark_changed_(rt) {
+  // A restarted replica starts from the high watermark it checkpointed (Kafka's rule).
+  Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
+  if (log.ok()) high_watermark_ = (*log)->checkpointed_high_watermark();
   become(true);
 }
 
@@ -78,6 +81,7 @@ bool Partition::advance_high_watermark() {
   const std::optional<int64_t> end = isr_log_end();
   if (!end || *end <= high_watermark_) return false;
   high_watermark_ = *end;
+  note_high_watermark();
   high_watermark_changed_.notify_all();
   return true;
 }
@@ -137,6 +141,12 @@ std::optional<std::vector<int32_t>> Partition::wanted_isr(Duration lag_max) cons
 void Partition::follow_high_watermark(int64_t leader_high_watermark) {
   const std::optional<int64_t> own = own_log_end();
   high_watermark_ = own ? std::min(leader_high_watermark, *own) : leader_high_watermark;
+  note_high_watermark();
+}
+
+void Partition::note_high_watermark() {
+  Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
+  if (log.ok()) (*log)->note_high_watermark(high_watermark_);
 }
 
 Status Partition::wait_for_high_watermark(int64_t offset, Deadline deadline) {

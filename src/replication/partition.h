@@ -131,6 +131,8 @@ class Partition {
   void become(bool new_epoch);
   // The leader's own log end for the high watermark (its flush policy's visible end).
   std::optional<int64_t> own_log_end() const;
+  // Hands the high watermark to the log for its periodic checkpoint.
+  void note_high_watermark();
   // min over the ISR of the log ends, or nullopt while some member's is unknown.
   std::optional<int64_t> isr_log_end() const;
 

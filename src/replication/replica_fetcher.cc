@@ -65,6 +65,7 @@ Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_
   for (const std::shared_ptr<Partition>& p : partitions) {
     Result<std::shared_ptr<PartitionLog>> log = p->log();
     if (!log.ok()) continue;  // offline here: nothing to copy into
+    if (rt_.bug(Bug::replication_truncate_to_hw)) truncate_to_high_watermark(*p, **log);
     if (req.topics.empty() || req.topics.back().topic != p->tp().topic) req.topics.push_back({.topic = p->tp().topic});
     req.topics.back().partitions.push_back({.partition = p->tp().partition,
                                             .current_leader_epoch = p->leader_epoch().value,
@@ -120,12 +121,23 @@ void ReplicaFetcher::apply(Partition& partition, const FetchResponse::Partition&
   partition.follow_high_watermark(answer.high_watermark);
 }
 
+// Kafka before KIP-101: a follower starting a leader epoch cut its log to its high watermark
+// (checkpointed, so possibly old) and fetched the rest again; a leader elected meanwhile
+// could lack what was committed. Only behind the truncate-to-hw switch.
+void ReplicaFetcher::truncate_to_high_watermark(Partition& partition, PartitionLog& log) {
+  auto [it, fresh] = started_epochs_.try_emplace(partition.tp(), partition.leader_epoch().value);
+  if (!fresh && it->second == partition.leader_epoch().value) return;
+  it->second = partition.leader_epoch().value;
+  const int64_t hw = std::max(partition.high_watermark(), log.log_start_offset());
+  if (hw < log.log_end_offset() && log.truncate_to(hw).ok()) ++truncations_;
+}
+
 // KIP-279: the leader's log ends epoch E at O, and this log went on past it in E (or has no E):
 // cut at the smaller of O and where this log's own E (or the largest epoch below it) ends, and
 // fetch again, which checks the next epoch back if they still disagree.
 void ReplicaFetcher::apply_divergence(Partition& partition, PartitionLog& log, const FetchResponse::Partition& answer) {
   int64_t to = std::min(answer.diverging_epoch.end_offset, log.log_end_offset());
-  if (answer.diverging_epoch.epoch >= 0) {
+  if (answer.diverging_epoch.epoch >= 0 && !rt_.bug(Bug::replication_naive_epoch_answer)) {
     const std::optional<std::pair<int32_t, int64_t>> own = log.epochs().end_offset_for(answer.diverging_epoch.epoch, log.log_end_offset());
     if (own) to = std::min(to, own->second);
   }

@@ -64,12 +64,16 @@ class ReplicaFetcher {
   Status fetch_once(int32_t leader, const std::vector<std::shared_ptr<Partition>>& partitions);
   void apply(Partition& partition, const kafka::FetchResponse::Partition& answer);
   void apply_divergence(Partition& partition, PartitionLog& log, const kafka::FetchResponse::Partition& answer);
+  void truncate_to_high_watermark(Partition& partition, PartitionLog& log);
 
   Runtime& rt_;
   model::BrokerId self_;
   PartitionTable& partitions_;
   LeaderChannel& channel_;
   std::map<int32_t, FiberId> fibers_;  // one per leader: at most the cluster's brokers
+  // truncate-to-hw only: the leader epoch each partition was last started in (bounded by the
+  // partitions this broker follows; never erased, as Kafka's fetcher state is not).
+  std::map<model::TopicPartition, int32_t> started_epochs_;
   bool stopped_ = false;
   uint64_t records_copied_ = 0;
   uint64_t truncations_ = 0;

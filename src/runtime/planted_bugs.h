@@ -28,6 +28,9 @@ enum class Bug : uint8_t {
   groups_forget_commits_on_restart,  // the coordinator does not replay offsets on start
   client_overlapping_assignor,    // the range assignor gives one partition to two members
   client_consumer_rewind,         // the consumer moves back a batch after a fetch error
+  // Kafka's own historical replication bugs, their fixes switched off:
+  replication_truncate_to_hw,     // KIP-101: a follower truncates to its high watermark
+  replication_naive_epoch_answer, // KIP-279: divergence judged by offsets alone
   count_,
 };
 
@@ -52,6 +55,10 @@ inline constexpr BugInfo kBugs[] = {
     {Bug::groups_forget_commits_on_restart, "forget-commits-on-restart", "committed offsets are not replayed on start"},
     {Bug::client_overlapping_assignor, "overlapping-assignor", "the range assignor gives a partition to two members"},
     {Bug::client_consumer_rewind, "consumer-rewind", "the consumer moves back one batch after a fetch error"},
+    {Bug::replication_truncate_to_hw, "truncate-to-hw",
+     "Kafka before KIP-101: a follower truncates its log to its high watermark when it starts following a leader epoch"},
+    {Bug::replication_naive_epoch_answer, "naive-epoch-answer",
+     "Kafka before KIP-279: a follower's divergence is judged by offsets alone, not by the epochs at them"},
 };
 static_assert(std::size(kBugs) == static_cast<size_t>(Bug::count_));
 
@@ -60,6 +67,11 @@ inline std::optional<Bug> bug_by_name(std::string_view name) {
     if (name == b.name) return b.bug;
   }
   return std::nullopt;
+}
+
+// Bugs that only a replicated cluster can show (the cluster scenario's).
+inline constexpr bool replicated_only(Bug bug) {
+  return bug == Bug::replication_truncate_to_hw || bug == Bug::replication_naive_epoch_answer;
 }
 
 inline const char* bug_name(Bug bug) { return kBugs[static_cast<size_t>(bug)].name; }

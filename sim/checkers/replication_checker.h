@@ -1,0 +1,111 @@
+// The replication checker: the invariants of the published TLA+ specifications of Kafka's
+// replication protocol, checked on what every live replica holds after every simulator step.
+// Pure: views in, CheckResults out; the scenario turns its nodes' partitions into views.
+//
+// - hw-monotonic: a leader's high watermark never goes back within its epoch (per incarnation).
+// - leader-completeness: a leader holds every committed record: when a leader epoch starts, its
+//   log reaches the highest high watermark any leader of the partition reported, and it keeps
+//   reaching it while it leads.
+// - log-matching: two replicas whose leader-epoch caches start epoch E at the same offset (both
+//   hold a batch of E there) agree on every epoch before E and where it starts.
+// - committed-kept: at the end, after healing, the partition's leader holds everything ever
+//   committed (no committed record is lost from every replica).
+//
+// The fault model: Kafka promises none of this once as many replicas of a partition as
+// min.insync.replicas have lost power (whether or not it cut their logs) before catching up
+// again (the envelope; KAFKA-10751's question "how much did it lose?"), or after an unclean
+// election. The
+// scenario reports each power loss with what it cut; a leader epoch that starts while the
+// envelope of its partition is broken is excused under the names of those power losses and
+// recorded in terms() for the queue checker's RiskWindows.
+//
+// Plain object; scheduler context (the scenario calls it between steps).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "log/leader_epoch_cache.h"
+#include "runtime/time.h"
+#include "sim/checkers/verdict.h"
+
+namespace samsa::sim {
+
+struct ReplicaView {
+  int32_t node = 0;
+  uint64_t incarnation = 0;
+  std::string topic;
+  int32_t partition = 0;
+  bool leader = false;
+  int32_t leader_epoch = 0;
+  int64_t log_start = 0, log_end = 0, high_watermark = 0;
+  int64_t epoch_start_offset = 0;  // leader: its log end when this epoch began here
+  bool in_isr = false;
+  // The replica's leader-epoch cache; valid during observe() only.
+  const std::vector<LeaderEpochCache::Entry>* epochs = nullptr;
+};
+
+// A leader epoch as first seen on its leader.
+struct LeaderTerm {
+  std::string topic;
+  int32_t partition = 0;
+  int32_t epoch = 0;
+  int32_t node = 0;
+  int64_t start_offset = 0;
+  Instant at{};
+  // Set when it began outside the envelope: the faults that allow it to lose committed records.
+  std::optional<std::string> envelope_broken_by;
+};
+
+class ReplicationChecker {
+ public:
+  static constexpr size_t kTermsMax = 100'000;
+
+  void set_min_insync(const std::string& topic, int32_t min_insync) { min_insync_[topic] = min_insync; }
+  // A power loss of `node` with its replica of (topic, partition) at log_end, durable to
+  // durable_end (equal: nothing was cut).
+  void power_loss(Instant at, int32_t node, const std::string& topic, int32_t partition, int64_t durable_end,
+                  int64_t log_end);
+  // An election that chose a replica outside the ISR.
+  void unclean_election(Instant at, const std::string& topic, int32_t partition, int32_t node);
+  // Every live replica after a step, the replicas of one partition next to each other.
+  void observe(Instant now, const std::vector<ReplicaView>& views);
+  // After healing: the views of the end of the run.
+  void finish(const std::vector<ReplicaView>& views);
+
+  const std::vector<LeaderTerm>& terms() const { return terms_; }
+  std::vector<CheckResult> results() const;
+  uint64_t observations() const { return observations_; }
+
+ private:
+  using Tp = std::pair<std::string, int32_t>;
+  struct PartitionState {
+    int64_t committed = 0;  // highest high watermark a leader reported
+    std::string committed_where;
+    std::map<int32_t, std::string> at_risk;  // node -> the power loss that cut it, until it catches up
+    std::optional<std::string> broken_by;    // the envelope is broken by these faults
+    std::optional<std::string> unclean;      // an unclean election not yet judged
+    std::set<int32_t> judged_epochs;
+    std::map<std::tuple<int32_t, uint64_t, int32_t>, int64_t> leader_hw;  // (node, incarnation, epoch) -> HW
+    uint64_t shape = 0;  // digest of log ends and cache sizes: log matching only when it moves
+  };
+
+  void track_envelope(PartitionState& s, const std::string& topic);
+  void judge_term(PartitionState& s, const ReplicaView& v, Instant now);
+  void check_log_matching(const std::vector<const ReplicaView*>& replicas);
+
+  std::map<std::string, int32_t> min_insync_;
+  std::map<Tp, PartitionState> partitions_;
+  std::vector<LeaderTerm> terms_;
+  CheckResult hw_monotonic_{"hw-monotonic"}, completeness_{"leader-completeness"}, matching_{"log-matching"},
+      kept_{"committed-kept"};
+  uint64_t observations_ = 0;
+};
+
+}  // namespace samsa::sim

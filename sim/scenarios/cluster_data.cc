@@ -1,0 +1,184 @@
+#include "sim/scenarios/cluster_data.h"
+
+#include <fmt/format.h>
+
+#include "broker/broker.h"
+#include "server/node.h"
+#include "sim/scenarios/accounting.h"
+
+namespace samsa::sim {
+
+namespace {
+
+constexpr int kAcksAllProducers = 2;
+constexpr const char* kDataDir = "/data";  // the cluster nodes' log.dirs
+constexpr Duration kSettleTime = std::chrono::seconds(5);
+constexpr int kAcksOneProducer = 10;
+constexpr int kAcksAllConsumer = 200;
+constexpr int kAcksOneConsumer = 210;
+
+// The checks of the acks=1 topic keep their Jepsen names under a prefix.
+void prefix_names(std::vector<CheckResult>& checks, const std::string& prefix) {
+  for (CheckResult& c : checks) c.name = prefix + c.name;
+}
+
+}  // namespace
+
+ClusterData::ClusterData(Simulator& sim, const std::map<int32_t, server::Node*>& live, std::map<int32_t, NodeId> nodes,
+                         std::vector<Address> bootstrap)
+    : sim_(sim), live_(live), nodes_(std::move(nodes)) {
+  const int32_t partitions = static_cast<int32_t>(sim_.in_range(1, 3));
+  all_ = WorkloadProfile::draw(sim_, std::move(bootstrap), partitions, 1 << 20);
+  all_.oversize_per_mille = 0;  // the broker scenario covers oversize batches
+  all_.replication_factor = static_cast<int16_t>(sim_.in_range(2, 3));
+  min_insync_ = static_cast<int32_t>(sim_.in_range(1, 2));
+  all_.topic_configs = {{"min.insync.replicas", std::to_string(min_insync_)}};
+  all_.topic = kAcksAllTopic;
+  all_.acks = -1;
+  one_ = all_;
+  one_.topic = kAcksOneTopic;
+  one_.acks = 1;
+  for (QueueHistory* h : {&all_history_, &one_history_}) h->partitions = partitions;
+  checker_.set_min_insync(kAcksAllTopic, min_insync_);
+  checker_.set_min_insync(kAcksOneTopic, min_insync_);
+}
+
+void ClusterData::add_clients() {
+  for (int k = 1; k <= kAcksAllProducers; ++k) {
+    clients_.push_back(sim_.add_node(fmt::format("producer{}", k), [this, k](Runtime& rt) { producer_main(rt, all_, k, all_history_); }));
+    all_history_.producers.push_back(k);
+  }
+  clients_.push_back(sim_.add_node("producer-acks1", [this](Runtime& rt) { producer_main(rt, one_, kAcksOneProducer, one_history_); }));
+  one_history_.producers.push_back(kAcksOneProducer);
+  clients_.push_back(sim_.add_node("consumer", [this](Runtime& rt) { consumer_main(rt, all_, kAcksAllConsumer, all_history_); }));
+  all_history_.ordered_consumers.push_back(kAcksAllConsumer);
+  clients_.push_back(sim_.add_node("consumer-acks1", [this](Runtime& rt) { consumer_main(rt, one_, kAcksOneConsumer, one_history_); }));
+  one_history_.ordered_consumers.push_back(kAcksOneConsumer);
+}
+
+// From the disk, not the node's objects: a node still starting (registering, say) holds files
+// it is not serving yet, and they lose their unsynced tail all the same.
+void ClusterData::before_power_loss(int32_t node) {
+  if (!sim_.up(nodes_.at(node))) return;  // a machine that is down has nothing unsynced
+  ++power_losses_;
+  const SimDisk& disk = *sim_.node(nodes_.at(node)).disk;
+  for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
+    for (int32_t p = 0; p < all_.partitions; ++p) {
+      const std::string dir = fmt::format("{}/{}-{}", kDataDir, topic, p);
+      if (disk.files_with_prefix(dir + "/").empty()) continue;  // no replica here
+      checker_.power_loss(sim_.now(), node, topic, p, durable_log_end(disk, dir), current_log_end(disk, dir));
+    }
+  }
+}
+
+// Grouped by partition (the checker takes each partition's replicas together); only the
+// watched partitions are looked up, not every partition a broker holds.
+void ClusterData::collect_views() {
+  views_.clear();
+  for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
+    for (int32_t p = 0; p < all_.partitions; ++p) {
+      const model::TopicPartition tp{topic, p};
+      for (const auto& [id, node] : live_) {
+        broker::Broker* b = node->broker();
+        if (b == nullptr) continue;
+        std::shared_ptr<replication::Partition> partition = b->partitions().find(tp);
+        if (partition == nullptr) continue;
+        Result<std::shared_ptr<PartitionLog>> log = partition->log();
+        if (!log.ok()) continue;
+        ReplicaView& v = views_.emplace_back();
+        v.node = id;
+        v.incarnation = sim_.node(nodes_.at(id)).incarnation;
+        v.topic = topic;
+        v.partition = p;
+        v.leader = partition->role() == replication::Role::leader;
+        v.leader_epoch = partition->leader_epoch().value;
+        v.log_start = (*log)->log_start_offset();
+        v.log_end = (*log)->log_end_offset();
+        v.high_watermark = partition->high_watermark();
+        v.epoch_start_offset = partition->epoch_start_offset();
+        v.epochs = &(*log)->epochs().entries();
+      }
+    }
+  }
+}
+
+void ClusterData::after_step() {
+  const NodeId ran = sim_.last_fiber_node();
+  bool broker = false;
+  for (const auto& [id, n] : nodes_) broker = broker || n == ran;
+  if (!broker) return;  // nothing a replica holds changed
+  collect_views();
+  if (!views_.empty()) checker_.observe(sim_.now(), views_);
+}
+
+void ClusterData::healed(Instant healed, Instant live_from, Instant live_until) {
+  for (QueueHistory* h : {&all_history_, &one_history_}) {
+    h->healed = healed;
+    h->live_from = live_from;
+    h->live_until = live_until;
+  }
+}
+
+std::vector<CheckResult> ClusterData::finish(Duration give_up) {
+  collect_views();
+  checker_.finish(views_);
+  for (const ReplicaView& v : views_) {
+    std::string epochs;
+    for (const LeaderEpochCache::Entry& e : *v.epochs) epochs += fmt::format(" {}@{}", e.epoch, e.start_offset);
+    final_replicas_.push_back(fmt::format("{}-{} on node {}: {} epoch {}, log [{}, {}), high watermark {}, epochs{}", v.topic,
+                                          v.partition, v.node, v.leader ? "leader" : "follower", v.leader_epoch, v.log_start,
+                                          v.log_end, v.high_watermark, epochs));
+  }
+  for (NodeId c : clients_) sim_.crash(c);
+  // What acks=1 acknowledged last is above the high watermark until the followers fetch it.
+  const Instant settled = sim_.now() + kSettleTime;
+  while (sim_.now() < settled && sim_.step()) after_step();
+  final_read(sim_, all_, all_history_, give_up);
+  final_read(sim_, one_, one_history_, give_up);
+  // The losses each leader epoch's start allows: acks=1 loses what the old leader alone held at
+  // any change of leader; acks=all only outside the envelope.
+  for (const LeaderTerm& t : checker_.terms()) {
+    const std::string change = fmt::format("leader change: node {} leads {}-{} epoch {} from offset {}", t.node, t.topic,
+                                           t.partition, t.epoch, t.start_offset);
+    if (t.topic == kAcksOneTopic) {
+      one_history_.risks.push_back(RiskWindow{t.envelope_broken_by.value_or(change), t.at, t.partition, t.start_offset});
+    } else if (t.envelope_broken_by) {
+      all_history_.risks.push_back(RiskWindow{*t.envelope_broken_by, t.at, t.partition, t.start_offset});
+    }
+  }
+  std::vector<CheckResult> checks = check_queue(all_history_);
+  std::vector<CheckResult> acks_one = check_queue(one_history_);
+  prefix_names(acks_one, "acks1:");
+  checks.insert(checks.end(), acks_one.begin(), acks_one.end());
+  for (CheckResult& c : checker_.results()) checks.push_back(std::move(c));
+  return checks;
+}
+
+std::vector<std::string> ClusterData::settings() const {
+  std::vector<std::string> out = all_.describe();
+  out.push_back(fmt::format("topics {} (acks=all) and {} (acks=1), min.insync.replicas={}", kAcksAllTopic, kAcksOneTopic,
+                            min_insync_));
+  return out;
+}
+
+std::vector<std::string> ClusterData::notes() const {
+  uint64_t outside = 0;
+  for (const LeaderTerm& t : checker_.terms()) outside += t.envelope_broken_by ? 1 : 0;
+  std::vector<std::string> out{fmt::format(
+      "replication: {} leader epochs seen ({} outside the envelope), {} power losses of brokers, {} steps checked",
+      checker_.terms().size(), outside, power_losses_, checker_.observations())};
+  out.insert(out.end(), final_replicas_.begin(), final_replicas_.end());
+  return out;
+}
+
+uint64_t ClusterData::acked() const {
+  uint64_t n = 0;
+  for (const QueueHistory* h : {&all_history_, &one_history_}) {
+    for (const SendRecord& s : h->sends) n += s.outcome == SendRecord::Outcome::ok ? s.values.size() : 0;
+  }
+  return n;
+}
+
+uint64_t ClusterData::records_read() const { return all_history_.final_read.size() + one_history_.final_read.size(); }
+
+}  // namespace samsa::sim

@@ -1,0 +1,77 @@
+// The cluster scenario's data plane: replicated topics with producers and consumers of samsa's
+// client library on their own simulated nodes, checked by the queue checker (Jepsen's names)
+// and, after every step, by the replication checker (the TLA+ invariants) on what each live
+// replica holds.
+//
+// Two topics with the same replication factor (2 or 3) and min.insync.replicas (1 or 2, chosen
+// by the seed): "events", written with acks=all, where Kafka promises that nothing acknowledged
+// is lost inside the envelope (fewer than min.insync.replicas replicas cut by power losses at
+// once, no unclean election); and "events-acks1", written with acks=1, where any change of
+// leader may take what the old leader acknowledged alone. Each loss the model allows is excused
+// under the fault that caused it (a power loss of which nodes, or the change of leader); every
+// other loss fails the run.
+//
+// Threading: scheduler context; the client mains run as fibers of their simulated nodes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sim/checkers/queue_checker.h"
+#include "sim/checkers/replication_checker.h"
+#include "sim/scenarios/workload.h"
+#include "sim/world/simulator.h"
+
+namespace samsa::server {
+class Node;
+}
+
+namespace samsa::sim {
+
+class ClusterData {
+ public:
+  static constexpr const char* kAcksAllTopic = "events";
+  static constexpr const char* kAcksOneTopic = "events-acks1";
+
+  // `live`: the running incarnation of each node (set and cleared by its main); `nodes`: every
+  // broker's simulator node.
+  ClusterData(Simulator& sim, const std::map<int32_t, server::Node*>& live, std::map<int32_t, NodeId> nodes,
+              std::vector<Address> bootstrap);
+
+  // Adds (not starts) the client nodes.
+  void add_clients();
+  const std::vector<NodeId>& clients() const { return clients_; }
+  // Just before a power loss of `node`: what each of its replicas has not synced is cut.
+  void before_power_loss(int32_t node);
+  // After every step: the replication invariants on every live replica.
+  void after_step();
+  // Faults stopped at `healed`; the clients must be live from `live_from` to `live_until`.
+  void healed(Instant healed, Instant live_from, Instant live_until);
+  // Stops the clients, reads both topics to their ends and judges everything.
+  std::vector<CheckResult> finish(Duration give_up);
+
+  std::vector<std::string> settings() const;
+  std::vector<std::string> notes() const;
+  uint64_t acked() const;
+  uint64_t records_read() const;
+
+ private:
+  void collect_views();
+
+  Simulator& sim_;
+  const std::map<int32_t, server::Node*>& live_;
+  std::map<int32_t, NodeId> nodes_;
+  WorkloadProfile all_, one_;  // acks=all and acks=1
+  QueueHistory all_history_, one_history_;
+  ReplicationChecker checker_;
+  std::vector<ReplicaView> views_;  // reused every step
+  std::vector<NodeId> clients_;
+  std::vector<std::string> final_replicas_;  // each replica after healing, for the report
+  int32_t min_insync_ = 1;
+  uint64_t power_losses_ = 0;
+};
+
+}  // namespace samsa::sim
