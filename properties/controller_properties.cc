@@ -9,7 +9,9 @@
 // - a fenced broker is in no ISR, except as the last member of a leaderless partition's ISR;
 // - partition and leader epochs never decrease; any change to a partition bumps its partition
 //   epoch, any leader change its leader epoch;
-// - with unclean election off, a new leader comes from the partition's previous ISR;
+// - the ELR (KIP-966) is a set of replicas outside the ISR (the image refuses anything else);
+// - with unclean election off, a new leader comes from the partition's previous ISR or ELR,
+//   unless none of them is live (KIP-966's unclean recovery);
 // - an AlterPartition with a stale leader or partition epoch is refused;
 // - the image survives its snapshot (through the record encoding) unchanged.
 // Each planted ControllerBugs switch makes one of these fail (checked below).
@@ -224,8 +226,15 @@ class Run {
         if (b.partition_epoch < a.partition_epoch || b.leader_epoch < a.leader_epoch) return where + ": an epoch went back";
         if (!(a == b) && b.partition_epoch == a.partition_epoch) return where + ": changed without a new partition epoch";
         if (a.leader != b.leader && b.leader_epoch == a.leader_epoch) return where + ": new leader, same leader epoch";
-        if (a.leader != b.leader && b.leader != kNoLeader && !unclean && !contains(a.isr, b.leader)) {
-          return where + ": clean election from outside the ISR";
+        // KIP-966: a clean leader comes from the ISR or the ELR; only when none of them is live
+        // (fenced, or registered again after losing its page cache) may anyone lead.
+        const bool eligible = contains(a.isr, b.leader) || contains(a.elr, b.leader);
+        bool any_eligible_live = false;
+        for (const std::vector<int32_t>* set : {&a.isr, &a.elr}) {
+          for (int32_t id : *set) any_eligible_live = any_eligible_live || image_.is_unfenced(id);
+        }
+        if (a.leader != b.leader && b.leader != kNoLeader && !unclean && !eligible && any_eligible_live) {
+          return where + ": clean election from outside the ISR and the ELR";
         }
       }
     }

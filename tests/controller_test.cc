@@ -223,7 +223,8 @@ TEST(Controller, SessionExpiryMovesLeadersBeforeTheFence) {
   EXPECT_TRUE(c.controller.expire_sessions(c.image, c.now).records.empty());
 }
 
-TEST(Controller, LastIsrMemberStaysAndComesBackAsLeader) {
+// KIP-966: the last ISR member, fenced, moves to the ELR (the ISR empties) and leads again.
+TEST(Controller, LastIsrMemberMovesToTheElrAndComesBackAsLeader) {
   Cluster c;
   c.add_live_brokers(2);
   ASSERT_EQ(c.create("t", 1, 1, {0, 0}).error, Error::none);  // on broker 1
@@ -232,9 +233,47 @@ TEST(Controller, LastIsrMemberStaysAndComesBackAsLeader) {
   c.beat(2, c.offset);
   c.apply(c.controller.expire_sessions(c.image, c.now).records);
   EXPECT_EQ(c.partition("t", 0).leader, kNoLeader);
-  EXPECT_EQ(c.partition("t", 0).isr, std::vector<int32_t>{1});
+  EXPECT_TRUE(c.partition("t", 0).isr.empty());
+  EXPECT_EQ(c.partition("t", 0).elr, std::vector<int32_t>{1});
   c.beat(1, c.offset);  // caught up: unfenced and elected again
   EXPECT_EQ(c.partition("t", 0).leader, 1);
+  EXPECT_EQ(c.partition("t", 0).isr, std::vector<int32_t>{1});
+  EXPECT_TRUE(c.partition("t", 0).elr.empty());
+}
+
+// Before KIP-966 (no-elr): the last ISR member stays in the ISR while fenced.
+TEST(Controller, WithoutElrTheLastIsrMemberStaysInTheIsr) {
+  ControllerConfig config;
+  config.bugs.no_elr = true;
+  Cluster c(config);
+  c.add_live_brokers(2);
+  ASSERT_EQ(c.create("t", 1, 1, {0, 0}).error, Error::none);
+  c.now = 10'000;
+  c.beat(2, c.offset);
+  c.apply(c.controller.expire_sessions(c.image, c.now).records);
+  EXPECT_EQ(c.partition("t", 0).leader, kNoLeader);
+  EXPECT_EQ(c.partition("t", 0).isr, std::vector<int32_t>{1});
+  EXPECT_TRUE(c.partition("t", 0).elr.empty());
+}
+
+// With min.insync.replicas=2 the follower the ISR loses joins the ELR; the leader then fenced
+// leaves the ISR empty and the follower, in the ELR, leads. A registration after a power loss
+// (no previous broker epoch) takes the broker out of every ELR.
+TEST(Controller, TheElrHoldsWhatTheIsrLostBelowMinInsyncAndAnUncleanRestartLeavesIt) {
+  Cluster c;
+  c.add_live_brokers(2);
+  ASSERT_EQ(c.create("t", 1, 2, {0, 0}, {{kMinInsyncReplicas, "2"}}).error, Error::none);  // leader 1
+  c.apply(c.controller.alter_partition(c.image, c.alter("t", 0, {1})).records);
+  EXPECT_EQ(c.partition("t", 0).elr, std::vector<int32_t>{2});
+  c.now = 10'000;
+  c.beat(2, c.offset);
+  c.apply(c.controller.expire_sessions(c.image, c.now).records);  // 1 fenced
+  EXPECT_EQ(c.partition("t", 0).leader, 2);
+  EXPECT_EQ(c.partition("t", 0).isr, std::vector<int32_t>{2});
+  EXPECT_EQ(c.partition("t", 0).elr, std::vector<int32_t>{1});
+  BrokerRegistrationRequest again{.broker_id = 1, .incarnation_id = kafka::Uuid::from_random(7, 7)};
+  c.apply(c.controller.register_broker(c.image, again, 100, c.now).records);  // previous epoch -1
+  EXPECT_TRUE(c.partition("t", 0).elr.empty());
 }
 
 TEST(Controller, UncleanElectionOnlyWhenEnabled) {
@@ -248,7 +287,9 @@ TEST(Controller, UncleanElectionOnlyWhenEnabled) {
     c.beat(2, c.offset);
     c.apply(c.controller.expire_sessions(c.image, c.now).records);
     EXPECT_EQ(c.partition("t", 0).leader, unclean ? 2 : kNoLeader);
-    EXPECT_EQ(c.partition("t", 0).isr, std::vector<int32_t>{unclean ? 2 : 1});
+    // Clean: 1 waits in the ELR (KIP-966), the ISR empty.
+    EXPECT_EQ(c.partition("t", 0).isr, unclean ? std::vector<int32_t>{2} : std::vector<int32_t>{});
+    EXPECT_EQ(c.partition("t", 0).elr, unclean ? std::vector<int32_t>{} : std::vector<int32_t>{1});
   }
 }
 

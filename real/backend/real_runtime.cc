@@ -49,6 +49,18 @@ int64_t RealRuntime::wall_clock_ms() const {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1'000'000;
 }
 
+std::string RealRuntime::boot_id() const {
+  // Read once per call: small, and only at a broker's start.
+  std::FILE* f = std::fopen("/proc/sys/kernel/random/boot_id", "r");
+  if (f == nullptr) return "";  // unknown: no restart counts as the same boot
+  char buf[64] = {};
+  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
+  std::fclose(f);
+  std::string id(buf, n);
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
 FiberId RealRuntime::spawn(std::string name, std::function<void()> body) {
   return reactor_.spawn(node_, std::move(name), std::move(body));
 }

@@ -24,6 +24,7 @@ class RealRuntime final : public Runtime {
   NodeId node_id() const override { return node_; }
   Instant now() const override { return reactor_.now(); }
   int64_t wall_clock_ms() const override;
+  std::string boot_id() const override;
   Status sleep_until(Deadline deadline) override { return reactor_.sleep_until(deadline); }
 
   FiberId spawn(std::string name, std::function<void()> body) override;

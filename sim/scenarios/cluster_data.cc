@@ -150,6 +150,10 @@ std::vector<CheckResult> ClusterData::finish(Duration give_up) {
   std::vector<CheckResult> acks_one = check_queue(one_history_);
   prefix_names(acks_one, "acks1:");
   checks.insert(checks.end(), acks_one.begin(), acks_one.end());
+  // A seed whose faults kept every acknowledgement after the heal (acks=all with too few in sync)
+  // or every poll empty leaves some checks nothing to look at: reported so ("n/a saw nothing"),
+  // while the campaign test requires each to have examined something over its seeds.
+  for (CheckResult& c : checks) c.expect_examined = false;
   for (CheckResult& c : checker_.results()) checks.push_back(std::move(c));
   return checks;
 }

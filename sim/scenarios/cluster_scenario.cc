@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <optional>
 #include <set>
 
 #include "client/admin.h"
@@ -93,7 +94,7 @@ class ClusterNemesis {
                  std::function<void(int32_t)> before_power_loss)
       : sim_(sim), nodes_(std::move(nodes)), clients_(std::move(clients)), before_power_loss_(std::move(before_power_loss)),
         mix_(sim, {"power-loss", "process-crash", "crash-controller", "pause", "isolate", "one-way", "clog",
-                   "connection-reset", "client-partition", "power-loss-all"}) {}
+                   "connection-reset", "client-partition", "power-loss-all", "restart-follower-crash-leader"}) {}
 
   void tick(const Registry& registry) {
     SimNetwork& net = sim_.network();
@@ -134,8 +135,11 @@ class ClusterNemesis {
         if (!clients_.empty()) net.partition(clients_[bounded(sim_.random_u64(), clients_.size())], a);
         heal_later();
         break;
-      default:  // every broker loses power at once: outside Kafka's envelope, reported apart
+      case 9:  // every broker loses power at once: outside Kafka's envelope, reported apart
         for (const auto& [id, n] : nodes_) power_loss(id, n);
+        break;
+      default:
+        restart_follower_crash_leader(registry);
         break;
     }
   }
@@ -158,6 +162,22 @@ class ClusterNemesis {
     auto it = nodes_.begin();
     std::advance(it, static_cast<long>(bounded(sim_.random_u64(), nodes_.size())));
     return *it;
+  }
+  // A rolling restart gone wrong (KIP-101's scenario): a follower of a data partition restarts
+  // (kill -9) and, before it has caught up, its leader is killed too.
+  void restart_follower_crash_leader(const Registry& registry) {
+    if (registry.live.empty()) return;
+    const controller::TopicImage* t = registry.live.begin()->second->metadata()->image().topic(ClusterData::kAcksAllTopic);
+    if (t == nullptr || t->partitions.empty()) return;
+    const controller::PartitionState& p = t->partitions[bounded(sim_.random_u64(), t->partitions.size())];
+    if (p.leader < 0 || !nodes_.count(p.leader)) return;
+    for (int32_t f : p.replicas) {
+      if (f == p.leader || !nodes_.count(f)) continue;
+      sim_.restart(nodes_.at(f), CrashKind::process);
+      const NodeId leader = nodes_.at(p.leader);
+      sim_.schedule_after(sim_.random_duration(100ms, 3s), [this, leader] { sim_.crash(leader, CrashKind::process); });
+      return;
+    }
   }
   void power_loss(int32_t id, NodeId n) {
     if (!sim_.up(n)) return;
@@ -294,15 +314,21 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   const NodeId admin = sim.add_node("admin", [&history](Runtime& rt) { admin_main(rt, history); });
   std::vector<Address> bootstrap;
   for (const auto& [id, n] : nodes) bootstrap.push_back(Address{host_of(id), kBrokerPort});
-  ClusterData data(sim, registry.live, nodes, bootstrap);
-  data.add_clients();
+  std::optional<ClusterData> data;
+  if (options.data_plane) {
+    data.emplace(sim, registry.live, nodes, bootstrap);
+    data->add_clients();
+  }
+  const std::vector<NodeId> clients = data ? data->clients() : std::vector<NodeId>{};
   for (const auto& [id, n] : nodes) sim.start(n);
   sim.start(admin);
-  for (NodeId c : data.clients()) sim.start(c);
+  for (NodeId c : clients) sim.start(c);
 
   ControllerChecker checker;
   Observer observer(sim, nodes, registry, checker);
-  ClusterNemesis nemesis(sim, nodes, data.clients(), [&data](int32_t id) { data.before_power_loss(id); });
+  ClusterNemesis nemesis(sim, nodes, clients, [&data](int32_t id) {
+    if (data) data->before_power_loss(id);
+  });
   const Instant stop_at = sim.now() + (options.faults ? options.fault_time : Duration{0});
   std::function<void()> tick = [&] {
     if (sim.now() >= stop_at) return;
@@ -320,7 +346,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   }
   while (sim.now() < stop_at && sim.step()) {
     observer.after_step();
-    data.after_step();
+    if (data) data->after_step();
   }
 
   // Faults stop: heal, restart what is down; the cluster must come back within the bound.
@@ -330,10 +356,10 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   history.since = healed;
   std::optional<Instant> unfenced_at;
   const Instant quiet_end = healed + options.quiet_time;
-  data.healed(healed, healed + options.liveness_bound, quiet_end);
+  if (data) data->healed(healed, healed + options.liveness_bound, quiet_end);
   while (sim.now() < quiet_end && sim.step()) {
     observer.after_step();
-    data.after_step();
+    if (data) data->after_step();
     if (!unfenced_at && observer.all_unfenced()) unfenced_at = sim.now();
   }
   if (sim.now() < quiet_end) sim.run_until(quiet_end);
@@ -355,14 +381,18 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
                           to_ms(bound)));
   }
   r.checks.push_back(live);
-  for (CheckResult& c : data.finish(std::chrono::seconds(90))) r.checks.push_back(std::move(c));
+  if (data) {
+    for (CheckResult& c : data->finish(std::chrono::seconds(90))) r.checks.push_back(std::move(c));
+  }
   stamp_result(sim, options.seed, r);
-  r.acked = data.acked();
-  r.records = data.records_read();
+  r.acked = data ? data->acked() : history.acked_creates.size() + history.acked_deletes.size();
+  r.records = data ? data->records_read() : 0;
   r.faults = options.faults ? nemesis.summary() : std::vector<std::string>{};
   r.settings = {"3 combined nodes + 1 broker-only node"};
-  for (const std::string& line : data.settings()) r.settings.push_back(line);
-  for (const std::string& line : data.notes()) r.notes.push_back(line);
+  if (data) {
+    for (const std::string& line : data->settings()) r.settings.push_back(line);
+    for (const std::string& line : data->notes()) r.notes.push_back(line);
+  }
   r.notes.push_back(fmt::format("admin: {} requests, {} creations and {} deletions acknowledged; {} images checked",
                                 history.attempts, history.acked_creates.size(), history.acked_deletes.size(), checker.observations()));
   r.notes.push_back(observer.snapshot_note());

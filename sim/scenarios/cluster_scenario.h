@@ -36,6 +36,9 @@ struct ClusterScenarioOptions {
   Duration quiet_time = std::chrono::seconds(40);
   Duration liveness_bound = std::chrono::seconds(30);  // brokers unfenced, a creation acknowledged
   bool faults = true;
+  // Producers and consumers on replicated topics (sim/scenarios/cluster_data.h); off, only the
+  // admin's topic creations and deletions run (the controller's checks, much faster).
+  bool data_plane = true;
   controller::ControllerBugs bugs;
   BugSet node_bugs;  // planted bugs of the nodes' own code (Kafka's historical replication bugs)
   LogLevel log_level = LogLevel::off;

@@ -381,6 +381,9 @@ void final_read(Simulator& sim, const WorkloadProfile& w, QueueHistory& h, Durat
     client::Cluster cluster(rt, scenario_client(w.bootstrap, "final-reader"));
     client::ConsumerConfig cc;
     cc.skip_corrupt_batches = true;
+    // From the start, always: a seek that fails (a leader moving) must not leave the position to
+    // a reset to the end, which would count the partition as read without reading it.
+    cc.auto_offset_reset = client::ConsumerConfig::Reset::earliest;
     client::Consumer consumer(cluster, cc);
     std::map<int32_t, int64_t> end;  // partitions whose end is known: the ones read
     // Recovery may take a while; a partition still unavailable after a minute is left out.
@@ -395,8 +398,13 @@ void final_read(Simulator& sim, const WorkloadProfile& w, QueueHistory& h, Durat
     }
     std::vector<client::TopicPartition> readable;
     for (const auto& [p, e] : end) readable.push_back({w.topic, p});
+
     consumer.assign(readable);
-    for (const auto& tp : readable) (void)consumer.seek_to(tp, client::Consumer::kEarliest);
+    for (const auto& tp : readable) {
+      while (!consumer.seek_to(tp, client::Consumer::kEarliest).ok() && rt.now() < ends_by) {
+        (void)rt.sleep(std::chrono::milliseconds(200));
+      }
+    }
     while (!readable.empty()) {  // final_read's give_up bounds it
       for (const auto& [p, e] : end) {
         if (consumer.position({w.topic, p}).value_or(0) >= e) h.final_incomplete.erase(p);

@@ -16,6 +16,7 @@ class SimRuntime final : public Runtime {
   NodeId node_id() const override { return node_.id; }
   Instant now() const override { return sim_.now(); }
   int64_t wall_clock_ms() const override { return sim_.wall_clock_ms(node_.id); }
+  std::string boot_id() const override { return "boot-" + std::to_string(node_.boots); }
   Status sleep_until(Deadline deadline) override { return sim_.sleep_until(deadline); }
 
   FiberId spawn(std::string name, std::function<void()> body) override {

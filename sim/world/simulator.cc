@@ -112,7 +112,12 @@ void Simulator::crash(NodeId id, CrashKind kind) {
   // Network and disk first, so that destructors run by the unwinding (sockets closing, files
   // closing) have no visible effect: a crashed machine sends no FIN and writes nothing more.
   network_->node_crashed(id);
-  if (kind == CrashKind::machine) n.disk->crash(); else n.disk->crash_process();
+  if (kind == CrashKind::machine) {
+    n.disk->crash();
+    ++n.boots;
+  } else {
+    n.disk->crash_process();
+  }
   killing_ = true;
   kill_node(id);
   killing_ = false;

@@ -78,6 +78,7 @@ struct SimNode {
   uint64_t open_fds = 0;        // files and sockets of this incarnation
   uint64_t open_fds_max = 4096; // RLIMIT_NOFILE
   uint64_t incarnation = 0;
+  uint64_t boots = 0;  // machine crashes so far: a process crash keeps the boot (and page cache)
   FiberId main_fiber = kNoFiber;
   std::unique_ptr<SimRuntime> runtime;  // one per incarnation
   std::unique_ptr<SimDisk> disk;        // survives crashes

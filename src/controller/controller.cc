@@ -2,6 +2,8 @@
 // elections. Topics, partitions and AlterPartition: controller_topics.cc.
 #include "controller/controller.h"
 
+#include <charconv>
+
 namespace samsa::controller {
 
 using kafka::Error;
@@ -56,7 +58,8 @@ RegistrationResult Controller::register_broker(const MetadataImage& image, const
       return result;
     }
     SAMSA_ASSERT(new_epoch > old->epoch.value);  // the caller's epochs come from the log: they only grow
-    fence_partitions(image, request.broker_id, result.records);
+    const bool unclean = request.previous_broker_epoch != old->epoch.value;
+    fence_partitions(image, request.broker_id, unclean, result.records);
   }
   SAMSA_ASSERT(new_epoch >= 0);
   kafka::RegisterBrokerRecord r;
@@ -113,7 +116,7 @@ ControllerResult Controller::expire_sessions(const MetadataImage& image, int64_t
       continue;
     }
     if (it->second >= now_ms) continue;
-    fence_partitions(image, id, result.records);
+    fence_partitions(image, id, false, result.records);
     kafka::BrokerRegistrationChangeRecord fence;
     fence.broker_id = id;
     fence.broker_epoch = b.epoch.value;
@@ -124,28 +127,40 @@ ControllerResult Controller::expire_sessions(const MetadataImage& image, int64_t
   return result;
 }
 
-void Controller::fence_partitions(const MetadataImage& image, int32_t broker, std::vector<MetadataRecord>& out) const {
+void Controller::fence_partitions(const MetadataImage& image, int32_t broker, bool unclean,
+                                  std::vector<MetadataRecord>& out) const {
   const Liveness live{&image, broker, -1};
   for (const auto& [name, topic] : image.topics()) {
     const bool unclean_ok = unclean_election_enabled(image, name);
     for (size_t i = 0; i < topic.partitions.size(); ++i) {
       const PartitionState& p = topic.partitions[i];
-      if (p.leader != broker && !contains(p.isr, broker)) continue;
+      const bool in_elr = contains(p.elr, broker);
+      if (p.leader != broker && !contains(p.isr, broker) && !(unclean && in_elr)) continue;
       std::vector<int32_t> isr;
       for (int32_t id : p.isr) {
         if (id != broker || config_.bugs.keep_fenced_in_isr) isr.push_back(id);
       }
-      if (isr.empty()) isr = p.isr;  // Kafka keeps the last ISR member: it has the latest data
-      Election e{p.leader, isr};
-      if (p.leader == broker || p.leader == kNoLeader) e = elect(p, isr, live, unclean_ok);
-      kafka::PartitionChangeRecord r;
-      r.topic_id = topic.id;
-      r.partition_id = static_cast<int32_t>(i);
-      if (e.isr != p.isr) r.isr = e.isr;
-      if (e.leader != p.leader) r.leader = e.leader;
-      if (r.isr || r.leader != kLeaderUnchanged) out.emplace_back(std::move(r));
+      // Before KIP-966 Kafka kept the last ISR member (it had the latest data, unless a power
+      // loss took it); with ELR the ISR may empty, the member moving to the ELR.
+      if (isr.empty() && config_.bugs.no_elr) isr = p.isr;
+      std::vector<int32_t> elr = next_elr(p, isr, min_insync(image, name, p.replicas.size()));
+      if (unclean) std::erase(elr, broker);
+      Election e{p.leader, isr, elr};
+      if (p.leader == broker || p.leader == kNoLeader) e = elect(p, isr, elr, live, unclean_ok);
+      append_change(topic, i, p, e, out);
     }
   }
+}
+
+void Controller::append_change(const TopicImage& topic, size_t index, const PartitionState& p, const Election& e,
+                               std::vector<MetadataRecord>& out) {
+  kafka::PartitionChangeRecord r;
+  r.topic_id = topic.id;
+  r.partition_id = static_cast<int32_t>(index);
+  if (e.isr != p.isr) r.isr = e.isr;
+  if (e.elr != p.elr) r.eligible_leader_replicas = e.elr;
+  if (e.leader != p.leader) r.leader = e.leader;
+  if (r.isr || r.eligible_leader_replicas || r.leader != kLeaderUnchanged) out.emplace_back(std::move(r));
 }
 
 void Controller::elect_leaderless(const TopicImage& topic, const Liveness& live, bool unclean_ok,
@@ -153,30 +168,61 @@ void Controller::elect_leaderless(const TopicImage& topic, const Liveness& live,
   for (size_t i = 0; i < topic.partitions.size(); ++i) {
     const PartitionState& p = topic.partitions[i];
     if (p.leader != kNoLeader) continue;
-    const Election e = elect(p, p.isr, live, unclean_ok);
+    const Election e = elect(p, p.isr, p.elr, live, unclean_ok);
     if (e.leader == kNoLeader) continue;
-    kafka::PartitionChangeRecord r;
-    r.topic_id = topic.id;
-    r.partition_id = static_cast<int32_t>(i);
-    r.leader = e.leader;
-    if (e.isr != p.isr) r.isr = e.isr;
-    out.emplace_back(std::move(r));
+    append_change(topic, i, p, e, out);
   }
 }
 
-// The first live replica in assignment order that is in `isr`; failing that, with unclean
-// election allowed, the first live replica with the ISR reset to it.
-Controller::Election Controller::elect(const PartitionState& p, const std::vector<int32_t>& isr, const Liveness& live,
-                                       bool unclean_ok) const {
+// The first live replica in assignment order that is in `isr`; failing that the first live one
+// in the ELR (KIP-966), which becomes the ISR alone; failing that, with unclean election allowed
+// or nobody eligible left, the first live replica with the ISR reset to it (what it holds is now
+// the truth).
+Controller::Election Controller::elect(const PartitionState& p, const std::vector<int32_t>& isr,
+                                       const std::vector<int32_t>& elr, const Liveness& live, bool unclean_ok) const {
   for (int32_t id : p.replicas) {
-    if (live(id) && (contains(isr, id) || config_.bugs.elect_outside_isr)) return Election{id, isr};
+    if (live(id) && (contains(isr, id) || config_.bugs.elect_outside_isr)) return Election{id, isr, elr};
   }
-  if (unclean_ok) {
+  for (int32_t id : p.replicas) {
+    if (!live(id) || !contains(elr, id)) continue;
+    std::vector<int32_t> rest = elr;
+    std::erase(rest, id);
+    return Election{id, {id}, rest};
+  }
+  // KIP-966's unclean recovery: with the ISR and the ELR both empty, every replica that held what
+  // was committed has restarted after losing its page cache (as many power losses as
+  // min.insync.replicas, or more): nobody is known to hold it all. Waiting would not bring it
+  // back, so, as Kafka does, the first live replica leads with what it has.
+  const bool nobody_eligible = isr.empty() && elr.empty() && !config_.bugs.no_elr;
+  if (unclean_ok || nobody_eligible) {
     for (int32_t id : p.replicas) {
-      if (live(id)) return Election{id, {id}};
+      if (live(id)) return Election{id, {id}, {}};
     }
   }
-  return Election{kNoLeader, isr};
+  return Election{kNoLeader, isr, elr};
+}
+
+// While the ISR is below min.insync.replicas the high watermark stands still, so whoever the ISR
+// loses holds everything committed: it joins the ELR. Members back in the ISR leave it; at
+// min.insync.replicas the ELR empties (the ISR alone holds what is committed from then on).
+std::vector<int32_t> Controller::next_elr(const PartitionState& p, const std::vector<int32_t>& isr, int32_t min_isr) const {
+  if (config_.bugs.no_elr || static_cast<int32_t>(isr.size()) >= min_isr) return {};
+  std::vector<int32_t> elr;
+  for (int32_t id : p.elr) {
+    if (!contains(isr, id)) elr.push_back(id);
+  }
+  for (int32_t id : p.isr) {
+    if (!contains(isr, id) && !contains(elr, id)) elr.push_back(id);
+  }
+  return elr;
+}
+
+int32_t Controller::min_insync(const MetadataImage& image, const std::string& topic, size_t replicas) const {
+  std::optional<std::string> v = image.config(kConfigTopic, topic, kMinInsyncReplicas);
+  if (!v) v = image.config(kConfigBroker, "", kMinInsyncReplicas);
+  int32_t n = 1;
+  if (v) std::from_chars(v->data(), v->data() + v->size(), n);
+  return std::clamp<int32_t>(n, 1, static_cast<int32_t>(std::max<size_t>(replicas, 1)));
 }
 
 }  // namespace samsa::controller

@@ -37,6 +37,7 @@
 namespace samsa::controller {
 
 inline constexpr const char* kUncleanLeaderElection = "unclean.leader.election.enable";
+inline constexpr const char* kMinInsyncReplicas = "min.insync.replicas";
 
 struct ControllerResult {
   kafka::Error error = kafka::Error::none;
@@ -48,6 +49,9 @@ struct BrokerRegistrationRequest {
   kafka::Uuid incarnation_id;
   std::vector<BrokerEndpoint> endpoints;
   std::optional<std::string> rack;
+  // KIP-966: the epoch it held before a restart that kept its page cache; -1 otherwise (first
+  // start, power loss, reboot): then it leaves every ELR, its logs may miss committed records.
+  int64_t previous_broker_epoch = -1;
 };
 
 struct RegistrationResult : ControllerResult {
@@ -137,6 +141,7 @@ class Controller {
   struct Election {
     int32_t leader = kNoLeader;
     std::vector<int32_t> isr;
+    std::vector<int32_t> elr;
   };
   // Which brokers may lead or stay in an ISR: the image's unfenced brokers, but for the one
   // being fenced (or unfenced) by the records under construction.
@@ -146,12 +151,23 @@ class Controller {
     int32_t unfencing = -1;
     bool operator()(int32_t id) const { return id != fencing && (id == unfencing || image->is_unfenced(id)); }
   };
-  // Appends the partition changes that take `broker` out of every ISR and leadership.
-  void fence_partitions(const MetadataImage& image, int32_t broker, std::vector<MetadataRecord>& out) const;
+  // Appends the partition changes that take `broker` out of every ISR and leadership; with
+  // `unclean` (it restarted after losing its page cache) out of every ELR too.
+  void fence_partitions(const MetadataImage& image, int32_t broker, bool unclean, std::vector<MetadataRecord>& out) const;
   // Appends elections for the topic's leaderless partitions that can get a leader now.
   void elect_leaderless(const TopicImage& topic, const Liveness& live, bool unclean_ok,
                         std::vector<MetadataRecord>& out) const;
-  Election elect(const PartitionState& p, const std::vector<int32_t>& isr, const Liveness& live, bool unclean_ok) const;
+  // A leader from the live ISR, else from the live ELR (KIP-966), else (unclean allowed) any live
+  // replica; with the ISR and ELR that go with it.
+  Election elect(const PartitionState& p, const std::vector<int32_t>& isr, const std::vector<int32_t>& elr,
+                 const Liveness& live, bool unclean_ok) const;
+  // KIP-966: the ELR once the ISR becomes `isr`.
+  std::vector<int32_t> next_elr(const PartitionState& p, const std::vector<int32_t>& isr, int32_t min_isr) const;
+  // min.insync.replicas of the topic (its config, the cluster's, or 1), at most its replicas.
+  int32_t min_insync(const MetadataImage& image, const std::string& topic, size_t replicas) const;
+  // The PartitionChangeRecord taking p to e, if anything changes.
+  static void append_change(const TopicImage& topic, size_t index, const PartitionState& p, const Election& e,
+                            std::vector<MetadataRecord>& out);
   std::vector<std::vector<int32_t>> place(const MetadataImage& image, int32_t first_partition, int32_t count,
                                           int16_t replication_factor, PlacementChoice placement) const;
   kafka::Error validate_topic_name(const std::string& name) const;

@@ -22,10 +22,13 @@ struct ControllerBugs {
   bool snapshot_forgets_fencing = false;  // a snapshot records every broker as unfenced
   bool ack_before_commit = false;         // the active controller answers once appended, not committed
   bool never_unfence = false;             // a caught-up broker's heartbeat leaves it fenced
+  // Kafka before KIP-966: no eligible leader replicas; the last ISR member stays in the ISR when
+  // fenced and is elected again, even after a power loss took committed records from it.
+  bool no_elr = false;
 
   bool any() const {
     return keep_fenced_in_isr || elect_outside_isr || reuse_partition_epoch || accept_stale_partition_epoch ||
-           snapshot_forgets_fencing || ack_before_commit || never_unfence;
+           snapshot_forgets_fencing || ack_before_commit || never_unfence || no_elr;
   }
   // Switches one on by its name; false for an unknown name.
   bool enable(std::string_view name) {
@@ -36,13 +39,14 @@ struct ControllerBugs {
     if (name == "snapshot-forgets-fencing") return snapshot_forgets_fencing = true;
     if (name == "ack-before-commit") return ack_before_commit = true;
     if (name == "never-unfence") return never_unfence = true;
+    if (name == "no-elr") return no_elr = true;
     return false;
   }
   // Caught by properties/controller_properties.cc (and, but for the last, the cluster scenario).
   static constexpr const char* kNames[] = {"keep-fenced-in-isr", "elect-outside-isr", "reuse-partition-epoch",
                                            "accept-stale-partition-epoch"};
   // Need the replicated log, snapshots or the RPCs: the cluster scenario's alone.
-  static constexpr const char* kClusterNames[] = {"snapshot-forgets-fencing", "ack-before-commit", "never-unfence"};
+  static constexpr const char* kClusterNames[] = {"snapshot-forgets-fencing", "ack-before-commit", "never-unfence", "no-elr"};
 };
 
 // Limits of the metadata image: a record that would grow a collection past one is refused.

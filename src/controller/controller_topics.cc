@@ -205,8 +205,8 @@ Error Controller::validate_alter(const MetadataImage& image, const AlterPartitio
   return Error::none;
 }
 
-// On success the change is one PartitionChangeRecord with the new ISR (none when the ISR is
-// already that), so the partition epoch grows by one.
+// On success the change is one PartitionChangeRecord with the new ISR and the ELR that goes with
+// it (KIP-966; none when the ISR is already that), so the partition epoch grows by one.
 ControllerResult Controller::alter_partition(const MetadataImage& image, const AlterPartitionRequest& request) const {
   const Error e = validate_alter(image, request);
   if (e != Error::none) return error_result(e);
@@ -216,11 +216,9 @@ ControllerResult Controller::alter_partition(const MetadataImage& image, const A
   for (const IsrMember& m : request.new_isr) isr.push_back(m.broker_id);
   ControllerResult result;
   if (isr == p.isr) return result;
-  kafka::PartitionChangeRecord r;
-  r.topic_id = t->id;
-  r.partition_id = request.partition;
-  r.isr = std::move(isr);
-  result.records.emplace_back(std::move(r));
+  std::vector<int32_t> elr = next_elr(p, isr, min_insync(image, t->name, p.replicas.size()));
+  append_change(*t, static_cast<size_t>(request.partition), p, Election{p.leader, std::move(isr), std::move(elr)},
+                result.records);
   return result;
 }
 

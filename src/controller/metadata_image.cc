@@ -9,8 +9,10 @@ namespace {
 
 constexpr uint32_t kFrameVersion = 1;
 
-// Every record samsa writes is v0: no ELR, directories or leader recovery state yet.
+// Every record samsa writes is v0 (no directories or leader recovery state) but the partition
+// records, v2 for their ELR.
 constexpr int16_t kRecordVersion = 0;
+constexpr int16_t kPartitionRecordVersion = 2;
 
 template <typename M>
 Result<MetadataRecord> decode_body(kafka::Reader& r, int16_t version) {
@@ -42,14 +44,35 @@ bool is_subset(const std::vector<int32_t>& part, const std::vector<int32_t>& who
   return std::all_of(part.begin(), part.end(), [&](int32_t id) { return contains(whole, id); });
 }
 
-int16_t record_version(const MetadataRecord&) { return kRecordVersion; }
+// ELR (KIP-966) needs v2 of the partition records.
+template <typename M>
+constexpr int16_t version_of() {
+  if constexpr (std::is_same_v<M, kafka::PartitionRecord> || std::is_same_v<M, kafka::PartitionChangeRecord>) {
+    return kPartitionRecordVersion;
+  }
+  return kRecordVersion;
+}
+
+int16_t record_version(const MetadataRecord& r) {
+  return std::visit([](const auto& m) { return version_of<std::decay_t<decltype(m)>>(); }, r);
+}
+
+namespace {
+
+// ELR members are distinct replicas outside the ISR.
+bool valid_elr(const std::vector<int32_t>& elr, const std::vector<int32_t>& isr, const std::vector<int32_t>& replicas) {
+  if (has_duplicates(elr) || !is_subset(elr, replicas)) return false;
+  return std::none_of(elr.begin(), elr.end(), [&](int32_t id) { return contains(isr, id); });
+}
+
+}  // namespace
 
 std::vector<std::byte> encode_record(const MetadataRecord& r) {
   kafka::Writer w;
   std::visit(
       [&](const auto& m) {
         using M = std::decay_t<decltype(m)>;
-        const int16_t version = kRecordVersion;
+        const int16_t version = version_of<M>();
         w.uvarint(kFrameVersion);
         w.uvarint(static_cast<uint32_t>(M::kRecordType));
         w.uvarint(static_cast<uint32_t>(version));
@@ -156,7 +179,10 @@ Status MetadataImage::apply_partition(const kafka::PartitionRecord& r) {
   if (has_duplicates(r.isr) || !is_subset(r.isr, r.replicas)) return Errc::invalid_argument;
   if (r.leader != kNoLeader && !contains(r.replicas, r.leader)) return Errc::invalid_argument;
   if (r.leader_epoch < 0 || r.partition_epoch < 0) return Errc::invalid_argument;
-  t->partitions.push_back(PartitionState{r.replicas, r.isr, r.leader, model::LeaderEpoch{r.leader_epoch}, model::PartitionEpoch{r.partition_epoch}});
+  const std::vector<int32_t> elr = r.eligible_leader_replicas.value_or(std::vector<int32_t>{});
+  if (!valid_elr(elr, r.isr, r.replicas)) return Errc::invalid_argument;
+  t->partitions.push_back(PartitionState{r.replicas, r.isr, elr, r.leader, model::LeaderEpoch{r.leader_epoch},
+                                         model::PartitionEpoch{r.partition_epoch}});
   ++partition_count_;
   return Status{};
 }
@@ -165,7 +191,9 @@ Status MetadataImage::apply_partition_change(const kafka::PartitionChangeRecord&
   TopicImage* t = mutable_topic_by_id(r.topic_id);
   if (t == nullptr) return Errc::not_found;
   if (r.partition_id < 0 || static_cast<size_t>(r.partition_id) >= t->partitions.size()) return Errc::not_found;
-  if (!r.isr && r.leader == kLeaderUnchanged && !r.replicas) return Errc::invalid_argument;  // an empty change
+  if (!r.isr && r.leader == kLeaderUnchanged && !r.replicas && !r.eligible_leader_replicas) {
+    return Errc::invalid_argument;  // an empty change
+  }
   PartitionState next = t->partitions[static_cast<size_t>(r.partition_id)];
   if (r.replicas) {
     if (r.replicas->empty() || r.replicas->size() > limits_.replicas_max || has_duplicates(*r.replicas)) {
@@ -174,12 +202,14 @@ Status MetadataImage::apply_partition_change(const kafka::PartitionChangeRecord&
     next.replicas = *r.replicas;
   }
   if (r.isr) next.isr = *r.isr;
+  if (r.eligible_leader_replicas) next.elr = *r.eligible_leader_replicas;
   if (r.leader != kLeaderUnchanged) {
     if (r.leader < kNoLeader) return Errc::invalid_argument;
     next.leader = r.leader;
     next.leader_epoch = model::next(next.leader_epoch);
   }
   if (has_duplicates(next.isr) || !is_subset(next.isr, next.replicas)) return Errc::invalid_argument;
+  if (!valid_elr(next.elr, next.isr, next.replicas)) return Errc::invalid_argument;
   if (next.leader != kNoLeader && !contains(next.replicas, next.leader)) return Errc::invalid_argument;
   const bool isr_only = r.leader == kLeaderUnchanged && !r.replicas;
   if (!(bugs_.reuse_partition_epoch && isr_only)) next.partition_epoch = model::next(next.partition_epoch);
@@ -246,6 +276,7 @@ std::vector<MetadataRecord> MetadataImage::snapshot() const {
       r.topic_id = t.id;
       r.replicas = p.replicas;
       r.isr = p.isr;
+      if (!p.elr.empty()) r.eligible_leader_replicas = p.elr;
       r.leader = p.leader;
       r.leader_epoch = p.leader_epoch.value;
       r.partition_epoch = p.partition_epoch.value;

@@ -73,6 +73,9 @@ struct BrokerRegistration {
 struct PartitionState {
   std::vector<int32_t> replicas;  // assignment order
   std::vector<int32_t> isr;
+  // KIP-966's eligible leader replicas: out of the ISR, but holding everything committed (the
+  // ISR shrank below min.insync.replicas, when the high watermark stops). Disjoint from the ISR.
+  std::vector<int32_t> elr;
   int32_t leader = kNoLeader;
   model::LeaderEpoch leader_epoch{0};
   model::PartitionEpoch partition_epoch{0};

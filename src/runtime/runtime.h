@@ -123,6 +123,12 @@ class Runtime {
   // retention only; it may jump (NTP, or the simulator's clock faults). Never use it for timeouts.
   virtual int64_t wall_clock_ms() const = 0;
 
+  // This boot of the machine: the same after the process restarts, different after a reboot or
+  // a power loss (Linux: /proc/sys/kernel/random/boot_id). A process restarted on the same boot
+  // finds every write it made, synced or not, in the page cache (KIP-966's clean/unclean
+  // question, answered for kill -9 too). Empty when unknown: then no two boots are the same.
+  virtual std::string boot_id() const = 0;
+
   Deadline after(Duration d) const { return Deadline{now() + d}; }
   Status sleep(Duration d) { return sleep_until(after(d)); }
 

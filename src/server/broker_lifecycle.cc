@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <set>
 
 #include "broker/config_rules.h"
+#include "log/checkpoint_file.h"
 #include "broker/request_handler.h"
 
 namespace samsa::server {
@@ -59,8 +61,23 @@ void BrokerLifecycle::stop() {
   fetcher_.stop();
 }
 
+int64_t BrokerLifecycle::previous_broker_epoch() {
+  if (previous_broker_epoch_) return *previous_broker_epoch_;
+  Result<std::vector<std::string>> lines = read_checkpoint(rt_, config_.broker.log_dir, kEpochFile);
+  const std::string boot = rt_.boot_id();
+  int64_t epoch = -1;
+  if (lines.ok() && lines->size() == 2 && !boot.empty() && (*lines)[1] == boot) {
+    std::from_chars((*lines)[0].data(), (*lines)[0].data() + (*lines)[0].size(), epoch);
+  }
+  previous_broker_epoch_ = epoch;
+  rt_.log(LogLevel::info, epoch >= 0 ? fmt::format("restarted on the same boot: previous broker epoch {}", epoch)
+                                     : std::string("no previous broker epoch on this boot (first start, reboot or power loss)"));
+  return epoch;
+}
+
 Status BrokerLifecycle::register_once() {
   kafka::BrokerRegistrationRequest req;
+  req.previous_broker_epoch = previous_broker_epoch();
   req.broker_id = config_.broker.node_id;
   req.cluster_id = config_.cluster_id;
   req.incarnation_id = incarnation_id_;
@@ -75,6 +92,10 @@ Status BrokerLifecycle::register_once() {
     return Errc::unavailable;
   }
   broker_epoch_ = r->broker_epoch;
+  if (Status s = write_checkpoint(rt_, config_.broker.log_dir, kEpochFile, {std::to_string(broker_epoch_), rt_.boot_id()});
+      !s.ok()) {
+    rt_.log(LogLevel::warn, fmt::format("cannot write {}: {}", kEpochFile, s.name()));
+  }
   fenced_ = true;
   caught_up_ = false;  // until it has applied this registration
   rt_.log(LogLevel::info, fmt::format("broker {} registered with the controller, epoch {}", req.broker_id, broker_epoch_));

@@ -75,6 +75,11 @@ class BrokerLifecycle final : public broker::ClusterView {
   static constexpr Duration kRetryBackoff = std::chrono::milliseconds(500);
   static constexpr Duration kSeeOwnWriteMax = std::chrono::seconds(3);
   static constexpr Duration kReconcileInterval = std::chrono::seconds(1);
+  // In log.dirs: the broker epoch this broker last registered with and the boot it ran on.
+  // KIP-966: a broker that restarts on the same boot (kill -9 keeps the page cache) tells the
+  // controller its previous epoch, so it stays an eligible leader replica; after a power loss
+  // or reboot (another boot, or no file) it sends -1 and the controller drops it from every ELR.
+  static constexpr const char* kEpochFile = "broker-epoch-checkpoint";
 
   BrokerLifecycle(Runtime& rt, const NodeConfig& config, MetadataPublisher& metadata, broker::Broker& broker);
   ~BrokerLifecycle() override;
@@ -103,6 +108,7 @@ class BrokerLifecycle final : public broker::ClusterView {
  private:
   void lifecycle_loop();
   Status register_once();
+  int64_t previous_broker_epoch();
   Status heartbeat_once();
   void logs_loop();
   bool reconcile_logs();  // false when some topic's logs could not be opened
@@ -123,6 +129,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   ControllerChannel forward_channel_;
   ControllerChannel alter_partition_channel_;  // ISR changes do not queue behind topic creations
   int64_t broker_epoch_ = -1;
+  std::optional<int64_t> previous_broker_epoch_;  // read once, at the first registration
   bool caught_up_ = false;
   bool fenced_ = true;
   FiberId lifecycle_fiber_ = kNoFiber;

@@ -119,7 +119,7 @@ kafka::BrokerRegistrationResponse QuorumController::register_broker(const kafka:
     return resp;
   }
   controller::BrokerRegistrationRequest r{.broker_id = request.broker_id, .incarnation_id = request.incarnation_id,
-                                          .rack = request.rack};
+                                          .rack = request.rack, .previous_broker_epoch = request.previous_broker_epoch};
   for (const auto& l : request.listeners) r.endpoints.push_back({l.name, l.host, l.port, l.security_protocol});
   // Kafka's broker epoch is the offset of the registration record: the next one appended.
   const int64_t new_epoch = raft_.state().log_end_offset;
