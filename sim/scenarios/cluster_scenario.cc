@@ -149,6 +149,7 @@ class ClusterNemesis {
     }
   }
   void heal_all() {
+    healed_ = true;
     sim_.network().heal_all();
     for (const auto& [id, n] : nodes_) {
       sim_.resume(n);
@@ -175,7 +176,9 @@ class ClusterNemesis {
       if (f == p.leader || !nodes_.count(f)) continue;
       sim_.restart(nodes_.at(f), CrashKind::process);
       const NodeId leader = nodes_.at(p.leader);
-      sim_.schedule_after(sim_.random_duration(100ms, 3s), [this, leader] { sim_.crash(leader, CrashKind::process); });
+      sim_.schedule_after(sim_.random_duration(100ms, 3s), [this, leader] {
+        if (!healed_) sim_.crash(leader, CrashKind::process);  // no fault after the heal
+      });
       return;
     }
   }
@@ -193,6 +196,7 @@ class ClusterNemesis {
   std::vector<NodeId> clients_;
   std::function<void(int32_t)> before_power_loss_;
   FaultMix mix_;
+  bool healed_ = false;
 };
 
 // Shows the checker every node whose applied metadata offset moved.

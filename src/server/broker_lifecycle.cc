@@ -128,7 +128,10 @@ void BrokerLifecycle::lifecycle_loop() {
   for (;;) {
     Status s = broker_epoch_ < 0 ? register_once() : heartbeat_once();
     if (s.code() == Errc::cancelled) return;
-    if (!s.ok()) lifecycle_channel_.reset();
+    if (!s.ok()) {
+      rt_.log(LogLevel::debug, fmt::format("{} failed: {}", broker_epoch_ < 0 ? "registration" : "heartbeat", s.name()));
+      lifecycle_channel_.reset();
+    }
     const Duration next = !s.ok() ? kRetryBackoff : fenced_ ? std::min(interval, kFencedHeartbeatInterval) : interval;
     if (rt_.sleep(next).code() == Errc::cancelled) return;
   }
