@@ -155,6 +155,39 @@ TEST(BrokerProtocol, ListOffsetsMaxTimestamp) {
   });
 }
 
+// OffsetForLeaderEpoch (23): the leader's own epoch ends at its log end, a newer one is unknown
+// (-1, -1), a current leader epoch newer than the broker's is UNKNOWN_LEADER_EPOCH and an unknown
+// partition UNKNOWN_TOPIC_OR_PARTITION; v0 (no current epoch) and v4 (flexible) both parse.
+TEST(BrokerProtocol, OffsetForLeaderEpochAnswersWhereAnEpochEnds) {
+  BrokerSim b;
+  b.run([&](Runtime& rt, client::Cluster& cluster) {
+    ASSERT_EQ(client::Admin(cluster).create_topic("oe", 1, 1, {})->error, Error::none);
+    auto c = connect(rt);
+    for (int64_t ts : {1000, 2000}) ASSERT_EQ(produce_to(*c, rt, "oe", 0, batch_of(10, ts)), 0);
+    OffsetForLeaderEpochRequest req;
+    req.replica_id = -1;
+    req.topics.push_back({.topic = "oe", .partitions = {{.partition = 0, .current_leader_epoch = 0, .leader_epoch = 0},
+                                                        {.partition = 0, .current_leader_epoch = 0, .leader_epoch = 3},
+                                                        {.partition = 0, .current_leader_epoch = 1, .leader_epoch = 0},
+                                                        {.partition = 7, .leader_epoch = 0}}});
+    for (int16_t version : {int16_t{0}, int16_t{4}}) {
+      auto r = c->call<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(ApiKey::offset_for_leader_epoch, version,
+                                                                                  req, rt.after(5s));
+      ASSERT_TRUE(r.ok()) << version;
+      const auto& parts = r->topics.at(0).partitions;
+      ASSERT_EQ(parts.size(), 4u);
+      EXPECT_EQ(parts[0].error_code, 0);
+      EXPECT_EQ(parts[0].end_offset, 2);  // two one-record batches
+      EXPECT_EQ(parts[0].leader_epoch, version >= 1 ? 0 : -1);
+      EXPECT_EQ(parts[1].error_code, 0);
+      EXPECT_EQ(parts[1].end_offset, -1);
+      // v0 has no current leader epoch: the third is answered like the first.
+      EXPECT_EQ(parts[2].error_code, version >= 2 ? code(Error::unknown_leader_epoch) : 0);
+      EXPECT_EQ(parts[3].error_code, code(Error::unknown_topic_or_partition));
+    }
+  });
+}
+
 // OffsetCommit to a topic or partition that does not exist: UNKNOWN_TOPIC_OR_PARTITION for that
 // partition only; the others are committed.
 TEST(BrokerProtocol, OffsetCommitToUnknownTopicsOrPartitionsFailsPerPartition) {

@@ -244,6 +244,41 @@ Response RequestHandler::list_offsets(const RequestHeader& h, ListOffsetsRequest
   return make_reply(h, resp, h.api_version);
 }
 
+// Kafka's answer: the requested epoch, if it is this leader's, ends at the log end; an older
+// one ends where the next epoch starts, answered with the largest epoch at or below it; one
+// older than every epoch here ends where the first starts; a newer one is unknown (-1, -1).
+Response RequestHandler::offset_for_leader_epoch(const RequestHeader& h, OffsetForLeaderEpochRequest& req) {
+  OffsetForLeaderEpochResponse resp;
+  for (const OffsetForLeaderEpochRequest::Topic& t : req.topics) {
+    OffsetForLeaderEpochResponse::Topic out{.topic = t.topic};
+    for (const OffsetForLeaderEpochRequest::Partition& p : t.partitions) {
+      OffsetForLeaderEpochResponse::Partition part{.partition = p.partition};
+      std::shared_ptr<replication::Partition> partition;
+      std::shared_ptr<PartitionLog> log;
+      if (Error e = serving(t.topic, p.partition, &partition, &log, p.current_leader_epoch); e != Error::none) {
+        part.error_code = code(e);
+        out.partitions.push_back(part);
+        continue;
+      }
+      // This leader's own epoch is its latest even before its first append wrote it to the cache.
+      const int32_t current = partition->leader_epoch().value;
+      const LeaderEpochCache& epochs = log->epochs();
+      if (p.leader_epoch == current) {
+        part.leader_epoch = current;
+        part.end_offset = log->log_end_offset();
+      } else if (p.leader_epoch < current) {
+        std::optional<std::pair<int32_t, int64_t>> e = epochs.end_offset_for(p.leader_epoch, log->log_end_offset());
+        if (!e) e = {p.leader_epoch, epochs.entries().empty() ? log->log_start_offset() : epochs.entries().front().start_offset};
+        part.leader_epoch = e->first;
+        part.end_offset = e->second;
+      }
+      out.partitions.push_back(part);
+    }
+    resp.topics.push_back(std::move(out));
+  }
+  return make_reply(h, resp, h.api_version);
+}
+
 ListOffsetsResponse::Partition RequestHandler::list_offset(PartitionLog* log, int64_t high_watermark,
                                                            const ListOffsetsRequest::Partition& p, int16_t version) {
   ListOffsetsResponse::Partition part;

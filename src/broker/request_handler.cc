@@ -74,6 +74,8 @@ Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body, const
     case ApiKey::fetch: return with(FetchRequest{}, [&](FetchRequest& r) { return fetch(h, r); });
     case ApiKey::list_offsets:
       return with(ListOffsetsRequest{}, [&](ListOffsetsRequest& r) { return list_offsets(h, r); });
+    case ApiKey::offset_for_leader_epoch:
+      return with(OffsetForLeaderEpochRequest{}, [&](OffsetForLeaderEpochRequest& r) { return offset_for_leader_epoch(h, r); });
     default: return dispatch_groups(h, body, connection);  // then dispatch_admin
   }
 }

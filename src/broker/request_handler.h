@@ -93,6 +93,9 @@ class RequestHandler final : public FrameHandler {
   Response produce(const kafka::RequestHeader& h, kafka::ProduceRequest& req);
   Response fetch(const kafka::RequestHeader& h, kafka::FetchRequest& req);
   Response list_offsets(const kafka::RequestHeader& h, kafka::ListOffsetsRequest& req);
+  // KIP-101/KIP-279/KIP-320: where a leader epoch ends in this leader's log (a consumer checking
+  // its position after a leader change; a follower's divergence), fenced by the current epoch.
+  Response offset_for_leader_epoch(const kafka::RequestHeader& h, kafka::OffsetForLeaderEpochRequest& req);
 
   // Decodes the body as Req and hands it to `handler`; a malformed body closes the connection.
   template <typename Req, typename F>

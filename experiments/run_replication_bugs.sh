@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Kafka's historical replication bugs, their fixes switched off in samsa's code, hunted by the
+# cluster scenario (samsa-sim --scenario cluster --bug NAME): for each bug and each of RANGES seed
+# ranges (starting at 1, 10001, 20001, ...), how many seeds it takes to find a violation (the
+# first failing seed's position in its range; ">LIMIT" when none within LIMIT seeds), the checks
+# that failed there, and the command that replays it. The same seeds without the bug are run
+# too, as the baseline that must pass. Writes experiments/results/replication_bugs.md.
+# Usage: experiments/run_replication_bugs.sh [build-dir]   (RANGES=3 LIMIT=150 by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+ranges=${RANGES:-3}
+limit=${LIMIT:-150}
+sim=$build/sim/samsa-sim
+out=experiments/results/replication_bugs.md
+bugs="truncate-to-hw naive-epoch-answer no-elr"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# First failing seed of [start, start+limit) with the given flags, or empty; its failed checks.
+hunt() {
+  local start=$1; shift
+  local s
+  for ((s = start; s < start + limit; s++)); do
+    if ! "$sim" --scenario cluster --seed "$s" "$@" > "$tmp/run.txt" 2>&1; then
+      echo "$s $(grep -E '^  check .* FAIL' "$tmp/run.txt" | awk '{ print $2 }' | paste -sd, -)"
+      return
+    fi
+  done
+}
+
+started=$(date +%s)
+{
+  echo "# Kafka's historical replication bugs in the simulator"
+  echo
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; one simulation at a time."
+  echo "Commit $(git describe --always --dirty), $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
+  echo "Regenerate with \`RANGES=$ranges LIMIT=$limit experiments/run_replication_bugs.sh\`."
+  echo
+  echo "Each seed: the cluster scenario (3 combined nodes + 1 broker-only node, acks=all and acks=1"
+  echo "topics with replication factor 2-3 and min.insync.replicas 1-2, 60 s of faults, 40 s quiet)."
+  echo "Seeds to detect: the first failing seed's position in its range of $limit seeds."
+  echo
+  echo "| bug | Kafka's fix | seeds to detect (per range) | median | worst | checks that failed (first range) | replay |"
+  echo "|---|---|---|---|---|---|---|"
+  for b in $bugs; do
+    case $b in
+      truncate-to-hw) fix="KIP-101 (leader epochs, no truncation to the HW)" ;;
+      naive-epoch-answer) fix="KIP-279 (divergence by epoch, walking back)" ;;
+      no-elr) fix="KIP-966 (eligible leader replicas)" ;;
+    esac
+    counts=() first_checks="" replay=""
+    for ((r = 0; r < ranges; r++)); do
+      start=$((1 + r * 10000))
+      found=$(hunt "$start" --bug "$b")
+      if [ -n "$found" ]; then
+        seed=${found%% *}
+        counts+=($((seed - start + 1)))
+        if [ -z "$replay" ]; then
+          replay="samsa-sim --scenario cluster --seed $seed --bug $b"
+          first_checks=${found#* }
+        fi
+      else
+        counts+=(">$limit")
+      fi
+    done
+    sorted=$(printf '%s\n' "${counts[@]}" | sed 's/^>//' | sort -n)
+    median=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    worst=$(echo "$sorted" | tail -1)
+    if printf '%s\n' "${counts[@]}" | grep -q '>'; then worst=">$limit"; fi
+    echo "| $b | $fix | $(IFS=' '; echo "${counts[*]}") | $median | $worst | ${first_checks:-none} | \`${replay:--}\` |"
+  done
+  echo
+  baseline_failed=0
+  for ((r = 0; r < ranges; r++)); do
+    start=$((1 + r * 10000))
+    "$sim" --scenario cluster --seed "$start" --seeds 50 --brief > "$tmp/base.txt" 2>&1 || true
+    n=$(grep -oE '^[0-9]+ seeds, [0-9]+ failed' "$tmp/base.txt" | awk '{ print $3 }')
+    baseline_failed=$((baseline_failed + ${n:-50}))
+  done
+  echo "Baseline: the first 50 seeds of each range without any bug: $baseline_failed failed of $((ranges * 50))."
+  echo "Wall time: $(( $(date +%s) - started )) s."
+} > "$out"
+cat "$out"
