@@ -30,7 +30,9 @@ std::vector<std::pair<int32_t, int64_t>> covering(const std::vector<LeaderEpochC
 void ReplicationChecker::power_loss(Instant at, int32_t node, const std::string& topic, int32_t partition,
                                     int64_t durable_end, int64_t log_end) {
   // Counted whether or not it cut anything: Kafka's envelope counts machine crashes of replicas.
+  // But only of replicas that held what is committed: a lagging one had nothing to lose.
   PartitionState& s = partitions_[{topic, partition}];
+  if (log_end < s.committed) return;
   s.at_risk[node] = durable_end >= log_end
                         ? fmt::format("power loss of node {} at {} ({}-{} all synced, at {})", node, at_s(at), topic, partition, log_end)
                         : fmt::format("power loss of node {} at {} (cut {}-{} from {} to {})", node, at_s(at), topic, partition,
@@ -109,6 +111,7 @@ void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& vi
       }
       if (leader->high_watermark > s.committed) {
         s.committed = leader->high_watermark;
+        s.committed_at = now;
         s.committed_where = fmt::format("high watermark of node {} in epoch {} at {}", leader->node, leader->leader_epoch, at_s(now));
       }
       // A cut replica is whole again once it holds what is committed (or leads, judged above).
@@ -172,7 +175,8 @@ void ReplicationChecker::finish(const std::vector<ReplicaView>& views) {
                                                : fmt::format("leader node {} ends at {}", leader->node, leader->log_end);
     bool excused = false;
     for (const LeaderTerm& t : terms_) {
-      if (t.topic == tp.first && t.partition == tp.second && t.envelope_broken_by && t.start_offset < s.committed) {
+      if (t.topic == tp.first && t.partition == tp.second && t.envelope_broken_by && t.start_offset < s.committed &&
+          t.at >= s.committed_at) {
         kept_.excuse(*t.envelope_broken_by);
         excused = true;
         break;

@@ -4,16 +4,15 @@
 //
 // - hw-monotonic: a leader's high watermark never goes back within its epoch (per incarnation).
 // - leader-completeness: a leader holds every committed record: when a leader epoch starts, its
-//   log reaches the highest high watermark any leader of the partition reported, and it keeps
-//   reaching it while it leads.
+//   log reaches the highest high watermark any leader of the partition reported.
 // - log-matching: two replicas whose leader-epoch caches start epoch E at the same offset (both
 //   hold a batch of E there) agree on every epoch before E and where it starts.
 // - committed-kept: at the end, after healing, the partition's leader holds everything ever
 //   committed (no committed record is lost from every replica).
 //
 // The fault model: Kafka promises none of this once as many replicas of a partition as
-// min.insync.replicas have lost power (whether or not it cut their logs) before catching up
-// again (the envelope; KAFKA-10751's question "how much did it lose?"), or after an unclean
+// min.insync.replicas have lost power (whether or not it cut their logs; counting only replicas
+// that held what was committed) before catching up again (the envelope; KAFKA-10751's question "how much did it lose?"), or after an unclean
 // election. The
 // scenario reports each power loss with what it cut; a leader epoch that starts while the
 // envelope of its partition is broken is excused under the names of those power losses and
@@ -87,6 +86,7 @@ class ReplicationChecker {
   using Tp = std::pair<std::string, int32_t>;
   struct PartitionState {
     int64_t committed = 0;  // highest high watermark a leader reported
+    Instant committed_at{};  // when it last rose: only a later leader epoch can have lost it
     std::string committed_where;
     std::map<int32_t, std::string> at_risk;  // node -> the power loss that cut it, until it catches up
     std::optional<std::string> broken_by;    // the envelope is broken by these faults

@@ -266,7 +266,7 @@ Response RequestHandler::offset_for_leader_epoch(const RequestHeader& h, OffsetF
       if (p.leader_epoch == current) {
         part.leader_epoch = current;
         part.end_offset = log->log_end_offset();
-      } else if (p.leader_epoch < current) {
+      } else if (p.leader_epoch >= 0 && p.leader_epoch < current) {
         std::optional<std::pair<int32_t, int64_t>> e = epochs.end_offset_for(p.leader_epoch, log->log_end_offset());
         if (!e) e = {p.leader_epoch, epochs.entries().empty() ? log->log_start_offset() : epochs.entries().front().start_offset};
         part.leader_epoch = e->first;

@@ -220,7 +220,7 @@ std::vector<int32_t> Controller::next_elr(const PartitionState& p, const std::ve
 int32_t Controller::min_insync(const MetadataImage& image, const std::string& topic, size_t replicas) const {
   std::optional<std::string> v = image.config(kConfigTopic, topic, kMinInsyncReplicas);
   if (!v) v = image.config(kConfigBroker, "", kMinInsyncReplicas);
-  int32_t n = 1;
+  int32_t n = config_.min_insync_replicas;
   if (v) std::from_chars(v->data(), v->data() + v->size(), n);
   return std::clamp<int32_t>(n, 1, static_cast<int32_t>(std::max<size_t>(replicas, 1)));
 }

@@ -163,7 +163,7 @@ class Controller {
                  const Liveness& live, bool unclean_ok) const;
   // KIP-966: the ELR once the ISR becomes `isr`.
   std::vector<int32_t> next_elr(const PartitionState& p, const std::vector<int32_t>& isr, int32_t min_isr) const;
-  // min.insync.replicas of the topic (its config, the cluster's, or 1), at most its replicas.
+  // min.insync.replicas of the topic (its config, else the cluster's), at most its replicas.
   int32_t min_insync(const MetadataImage& image, const std::string& topic, size_t replicas) const;
   // The PartitionChangeRecord taking p to e, if anything changes.
   static void append_change(const TopicImage& topic, size_t index, const PartitionState& p, const Election& e,

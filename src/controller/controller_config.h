@@ -63,6 +63,7 @@ struct ControllerConfig {
   int64_t session_timeout_ms = 9000;            // broker.session.timeout.ms
   int64_t heartbeat_interval_ms = 2000;         // broker.heartbeat.interval.ms (told to brokers)
   bool unclean_leader_election_enable = false;  // unclean.leader.election.enable (cluster default)
+  int32_t min_insync_replicas = 1;              // min.insync.replicas (cluster default; topics override)
   int32_t default_partitions = 1;               // num.partitions, for CreateTopics with -1
   int16_t default_replication_factor = 1;       // default.replication.factor, for CreateTopics with -1
   size_t partitions_per_request_max = 10'000;   // new partitions in one CreateTopics/CreatePartitions

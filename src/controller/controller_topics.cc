@@ -166,6 +166,14 @@ ControllerResult Controller::alter_topic_config(const MetadataImage& image, cons
   if (key == kUncleanLeaderElection && value == "true") {
     elect_leaderless(*t, Liveness{&image, -1, -1}, true, result.records);
   }
+  // KIP-966 (ClearElrRecord): an ELR was built under the old min.insync.replicas; under a lower
+  // one the high watermark may move past what its members hold.
+  if (key == kMinInsyncReplicas) {
+    for (size_t i = 0; i < t->partitions.size(); ++i) {
+      const PartitionState& p = t->partitions[i];
+      if (!p.elr.empty()) append_change(*t, i, p, Election{p.leader, p.isr, {}}, result.records);
+    }
+  }
   return result;
 }
 

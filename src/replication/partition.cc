@@ -44,6 +44,7 @@ void Partition::update(PartitionState next) {
     SAMSA_ASSERT(next.partition_epoch >= state_.partition_epoch);
   }
   const bool new_epoch = next.leader_epoch != state_.leader_epoch || next.leader != state_.leader;
+  if (next.partition_epoch != state_.partition_epoch || next.topic_id != state_.topic_id) requested_isr_.clear();
   if (next.isr != state_.isr) isr_changed_at_ = rt_.now();
   state_ = std::move(next);
   become(new_epoch);
@@ -60,11 +61,13 @@ std::optional<int64_t> Partition::own_log_end() const {
 std::optional<int64_t> Partition::isr_log_end() const {
   std::optional<int64_t> end = own_log_end();
   if (!end) return std::nullopt;
-  for (int32_t id : state_.isr) {
-    if (id == self_.value) continue;
-    auto it = followers_.find(id);
-    if (it == followers_.end() || it->second.log_end < 0) return std::nullopt;
-    end = std::min(*end, it->second.log_end);
+  for (const std::vector<int32_t>* members : {&state_.isr, &requested_isr_}) {
+    for (int32_t id : *members) {
+      if (id == self_.value) continue;
+      auto it = followers_.find(id);
+      if (it == followers_.end() || it->second.log_end < 0) return std::nullopt;
+      end = std::min(*end, it->second.log_end);
+    }
   }
   return end;
 }

@@ -115,6 +115,12 @@ class Partition {
   // follower's fetch: a paused follower must not come back on what it showed before). In
   // replica order.
   std::optional<std::vector<int32_t>> wanted_isr(Duration lag_max) const;
+  // The ISR asked of the controller and not yet in the metadata (Kafka's "maximal ISR"): its
+  // new members count for the high watermark from the moment they are asked for, so that none
+  // joins the ISR without what was committed meanwhile. Cleared by a refusal or by the next
+  // partition epoch.
+  void set_requested_isr(std::vector<int32_t> isr) { requested_isr_ = std::move(isr); }
+  void clear_requested_isr() { requested_isr_.clear(); }
   // acks=all: waits until the high watermark passes `offset` (ok), or the deadline (timed_out),
   // or this broker stops leading the partition in this epoch (Errc::unavailable).
   Status wait_for_high_watermark(int64_t offset, Deadline deadline);
@@ -143,6 +149,7 @@ class Partition {
   PartitionState state_;
   std::vector<AppendWatch*> watches_;
   int64_t high_watermark_ = 0;
+  std::vector<int32_t> requested_isr_;  // see set_requested_isr()
   struct Follower {
     int64_t log_end = -1;
     Instant last_fetch{};

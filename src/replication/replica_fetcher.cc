@@ -61,7 +61,7 @@ Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_
   req.min_bytes = 1;
   req.max_bytes = kResponseBytesMax;
   req.session_epoch = -1;  // no fetch session: every partition every time
-  std::map<model::TopicPartition, std::shared_ptr<Partition>> asked;
+  std::map<model::TopicPartition, Asked> asked;
   for (const std::shared_ptr<Partition>& p : partitions) {
     Result<std::shared_ptr<PartitionLog>> log = p->log();
     if (!log.ok()) continue;  // offline here: nothing to copy into
@@ -70,10 +70,13 @@ Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_
     req.topics.back().partitions.push_back({.partition = p->tp().partition,
                                             .current_leader_epoch = p->leader_epoch().value,
                                             .fetch_offset = (*log)->log_end_offset(),
-                                            .last_fetched_epoch = (*log)->epochs().latest_epoch().value_or(-1),
+                                            // Before KIP-101 followers knew no epochs.
+                                            .last_fetched_epoch = rt_.bug(Bug::replication_truncate_to_hw)
+                                                                      ? -1
+                                                                      : (*log)->epochs().latest_epoch().value_or(-1),
                                             .log_start_offset = (*log)->log_start_offset(),
                                             .partition_max_bytes = kPartitionBytesMax});
-    asked[p->tp()] = p;
+    asked[p->tp()] = Asked{p, p->leader_epoch().value, (*log)->log_end_offset()};
   }
   if (asked.empty()) return rt_.sleep(kRetryBackoff);
   Result<FetchResponse> resp =
@@ -85,7 +88,15 @@ Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_
       auto it = asked.find({t.topic, answer.partition_index});
       if (it == asked.end()) continue;
       any_error = any_error || answer.error_code != 0;
-      apply(*it->second, answer);
+      // Kafka drops an answer to a fetch made in another leader epoch (this broker may lead the
+      // partition by now) or from another log end (something else cut or filled the log).
+      const Asked& a = it->second;
+      Result<std::shared_ptr<PartitionLog>> log = a.partition->log();
+      if (a.partition->role() != Role::follower || a.partition->leader_epoch().value != a.leader_epoch ||
+          a.partition->state().leader.value != leader || !log.ok() || (*log)->log_end_offset() != a.fetch_offset) {
+        continue;
+      }
+      apply(*a.partition, answer);
     }
   }
   // Errors (a leader change under way, an offline log): wait for the metadata to move on.

@@ -58,6 +58,13 @@ class ReplicaFetcher {
   uint64_t truncations() const { return truncations_; }
 
  private:
+  // What a fetch asked of a partition: its answer applies only if the partition is still so.
+  struct Asked {
+    std::shared_ptr<Partition> partition;
+    int32_t leader_epoch = -1;
+    int64_t fetch_offset = -1;
+  };
+
   void fetch_loop(int32_t leader);
   std::vector<std::shared_ptr<Partition>> followed(int32_t leader) const;
   // One Fetch to the leader for `partitions`; each answer applied. Not ok: no answer.

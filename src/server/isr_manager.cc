@@ -47,13 +47,19 @@ bool IsrManager::send_changes() {
     if (req.topics.empty() || req.topics.back().topic_id != topic->id) req.topics.push_back({.topic_id = topic->id});
     req.topics.back().partitions.push_back(std::move(p));
     sent[tp] = state.partition_epoch.value;
+    partition->set_requested_isr(*wanted);
     rt_.log(LogLevel::info, fmt::format("{}: asking the controller for ISR [{}] (was [{}])", tp.to_string(),
                                         fmt::join(*wanted, ","), fmt::join(state.isr, ",")));
   }
   if (sent.empty()) return false;
   const kafka::AlterPartitionResponse resp = cluster_.alter_partition(std::move(req));  // suspends
   changes_sent_ += sent.size();
-  if (resp.error_code != 0) return true;  // unreachable controller, stale broker epoch: next round
+  if (resp.error_code != 0) {  // unreachable controller, stale broker epoch: next round asks again
+    for (const auto& [tp, epoch] : sent) {
+      if (std::shared_ptr<replication::Partition> partition = partitions_.find(tp)) partition->clear_requested_isr();
+    }
+    return true;
+  }
   for (const auto& t : resp.topics) {
     const controller::TopicImage* topic = metadata_.image().topic_by_id(t.topic_id);
     if (topic == nullptr) continue;
@@ -65,6 +71,7 @@ bool IsrManager::send_changes() {
         in_flight_[tp] = it->second;  // until the metadata log brings the change
       } else {
         in_flight_.erase(tp);
+        if (std::shared_ptr<replication::Partition> partition = partitions_.find(tp)) partition->clear_requested_isr();
         rt_.log(LogLevel::info, fmt::format("{}: ISR change refused ({})", tp.to_string(),
                                             kafka::error_name(static_cast<kafka::Error>(p.error_code))));
       }

@@ -26,6 +26,9 @@ Status Node::start_quorum_member() {
     cc.session_timeout_ms = config_.broker_session_timeout_ms;
     cc.heartbeat_interval_ms = config_.broker_heartbeat_interval_ms;
     cc.unclean_leader_election_enable = config_.unclean_leader_election_enable;
+    // The brokers' default too (each reads its own property): they must agree on the ISR size
+    // below which the high watermark stops, since the ELR rests on it.
+    cc.min_insync_replicas = config_.broker.min_insync_replicas;
     cc.default_partitions = config_.broker.num_partitions;
     cc.default_replication_factor = static_cast<int16_t>(config_.broker.default_replication_factor);
     cc.bugs = config_.controller_bugs;
