@@ -50,11 +50,12 @@ for start in 1 501; do
   grep -E '^seed [0-9]+ \(|^  check .*FAIL|^  replay' "$campaign/$start.txt" || true
 done
 rm -rf "$campaign"
+# A failed seed fails the run, after the sanitized tests have run too (so both are reported).
+
+stamp "tests (address + undefined-behaviour sanitizers)"
+ctest --test-dir build-asan -j"$jobs" --output-on-failure
 if [ "$campaign_failed" != 0 ]; then
   echo "cluster campaign: a seed failed (replay commands above)"
   exit 1
 fi
-
-stamp "tests (address + undefined-behaviour sanitizers)"
-ctest --test-dir build-asan -j"$jobs" --output-on-failure
 stamp "done"
