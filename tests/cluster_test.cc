@@ -76,7 +76,7 @@ const BugPlan kPlans[] = {
     {"reuse-partition-epoch", {"partition-epoch-grows"}}, {"snapshot-forgets-fencing", {"image-agreement"}},
     {"ack-before-commit", {"acknowledged-topics"}},   {"never-unfence", {"cluster-liveness"}},
     {"truncate-to-hw", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 14},
-    {"no-elr", {"leader-completeness", "lost-write", "unseen", "committed-kept"}, true, 65},
+    {"no-elr", {"leader-completeness", "lost-write", "unseen", "committed-kept"}, true, 10},
 };
 
 void PrintTo(const BugPlan& plan, std::ostream* os) { *os << plan.bug << " (caught by " << plan.checks.front() << ")"; }

@@ -35,7 +35,13 @@ Result<int64_t> Consumer::list_offset(const TopicPartition& tp, int64_t timestam
   SAMSA_TRY_ASSIGN(resp, (c->call<ListOffsetsRequest, ListOffsetsResponse>(ApiKey::list_offsets, *v, req, cluster_.request_deadline())));
   if (resp.topics.size() != 1 || resp.topics[0].partitions.size() != 1) return Errc::corrupt;
   const auto& p = resp.topics[0].partitions[0];
-  if (p.error_code != 0) return Errc::not_found;
+  if (p.error_code != 0) {
+    // NOT_LEADER_OR_FOLLOWER, LEADER_NOT_AVAILABLE, a fenced epoch...: the metadata this client
+    // holds is stale (found by the cluster scenario, seed 973: a partition whose reset asked
+    // the old leader forever was never read). Refresh it, as the fetch path does.
+    (void)cluster_.metadata(std::nullopt, false);
+    return Errc::not_found;
+  }
   if (*v == 0) return p.old_style_offsets.empty() ? -1 : p.old_style_offsets[0];
   return p.offset;
 }
@@ -75,8 +81,9 @@ Status Consumer::resolve_positions() {
     Status s = seek_to(at, config_.auto_offset_reset == ConsumerConfig::Reset::earliest ? kEarliest : kLatest);
     if (s.ok()) {
       moves_.back().why = "reset by auto.offset.reset";
-    } else if (first.ok()) {
-      first = s;
+    } else {
+      cluster_.rt().log(LogLevel::debug, "reset of " + at.topic + "-" + std::to_string(at.partition) + " failed: " + s.name());
+      if (first.ok()) first = s;
     }
   }
   return first;
