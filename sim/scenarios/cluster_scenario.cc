@@ -170,12 +170,13 @@ class ClusterNemesis {
     if (registry.live.empty()) return;
     const controller::TopicImage* t = registry.live.begin()->second->metadata()->image().topic(ClusterData::kAcksAllTopic);
     if (t == nullptr || t->partitions.empty()) return;
-    const controller::PartitionState& p = t->partitions[bounded(sim_.random_u64(), t->partitions.size())];
+    // Copies: restarting a follower destroys its broker, whose metadata image `t` may belong to.
+    const controller::PartitionState p = t->partitions[bounded(sim_.random_u64(), t->partitions.size())];
     if (p.leader < 0 || !nodes_.count(p.leader)) return;
+    const NodeId leader = nodes_.at(p.leader);
     for (int32_t f : p.replicas) {
       if (f == p.leader || !nodes_.count(f)) continue;
       sim_.restart(nodes_.at(f), CrashKind::process);
-      const NodeId leader = nodes_.at(p.leader);
       sim_.schedule_after(sim_.random_duration(100ms, 3s), [this, leader] {
         if (!healed_) sim_.crash(leader, CrashKind::process);  // no fault after the heal
       });
