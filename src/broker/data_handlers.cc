@@ -160,19 +160,16 @@ bool RequestHandler::follower_fetch(int32_t replica_id, replication::Partition& 
   }
   if (p.last_fetched_epoch >= 0) {
     // The largest epoch <= the follower's last, and where it ends in this log.
-    std::optional<std::pair<int32_t, int64_t>> e = log.epochs().end_offset_for(p.last_fetched_epoch, log.log_end_offset());
-    if (!e) {
-      // The follower's epoch is older than every epoch this log has (its leader lost what it
-      // wrote then): Kafka answers that epoch ending where this log's first epoch starts, and
-      // the follower cuts its log there (or lower, where its own epoch ends).
-      const std::vector<LeaderEpochCache::Entry>& entries = log.epochs().entries();
-      e = {p.last_fetched_epoch, entries.empty() ? log.log_start_offset() : entries.front().start_offset};
-    }
+    // A follower's epoch older than every epoch here (its leader lost what it wrote then) ends
+    // where this log's first epoch starts; the follower cuts its log there or lower.
+    const std::pair<int32_t, int64_t> e = log.epochs()
+                                              .end_offset_or_first_start(p.last_fetched_epoch, log.log_end_offset())
+                                              .value_or(std::pair{p.last_fetched_epoch, log.log_start_offset()});
     // Before KIP-279 only the offsets were compared: a follower kept batches of an epoch this
     // log never had, below the end of the epoch this log has there.
     const bool naive = rt_.bug(Bug::replication_naive_epoch_answer);
-    if ((!naive && e->first != p.last_fetched_epoch) || e->second < p.fetch_offset) {
-      part.diverging_epoch = {.epoch = e->first, .end_offset = e->second};
+    if ((!naive && e.first != p.last_fetched_epoch) || e.second < p.fetch_offset) {
+      part.diverging_epoch = {.epoch = e.first, .end_offset = e.second};
       return false;
     }
   }
@@ -262,15 +259,15 @@ Response RequestHandler::offset_for_leader_epoch(const RequestHeader& h, OffsetF
       }
       // This leader's own epoch is its latest even before its first append wrote it to the cache.
       const int32_t current = partition->leader_epoch().value;
-      const LeaderEpochCache& epochs = log->epochs();
       if (p.leader_epoch == current) {
         part.leader_epoch = current;
         part.end_offset = log->log_end_offset();
       } else if (p.leader_epoch >= 0 && p.leader_epoch < current) {
-        std::optional<std::pair<int32_t, int64_t>> e = epochs.end_offset_for(p.leader_epoch, log->log_end_offset());
-        if (!e) e = {p.leader_epoch, epochs.entries().empty() ? log->log_start_offset() : epochs.entries().front().start_offset};
-        part.leader_epoch = e->first;
-        part.end_offset = e->second;
+        const std::pair<int32_t, int64_t> e = log->epochs()
+                                                  .end_offset_or_first_start(p.leader_epoch, log->log_end_offset())
+                                                  .value_or(std::pair{p.leader_epoch, log->log_start_offset()});
+        part.leader_epoch = e.first;
+        part.end_offset = e.second;
       }
       out.partitions.push_back(part);
     }

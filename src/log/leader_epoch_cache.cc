@@ -71,6 +71,13 @@ std::optional<std::pair<int32_t, int64_t>> LeaderEpochCache::end_offset_for(int3
   return std::nullopt;
 }
 
+std::optional<std::pair<int32_t, int64_t>> LeaderEpochCache::end_offset_or_first_start(int32_t epoch,
+                                                                                     int64_t log_end_offset) const {
+  if (entries_.empty()) return std::nullopt;
+  std::optional<std::pair<int32_t, int64_t>> e = end_offset_for(epoch, log_end_offset);
+  return e ? e : std::pair{epoch, entries_.front().start_offset};
+}
+
 std::optional<int32_t> LeaderEpochCache::latest_epoch() const {
   if (entries_.empty()) return std::nullopt;
   return entries_.back().epoch;

@@ -39,6 +39,10 @@ class LeaderEpochCache {
   // Kafka's OffsetForLeaderEpoch answer: the largest epoch <= `epoch` and the offset where it
   // ends (the next epoch's start, or log_end_offset for the latest). nullopt if none is <= epoch.
   std::optional<std::pair<int32_t, int64_t>> end_offset_for(int32_t epoch, int64_t log_end_offset) const;
+  // The same, and for an epoch older than every entry Kafka's answer for it: that epoch, ending
+  // where the first entry starts (nothing here is known to match it past there). nullopt only
+  // when there are no entries. What partition replication answers and truncates by.
+  std::optional<std::pair<int32_t, int64_t>> end_offset_or_first_start(int32_t epoch, int64_t log_end_offset) const;
 
   std::optional<int32_t> latest_epoch() const;
   const std::vector<Entry>& entries() const { return entries_; }

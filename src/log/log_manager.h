@@ -66,10 +66,10 @@ class LogManager {
   std::shared_ptr<PartitionLog> find(const model::TopicPartition& tp) const;
   // The topic id the partition was opened for (nullptr: not held here).
   const std::string* topic_id(const model::TopicPartition& tp) const;
-  // Every partition held (opened, or waiting to be reopened).
   // How many times a partition's files were opened (and recovered): each open of a held
   // partition is one too many while another is under way.
   uint64_t opens() const { return opens_; }
+  // Every partition held (opened, or waiting to be reopened).
   std::vector<model::TopicPartition> held() const;
   size_t size() const { return entries_.size(); }
 

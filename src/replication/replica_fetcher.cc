@@ -149,14 +149,10 @@ void ReplicaFetcher::truncate_to_high_watermark(Partition& partition, PartitionL
 void ReplicaFetcher::apply_divergence(Partition& partition, PartitionLog& log, const FetchResponse::Partition& answer) {
   int64_t to = std::min(answer.diverging_epoch.end_offset, log.log_end_offset());
   if (answer.diverging_epoch.epoch >= 0 && !rt_.bug(Bug::replication_naive_epoch_answer)) {
-    const std::optional<std::pair<int32_t, int64_t>> own = log.epochs().end_offset_for(answer.diverging_epoch.epoch, log.log_end_offset());
-    if (own) {
-      to = std::min(to, own->second);
-    } else if (!log.epochs().entries().empty()) {
-      // The leader's epoch is older than every epoch here: nothing here is known to match it
-      // past where this log's first epoch starts (Kafka's answer for an epoch below the first).
-      to = std::min(to, log.epochs().entries().front().start_offset);
-    }
+    // Where this log's own E ends (for an E older than every epoch here: where the first starts).
+    const std::optional<std::pair<int32_t, int64_t>> own =
+        log.epochs().end_offset_or_first_start(answer.diverging_epoch.epoch, log.log_end_offset());
+    if (own) to = std::min(to, own->second);
   }
   to = std::max(to, log.log_start_offset());
   logf(rt_, LogLevel::info, "{}: diverged from the leader at epoch {} (ends at {}); truncating {} -> {}",

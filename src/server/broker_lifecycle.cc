@@ -6,8 +6,8 @@
 #include <set>
 
 #include "broker/config_rules.h"
-#include "log/checkpoint_file.h"
 #include "broker/request_handler.h"
+#include "log/checkpoint_file.h"
 
 namespace samsa::server {
 
