@@ -47,8 +47,12 @@ void ReplicationChecker::unclean_election(Instant at, const std::string& topic, 
 
 // Kafka's promise holds while fewer than min.insync.replicas replicas are cut by power losses
 // and not yet caught up; once broken it stays broken until every cut replica has caught up.
-void ReplicationChecker::track_envelope(PartitionState& s, const std::string& topic) {
-  auto m = min_insync_.find(topic);
+std::string ReplicationChecker::PartitionState::committed_where() const {
+  return fmt::format("high watermark of node {} in epoch {} at {}", committed_node, committed_epoch, at_s(committed_at));
+}
+
+void ReplicationChecker::track_envelope(PartitionState& s, std::string_view topic) {
+  auto m = min_insync_.find(std::string(topic));
   const size_t needed = static_cast<size_t>(std::max(m == min_insync_.end() ? 1 : m->second, 1));
   if (s.at_risk.empty()) {
     s.broken_by.reset();
@@ -63,7 +67,7 @@ void ReplicationChecker::track_envelope(PartitionState& s, const std::string& to
 void ReplicationChecker::judge_term(PartitionState& s, const ReplicaView& v, Instant now) {
   s.judged_epochs.insert(v.leader_epoch);
   ++completeness_.examined;
-  LeaderTerm t{v.topic, v.partition, v.leader_epoch, v.node, v.epoch_start_offset, now, std::nullopt};
+  LeaderTerm t{std::string(v.topic), v.partition, v.leader_epoch, v.node, v.epoch_start_offset, now, std::nullopt};
   if (s.unclean) t.envelope_broken_by = s.unclean;
   else if (s.broken_by) t.envelope_broken_by = s.broken_by;
   if (v.epoch_start_offset < s.committed) {
@@ -72,13 +76,19 @@ void ReplicationChecker::judge_term(PartitionState& s, const ReplicaView& v, Ins
     } else {
       completeness_.fail(fmt::format("node {} leads {}-{} epoch {} from offset {} at {}, but {} was committed ({})", v.node,
                                      v.topic, v.partition, v.leader_epoch, v.epoch_start_offset, at_s(now), s.committed,
-                                     s.committed_where));
+                                     s.committed_where()));
     }
   }
   // What this epoch does not hold is gone (counted above): committed is what it holds now.
   s.committed = std::min(s.committed, v.epoch_start_offset);
   s.unclean.reset();
   if (terms_.size() < kTermsMax) terms_.push_back(std::move(t));
+}
+
+ReplicationChecker::PartitionState& ReplicationChecker::state_of(std::string_view topic, int32_t partition) {
+  auto [it, fresh] = by_name_address_.try_emplace({topic.data(), partition}, nullptr);
+  if (fresh) it->second = &partitions_[Tp{std::string(topic), partition}];
+  return *it->second;
 }
 
 void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& views) {
@@ -90,8 +100,8 @@ void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& vi
     for (; i < views.size() && views[i].partition == first.partition && views[i].topic == first.topic; ++i) {
       replicas.push_back(&views[i]);
     }
-    const Tp tp{first.topic, first.partition};
-    PartitionState& s = partitions_[tp];
+    const Tp tp{std::string(first.topic), first.partition};  // for messages
+    PartitionState& s = state_of(first.topic, first.partition);
     const ReplicaView* leader = nullptr;
     for (const ReplicaView* v : replicas) {
       if (v->leader && (leader == nullptr || v->leader_epoch > leader->leader_epoch)) leader = v;
@@ -112,7 +122,8 @@ void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& vi
       if (leader->high_watermark > s.committed) {
         s.committed = leader->high_watermark;
         s.committed_at = now;
-        s.committed_where = fmt::format("high watermark of node {} in epoch {} at {}", leader->node, leader->leader_epoch, at_s(now));
+        s.committed_node = leader->node;  // formatted only when reported: HWs advance every few steps
+        s.committed_epoch = leader->leader_epoch;
       }
       // A cut replica is whole again once it holds what is committed (or leads, judged above).
       for (const ReplicaView* v : replicas) {
@@ -182,7 +193,7 @@ void ReplicationChecker::finish(const std::vector<ReplicaView>& views) {
         break;
       }
     }
-    if (!excused) kept_.fail(fmt::format("{}-{}: {} but {} was committed ({})", tp.first, tp.second, what, s.committed, s.committed_where));
+    if (!excused) kept_.fail(fmt::format("{}-{}: {} but {} was committed ({})", tp.first, tp.second, what, s.committed, s.committed_where()));
   }
 }
 

@@ -26,6 +26,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -39,7 +40,7 @@ namespace samsa::sim {
 struct ReplicaView {
   int32_t node = 0;
   uint64_t incarnation = 0;
-  std::string topic;
+  std::string_view topic;  // outlives the observation (the scenario's topic names)
   int32_t partition = 0;
   bool leader = false;
   int32_t leader_epoch = 0;
@@ -87,7 +88,8 @@ class ReplicationChecker {
   struct PartitionState {
     int64_t committed = 0;  // highest high watermark a leader reported
     Instant committed_at{};  // when it last rose: only a later leader epoch can have lost it
-    std::string committed_where;
+    int32_t committed_node = 0, committed_epoch = 0;  // whose high watermark, in which epoch
+    std::string committed_where() const;
     std::map<int32_t, std::string> at_risk;  // node -> the power loss that cut it, until it catches up
     std::optional<std::string> broken_by;    // the envelope is broken by these faults
     std::optional<std::string> unclean;      // an unclean election not yet judged
@@ -96,12 +98,15 @@ class ReplicationChecker {
     uint64_t shape = 0;  // digest of log ends and cache sizes: log matching only when it moves
   };
 
-  void track_envelope(PartitionState& s, const std::string& topic);
+  void track_envelope(PartitionState& s, std::string_view topic);
   void judge_term(PartitionState& s, const ReplicaView& v, Instant now);
   void check_log_matching(const std::vector<const ReplicaView*>& replicas);
 
   std::map<std::string, int32_t> min_insync_;
   std::map<Tp, PartitionState> partitions_;
+  // partitions_ by the address of the views' topic name: observe() runs after every step.
+  std::map<std::pair<const char*, int32_t>, PartitionState*> by_name_address_;
+  PartitionState& state_of(std::string_view topic, int32_t partition);
   std::vector<LeaderTerm> terms_;
   CheckResult hw_monotonic_{"hw-monotonic"}, completeness_{"leader-completeness"}, matching_{"log-matching"},
       kept_{"committed-kept"};

@@ -71,42 +71,76 @@ void ClusterData::before_power_loss(int32_t node) {
   }
 }
 
-// Grouped by partition (the checker takes each partition's replicas together); only the
-// watched partitions are looked up, not every partition a broker holds.
+void ClusterData::refresh_views(int32_t id, server::Node& node) {
+  NodeViews& nv = node_views_[id];
+  nv.node = &node;
+  nv.incarnation = sim_.node(nodes_.at(id)).incarnation;
+  nv.replicas.clear();
+  broker::Broker* b = node.broker();
+  if (b == nullptr) return;
+  for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
+    for (int32_t p = 0; p < all_.partitions; ++p) {
+      std::shared_ptr<replication::Partition> partition = b->partitions().find(model::TopicPartition{topic, p});
+      if (partition == nullptr) continue;
+      Result<std::shared_ptr<PartitionLog>> log = partition->log();
+      if (!log.ok()) continue;
+      ReplicaView& v = nv.replicas.emplace_back();
+      v.node = id;
+      v.incarnation = nv.incarnation;
+      v.topic = topic;
+      v.partition = p;
+      v.leader = partition->role() == replication::Role::leader;
+      v.leader_epoch = partition->leader_epoch().value;
+      v.log_start = (*log)->log_start_offset();
+      v.log_end = (*log)->log_end_offset();
+      v.high_watermark = partition->high_watermark();
+      v.epoch_start_offset = partition->epoch_start_offset();
+      v.epochs = &(*log)->epochs().entries();  // valid until this node runs again or dies
+    }
+  }
+}
+
+// Forgets the views of nodes that died or restarted since (their epoch caches are gone).
+bool ClusterData::drop_dead_views() {
+  bool dropped = false;
+  for (auto it = node_views_.begin(); it != node_views_.end();) {
+    auto l = live_.find(it->first);
+    const bool same = l != live_.end() && l->second == it->second.node &&
+                      sim_.node(nodes_.at(it->first)).incarnation == it->second.incarnation;
+    if (same) {
+      ++it;
+    } else {
+      it = node_views_.erase(it);
+      dropped = true;
+    }
+  }
+  return dropped;
+}
+
+// Grouped by partition (the checker takes each partition's replicas together), nodes in id order.
 void ClusterData::collect_views() {
   views_.clear();
   for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
     for (int32_t p = 0; p < all_.partitions; ++p) {
-      const model::TopicPartition tp{topic, p};
-      for (const auto& [id, node] : live_) {
-        broker::Broker* b = node->broker();
-        if (b == nullptr) continue;
-        std::shared_ptr<replication::Partition> partition = b->partitions().find(tp);
-        if (partition == nullptr) continue;
-        Result<std::shared_ptr<PartitionLog>> log = partition->log();
-        if (!log.ok()) continue;
-        ReplicaView& v = views_.emplace_back();
-        v.node = id;
-        v.incarnation = sim_.node(nodes_.at(id)).incarnation;
-        v.topic = topic;
-        v.partition = p;
-        v.leader = partition->role() == replication::Role::leader;
-        v.leader_epoch = partition->leader_epoch().value;
-        v.log_start = (*log)->log_start_offset();
-        v.log_end = (*log)->log_end_offset();
-        v.high_watermark = partition->high_watermark();
-        v.epoch_start_offset = partition->epoch_start_offset();
-        v.epochs = &(*log)->epochs().entries();
+      for (const auto& [id, nv] : node_views_) {
+        for (const ReplicaView& v : nv.replicas) {
+          if (v.partition == p && v.topic.data() == topic) views_.push_back(v);
+        }
       }
     }
   }
 }
 
 void ClusterData::after_step() {
+  bool changed = drop_dead_views();
   const NodeId ran = sim_.last_fiber_node();
-  bool broker = false;
-  for (const auto& [id, n] : nodes_) broker = broker || n == ran;
-  if (!broker) return;  // nothing a replica holds changed
+  for (const auto& [id, node] : live_) {
+    if (nodes_.at(id) == ran || !node_views_.count(id)) {
+      refresh_views(id, *node);
+      changed = true;
+    }
+  }
+  if (!changed) return;  // nothing a replica holds changed
   collect_views();
   if (!views_.empty()) checker_.observe(sim_.now(), views_);
 }

@@ -59,6 +59,15 @@ class ClusterData {
   uint64_t records_read() const;
 
  private:
+  // Each live broker's replicas of the watched partitions, as seen after its own fibers last
+  // ran: a replica changes only when its node runs (or dies), so a step refreshes one node.
+  struct NodeViews {
+    const server::Node* node = nullptr;
+    uint64_t incarnation = 0;
+    std::vector<ReplicaView> replicas;
+  };
+  void refresh_views(int32_t id, server::Node& node);
+  bool drop_dead_views();
   void collect_views();
 
   Simulator& sim_;
@@ -67,6 +76,7 @@ class ClusterData {
   WorkloadProfile all_, one_;  // acks=all and acks=1
   QueueHistory all_history_, one_history_;
   ReplicationChecker checker_;
+  std::map<int32_t, NodeViews> node_views_;
   std::vector<ReplicaView> views_;  // reused every step
   std::vector<NodeId> clients_;
   std::vector<std::string> final_replicas_;  // each replica after healing, for the report
