@@ -179,8 +179,13 @@ kafka::Error PartitionTable::leader(const model::TopicPartition& tp, std::shared
                                     std::shared_ptr<PartitionLog>* log, int32_t current_leader_epoch) const {
   std::shared_ptr<Partition> p = find(tp);
   if (p == nullptr) return kafka::Error::unknown_topic_or_partition;
-  if (current_leader_epoch >= 0 && current_leader_epoch < p->leader_epoch().value) return kafka::Error::fenced_leader_epoch;
-  if (current_leader_epoch > p->leader_epoch().value) return kafka::Error::unknown_leader_epoch;
+  // KIP-320's fencing: a requester that knows an older epoch is fenced, a newer one waits for
+  // this broker to learn it. Off behind the no-epoch-fencing switch (Kafka before KIP-320).
+  const bool fencing = !rt_.bug(Bug::replication_no_epoch_fencing);
+  if (fencing && current_leader_epoch >= 0 && current_leader_epoch < p->leader_epoch().value) {
+    return kafka::Error::fenced_leader_epoch;
+  }
+  if (fencing && current_leader_epoch > p->leader_epoch().value) return kafka::Error::unknown_leader_epoch;
   if (p->state().leader.value < 0) return kafka::Error::leader_not_available;
   if (p->role() != Role::leader) return kafka::Error::not_leader_or_follower;
   Result<std::shared_ptr<PartitionLog>> l = p->log();

@@ -31,6 +31,7 @@ enum class Bug : uint8_t {
   // Kafka's own historical replication bugs, their fixes switched off:
   replication_truncate_to_hw,     // KIP-101: a follower truncates to its high watermark
   replication_naive_epoch_answer, // KIP-279: divergence judged by offsets alone
+  replication_no_epoch_fencing,   // KIP-320: a request's current leader epoch is not checked
   count_,
 };
 
@@ -59,6 +60,8 @@ inline constexpr BugInfo kBugs[] = {
      "Kafka before KIP-101: a follower truncates its log to its high watermark when it starts following a leader epoch"},
     {Bug::replication_naive_epoch_answer, "naive-epoch-answer",
      "Kafka before KIP-279: a follower's divergence is judged by offsets alone, not by the epochs at them"},
+    {Bug::replication_no_epoch_fencing, "no-epoch-fencing",
+     "Kafka before KIP-320: Fetch, ListOffsets and OffsetForLeaderEpoch ignore the requester's current leader epoch"},
 };
 static_assert(std::size(kBugs) == static_cast<size_t>(Bug::count_));
 
@@ -71,7 +74,8 @@ inline std::optional<Bug> bug_by_name(std::string_view name) {
 
 // Bugs that only a replicated cluster can show (the cluster scenario's).
 inline constexpr bool replicated_only(Bug bug) {
-  return bug == Bug::replication_truncate_to_hw || bug == Bug::replication_naive_epoch_answer;
+  return bug == Bug::replication_truncate_to_hw || bug == Bug::replication_naive_epoch_answer ||
+         bug == Bug::replication_no_epoch_fencing;
 }
 
 inline const char* bug_name(Bug bug) { return kBugs[static_cast<size_t>(bug)].name; }
