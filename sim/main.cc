@@ -15,6 +15,7 @@
 #include "sim/scenarios/broker_scenario.h"
 #include "sim/scenarios/cluster_scenario.h"
 #include "sim/scenarios/demo_scenario.h"
+#include "sim/scenarios/failover_scenario.h"
 #include "sim/scenarios/group_scenario.h"
 #include "sim/scenarios/planted_bugs.h"
 #include "sim/scenarios/raft_scenario.h"
@@ -33,6 +34,8 @@ struct Options {
   int64_t fault_ms = 60'000;
   int64_t quiet_ms = -1;  // scenario default
   int voters = 0, raft_batch = 0, raft_pause_ms = -1;  // raft scenario
+  int rounds = 5;                                       // failover scenario
+  bool power_loss = false;                              // failover scenario
   std::string schedule = "random";
   std::vector<std::string> bugs;
   std::vector<std::string> pins;
@@ -95,9 +98,23 @@ sim::RunResult run_cluster(const Options& o, uint64_t seed, LogLevel level) {
   return sim::run_cluster_scenario(c);
 }
 
+sim::RunResult run_failover(const Options& o, uint64_t seed, LogLevel level) {
+  sim::FailoverOptions f;
+  f.seed = seed;
+  f.rounds = o.rounds;
+  f.kill = o.power_loss ? sim::CrashKind::machine : sim::CrashKind::process;
+  f.log_level = level;
+  for (const std::string& b : o.bugs) {
+    if (std::optional<Bug> bug = bug_by_name(b)) f.node_bugs.add(*bug);
+    else (void)f.bugs.enable(b);
+  }
+  return sim::run_failover_scenario(f);
+}
+
 sim::RunResult run_one(const Options& o, uint64_t seed, LogLevel level) {
   if (o.scenario == "raft") return run_raft(o, seed, level);
   if (o.scenario == "cluster") return run_cluster(o, seed, level);
+  if (o.scenario == "failover") return run_failover(o, seed, level);
   BugSet bugs;
   for (const std::string& b : o.bugs) {
     if (o.scenario != "log-demo") bugs.add(*bug_by_name(b));
@@ -128,6 +145,8 @@ std::string replay_command(const Options& o, uint64_t seed) {
   if (o.scenario == "groups" && o.members != 3) cmd += fmt::format(" --members {}", o.members);
   if (o.scenario == "log-demo" && o.clients != 2) cmd += fmt::format(" --clients {}", o.clients);
   if (o.scenario == "raft" && o.voters != 0) cmd += fmt::format(" --voters {}", o.voters);
+  if (o.scenario == "failover" && o.rounds != 5) cmd += fmt::format(" --rounds {}", o.rounds);
+  if (o.scenario == "failover" && o.power_loss) cmd += " --power-loss";
   if (o.scenario == "raft" && o.schedule != "random") cmd += " --schedule " + o.schedule;
   if (o.scenario == "raft" && o.raft_batch != 0) cmd += fmt::format(" --raft-batch {}", o.raft_batch);
   if (o.scenario == "raft" && o.raft_pause_ms != -1) cmd += fmt::format(" --raft-pause-ms {}", o.raft_pause_ms);
@@ -265,14 +284,17 @@ int main(int argc, char** argv) {
   for (const char* b : controller::ControllerBugs::kNames) bug_names.push_back(b);
   for (const char* b : controller::ControllerBugs::kClusterNames) bug_names.push_back(b);
   app.add_option("--scenario", o.scenario,
-                 "broker (default), groups (consumer groups), raft (the metadata quorum), cluster (KRaft nodes and their controller), or log-demo (framed appends)")
-      ->check(CLI::IsMember({"broker", "groups", "raft", "cluster", "log-demo"}));
+                 "broker (default), groups (consumer groups), raft (the metadata quorum), cluster (KRaft nodes, their controller "
+                 "and replicated topics), failover (a partition's leader killed, timed), or log-demo (framed appends)")
+      ->check(CLI::IsMember({"broker", "groups", "raft", "cluster", "failover", "log-demo"}));
   app.add_option("--schedule", o.schedule,
                  "raft scenario: random (the seeded nemesis), figure8 (a scripted schedule) or failover (crash the leader every 8 s)")
       ->check(CLI::IsMember({"random", "figure8", "failover"}));
   app.add_option("--voters", o.voters, "raft scenario: voters (0: the seed picks 3 or 5)")->check(CLI::Range(0, 9));
   app.add_option("--raft-batch", o.raft_batch, "raft scenario: records per append (0: 1-3)")->check(CLI::Range(0, 10000));
   app.add_option("--raft-pause-ms", o.raft_pause_ms, "raft scenario: pause between appends (-1: 2-30 ms)")->check(CLI::Range(-1, 10000));
+  app.add_option("--rounds", o.rounds, "failover scenario: leader kills")->check(CLI::Range(1, 100));
+  app.add_flag("--power-loss", o.power_loss, "failover scenario: the leader loses power instead of kill -9");
   app.add_option("--seed", o.seed, "seed of the run (decides every fault and interleaving)");
   app.add_option("--seeds", o.seeds, "run this many consecutive seeds starting at --seed")->check(CLI::Range(uint64_t{1}, uint64_t{10'000'000}));
   app.add_option("--producers", o.producers, "producer nodes (broker scenario)")->check(CLI::Range(1, 16));
@@ -313,9 +335,11 @@ int main(int argc, char** argv) {
     const std::optional<Bug> node_bug = bug_by_name(b);
     const bool replication_bug = node_bug && replicated_only(*node_bug);
     const std::string wants = replication_bug || controller_bug ? "cluster" : node_bug ? "broker" : "raft";
-    const bool fits = wants == "broker" ? o.scenario != "raft" && o.scenario != "cluster" : o.scenario == wants;
+    const bool fits = wants == "broker"    ? o.scenario != "raft" && o.scenario != "cluster" && o.scenario != "failover"
+                      : wants == "cluster" ? o.scenario == "cluster" || o.scenario == "failover"
+                                           : o.scenario == wants;
     if (!fits && o.scenario != "log-demo") {
-      std::fprintf(stderr, "samsa-sim: --bug %s applies to --scenario %s\n", b.c_str(), wants == "broker" ? "broker or groups" : wants.c_str());
+      std::fprintf(stderr, "samsa-sim: --bug %s applies to --scenario %s\n", b.c_str(), wants == "broker" ? "broker or groups" : wants == "cluster" ? "cluster or failover" : wants.c_str());
       return 2;
     }
   }

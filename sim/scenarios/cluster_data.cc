@@ -59,6 +59,7 @@ void ClusterData::add_clients() {
 // From the disk, not the node's objects: a node still starting (registering, say) holds files
 // it is not serving yet, and they lose their unsynced tail all the same.
 void ClusterData::before_power_loss(int32_t node) {
+  if (!nodes_.count(node)) return;  // a controller-only node holds no replica
   if (!sim_.up(nodes_.at(node))) return;  // a machine that is down has nothing unsynced
   ++power_losses_;
   const SimDisk& disk = *sim_.node(nodes_.at(node)).disk;
@@ -135,6 +136,7 @@ void ClusterData::after_step() {
   bool changed = drop_dead_views();
   const NodeId ran = sim_.last_fiber_node();
   for (const auto& [id, node] : live_) {
+    if (!nodes_.count(id)) continue;  // a controller-only node
     if (nodes_.at(id) == ran || !node_views_.count(id)) {
       refresh_views(id, *node);
       changed = true;

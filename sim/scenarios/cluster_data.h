@@ -36,8 +36,8 @@ class ClusterData {
   static constexpr const char* kAcksAllTopic = "events";
   static constexpr const char* kAcksOneTopic = "events-acks1";
 
-  // `live`: the running incarnation of each node (set and cleared by its main); `nodes`: every
-  // broker's simulator node.
+  // `live`: the running incarnation of each node (set and cleared by its main), controller-only
+  // nodes too; `nodes`: every broker's simulator node.
   ClusterData(Simulator& sim, const std::map<int32_t, server::Node*>& live, std::map<int32_t, NodeId> nodes,
               std::vector<Address> bootstrap);
 

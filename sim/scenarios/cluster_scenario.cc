@@ -9,6 +9,7 @@
 #include "server/node.h"
 #include "sim/checkers/controller_checker.h"
 #include "sim/scenarios/cluster_data.h"
+#include "sim/scenarios/cluster_nodes.h"
 #include "sim/scenarios/scenario_util.h"
 #include "sim/world/sim_disk.h"
 #include "sim/world/sim_network.h"
@@ -18,18 +19,13 @@ namespace samsa::sim {
 
 namespace {
 
-constexpr int32_t kCombinedNodes = kClusterCombinedNodes;
-constexpr int32_t kBrokerOnlyNode = kClusterBrokerOnlyNode;
 constexpr uint16_t kBrokerPort = kClusterBrokerPort;
 constexpr uint16_t kControllerPort = kClusterControllerPort;
 constexpr uint64_t kSnapshotBytes = 512;   // small: snapshots and log truncation happen often
 
 std::string host_of(int32_t id) { return cluster_host(id); }
 
-// What the nodes let the checker see: each live node's Node, set and cleared by its main.
-struct Registry {
-  std::map<int32_t, server::Node*> live;
-};
+using Registry = ClusterRegistry;
 
 // The admin client's history.
 struct AdminHistory {
@@ -39,28 +35,10 @@ struct AdminHistory {
   uint64_t attempts = 0;
 };
 
-void node_main(Runtime& rt, const server::NodeConfig& config, Registry& registry) {
-  server::Node node(rt, config);
-  const int32_t id = config.broker.node_id;
-  struct Unregister {
-    Registry& r;
-    int32_t id;
-    ~Unregister() { r.live.erase(id); }
-  } unregister{registry, id};
-  if (!node.start().ok()) {
-    node.stop();
-    return;
-  }
-  registry.live[id] = &node;
-  (void)node.wait_for_failure(Deadline::never());
-  registry.live.erase(id);
-  node.stop();
-}
-
-void admin_main(Runtime& rt, AdminHistory& h) {
+void admin_main(Runtime& rt, AdminHistory& h, int32_t brokers) {
   for (uint64_t k = 0;; ++k) {
     if (!rt.sleep(std::chrono::milliseconds(in_range(rt.random_u64(), 200, 800))).ok()) return;
-    const int32_t via = static_cast<int32_t>(in_range(rt.random_u64(), 1, kBrokerOnlyNode));
+    const int32_t via = static_cast<int32_t>(in_range(rt.random_u64(), 1, static_cast<uint64_t>(brokers)));
     client::ClientConfig cc = scenario_client(Address{host_of(via), kBrokerPort}, "admin");
     cc.request_timeout = std::chrono::seconds(10);  // a forwarded creation waits for the quorum's commit
     client::Cluster cluster(rt, cc);
@@ -205,6 +183,7 @@ class Observer {
  public:
   Observer(Simulator& sim, const std::map<int32_t, NodeId>& nodes, const Registry& registry, ControllerChecker& checker)
       : sim_(sim), nodes_(nodes), registry_(registry), checker_(checker) {}
+  // (`nodes`: every node of the cluster, brokers and controller-only nodes.)
   void after_step() {
     for (const auto& [id, node] : registry_.live) {
       const server::MetadataPublisher* m = node->metadata();
@@ -231,12 +210,13 @@ class Observer {
     return fmt::format("metadata snapshots: {} written, {} loaded at restarts; {} node incarnations", written, loaded,
                        incarnations_seen_.size());
   }
-  // Every node is up, and the most advanced image has each one unfenced under the registration
+  // Every node is up, and the most advanced image has each broker unfenced under the registration
   // (broker epoch) its running incarnation holds: not an old incarnation's that did not expire.
   bool all_unfenced() const {
     const controller::MetadataImage* image = most_applied();
-    if (image == nullptr || registry_.live.size() < static_cast<size_t>(kBrokerOnlyNode)) return false;
+    if (image == nullptr || registry_.live.size() < nodes_.size()) return false;
     for (const auto& [id, node] : registry_.live) {
+      if (node->broker() == nullptr) continue;  // a controller-only node registers nothing
       const controller::BrokerRegistration* b = image->broker(id);
       const server::BrokerLifecycle* lifecycle = node->lifecycle();
       if (b == nullptr || b->fenced || lifecycle == nullptr || b->epoch.value != lifecycle->broker_epoch()) return false;
@@ -247,7 +227,8 @@ class Observer {
   const controller::MetadataImage* most_applied() const {
     const server::MetadataPublisher* best = nullptr;
     for (const auto& [id, node] : registry_.live) {
-      if (best == nullptr || node->metadata()->applied_end() > best->applied_end()) best = node->metadata();
+      const server::MetadataPublisher* m = node->metadata();
+      if (m != nullptr && (best == nullptr || m->applied_end() > best->applied_end())) best = m;
     }
     return best != nullptr ? &best->image() : nullptr;
   }
@@ -285,12 +266,39 @@ CheckResult check_acknowledged(const AdminHistory& h, const controller::Metadata
 
 std::string cluster_host(int32_t id) { return fmt::format("node{}", id); }
 
-server::NodeConfig cluster_node_config(int32_t id, const controller::ControllerBugs& bugs) {
+std::vector<int32_t> ClusterTopology::voters() const {
+  std::vector<int32_t> out;
+  const int32_t first = separate_controllers ? kFirstControllerOnlyId : 1;
+  for (int32_t k = 0; k < kVoters; ++k) out.push_back(first + k);
+  return out;
+}
+
+std::vector<int32_t> ClusterTopology::node_ids() const {
+  std::vector<int32_t> out;
+  for (int32_t id = 1; id <= brokers; ++id) out.push_back(id);
+  if (separate_controllers) {
+    for (int32_t v : voters()) out.push_back(v);
+  }
+  return out;
+}
+
+bool ClusterTopology::is_voter(int32_t id) const {
+  const int32_t first = separate_controllers ? kFirstControllerOnlyId : 1;
+  return id >= first && id < first + kVoters;
+}
+
+std::string ClusterTopology::describe() const {
+  return separate_controllers ? fmt::format("{} brokers + 3 controller-only nodes (the metadata quorum)", brokers)
+                              : fmt::format("3 combined nodes (brokers and the metadata quorum) + {} broker-only node(s)", brokers - 3);
+}
+
+server::NodeConfig cluster_node_config(int32_t id, const ClusterTopology& topology, const controller::ControllerBugs& bugs) {
+  SAMSA_ASSERT(topology.is_broker(id) || topology.is_voter(id));
   server::NodeConfig c;
   c.kraft = true;
-  c.broker_role = true;
-  c.controller_role = id <= kCombinedNodes;
-  for (int32_t v = 1; v <= kCombinedNodes; ++v) c.voters[v] = Address{host_of(v), kControllerPort};
+  c.broker_role = topology.is_broker(id);
+  c.controller_role = topology.is_voter(id);
+  for (int32_t v : topology.voters()) c.voters[v] = Address{host_of(v), kControllerPort};
   c.controller_listener = Address{host_of(id), kControllerPort};
   c.metadata_log_dir = "/data";
   c.cluster_id = "sim-cluster";
@@ -303,6 +311,15 @@ server::NodeConfig cluster_node_config(int32_t id, const controller::ControllerB
   return c;
 }
 
+namespace {
+ClusterTopology draw_topology(Simulator& sim) {
+  ClusterTopology t;
+  t.brokers = static_cast<int32_t>(sim.in_range(ClusterTopology::kBrokersMin, ClusterTopology::kBrokersMax));
+  t.separate_controllers = sim.in_range(0, 1) == 1;
+  return t;
+}
+}  // namespace
+
 RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   // Declared before the simulator: its destruction unwinds the nodes, which still use them.
   Registry registry;
@@ -310,18 +327,20 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   AdminHistory history;
   SimOptions so{options.seed, options.log_level, true, options.node_bugs};
   Simulator sim(so);
-  std::map<int32_t, NodeId> nodes;
-  for (int32_t id = 1; id <= kBrokerOnlyNode; ++id) {
-    configs[id] = cluster_node_config(id, options.bugs);
+  const ClusterTopology topology = options.topology ? *options.topology : draw_topology(sim);
+  std::map<int32_t, NodeId> nodes, brokers;
+  for (int32_t id : topology.node_ids()) {
+    configs[id] = cluster_node_config(id, topology, options.bugs);
     const server::NodeConfig& config = configs[id];
-    nodes[id] = sim.add_node(host_of(id), [&config, &registry](Runtime& rt) { node_main(rt, config, registry); });
+    nodes[id] = sim.add_node(host_of(id), [&config, &registry](Runtime& rt) { cluster_node_main(rt, config, registry); });
+    if (topology.is_broker(id)) brokers[id] = nodes[id];
   }
-  const NodeId admin = sim.add_node("admin", [&history](Runtime& rt) { admin_main(rt, history); });
+  const NodeId admin = sim.add_node("admin", [&history, &topology](Runtime& rt) { admin_main(rt, history, topology.brokers); });
   std::vector<Address> bootstrap;
-  for (const auto& [id, n] : nodes) bootstrap.push_back(Address{host_of(id), kBrokerPort});
+  for (const auto& [id, n] : brokers) bootstrap.push_back(Address{host_of(id), kBrokerPort});
   std::optional<ClusterData> data;
   if (options.data_plane) {
-    data.emplace(sim, registry.live, nodes, bootstrap);
+    data.emplace(sim, registry.live, brokers, bootstrap);
     data->add_clients();
   }
   const std::vector<NodeId> clients = data ? data->clients() : std::vector<NodeId>{};
@@ -393,7 +412,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   r.acked = data ? data->acked() : history.acked_creates.size() + history.acked_deletes.size();
   r.records = data ? data->records_read() : 0;
   r.faults = options.faults ? nemesis.summary() : std::vector<std::string>{};
-  r.settings = {"3 combined nodes + 1 broker-only node"};
+  r.settings = {topology.describe()};
   if (data) {
     for (const std::string& line : data->settings()) r.settings.push_back(line);
     for (const std::string& line : data->notes()) r.notes.push_back(line);

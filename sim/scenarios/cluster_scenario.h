@@ -1,8 +1,9 @@
 // The cluster scenario (`samsa-sim --scenario cluster`): a KRaft cluster of real samsa nodes
-// (src/server's Node) in the simulator — three with combined roles (voters of the metadata
-// quorum, brokers too) and one broker-only node (an observer) — and an admin client that creates
-// topics (1-3 partitions, replication factor 1-3) and deletes some, through any broker (so
-// through the forwarding to the active controller). A seeded nemesis crashes nodes (machine
+// (src/server's Node) in the simulator — 3 to 5 brokers, the metadata quorum's three voters on
+// three of them (combined roles) or on three controller-only nodes, as the seed draws — and an
+// admin client that creates topics (1-3 partitions, replication factor 1-3) and deletes some,
+// through any broker (so through the forwarding to the active controller); with the data plane,
+// producers and consumers on replicated topics (cluster_data.h). A seeded nemesis crashes nodes (machine
 // crashes that lose unsynced writes; the active controller too), restarts them in any order,
 // pauses them, isolates one, cuts a path one way, clogs paths and resets connections. After
 // every simulator step, ControllerChecker looks at the image each node applied from the
@@ -12,6 +13,10 @@
 // Threading: run_cluster_scenario() owns a Simulator and runs it on the calling thread.
 #pragma once
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "controller/controller_config.h"
 #include "runtime/planted_bugs.h"
 #include "runtime/runtime.h"
@@ -20,15 +25,35 @@
 
 namespace samsa::sim {
 
-// The scenario's cluster, for tests that build their own on a Simulator: nodes 1-3 combined
-// (voters, controllers on host_of(id):9093), node 4 broker-only; every broker serves clients on
-// host_of(id):9092 and keeps its data in /data; metadata snapshots are small and frequent.
+// The scenario's cluster shape, drawn from the seed: 3 to 5 brokers (ids 1..brokers), and the
+// metadata quorum's three voters either on brokers 1-3 (combined roles, Kafka's small-cluster
+// setup) or on three controller-only nodes (ids 101-103, Kafka's production setup). Every
+// broker serves clients on cluster_host(id):9092, every controller listens on :9093; data in /data.
+struct ClusterTopology {
+  int32_t brokers = 4;
+  bool separate_controllers = false;
+
+  static constexpr int32_t kBrokersMin = 3, kBrokersMax = 5;
+  static constexpr int32_t kVoters = 3;
+  static constexpr int32_t kFirstControllerOnlyId = 101;
+  std::vector<int32_t> voters() const;
+  std::vector<int32_t> node_ids() const;  // brokers, then controller-only nodes
+  bool is_broker(int32_t id) const { return id >= 1 && id <= brokers; }
+  bool is_voter(int32_t id) const;
+  std::string describe() const;
+};
+
+// For tests that build their own cluster on a Simulator: nodes 1-3 combined, node 4 broker-only.
+inline constexpr ClusterTopology kClusterTestTopology{4, false};
 inline constexpr int32_t kClusterCombinedNodes = 3;
 inline constexpr int32_t kClusterBrokerOnlyNode = 4;
 inline constexpr uint16_t kClusterBrokerPort = 9092;
 inline constexpr uint16_t kClusterControllerPort = 9093;
 std::string cluster_host(int32_t id);
-server::NodeConfig cluster_node_config(int32_t id, const controller::ControllerBugs& bugs);
+server::NodeConfig cluster_node_config(int32_t id, const ClusterTopology& topology, const controller::ControllerBugs& bugs);
+inline server::NodeConfig cluster_node_config(int32_t id, const controller::ControllerBugs& bugs) {
+  return cluster_node_config(id, kClusterTestTopology, bugs);
+}
 
 struct ClusterScenarioOptions {
   uint64_t seed = 1;
@@ -39,6 +64,7 @@ struct ClusterScenarioOptions {
   // Producers and consumers on replicated topics (sim/scenarios/cluster_data.h); off, only the
   // admin's topic creations and deletions run (the controller's checks, much faster).
   bool data_plane = true;
+  std::optional<ClusterTopology> topology;  // unset: drawn from the seed
   controller::ControllerBugs bugs;
   BugSet node_bugs;  // planted bugs of the nodes' own code (Kafka's historical replication bugs)
   LogLevel log_level = LogLevel::off;

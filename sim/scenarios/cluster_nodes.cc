@@ -1,0 +1,23 @@
+#include "sim/scenarios/cluster_nodes.h"
+
+namespace samsa::sim {
+
+void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterRegistry& registry) {
+  server::Node node(rt, config);
+  const int32_t id = config.broker.node_id;
+  struct Unregister {
+    ClusterRegistry& r;
+    int32_t id;
+    ~Unregister() { r.live.erase(id); }
+  } unregister{registry, id};
+  if (!node.start().ok()) {
+    node.stop();
+    return;
+  }
+  registry.live[id] = &node;
+  (void)node.wait_for_failure(Deadline::never());
+  registry.live.erase(id);
+  node.stop();
+}
+
+}  // namespace samsa::sim
