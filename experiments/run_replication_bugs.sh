@@ -5,15 +5,16 @@
 # first failing seed's position in its range; ">LIMIT" when none within LIMIT seeds), the checks
 # that failed there, and the command that replays it. The same seeds without the bug are run
 # too, as the baseline that must pass. Writes experiments/results/replication_bugs.md.
-# Usage: experiments/run_replication_bugs.sh [build-dir]   (RANGES=3 LIMIT=150 by default)
+# Usage: experiments/run_replication_bugs.sh [build-dir]   (RANGES=3 LIMIT=150 BASELINE=50 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 ranges=${RANGES:-3}
 limit=${LIMIT:-150}
+baseline=${BASELINE:-50}
 sim=$build/sim/samsa-sim
 out=experiments/results/replication_bugs.md
-bugs="truncate-to-hw naive-epoch-answer no-elr"
+bugs="truncate-to-hw naive-epoch-answer no-epoch-fencing no-elr"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -35,10 +36,11 @@ started=$(date +%s)
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; one simulation at a time."
   echo "Commit $(git describe --always --dirty), $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
-  echo "Regenerate with \`RANGES=$ranges LIMIT=$limit experiments/run_replication_bugs.sh\`."
+  echo "Regenerate with \`RANGES=$ranges LIMIT=$limit BASELINE=$baseline experiments/run_replication_bugs.sh $build\`."
   echo
-  echo "Each seed: the cluster scenario (3 combined nodes + 1 broker-only node, acks=all and acks=1"
-  echo "topics with replication factor 2-3 and min.insync.replicas 1-2, 60 s of faults, 40 s quiet)."
+  echo "Each seed: the cluster scenario (3-5 brokers, the metadata quorum combined on three of them or on"
+  echo "three controller-only nodes; acks=all and acks=1 topics with replication factor 2-3 and"
+  echo "min.insync.replicas 1-2; 40 s of faults, 40 s quiet)."
   echo "Seeds to detect: the first failing seed's position in its range of $limit seeds."
   echo
   echo "| bug | Kafka's fix | seeds to detect (per range) | median | worst | checks that failed (first range) | replay |"
@@ -47,6 +49,7 @@ started=$(date +%s)
     case $b in
       truncate-to-hw) fix="KIP-101 (leader epochs, no truncation to the HW)" ;;
       naive-epoch-answer) fix="KIP-279 (divergence by epoch, walking back)" ;;
+      no-epoch-fencing) fix="KIP-320 (fencing by the current leader epoch)" ;;
       no-elr) fix="KIP-966 (eligible leader replicas)" ;;
     esac
     counts=() first_checks="" replay=""
@@ -74,11 +77,11 @@ started=$(date +%s)
   baseline_failed=0
   for ((r = 0; r < ranges; r++)); do
     start=$((1 + r * 10000))
-    "$sim" --scenario cluster --seed "$start" --seeds 50 --brief > "$tmp/base.txt" 2>&1 || true
+    "$sim" --scenario cluster --seed "$start" --seeds "$baseline" --brief > "$tmp/base.txt" 2>&1 || true
     n=$(grep -oE '^[0-9]+ seeds, [0-9]+ failed' "$tmp/base.txt" | awk '{ print $3 }')
-    baseline_failed=$((baseline_failed + ${n:-50}))
+    baseline_failed=$((baseline_failed + ${n:-$baseline}))
   done
-  echo "Baseline: the first 50 seeds of each range without any bug: $baseline_failed failed of $((ranges * 50))."
+  echo "Baseline: the first $baseline seeds of each range without any bug: $baseline_failed failed of $((ranges * baseline))."
   echo "Wall time: $(( $(date +%s) - started )) s."
 } > "$out"
 cat "$out"
