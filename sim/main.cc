@@ -85,16 +85,21 @@ sim::RunResult run_raft(const Options& o, uint64_t seed, LogLevel level) {
   return r;
 }
 
+// A cluster's --bug names: the nodes' own code's (Kafka's historical bugs), or the controller's.
+void split_cluster_bugs(const std::vector<std::string>& names, BugSet& node_bugs, controller::ControllerBugs& controller_bugs) {
+  for (const std::string& b : names) {
+    if (std::optional<Bug> bug = bug_by_name(b)) node_bugs.add(*bug);
+    else (void)controller_bugs.enable(b);
+  }
+}
+
 sim::RunResult run_cluster(const Options& o, uint64_t seed, LogLevel level) {
   sim::ClusterScenarioOptions c;
   c.seed = seed;
   if (o.fault_ms != 60'000) c.fault_time = std::chrono::milliseconds(o.fault_ms);
   if (o.quiet_ms >= 0) c.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   c.log_level = level;
-  for (const std::string& b : o.bugs) {
-    if (std::optional<Bug> bug = bug_by_name(b)) c.node_bugs.add(*bug);
-    else (void)c.bugs.enable(b);
-  }
+  split_cluster_bugs(o.bugs, c.node_bugs, c.bugs);
   return sim::run_cluster_scenario(c);
 }
 
@@ -104,10 +109,7 @@ sim::RunResult run_failover(const Options& o, uint64_t seed, LogLevel level) {
   f.rounds = o.rounds;
   f.kill = o.power_loss ? sim::CrashKind::machine : sim::CrashKind::process;
   f.log_level = level;
-  for (const std::string& b : o.bugs) {
-    if (std::optional<Bug> bug = bug_by_name(b)) f.node_bugs.add(*bug);
-    else (void)f.bugs.enable(b);
-  }
+  split_cluster_bugs(o.bugs, f.node_bugs, f.bugs);
   return sim::run_failover_scenario(f);
 }
 

@@ -85,9 +85,10 @@ void ReplicationChecker::judge_term(PartitionState& s, const ReplicaView& v, Ins
   if (terms_.size() < kTermsMax) terms_.push_back(std::move(t));
 }
 
-ReplicationChecker::PartitionState& ReplicationChecker::state_of(std::string_view topic, int32_t partition) {
+std::pair<const ReplicationChecker::Tp, ReplicationChecker::PartitionState>& ReplicationChecker::state_of(
+    std::string_view topic, int32_t partition) {
   auto [it, fresh] = by_name_address_.try_emplace({topic.data(), partition}, nullptr);
-  if (fresh) it->second = &partitions_[Tp{std::string(topic), partition}];
+  if (fresh) it->second = &*partitions_.try_emplace(Tp{std::string(topic), partition}).first;
   return *it->second;
 }
 
@@ -100,8 +101,7 @@ void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& vi
     for (; i < views.size() && views[i].partition == first.partition && views[i].topic == first.topic; ++i) {
       replicas.push_back(&views[i]);
     }
-    const Tp tp{std::string(first.topic), first.partition};  // for messages
-    PartitionState& s = state_of(first.topic, first.partition);
+    auto& [tp, s] = state_of(first.topic, first.partition);
     const ReplicaView* leader = nullptr;
     for (const ReplicaView* v : replicas) {
       if (v->leader && (leader == nullptr || v->leader_epoch > leader->leader_epoch)) leader = v;

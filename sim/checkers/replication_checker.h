@@ -105,8 +105,8 @@ class ReplicationChecker {
   std::map<std::string, int32_t> min_insync_;
   std::map<Tp, PartitionState> partitions_;
   // partitions_ by the address of the views' topic name: observe() runs after every step.
-  std::map<std::pair<const char*, int32_t>, PartitionState*> by_name_address_;
-  PartitionState& state_of(std::string_view topic, int32_t partition);
+  std::map<std::pair<const char*, int32_t>, std::pair<const Tp, PartitionState>*> by_name_address_;
+  std::pair<const Tp, PartitionState>& state_of(std::string_view topic, int32_t partition);
   std::vector<LeaderTerm> terms_;
   CheckResult hw_monotonic_{"hw-monotonic"}, completeness_{"leader-completeness"}, matching_{"log-matching"},
       kept_{"committed-kept"};

@@ -2,6 +2,15 @@
 
 namespace samsa::sim {
 
+const controller::MetadataImage* most_applied_image(const ClusterRegistry& registry) {
+  const server::MetadataPublisher* best = nullptr;
+  for (const auto& [id, node] : registry.live) {
+    const server::MetadataPublisher* m = node->metadata();
+    if (m != nullptr && (best == nullptr || m->applied_end() > best->applied_end())) best = m;
+  }
+  return best != nullptr ? &best->image() : nullptr;
+}
+
 void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterRegistry& registry) {
   server::Node node(rt, config);
   const int32_t id = config.broker.node_id;

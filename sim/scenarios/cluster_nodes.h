@@ -20,6 +20,9 @@ struct ClusterRegistry {
   std::map<int32_t, server::Node*> live;
 };
 
+// The metadata image of the live node that applied the most of the metadata log, or nullptr.
+const controller::MetadataImage* most_applied_image(const ClusterRegistry& registry);
+
 // Starts the node, registers it, runs until it fails or is crashed, and stops it. `config` and
 // `registry` must outlive the node (declare them before the Simulator).
 void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterRegistry& registry);

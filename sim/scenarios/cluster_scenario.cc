@@ -224,14 +224,7 @@ class Observer {
     return true;
   }
   // The image of the live node that applied the most.
-  const controller::MetadataImage* most_applied() const {
-    const server::MetadataPublisher* best = nullptr;
-    for (const auto& [id, node] : registry_.live) {
-      const server::MetadataPublisher* m = node->metadata();
-      if (m != nullptr && (best == nullptr || m->applied_end() > best->applied_end())) best = m;
-    }
-    return best != nullptr ? &best->image() : nullptr;
-  }
+  const controller::MetadataImage* most_applied() const { return most_applied_image(registry_); }
 
  private:
   Simulator& sim_;
@@ -268,8 +261,7 @@ std::string cluster_host(int32_t id) { return fmt::format("node{}", id); }
 
 std::vector<int32_t> ClusterTopology::voters() const {
   std::vector<int32_t> out;
-  const int32_t first = separate_controllers ? kFirstControllerOnlyId : 1;
-  for (int32_t k = 0; k < kVoters; ++k) out.push_back(first + k);
+  for (int32_t k = 0; k < kVoters; ++k) out.push_back(first_voter() + k);
   return out;
 }
 
@@ -280,11 +272,6 @@ std::vector<int32_t> ClusterTopology::node_ids() const {
     for (int32_t v : voters()) out.push_back(v);
   }
   return out;
-}
-
-bool ClusterTopology::is_voter(int32_t id) const {
-  const int32_t first = separate_controllers ? kFirstControllerOnlyId : 1;
-  return id >= first && id < first + kVoters;
 }
 
 std::string ClusterTopology::describe() const {

@@ -39,7 +39,8 @@ struct ClusterTopology {
   std::vector<int32_t> voters() const;
   std::vector<int32_t> node_ids() const;  // brokers, then controller-only nodes
   bool is_broker(int32_t id) const { return id >= 1 && id <= brokers; }
-  bool is_voter(int32_t id) const;
+  bool is_voter(int32_t id) const { return id >= first_voter() && id < first_voter() + kVoters; }
+  int32_t first_voter() const { return separate_controllers ? kFirstControllerOnlyId : 1; }
   std::string describe() const;
 };
 

@@ -28,13 +28,9 @@ constexpr Duration kFinalReadMax = 90s;
 
 // The leader of the topic's partition 0 in the image of the live node that applied the most.
 std::optional<int32_t> current_leader(const ClusterRegistry& registry) {
-  const server::MetadataPublisher* best = nullptr;
-  for (const auto& [id, node] : registry.live) {
-    const server::MetadataPublisher* m = node->metadata();
-    if (m != nullptr && (best == nullptr || m->applied_end() > best->applied_end())) best = m;
-  }
-  if (best == nullptr) return std::nullopt;
-  const controller::TopicImage* t = best->image().topic(kTopic);
+  const controller::MetadataImage* image = most_applied_image(registry);
+  if (image == nullptr) return std::nullopt;
+  const controller::TopicImage* t = image->topic(kTopic);
   if (t == nullptr || t->partitions.empty() || t->partitions[0].leader < 0) return std::nullopt;
   return t->partitions[0].leader;
 }
