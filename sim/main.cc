@@ -99,6 +99,7 @@ sim::RunResult run_cluster(const Options& o, uint64_t seed, LogLevel level) {
   if (o.fault_ms != 60'000) c.fault_time = std::chrono::milliseconds(o.fault_ms);
   if (o.quiet_ms >= 0) c.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   c.log_level = level;
+  c.schedule = sim::cluster_schedule_by_name(o.schedule).value_or(sim::ClusterSchedule::random);
   split_cluster_bugs(o.bugs, c.node_bugs, c.bugs);
   return sim::run_cluster_scenario(c);
 }
@@ -149,7 +150,7 @@ std::string replay_command(const Options& o, uint64_t seed) {
   if (o.scenario == "raft" && o.voters != 0) cmd += fmt::format(" --voters {}", o.voters);
   if (o.scenario == "failover" && o.rounds != 5) cmd += fmt::format(" --rounds {}", o.rounds);
   if (o.scenario == "failover" && o.power_loss) cmd += " --power-loss";
-  if (o.scenario == "raft" && o.schedule != "random") cmd += " --schedule " + o.schedule;
+  if ((o.scenario == "raft" || o.scenario == "cluster") && o.schedule != "random") cmd += " --schedule " + o.schedule;
   if (o.scenario == "raft" && o.raft_batch != 0) cmd += fmt::format(" --raft-batch {}", o.raft_batch);
   if (o.scenario == "raft" && o.raft_pause_ms != -1) cmd += fmt::format(" --raft-pause-ms {}", o.raft_pause_ms);
   for (const std::string& b : o.bugs) cmd += " --bug " + b;
@@ -290,8 +291,9 @@ int main(int argc, char** argv) {
                  "and replicated topics), failover (a partition's leader killed, timed), or log-demo (framed appends)")
       ->check(CLI::IsMember({"broker", "groups", "raft", "cluster", "failover", "log-demo"}));
   app.add_option("--schedule", o.schedule,
-                 "raft scenario: random (the seeded nemesis), figure8 (a scripted schedule) or failover (crash the leader every 8 s)")
-      ->check(CLI::IsMember({"random", "figure8", "failover"}));
+                 "raft scenario: random (the seeded nemesis), figure8 (a scripted schedule) or failover (crash the leader every "
+                 "8 s); cluster scenario: random or kip-279 (KIP-279's fast leader changes with an unclean election)")
+      ->check(CLI::IsMember({"random", "figure8", "failover", "kip-279"}));
   app.add_option("--voters", o.voters, "raft scenario: voters (0: the seed picks 3 or 5)")->check(CLI::Range(0, 9));
   app.add_option("--raft-batch", o.raft_batch, "raft scenario: records per append (0: 1-3)")->check(CLI::Range(0, 10000));
   app.add_option("--raft-pause-ms", o.raft_pause_ms, "raft scenario: pause between appends (-1: 2-30 ms)")->check(CLI::Range(-1, 10000));
@@ -344,6 +346,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "samsa-sim: --bug %s applies to --scenario %s\n", b.c_str(), wants == "broker" ? "broker or groups" : wants == "cluster" ? "cluster or failover" : wants.c_str());
       return 2;
     }
+  }
+  const bool raft_schedule = o.schedule == "figure8" || o.schedule == "failover";
+  if (o.schedule != "random" && (raft_schedule ? o.scenario != "raft" : o.scenario != "cluster")) {
+    std::fprintf(stderr, "samsa-sim: --schedule %s applies to --scenario %s\n", o.schedule.c_str(), raft_schedule ? "raft" : "cluster");
+    return 2;
   }
   if (o.scenario == "log-demo" && (o.bugs.size() > 1 || (o.bugs.size() == 1 && o.bugs[0] != "ack-before-sync"))) {
     std::fprintf(stderr, "samsa-sim: --scenario log-demo takes only --bug ack-before-sync\n");

@@ -54,8 +54,8 @@ TEST(ClusterScenario, CampaignPassesAndEveryCheckExamines) {
     separate = separate || t.find("controller-only") != std::string::npos;
   }
   EXPECT_TRUE(combined && separate && topologies.size() >= 3) << fmt::format("{}", fmt::join(topologies, "; "));
-  // The controller's 6, the queue checker's 13 for each topic (acks=all, acks=1), replication's 4.
-  ASSERT_EQ(examined.size(), 6u + 2 * 13u + 4u);
+  // The controller's 6, the queue checker's 13 for each topic (acks=all, acks=1), replication's 5.
+  ASSERT_EQ(examined.size(), 6u + 2 * 13u + 5u);
   for (const auto& [name, n] : examined) {
     if (optional.count(name)) continue;
     EXPECT_GT(n, 0u) << name << " examined nothing in " << kCampaignSeeds << " seeds";
@@ -78,6 +78,7 @@ struct BugPlan {
   std::vector<const char*> checks;  // any of these must catch it
   bool data_plane = false;          // needs the producers and consumers (replication bugs)
   uint64_t first_seed = 1;          // where the search starts (a seed known to catch it)
+  ClusterSchedule schedule = ClusterSchedule::random;  // a scripted schedule the bug needs
 };
 
 // accept-stale-partition-epoch needs AlterPartition, which brokers send once they replicate
@@ -90,6 +91,11 @@ const BugPlan kPlans[] = {
     {"ack-before-commit", {"acknowledged-topics"}, false, 37},   {"never-unfence", {"cluster-liveness"}},
     {"truncate-to-hw", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 4},
     {"no-elr", {"leader-completeness", "lost-write", "unseen", "committed-kept"}, true, 16},
+    // Kafka before 0.11 elected out-of-sync replicas when no ISR member was live.
+    {"unclean-election", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 71},
+    // KIP-279 needs a leader elected on a log that lacks its follower's last epoch: an unclean
+    // election, which the kip-279 schedule sets up (cluster_schedules.h).
+    {"naive-epoch-answer", {"replicas-converge", "log-matching"}, true, 1, ClusterSchedule::kip279},
 };
 
 void PrintTo(const BugPlan& plan, std::ostream* os) { *os << plan.bug << " (caught by " << plan.checks.front() << ")"; }
@@ -99,6 +105,7 @@ class ClusterBugTest : public ::testing::TestWithParam<BugPlan> {};
 ClusterScenarioOptions with_bug(const BugPlan& plan, uint64_t seed, bool bug) {
   ClusterScenarioOptions o = with_seed(seed);
   o.data_plane = plan.data_plane;
+  o.schedule = plan.schedule;
   if (!bug) return o;
   if (std::optional<Bug> b = bug_by_name(plan.bug)) {
     o.node_bugs.add(*b);

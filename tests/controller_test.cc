@@ -223,6 +223,87 @@ TEST(Controller, SessionExpiryMovesLeadersBeforeTheFence) {
   EXPECT_TRUE(c.controller.expire_sessions(c.image, c.now).records.empty());
 }
 
+// Controlled shutdown: a heartbeat with want_shut_down fences the broker at once (no session
+// expiry), moves its leaderships to other ISR members, and only the next heartbeat, once that is
+// committed, says it should shut down. It is not unfenced while it keeps asking.
+TEST(Controller, ControlledShutdownMovesLeadershipsThenLetsTheBrokerGo) {
+  Cluster c;
+  c.add_live_brokers(3);
+  ASSERT_EQ(c.create("t", 3, 3).error, Error::none);
+  ASSERT_EQ(c.create("solo", 1, 1, PlacementChoice{.start_index = 0}).error, Error::none);
+  const int32_t solo_leader = c.partition("solo", 0).leader;
+  const std::vector<PartitionState> before = c.image.topic("t")->partitions;
+  HeartbeatRequest asking{1, c.image.broker(1)->epoch.value, c.offset, true};
+  HeartbeatResult first = c.controller.heartbeat(c.image, asking, c.offset, c.now);
+  EXPECT_EQ(first.error, Error::none);
+  EXPECT_FALSE(first.should_shut_down);  // the moves are not committed yet
+  EXPECT_TRUE(first.is_fenced);
+  c.apply(first.records);
+  EXPECT_TRUE(c.image.broker(1)->fenced);
+  for (size_t p = 0; p < 3; ++p) {
+    const PartitionState& s = c.image.topic("t")->partitions[p];
+    EXPECT_NE(s.leader, 1);
+    EXPECT_FALSE(contains(s.isr, 1));
+    if (before[p].leader == 1) {
+      EXPECT_EQ(s.leader_epoch, model::next(before[p].leader_epoch));
+    }
+  }
+  // A partition with no other replica has nowhere to go: it goes offline, as in Kafka.
+  if (solo_leader == 1) {
+    EXPECT_EQ(c.partition("solo", 0).leader, kNoLeader);
+  }
+  asking.current_metadata_offset = c.offset;
+  HeartbeatResult second = c.controller.heartbeat(c.image, asking, c.offset, c.now);
+  EXPECT_TRUE(second.should_shut_down);
+  EXPECT_TRUE(second.records.empty());
+  EXPECT_TRUE(second.is_fenced);
+  // Without want_shut_down the same heartbeat would unfence it: the flag is what keeps it fenced.
+  asking.want_shut_down = false;
+  EXPECT_FALSE(c.controller.heartbeat(c.image, asking, c.offset, c.now).is_fenced);
+}
+
+// ElectLeaders (kafka-leader-election.sh): the preferred replica (first in assignment order)
+// leads again once it is live and in the ISR; unclean elections only for leaderless partitions.
+TEST(Controller, PreferredAndUncleanLeaderElection) {
+  Cluster c;
+  c.add_live_brokers(3);
+  ASSERT_EQ(c.create("t", 1, 3).error, Error::none);
+  const int32_t preferred = c.partition("t", 0).replicas.front();
+  EXPECT_EQ(c.partition("t", 0).leader, preferred);
+  const std::vector<std::pair<std::string, int32_t>> t0{{"t", 0}};
+  ElectLeadersResult r = c.controller.elect_leaders(c.image, ElectionType::preferred, t0);
+  ASSERT_EQ(r.partitions.size(), 1u);
+  EXPECT_EQ(r.partitions[0].error, Error::election_not_needed);
+  EXPECT_TRUE(r.records.empty());
+  // The preferred replica's session expires: another leads; back, it is not in the ISR yet.
+  c.now = 20'000;
+  for (int32_t id = 1; id <= 3; ++id) {
+    if (id != preferred) c.beat(id, c.offset);
+  }
+  c.apply(c.controller.expire_sessions(c.image, c.now).records);
+  ASSERT_NE(c.partition("t", 0).leader, preferred);
+  const model::LeaderEpoch moved = c.partition("t", 0).leader_epoch;
+  c.beat(preferred, c.offset);  // unfenced again
+  EXPECT_EQ(c.controller.elect_leaders(c.image, ElectionType::preferred, t0).partitions[0].error,
+            Error::preferred_leader_not_available);
+  std::vector<int32_t> isr = c.partition("t", 0).isr;
+  isr.push_back(preferred);
+  c.apply(c.controller.alter_partition(c.image, c.alter("t", 0, isr)).records);
+  r = c.controller.elect_leaders(c.image, ElectionType::preferred, std::nullopt);  // all partitions
+  ASSERT_EQ(r.partitions.size(), 1u);
+  EXPECT_EQ(r.partitions[0].error, Error::none);
+  c.apply(r.records);
+  EXPECT_EQ(c.partition("t", 0).leader, preferred);
+  EXPECT_EQ(c.partition("t", 0).leader_epoch, model::next(moved));
+  EXPECT_TRUE(c.controller.elect_leaders(c.image, ElectionType::preferred, std::nullopt).partitions.empty());
+  // Unclean: a partition with a leader needs none; unknown partitions are named as such.
+  const std::vector<std::pair<std::string, int32_t>> two{{"t", 0}, {"nope", 0}};
+  r = c.controller.elect_leaders(c.image, ElectionType::unclean, two);
+  ASSERT_EQ(r.partitions.size(), 2u);
+  EXPECT_EQ(r.partitions[0].error, Error::election_not_needed);
+  EXPECT_EQ(r.partitions[1].error, Error::unknown_topic_or_partition);
+}
+
 // KIP-966: the last ISR member, fenced, moves to the ELR (the ISR empties) and leads again.
 TEST(Controller, LastIsrMemberMovesToTheElrAndComesBackAsLeader) {
   Cluster c;

@@ -76,6 +76,16 @@ struct DeleteRecordsArgs {
   std::string bootstrap;
 };
 
+// `samsa leader-election` (kafka-leader-election.sh).
+struct LeaderElectionArgs {
+  std::string bootstrap;
+  std::string election_type;  // PREFERRED or UNCLEAN, any case
+  bool all_topic_partitions = false;
+  std::string topic;
+  int32_t partition = -1;
+};
+int run_leader_election(const LeaderElectionArgs& args);
+
 int run_broker_command(const BrokerArgs& args);
 int run_consumer_groups(const GroupsArgs& args);
 int run_topics_command(const TopicsArgs& args);

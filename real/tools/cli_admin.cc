@@ -1,6 +1,10 @@
 // `samsa configs` (kafka-configs.sh: --describe, --alter --add-config/--delete-config for topics
 // and brokers), `samsa delete-records` (kafka-delete-records.sh --offset-json-file) and
 // `samsa cluster-id` (kafka-cluster.sh cluster-id, through DescribeCluster).
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -149,6 +153,47 @@ int run_configs_command(const ConfigsArgs& args) {
 
 int run_delete_records(const DeleteRecordsArgs& args) {
   return run_tool(args.bootstrap, "kafka-delete-records", [&](client::Cluster& c) { return delete_records_main(c, args); });
+}
+
+namespace {
+
+// kafka-leader-election.sh's report: the partitions elected, those that already had the leader
+// asked for, and each failure (exit code 1 if any).
+int leader_election_main(client::Cluster& cluster, const LeaderElectionArgs& a) {
+  std::string type = a.election_type;
+  for (char& ch : type) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (type != "PREFERRED" && type != "UNCLEAN") return tool_error("--election-type must be PREFERRED or UNCLEAN, not " + a.election_type);
+  if (a.partition >= 0 && a.topic.empty()) return tool_error("--partition needs --topic");
+  std::vector<client::PartitionResult> asked;
+  if (!a.topic.empty()) {
+    if (a.partition >= 0) {
+      asked.push_back({.topic = a.topic, .partition = a.partition});
+    } else {
+      Result<int32_t> n = cluster.partition_count(a.topic);
+      if (!n.ok()) return tool_error("unknown topic " + a.topic);
+      for (int32_t p = 0; p < *n; ++p) asked.push_back({.topic = a.topic, .partition = p});
+    }
+  }
+  Result<std::vector<client::PartitionResult>> r = client::Admin(cluster).elect_leaders(type == "PREFERRED" ? 0 : 1, asked);
+  if (!r.ok()) return tool_error("cannot reach the broker: " + std::string(errc_name(r.error())));
+  std::vector<std::string> done, not_needed, failed;
+  for (const client::PartitionResult& p : *r) {
+    const std::string name = p.topic.empty() ? "the request" : fmt::format("{}-{}", p.topic, p.partition);
+    if (p.error == kafka::Error::none) done.push_back(name);
+    else if (p.error == kafka::Error::election_not_needed) not_needed.push_back(name);
+    else failed.push_back(fmt::format("{}: {}", name, kafka::error_name(p.error)));
+  }
+  if (!done.empty()) std::printf("Successfully completed leader election (%s) for partitions %s\n", type.c_str(), fmt::format("{}", fmt::join(done, ", ")).c_str());
+  if (!not_needed.empty()) std::printf("Valid replica already elected for partitions %s\n", fmt::format("{}", fmt::join(not_needed, ", ")).c_str());
+  if (done.empty() && not_needed.empty() && failed.empty()) std::printf("No partitions needed a %s leader election\n", type.c_str());
+  for (const std::string& f : failed) std::printf("Error completing leader election (%s) for partition %s\n", type.c_str(), f.c_str());
+  return failed.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int run_leader_election(const LeaderElectionArgs& args) {
+  return run_tool(args.bootstrap, "kafka-leader-election", [&](client::Cluster& c) { return leader_election_main(c, args); });
 }
 
 int run_cluster_id(const std::string& bootstrap) {

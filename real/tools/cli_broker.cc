@@ -54,7 +54,9 @@ int run_broker_command(const BrokerArgs& args) {
     (void)wait_for_termination(static_cast<RealRuntime&>(rt).reactor(), signal_fd);
     rt.cancel(watch);
     (void)rt.join(watch, Deadline::never());
-    b.stop();
+    // SIGTERM: hand the leaderships over first (controlled shutdown); a failed disk halts at once.
+    if (failed) b.stop();
+    else b.shutdown();
     if (failed) exit_code = 1;
   });
   return exit_code;

@@ -16,6 +16,8 @@
 //   samsa delete-records --offset-json-file FILE --bootstrap-server HOST:PORT
 //   samsa cluster-id --bootstrap-server HOST:PORT
 //   samsa metadata-quorum (--bootstrap-server|--bootstrap-controller) HOST:PORT describe (--status|--replication)
+//   samsa leader-election --bootstrap-server HOST:PORT --election-type PREFERRED|UNCLEAN
+//         (--all-topic-partitions | --topic T [--partition P])
 // Bad flags print a usage message and exit with code 2.
 #include <CLI/CLI.hpp>
 
@@ -118,6 +120,17 @@ void add_cluster_id(CLI::App& app, std::string& bootstrap) {
   cmd->add_option("--bootstrap-server", bootstrap)->required();
 }
 
+void add_leader_election(CLI::App& app, LeaderElectionArgs& a) {
+  auto* cmd = app.add_subcommand("leader-election", "elect preferred or unclean leaders (like kafka-leader-election.sh)");
+  cmd->add_option("--bootstrap-server", a.bootstrap)->required();
+  cmd->add_option("--election-type", a.election_type, "PREFERRED or UNCLEAN")->required();
+  auto* which = cmd->add_option_group("partitions");
+  which->add_flag("--all-topic-partitions", a.all_topic_partitions, "every partition of every topic");
+  which->add_option("--topic", a.topic, "one topic (with --partition: one partition)");
+  which->require_option(1);
+  cmd->add_option("--partition", a.partition, "a partition of --topic")->check(CLI::NonNegativeNumber);
+}
+
 void add_metadata_quorum(CLI::App& app, QuorumArgs& a) {
   auto* cmd = app.add_subcommand("metadata-quorum", "describe the KRaft metadata quorum (like kafka-metadata-quorum.sh)");
   cmd->add_option("--bootstrap-server", a.bootstrap_server, "brokers: HOST:PORT[,...]");
@@ -148,6 +161,8 @@ int main(int argc, char** argv) {
   add_cluster_id(app, cluster_bootstrap);
   QuorumArgs quorum;
   add_metadata_quorum(app, quorum);
+  LeaderElectionArgs election;
+  add_leader_election(app, election);
   add_broker(app, broker);
   add_topics(app, topics);
   add_producer(app, producer);
@@ -173,5 +188,6 @@ int main(int argc, char** argv) {
   if (name == "delete-records") return run_delete_records(delete_records);
   if (name == "cluster-id") return run_cluster_id(cluster_bootstrap);
   if (name == "metadata-quorum") return run_metadata_quorum(quorum);
+  if (name == "leader-election") return run_leader_election(election);
   return run_console_consumer(consumer);
 }

@@ -70,6 +70,10 @@ void ReplicationChecker::judge_term(PartitionState& s, const ReplicaView& v, Ins
   LeaderTerm t{std::string(v.topic), v.partition, v.leader_epoch, v.node, v.epoch_start_offset, now, std::nullopt};
   if (s.unclean) t.envelope_broken_by = s.unclean;
   else if (s.broken_by) t.envelope_broken_by = s.broken_by;
+  else if (v.epoch_start_offset < s.committed && unclean_topics_.count(v.topic)) {
+    t.envelope_broken_by = fmt::format("unclean.leader.election.enable=true on {}: node {} elected in epoch {} at {}", v.topic,
+                                       v.node, v.leader_epoch, at_s(now));
+  }
   if (v.epoch_start_offset < s.committed) {
     if (t.envelope_broken_by) {
       completeness_.excuse(*t.envelope_broken_by);
@@ -172,6 +176,7 @@ void ReplicationChecker::check_log_matching(const std::vector<const ReplicaView*
 }
 
 void ReplicationChecker::finish(const std::vector<ReplicaView>& views) {
+  check_converged(views);
   for (auto& [tp, s] : partitions_) {
     const ReplicaView* leader = nullptr;
     for (const ReplicaView& v : views) {
@@ -197,12 +202,35 @@ void ReplicationChecker::finish(const std::vector<ReplicaView>& views) {
   }
 }
 
+// Once faults have healed and producers stopped, every follower fetches up to its leader: a log
+// that ends elsewhere, or holds other epochs at the same offsets, never will (a follower stuck
+// on a batch it cannot append, or one that kept batches the leader never had).
+void ReplicationChecker::check_converged(const std::vector<ReplicaView>& views) {
+  for (size_t i = 0; i < views.size(); ++i) {
+    const ReplicaView& leader = views[i];
+    if (!leader.leader || leader.epochs == nullptr) continue;
+    for (const ReplicaView& v : views) {
+      if (&v == &leader || v.leader || v.topic != leader.topic || v.partition != leader.partition || v.epochs == nullptr) continue;
+      ++converged_.examined;
+      const int64_t from = std::max(v.log_start, leader.log_start);
+      if (v.log_end == leader.log_end && covering(*v.epochs, from, v.log_end) == covering(*leader.epochs, from, v.log_end)) continue;
+      std::string own, theirs;
+      for (const auto& [e, o] : covering(*v.epochs, from, v.log_end)) own += fmt::format(" {}@{}", e, o);
+      for (const auto& [e, o] : covering(*leader.epochs, from, leader.log_end)) theirs += fmt::format(" {}@{}", e, o);
+      converged_.fail(fmt::format("{}-{}: follower {} holds [{}, {}) epochs{}; leader {} holds [{}, {}) epochs{}", v.topic,
+                                  v.partition, v.node, v.log_start, v.log_end, own, leader.node, leader.log_start,
+                                  leader.log_end, theirs));
+    }
+  }
+}
+
 std::vector<CheckResult> ReplicationChecker::results() const {
-  std::vector<CheckResult> out{hw_monotonic_, completeness_, matching_, kept_};
+  std::vector<CheckResult> out{hw_monotonic_, completeness_, matching_, kept_, converged_};
   out[0].unit = "advances";
   out[1].unit = "leader epochs";
   out[2].unit = "comparisons";
   out[3].unit = "partitions";
+  out[4].unit = "followers";
   return out;
 }
 

@@ -9,6 +9,8 @@
 //   hold a batch of E there) agree on every epoch before E and where it starts.
 // - committed-kept: at the end, after healing, the partition's leader holds everything ever
 //   committed (no committed record is lost from every replica).
+// - replicas-converge: at the end, with faults healed and producers stopped, every follower's
+//   log ends where its leader's does, with the same epochs at the same offsets.
 //
 // The fault model: Kafka promises none of this once as many replicas of a partition as
 // min.insync.replicas have lost power (whether or not it cut their logs; counting only replicas
@@ -72,11 +74,14 @@ class ReplicationChecker {
   // durable_end (equal: nothing was cut).
   void power_loss(Instant at, int32_t node, const std::string& topic, int32_t partition, int64_t durable_end,
                   int64_t log_end);
+  // The topic allows unclean elections: a leader epoch that starts below what was committed is
+  // what that setting trades away, excused under its name.
+  void allow_unclean(const std::string& topic) { unclean_topics_.insert(topic); }
   // An election that chose a replica outside the ISR.
   void unclean_election(Instant at, const std::string& topic, int32_t partition, int32_t node);
   // Every live replica after a step, the replicas of one partition next to each other.
   void observe(Instant now, const std::vector<ReplicaView>& views);
-  // After healing: the views of the end of the run.
+  // After healing and a settling time without producers: the views of the end of the run.
   void finish(const std::vector<ReplicaView>& views);
 
   const std::vector<LeaderTerm>& terms() const { return terms_; }
@@ -101,15 +106,17 @@ class ReplicationChecker {
   void track_envelope(PartitionState& s, std::string_view topic);
   void judge_term(PartitionState& s, const ReplicaView& v, Instant now);
   void check_log_matching(const std::vector<const ReplicaView*>& replicas);
+  void check_converged(const std::vector<ReplicaView>& views);
 
   std::map<std::string, int32_t> min_insync_;
+  std::set<std::string, std::less<>> unclean_topics_;
   std::map<Tp, PartitionState> partitions_;
   // partitions_ by the address of the views' topic name: observe() runs after every step.
   std::map<std::pair<const char*, int32_t>, std::pair<const Tp, PartitionState>*> by_name_address_;
   std::pair<const Tp, PartitionState>& state_of(std::string_view topic, int32_t partition);
   std::vector<LeaderTerm> terms_;
   CheckResult hw_monotonic_{"hw-monotonic"}, completeness_{"leader-completeness"}, matching_{"log-matching"},
-      kept_{"committed-kept"};
+      kept_{"committed-kept"}, converged_{"replicas-converge"};
   uint64_t observations_ = 0;
 };
 

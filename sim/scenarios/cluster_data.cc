@@ -25,19 +25,24 @@ void prefix_names(std::vector<CheckResult>& checks, const std::string& prefix) {
 }  // namespace
 
 ClusterData::ClusterData(Simulator& sim, const std::map<int32_t, server::Node*>& live, std::map<int32_t, NodeId> nodes,
-                         std::vector<Address> bootstrap)
+                         std::vector<Address> bootstrap, const ClusterDataShape& shape)
     : sim_(sim), live_(live), nodes_(std::move(nodes)) {
-  const int32_t partitions = static_cast<int32_t>(sim_.in_range(1, 3));
+  const int32_t partitions = shape.partitions.value_or(static_cast<int32_t>(sim_.in_range(1, 3)));
   all_ = WorkloadProfile::draw(sim_, std::move(bootstrap), partitions, 1 << 20);
   all_.oversize_per_mille = 0;  // the broker scenario covers oversize batches
-  all_.replication_factor = static_cast<int16_t>(sim_.in_range(2, 3));
-  min_insync_ = static_cast<int32_t>(sim_.in_range(1, 2));
+  all_.replication_factor = shape.replication_factor.value_or(static_cast<int16_t>(sim_.in_range(2, 3)));
+  min_insync_ = shape.min_insync.value_or(static_cast<int32_t>(sim_.in_range(1, 2)));
   all_.topic_configs = {{"min.insync.replicas", std::to_string(min_insync_)}};
   all_.topic = kAcksAllTopic;
   all_.acks = -1;
   one_ = all_;
   one_.topic = kAcksOneTopic;
   one_.acks = 1;
+  if (shape.unclean_acks1) {
+    // Kafka promises nothing of what the last in-sync replica held once another is elected.
+    one_.topic_configs["unclean.leader.election.enable"] = "true";
+    checker_.allow_unclean(kAcksOneTopic);
+  }
   for (QueueHistory* h : {&all_history_, &one_history_}) h->partitions = partitions;
   checker_.set_min_insync(kAcksAllTopic, min_insync_);
   checker_.set_min_insync(kAcksOneTopic, min_insync_);
@@ -156,6 +161,10 @@ void ClusterData::healed(Instant healed, Instant live_from, Instant live_until) 
 }
 
 std::vector<CheckResult> ClusterData::finish(Duration give_up) {
+  for (NodeId c : clients_) sim_.crash(c);
+  // What acks=1 acknowledged last is above the high watermark until the followers fetch it.
+  const Instant settled = sim_.now() + kSettleTime;
+  while (sim_.now() < settled && sim_.step()) after_step();
   collect_views();
   checker_.finish(views_);
   for (const ReplicaView& v : views_) {
@@ -165,10 +174,6 @@ std::vector<CheckResult> ClusterData::finish(Duration give_up) {
                                           v.partition, v.node, v.leader ? "leader" : "follower", v.leader_epoch, v.log_start,
                                           v.log_end, v.high_watermark, epochs));
   }
-  for (NodeId c : clients_) sim_.crash(c);
-  // What acks=1 acknowledged last is above the high watermark until the followers fetch it.
-  const Instant settled = sim_.now() + kSettleTime;
-  while (sim_.now() < settled && sim_.step()) after_step();
   final_read(sim_, all_, all_history_, give_up);
   final_read(sim_, one_, one_history_, give_up);
   // The losses each leader epoch's start allows: acks=1 loses what the old leader alone held at

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,14 @@ class Node;
 
 namespace samsa::sim {
 
+// What a scripted schedule needs of the data plane; unset fields are drawn from the seed.
+struct ClusterDataShape {
+  std::optional<int32_t> partitions;
+  std::optional<int16_t> replication_factor;
+  std::optional<int32_t> min_insync;
+  bool unclean_acks1 = false;  // unclean.leader.election.enable=true on the acks=1 topic
+};
+
 class ClusterData {
  public:
   static constexpr const char* kAcksAllTopic = "events";
@@ -39,7 +48,7 @@ class ClusterData {
   // `live`: the running incarnation of each node (set and cleared by its main), controller-only
   // nodes too; `nodes`: every broker's simulator node.
   ClusterData(Simulator& sim, const std::map<int32_t, server::Node*>& live, std::map<int32_t, NodeId> nodes,
-              std::vector<Address> bootstrap);
+              std::vector<Address> bootstrap, const ClusterDataShape& shape = {});
 
   // Adds (not starts) the client nodes.
   void add_clients();

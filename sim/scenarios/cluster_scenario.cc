@@ -314,7 +314,11 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   AdminHistory history;
   SimOptions so{options.seed, options.log_level, true, options.node_bugs};
   Simulator sim(so);
-  const ClusterTopology topology = options.topology ? *options.topology : draw_topology(sim);
+  const bool scripted = options.schedule != ClusterSchedule::random;
+  // A schedule's brokers hold only data: its kills never take the metadata quorum with them.
+  const ClusterTopology topology = options.topology ? *options.topology
+                                   : scripted        ? ClusterTopology{3, true}
+                                                     : draw_topology(sim);
   std::map<int32_t, NodeId> nodes, brokers;
   for (int32_t id : topology.node_ids()) {
     configs[id] = cluster_node_config(id, topology, options.bugs);
@@ -327,7 +331,9 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   for (const auto& [id, n] : brokers) bootstrap.push_back(Address{host_of(id), kBrokerPort});
   std::optional<ClusterData> data;
   if (options.data_plane) {
-    data.emplace(sim, registry.live, brokers, bootstrap);
+    ClusterDataShape shape;
+    if (options.schedule == ClusterSchedule::kip279) shape = {.partitions = 1, .replication_factor = 2, .min_insync = 1, .unclean_acks1 = true};
+    data.emplace(sim, registry.live, brokers, bootstrap, shape);
     data->add_clients();
   }
   const std::vector<NodeId> clients = data ? data->clients() : std::vector<NodeId>{};
@@ -351,11 +357,20 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
     nemesis.supervise();
     sim.schedule_after(sim.random_duration(500ms, 3s), supervise);
   };
-  if (options.faults) {
+  std::optional<Kip279Schedule> kip279;
+  bool schedule_running = scripted;
+  std::function<void()> play = [&] {
+    schedule_running = kip279->tick(registry);
+    if (schedule_running) sim.schedule_after(Kip279Schedule::kTickInterval, play);
+  };
+  if (scripted) {
+    kip279.emplace(sim, brokers, ClusterData::kAcksOneTopic);
+    sim.schedule_after(Kip279Schedule::kTickInterval, play);
+  } else if (options.faults) {
     sim.schedule_after(sim.random_duration(2s, 5s), tick);
     sim.schedule_after(1s, supervise);
   }
-  while (sim.now() < stop_at && sim.step()) {
+  while ((sim.now() < stop_at || schedule_running) && sim.step()) {
     observer.after_step();
     if (data) data->after_step();
   }
@@ -392,13 +407,14 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
                           to_ms(bound)));
   }
   r.checks.push_back(live);
+  if (kip279) r.checks.push_back(kip279->played());
   if (data) {
     for (CheckResult& c : data->finish(std::chrono::seconds(90))) r.checks.push_back(std::move(c));
   }
   stamp_result(sim, options.seed, r);
   r.acked = data ? data->acked() : history.acked_creates.size() + history.acked_deletes.size();
   r.records = data ? data->records_read() : 0;
-  r.faults = options.faults ? nemesis.summary() : std::vector<std::string>{};
+  r.faults = kip279 ? kip279->steps() : options.faults ? nemesis.summary() : std::vector<std::string>{};
   r.settings = {topology.describe()};
   if (data) {
     for (const std::string& line : data->settings()) r.settings.push_back(line);

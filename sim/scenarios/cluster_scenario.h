@@ -21,6 +21,7 @@
 #include "runtime/planted_bugs.h"
 #include "runtime/runtime.h"
 #include "server/node_config.h"
+#include "sim/scenarios/cluster_schedules.h"
 #include "sim/checkers/verdict.h"
 
 namespace samsa::sim {
@@ -62,6 +63,9 @@ struct ClusterScenarioOptions {
   Duration quiet_time = std::chrono::seconds(40);
   Duration liveness_bound = std::chrono::seconds(30);  // brokers unfenced, a creation acknowledged
   bool faults = true;
+  // A scripted schedule (cluster_schedules.h) in place of the random nemesis: the cluster, its
+  // topics and the faults are the schedule's; the faults phase lasts until it has played out.
+  ClusterSchedule schedule = ClusterSchedule::random;
   // Producers and consumers on replicated topics (sim/scenarios/cluster_data.h); off, only the
   // admin's topic creations and deletions run (the controller's checks, much faster).
   bool data_plane = true;

@@ -108,6 +108,28 @@ Response RequestHandler::dispatch_admin(const RequestHeader& h, ConstBytes body)
             [&](const IncrementalAlterConfigsRequest& topics) { return cluster_->incremental_alter_configs(topics); }, local);
         return make_reply(h, resp, v);
       });
+    case ApiKey::elect_leaders:
+      return with(ElectLeadersRequest{}, [&](ElectLeadersRequest& r) {
+        if (cluster_ != nullptr) {
+          ElectLeadersResponse forwarded = cluster_->elect_leaders(r);
+          return make_reply(h, forwarded, v);
+        }
+        // A single broker without a controller leads every partition it has: nothing to elect.
+        ElectLeadersResponse resp;
+        if (r.topic_partitions) {
+          for (const auto& t : *r.topic_partitions) {
+            auto& out = resp.replica_election_results.emplace_back();
+            out.topic = t.topic;
+            for (int32_t p : t.partitions) {
+              const TopicInfo* info = topics_.find(t.topic);
+              const bool exists = info != nullptr && p >= 0 && p < info->partitions;
+              const Error e = exists ? Error::election_not_needed : Error::unknown_topic_or_partition;
+              out.partition_result.push_back({.partition_id = p, .error_code = code(e), .error_message = std::string(error_name(e))});
+            }
+          }
+        }
+        return make_reply(h, resp, v);
+      });
     case ApiKey::create_partitions:
       return with(CreatePartitionsRequest{}, [&](CreatePartitionsRequest& r) {
         if (cluster_ != nullptr) {

@@ -44,6 +44,9 @@ class ClusterView {
   virtual kafka::IncrementalAlterConfigsResponse incremental_alter_configs(
       const kafka::IncrementalAlterConfigsRequest& request) = 0;
   virtual kafka::AlterConfigsResponse alter_configs(const kafka::AlterConfigsRequest& request) = 0;
+  // ElectLeaders (kafka-leader-election.sh): preferred or unclean elections by the controller;
+  // returns once this broker's image shows the elected leaders (or a short wait ran out).
+  virtual kafka::ElectLeadersResponse elect_leaders(const kafka::ElectLeadersRequest& request) = 0;
 
   // A partition leader asks the active controller to change ISRs (AlterPartition, one request
   // at a time; Kafka's AlterPartitionManager batches them). The request goes with this broker's

@@ -167,6 +167,30 @@ Result<std::vector<PartitionResult>> Admin::delete_records(const std::vector<Par
   return flatten(resp);
 }
 
+Result<std::vector<PartitionResult>> Admin::elect_leaders(int8_t election_type, const std::vector<PartitionResult>& partitions) {
+  ElectLeadersRequest req;
+  req.election_type = election_type;
+  if (!partitions.empty()) {
+    req.topic_partitions.emplace();
+    for (const PartitionResult& p : partitions) {
+      if (req.topic_partitions->empty() || req.topic_partitions->back().topic != p.topic) {
+        req.topic_partitions->push_back({.topic = p.topic, .partitions = {}});
+      }
+      req.topic_partitions->back().partitions.push_back(p.partition);
+    }
+  }
+  ElectLeadersResponse resp;
+  SAMSA_TRY_ASSIGN(resp, (call<ElectLeadersRequest, ElectLeadersResponse>(ApiKey::elect_leaders, 2, req)));
+  std::vector<PartitionResult> out;
+  if (resp.error_code != 0) out.push_back({.topic = "", .partition = -1, .offset = -1, .error = static_cast<Error>(resp.error_code)});
+  for (const auto& t : resp.replica_election_results) {
+    for (const auto& p : t.partition_result) {
+      out.push_back({.topic = t.topic, .partition = p.partition_id, .offset = -1, .error = static_cast<Error>(p.error_code)});
+    }
+  }
+  return out;
+}
+
 Result<std::vector<std::pair<std::string, Error>>> Admin::delete_groups(const std::vector<std::string>& groups) {
   std::vector<std::pair<std::string, Error>> out;
   for (const std::string& group : groups) {  // each to its own coordinator

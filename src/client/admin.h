@@ -60,6 +60,10 @@ class Admin {
   Result<AdminResult> alter_configs(int8_t resource_type, const std::string& name,
                                     const std::map<std::string, std::string>& set, const std::vector<std::string>& remove);
   Result<std::vector<PartitionResult>> delete_records(const std::vector<PartitionResult>& below);
+  // ElectLeaders: election_type 0 preferred, 1 unclean; `partitions` empty: every partition (the
+  // answer names only those elected or failing). A top-level error comes back as one result
+  // with an empty topic.
+  Result<std::vector<PartitionResult>> elect_leaders(int8_t election_type, const std::vector<PartitionResult>& partitions);
   Result<std::vector<std::pair<std::string, kafka::Error>>> delete_groups(const std::vector<std::string>& groups);
   Result<std::vector<PartitionResult>> delete_offsets(const std::string& group, const std::vector<PartitionResult>& partitions,
                                                       kafka::Error* group_error);

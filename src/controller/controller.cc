@@ -22,8 +22,8 @@ std::optional<int64_t> Controller::session_deadline(int32_t broker_id) const {
 bool Controller::unclean_election_enabled(const MetadataImage& image, const std::string& topic) const {
   std::optional<std::string> v = image.config(kConfigTopic, topic, kUncleanLeaderElection);
   if (!v) v = image.config(kConfigBroker, "", kUncleanLeaderElection);
-  if (!v) return config_.unclean_leader_election_enable;
-  return *v == "true";
+  if (!v) return config_.unclean_leader_election_enable || config_.bugs.unclean_election;
+  return *v == "true" || config_.bugs.unclean_election;
 }
 
 // A registration retried by the same incarnation keeps its epoch (no records). A new
@@ -92,6 +92,12 @@ HeartbeatResult Controller::heartbeat(const MetadataImage& image, const Heartbea
   session_deadlines_[request.broker_id] = now_ms + config_.session_timeout_ms;
   result.is_caught_up = request.current_metadata_offset >= catch_up_offset;
   result.is_fenced = b->fenced;
+  if (request.want_shut_down) {
+    result.should_shut_down = b->fenced;  // fenced in the committed image: nothing left to move
+    if (!b->fenced) fence_for_shutdown(image, *b, result.records);
+    result.is_fenced = true;
+    return result;
+  }
   if (!b->fenced || !result.is_caught_up || config_.bugs.never_unfence) return result;
   kafka::BrokerRegistrationChangeRecord unfence;
   unfence.broker_id = b->id;
@@ -104,6 +110,16 @@ HeartbeatResult Controller::heartbeat(const MetadataImage& image, const Heartbea
   }
   result.is_fenced = false;
   return result;
+}
+
+void Controller::fence_for_shutdown(const MetadataImage& image, const BrokerRegistration& b,
+                                    std::vector<MetadataRecord>& out) const {
+  fence_partitions(image, b.id, false, out);
+  kafka::BrokerRegistrationChangeRecord fence;
+  fence.broker_id = b.id;
+  fence.broker_epoch = b.epoch.value;
+  fence.fenced = 1;
+  out.emplace_back(fence);
 }
 
 ControllerResult Controller::expire_sessions(const MetadataImage& image, int64_t now_ms) {

@@ -44,6 +44,19 @@ struct ControllerResult {
   std::vector<MetadataRecord> records;
 };
 
+// ElectLeaders (KIP-460): Kafka's election types.
+enum class ElectionType : int8_t { preferred = 0, unclean = 1 };
+
+struct PartitionElection {
+  std::string topic;
+  int32_t partition = 0;
+  kafka::Error error = kafka::Error::none;
+};
+
+struct ElectLeadersResult : ControllerResult {
+  std::vector<PartitionElection> partitions;  // one per partition asked for (or elected, for all)
+};
+
 struct BrokerRegistrationRequest {
   int32_t broker_id = -1;
   kafka::Uuid incarnation_id;
@@ -62,11 +75,13 @@ struct HeartbeatRequest {
   int32_t broker_id = -1;
   int64_t broker_epoch = -1;
   int64_t current_metadata_offset = -1;  // the broker's applied metadata offset
+  bool want_shut_down = false;           // controlled shutdown: move my leaderships away first
 };
 
 struct HeartbeatResult : ControllerResult {
   bool is_caught_up = false;
   bool is_fenced = true;  // after the returned records
+  bool should_shut_down = false;  // a controlled shutdown may proceed: the broker leads nothing
 };
 
 struct CreateTopicRequest {
@@ -118,6 +133,10 @@ class Controller {
   RegistrationResult register_broker(const MetadataImage& image, const BrokerRegistrationRequest& request,
                                      int64_t new_epoch, int64_t now_ms);
   // catch_up_offset: the metadata offset a fenced broker must have applied to be unfenced.
+  // With want_shut_down (controlled shutdown, Kafka's BrokerHeartbeat WantShutDown) the broker is
+  // fenced at once, as an expired session would be but without waiting for it: its leaderships
+  // move to other ISR members and it leaves every ISR (cleanly: it keeps its place in the ELR).
+  // Once that is committed it is told it should shut down; it is never unfenced meanwhile.
   HeartbeatResult heartbeat(const MetadataImage& image, const HeartbeatRequest& request, int64_t catch_up_offset,
                             int64_t now_ms);
   // Fences at most one unfenced broker whose session expired before now_ms (the lowest id);
@@ -132,6 +151,12 @@ class Controller {
   ControllerResult alter_partition(const MetadataImage& image, const AlterPartitionRequest& request) const;
   // Sets (or with nullopt deletes) one topic config; turning unclean election on elects leaders
   // for the topic's leaderless partitions in the same records.
+  // Preferred: the first replica in assignment order leads again if it is live and in the ISR
+  // (ELECTION_NOT_NEEDED if it leads, PREFERRED_LEADER_NOT_AVAILABLE otherwise). Unclean: a
+  // leaderless partition gets any live replica (ELIGIBLE_LEADERS_NOT_AVAILABLE if none is live).
+  // `partitions` nullopt: every partition, reporting only those elected or failing.
+  ElectLeadersResult elect_leaders(const MetadataImage& image, ElectionType type,
+                                   const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions) const;
   ControllerResult alter_topic_config(const MetadataImage& image, const std::string& topic, const std::string& key,
                                       const std::optional<std::string>& value) const;
 
@@ -151,6 +176,7 @@ class Controller {
     int32_t unfencing = -1;
     bool operator()(int32_t id) const { return id != fencing && (id == unfencing || image->is_unfenced(id)); }
   };
+  void fence_for_shutdown(const MetadataImage& image, const BrokerRegistration& b, std::vector<MetadataRecord>& out) const;
   // Appends the partition changes that take `broker` out of every ISR and leadership; with
   // `unclean` (it restarted after losing its page cache) out of every ELR too.
   void fence_partitions(const MetadataImage& image, int32_t broker, bool unclean, std::vector<MetadataRecord>& out) const;

@@ -25,10 +25,13 @@ struct ControllerBugs {
   // Kafka before KIP-966: no eligible leader replicas; the last ISR member stays in the ISR when
   // fenced and is elected again, even after a power loss took committed records from it.
   bool no_elr = false;
+  // Kafka before 0.11 (KIP-106): unclean.leader.election.enable defaulted to true, so a replica
+  // outside the ISR was elected when no ISR member was live, losing what only the ISR held.
+  bool unclean_election = false;
 
   bool any() const {
     return keep_fenced_in_isr || elect_outside_isr || reuse_partition_epoch || accept_stale_partition_epoch ||
-           snapshot_forgets_fencing || ack_before_commit || never_unfence || no_elr;
+           snapshot_forgets_fencing || ack_before_commit || never_unfence || no_elr || unclean_election;
   }
   // Switches one on by its name; false for an unknown name.
   bool enable(std::string_view name) {
@@ -40,13 +43,15 @@ struct ControllerBugs {
     if (name == "ack-before-commit") return ack_before_commit = true;
     if (name == "never-unfence") return never_unfence = true;
     if (name == "no-elr") return no_elr = true;
+    if (name == "unclean-election") return unclean_election = true;
     return false;
   }
   // Caught by properties/controller_properties.cc (and, but for the last, the cluster scenario).
   static constexpr const char* kNames[] = {"keep-fenced-in-isr", "elect-outside-isr", "reuse-partition-epoch",
                                            "accept-stale-partition-epoch"};
   // Need the replicated log, snapshots or the RPCs: the cluster scenario's alone.
-  static constexpr const char* kClusterNames[] = {"snapshot-forgets-fencing", "ack-before-commit", "never-unfence", "no-elr"};
+  static constexpr const char* kClusterNames[] = {"snapshot-forgets-fencing", "ack-before-commit", "never-unfence", "no-elr",
+                                                  "unclean-election"};
 };
 
 // Limits of the metadata image: a record that would grow a collection past one is refused.

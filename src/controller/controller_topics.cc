@@ -1,6 +1,7 @@
 // The controller's topic operations (CreateTopics, DeleteTopics, CreatePartitions, topic
 // configs), replica placement, and AlterPartition.
 #include <algorithm>
+#include <set>
 
 #include "controller/controller.h"
 
@@ -148,6 +149,47 @@ ControllerResult Controller::create_partitions(const MetadataImage& image, const
   std::vector<std::vector<int32_t>> assignment = place(image, current, new_count - current, rf, placement);
   for (int32_t p = current; p < new_count; ++p) {
     result.records.emplace_back(new_partition(t->id, p, std::move(assignment[static_cast<size_t>(p - current)])));
+  }
+  return result;
+}
+
+ElectLeadersResult Controller::elect_leaders(
+    const MetadataImage& image, ElectionType type,
+    const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions) const {
+  ElectLeadersResult result;
+  const Liveness live{&image, -1, -1};
+  auto elect_one = [&](const TopicImage& t, size_t i) -> Error {
+    const PartitionState& p = t.partitions[i];
+    if (type == ElectionType::preferred) {
+      const int32_t preferred = p.replicas.empty() ? kNoLeader : p.replicas.front();
+      if (p.leader == preferred) return Error::election_not_needed;
+      if (preferred == kNoLeader || !live(preferred) || !contains(p.isr, preferred)) return Error::preferred_leader_not_available;
+      append_change(t, i, p, Election{preferred, p.isr, p.elr}, result.records);
+      return Error::none;
+    }
+    if (p.leader != kNoLeader) return Error::election_not_needed;
+    const Election e = elect(p, p.isr, p.elr, live, true);
+    if (e.leader == kNoLeader) return Error::eligible_leaders_not_available;
+    append_change(t, i, p, e, result.records);
+    return Error::none;
+  };
+  if (!partitions) {
+    for (const auto& [name, t] : image.topics()) {
+      for (size_t i = 0; i < t.partitions.size(); ++i) {
+        const Error e = elect_one(t, i);
+        if (e != Error::election_not_needed) result.partitions.push_back({name, static_cast<int32_t>(i), e});
+      }
+    }
+    return result;
+  }
+  if (partitions->size() > config_.partitions_per_request_max) return {{Error::policy_violation, {}}, {}};
+  std::set<std::pair<std::string, int32_t>> seen;  // a partition named twice is elected once
+  for (const auto& [name, index] : *partitions) {
+    if (!seen.insert({name, index}).second) continue;
+    const TopicImage* t = image.topic(name);
+    const bool exists = t != nullptr && index >= 0 && static_cast<size_t>(index) < t->partitions.size();
+    result.partitions.push_back(
+        {name, index, exists ? elect_one(*t, static_cast<size_t>(index)) : Error::unknown_topic_or_partition});
   }
   return result;
 }

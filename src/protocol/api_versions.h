@@ -27,7 +27,7 @@ inline constexpr ApiRange kSupportedApis[] = {
     {ApiKey::delete_topics, 0, 6},    {ApiKey::describe_configs, 0, 4}, {ApiKey::delete_records, 0, 2},
     {ApiKey::alter_configs, 0, 2},    {ApiKey::create_partitions, 0, 3}, {ApiKey::delete_groups, 0, 2},
     {ApiKey::incremental_alter_configs, 0, 1}, {ApiKey::offset_delete, 0, 0}, {ApiKey::describe_cluster, 0, 1},
-    {ApiKey::offset_for_leader_epoch, 0, 4},
+    {ApiKey::offset_for_leader_epoch, 0, 4}, {ApiKey::elect_leaders, 0, 2},
 };
 
 // (Compares keys, not pointers: g++ with -fsanitize=undefined refuses a pointer compared with

@@ -49,6 +49,9 @@ const char* error_name(int16_t c) {
     case Error::non_empty_group: return "NON_EMPTY_GROUP";
     case Error::group_max_size_reached: return "GROUP_MAX_SIZE_REACHED";
     case Error::fenced_instance_id: return "FENCED_INSTANCE_ID";
+    case Error::preferred_leader_not_available: return "PREFERRED_LEADER_NOT_AVAILABLE";
+    case Error::eligible_leaders_not_available: return "ELIGIBLE_LEADERS_NOT_AVAILABLE";
+    case Error::election_not_needed: return "ELECTION_NOT_NEEDED";
     case Error::group_subscribed_to_topic: return "GROUP_SUBSCRIBED_TO_TOPIC";
     case Error::unknown_topic_id: return "UNKNOWN_TOPIC_ID";
     case Error::not_controller: return "NOT_CONTROLLER";

@@ -107,6 +107,7 @@ Status BrokerLifecycle::heartbeat_once() {
   req.broker_id = config_.broker.node_id;
   req.broker_epoch = broker_epoch_;
   req.current_metadata_offset = metadata_.applied_end() - 1;
+  req.want_shut_down = want_shut_down_;
   Result<kafka::BrokerHeartbeatResponse> r = lifecycle_channel_.call<kafka::BrokerHeartbeatRequest, kafka::BrokerHeartbeatResponse>(
       kafka::ApiKey::broker_heartbeat, 1, req, rt_.after(kRequestTimeout));
   if (!r.ok()) return r.status();
@@ -120,7 +121,30 @@ Status BrokerLifecycle::heartbeat_once() {
   if (fenced_ && !r->is_fenced) rt_.log(LogLevel::info, fmt::format("broker {} unfenced", req.broker_id));
   caught_up_ = caught_up_ || r->is_caught_up;
   fenced_ = r->is_fenced;
+  should_shut_down_ = want_shut_down_ && r->should_shut_down;
   return Status{};
+}
+
+bool BrokerLifecycle::controlled_shutdown(Deadline deadline) {
+  if (lifecycle_fiber_ == kNoFiber || broker_epoch_ < 0) return false;  // never registered: nothing to hand over
+  want_shut_down_ = true;
+  rt_.log(LogLevel::info, "controlled shutdown: asking the controller to move this broker's leaderships");
+  const int32_t self = config_.broker.node_id;
+  for (;;) {
+    const controller::BrokerRegistration* me = metadata_.image().broker(self);
+    bool leads = false;
+    for (const auto& [name, t] : metadata_.image().topics()) {
+      for (const controller::PartitionState& p : t.partitions) leads = leads || p.leader == self;
+    }
+    if (should_shut_down_ && me != nullptr && me->fenced && !leads) {
+      rt_.log(LogLevel::info, "controlled shutdown: leaderships moved; stopping");
+      return true;
+    }
+    if (rt_.now() >= deadline.at || !rt_.sleep(kFencedHeartbeatInterval).ok()) {
+      rt_.log(LogLevel::warn, "controlled shutdown did not complete; stopping anyway");
+      return false;
+    }
+  }
 }
 
 void BrokerLifecycle::lifecycle_loop() {
@@ -132,7 +156,8 @@ void BrokerLifecycle::lifecycle_loop() {
       rt_.log(LogLevel::debug, fmt::format("{} failed: {}", broker_epoch_ < 0 ? "registration" : "heartbeat", s.name()));
       lifecycle_channel_.reset();
     }
-    const Duration next = !s.ok() ? kRetryBackoff : fenced_ ? std::min(interval, kFencedHeartbeatInterval) : interval;
+    const bool quick = fenced_ || want_shut_down_;
+    const Duration next = !s.ok() ? kRetryBackoff : quick ? std::min(interval, kFencedHeartbeatInterval) : interval;
     if (rt_.sleep(next).code() == Errc::cancelled) return;
   }
 }
@@ -264,6 +289,33 @@ kafka::DeleteTopicsResponse BrokerLifecycle::delete_topics(const kafka::DeleteTo
   wait_for_image([&](const controller::MetadataImage& image) {
     for (const auto& t : r->responses) {
       if (t.error_code == 0 && image.topic_by_id(t.topic_id) != nullptr) return false;
+    }
+    return true;
+  });
+  return std::move(*r);
+}
+
+kafka::ElectLeadersResponse BrokerLifecycle::elect_leaders(const kafka::ElectLeadersRequest& request) {
+  kafka::ElectLeadersRequest forwarded = request;
+  Result<kafka::ElectLeadersResponse> r = forward_channel_.call<kafka::ElectLeadersRequest, kafka::ElectLeadersResponse>(
+      kafka::ApiKey::elect_leaders, 2, forwarded, rt_.after(kRequestTimeout));
+  if (!r.ok()) {
+    kafka::ElectLeadersResponse failed;
+    failed.error_code = kafka::code(Error::request_timed_out);
+    return failed;
+  }
+  // Elected to a replica: this broker's image shows that replica leading (preferred: the first).
+  wait_for_image([&](const controller::MetadataImage& image) {
+    for (const auto& t : r->replica_election_results) {
+      const controller::TopicImage* topic = image.topic(t.topic);
+      for (const auto& p : t.partition_result) {
+        if (p.error_code != 0 || topic == nullptr || p.partition_id < 0 ||
+            static_cast<size_t>(p.partition_id) >= topic->partitions.size()) {
+          continue;
+        }
+        const controller::PartitionState& s = topic->partitions[static_cast<size_t>(p.partition_id)];
+        if (s.leader == controller::kNoLeader || (request.election_type == 0 && s.leader != s.replicas.front())) return false;
+      }
     }
     return true;
   });

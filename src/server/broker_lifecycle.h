@@ -85,6 +85,11 @@ class BrokerLifecycle final : public broker::ClusterView {
   ~BrokerLifecycle() override;
 
   void start();  // after the broker listens (its advertised address is known)
+  // Controlled shutdown (SIGTERM): asks the controller to move this broker's leaderships away
+  // and waits, until `deadline`, for the controller's go-ahead and for this broker's own image
+  // to show it fenced and leading nothing. True once both hold; false at the deadline (the
+  // caller stops anyway, as Kafka does after its retries).
+  bool controlled_shutdown(Deadline deadline);
   void stop();   // before destruction, unless the node crashed (a destructor must not suspend)
 
   const controller::MetadataImage& image() const override { return metadata_.image(); }
@@ -97,6 +102,7 @@ class BrokerLifecycle final : public broker::ClusterView {
   kafka::IncrementalAlterConfigsResponse incremental_alter_configs(
       const kafka::IncrementalAlterConfigsRequest& request) override;
   kafka::AlterConfigsResponse alter_configs(const kafka::AlterConfigsRequest& request) override;
+  kafka::ElectLeadersResponse elect_leaders(const kafka::ElectLeadersRequest& request) override;
   kafka::AlterPartitionResponse alter_partition(kafka::AlterPartitionRequest request) override;
 
   int64_t broker_epoch() const { return broker_epoch_; }
@@ -132,6 +138,8 @@ class BrokerLifecycle final : public broker::ClusterView {
   std::optional<int64_t> previous_broker_epoch_;  // read once, at the first registration
   bool caught_up_ = false;
   bool fenced_ = true;
+  bool want_shut_down_ = false;
+  bool should_shut_down_ = false;
   FiberId lifecycle_fiber_ = kNoFiber;
   FiberId logs_fiber_ = kNoFiber;
   LeaderConnections leaders_;

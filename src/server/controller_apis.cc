@@ -15,7 +15,7 @@ struct ControllerApi {
 // Within what schema/*.def describes (the generated codecs check it).
 constexpr ControllerApi kControllerApis[] = {
     {ApiKey::api_versions, 0, 3},        {ApiKey::create_topics, 0, 7},    {ApiKey::delete_topics, 0, 6},
-    {ApiKey::create_partitions, 0, 3},   {ApiKey::broker_registration, 0, 3}, {ApiKey::broker_heartbeat, 0, 1},
+    {ApiKey::create_partitions, 0, 3},   {ApiKey::broker_registration, 0, 3}, {ApiKey::broker_heartbeat, 0, 1}, {ApiKey::elect_leaders, 0, 2},
     {ApiKey::alter_partition, 0, 3},     {ApiKey::alter_configs, 0, 2},    {ApiKey::incremental_alter_configs, 0, 1},
 };
 
@@ -77,6 +77,8 @@ Response ControllerApis::dispatch(const RequestHeader& h, ConstBytes body) {
       return with<DeleteTopicsRequest>(h, body, [&](auto& q) { return controller_.delete_topics(q); });
     case ApiKey::create_partitions:
       return with<CreatePartitionsRequest>(h, body, [&](auto& q) { return controller_.create_partitions(q); });
+    case ApiKey::elect_leaders:
+      return with<ElectLeadersRequest>(h, body, [&](auto& q) { return controller_.elect_leaders(q); });
     case ApiKey::alter_configs:
       return with<AlterConfigsRequest>(h, body, [&](auto& q) { return controller_.alter_configs(q); });
     case ApiKey::incremental_alter_configs:

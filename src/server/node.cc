@@ -87,6 +87,13 @@ Status Node::start() {
   return Status{};
 }
 
+void Node::shutdown() {
+  if (!stopped_ && config_.controlled_shutdown_enable && lifecycle_) {
+    (void)lifecycle_->controlled_shutdown(rt_.after(kControlledShutdownMax));
+  }
+  stop();
+}
+
 void Node::stop() {
   if (stopped_) return;
   stopped_ = true;

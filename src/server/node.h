@@ -43,6 +43,10 @@ class Node {
   // Call it before destruction, also after a failed start(); only a crash (the simulator
   // unwinding the node) skips it, since a destructor must not suspend.
   void stop();
+  // A clean stop as on SIGTERM: with controlled.shutdown.enable (the default) a broker first has
+  // the controller move its leaderships away (up to kControlledShutdownMax), then stop().
+  void shutdown();
+  static constexpr Duration kControlledShutdownMax = std::chrono::seconds(30);
   // ok never; io_error when the node must halt (the broker's offsets log or the metadata log
   // failed on a disk error); timed_out at the deadline.
   Status wait_for_failure(Deadline deadline);

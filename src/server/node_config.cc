@@ -38,7 +38,7 @@ struct NodeKeys {
 };
 
 constexpr const char* kNodeNumberKeys[] = {"broker.heartbeat.interval.ms", "broker.session.timeout.ms",
-                                           "unclean.leader.election.enable",
+                                           "unclean.leader.election.enable", "controlled.shutdown.enable",
                                            "metadata.log.max.record.bytes.between.snapshots"};
 
 bool is_node_number_key(std::string_view key) {
@@ -155,6 +155,13 @@ bool parse_numbers(const NodeKeys& k, NodeConfig& c, std::string* error) {
       return false;
     }
     c.unclean_leader_election_enable = it->second == "true";
+  }
+  if (auto it = k.numbers.find("controlled.shutdown.enable"); it != k.numbers.end()) {
+    if (it->second != "true" && it->second != "false") {
+      *error = "controlled.shutdown.enable: want true or false, not '" + it->second + "'";
+      return false;
+    }
+    c.controlled_shutdown_enable = it->second == "true";
   }
   if (c.broker_heartbeat_interval_ms >= c.broker_session_timeout_ms) {
     *error = "broker.heartbeat.interval.ms must be below broker.session.timeout.ms";

@@ -30,6 +30,7 @@ struct NodeConfig {
   int64_t broker_heartbeat_interval_ms = 2000;  // broker.heartbeat.interval.ms
   int64_t broker_session_timeout_ms = 9000;     // broker.session.timeout.ms
   bool unclean_leader_election_enable = false;  // unclean.leader.election.enable (cluster default)
+  bool controlled_shutdown_enable = true;       // controlled.shutdown.enable: Node::shutdown() hands over first
   uint64_t snapshot_bytes_min = 20 * 1024 * 1024;  // metadata.log.max.record.bytes.between.snapshots
   broker::BrokerConfig broker;                 // everything else; its listener is the broker one
   controller::ControllerBugs controller_bugs;  // planted bugs (the simulator's; no property sets them)

@@ -143,15 +143,19 @@ kafka::BrokerHeartbeatResponse QuorumController::heartbeat(const kafka::BrokerHe
   }
   LockGuard guard(mu_);
   controller::HeartbeatRequest h{.broker_id = request.broker_id, .broker_epoch = request.broker_epoch,
-                                 .current_metadata_offset = request.current_metadata_offset};
+                                 .current_metadata_offset = request.current_metadata_offset,
+                                 .want_shut_down = request.want_shut_down};
   // Caught up: the broker has applied its own registration record (whose offset is its epoch).
   controller::HeartbeatResult result = controller_.heartbeat(metadata_.image(), h, request.broker_epoch, now_ms());
   Error e = result.error != Error::none ? result.error : commit_records(result.records);
   resp.error_code = kafka::code(e);
   resp.is_caught_up = result.is_caught_up;
   resp.is_fenced = e == Error::none ? result.is_fenced : true;
+  resp.should_shut_down = e == Error::none && result.should_shut_down;
   if (e == Error::none && !result.records.empty()) {
-    rt_.log(LogLevel::info, fmt::format("broker {} unfenced", request.broker_id));
+    rt_.log(LogLevel::info, fmt::format("broker {} {}", request.broker_id,
+                                        request.want_shut_down ? "in controlled shutdown: fenced, its leaderships moved"
+                                                               : "unfenced"));
   }
   return resp;
 }
@@ -280,6 +284,43 @@ kafka::CreatePartitionsResponse QuorumController::create_partitions(const kafka:
   for (auto& r : resp.results) {
     if (r.error_code == 0 && written != Error::none) r.error_code = kafka::code(written);
     if (r.error_code != 0) r.error_message = kafka::error_name(r.error_code);
+  }
+  return resp;
+}
+
+kafka::ElectLeadersResponse QuorumController::elect_leaders(const kafka::ElectLeadersRequest& request) {
+  kafka::ElectLeadersResponse resp;
+  if (Error e = lock_active(); e != Error::none) {
+    resp.error_code = kafka::code(e);
+    return resp;
+  }
+  LockGuard guard(mu_);
+  std::optional<std::vector<std::pair<std::string, int32_t>>> asked;
+  if (request.topic_partitions) {
+    asked.emplace();
+    for (const auto& t : *request.topic_partitions) {
+      for (int32_t p : t.partitions) asked->emplace_back(t.topic, p);
+    }
+  }
+  const auto type = request.election_type == 1 ? controller::ElectionType::unclean : controller::ElectionType::preferred;
+  controller::ElectLeadersResult r = controller_.elect_leaders(metadata_.image(), type, asked);
+  if (r.error != Error::none) {
+    resp.error_code = kafka::code(r.error);
+    return resp;
+  }
+  const Error written = r.records.empty() ? Error::none : commit_records(r.records);
+  for (const controller::PartitionElection& e : r.partitions) {
+    if (resp.replica_election_results.empty() || resp.replica_election_results.back().topic != e.topic) {
+      resp.replica_election_results.push_back({.topic = e.topic, .partition_result = {}});
+    }
+    const Error pe = e.error == Error::none ? written : e.error;
+    resp.replica_election_results.back().partition_result.push_back(
+        {.partition_id = e.partition, .error_code = kafka::code(pe),
+         .error_message = pe == Error::none ? std::nullopt : std::optional<std::string>(kafka::error_name(pe))});
+  }
+  if (!r.records.empty() && written == Error::none) {
+    rt_.log(LogLevel::info, fmt::format("{} leader election: {} partition change(s)",
+                                        type == controller::ElectionType::preferred ? "preferred" : "unclean", r.records.size()));
   }
   return resp;
 }

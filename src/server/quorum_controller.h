@@ -50,6 +50,7 @@ class QuorumController {
   kafka::CreateTopicsResponse create_topics(const kafka::CreateTopicsRequest& request);
   kafka::DeleteTopicsResponse delete_topics(const kafka::DeleteTopicsRequest& request);
   kafka::CreatePartitionsResponse create_partitions(const kafka::CreatePartitionsRequest& request);
+  kafka::ElectLeadersResponse elect_leaders(const kafka::ElectLeadersRequest& request);
   // A partition leader's ISR change (Kafka's ReplicationControlManager.alterPartition): the
   // asker's broker epoch is checked for the whole request (STALE_BROKER_EPOCH at the top), then
   // each partition is decided on the image holding the changes before it, with Kafka's
