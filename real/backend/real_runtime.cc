@@ -91,6 +91,7 @@ Result<std::vector<std::string>> RealRuntime::list_dir(const std::string& path) 
 Status RealRuntime::sync_dir(const std::string& path) { return posix_sync_dir(reactor_, path); }
 
 void RealRuntime::log(LogLevel level, std::string_view message) {
+  if (!log_enabled(level)) return;  // callers log freely; the level set at start decides
   const double secs = static_cast<double>((now() - start_).count()) / 1e9;
   std::fprintf(stderr, "[%12.6f] n%d %-5s %.*s\n", secs, node_.value, level_name(level),
                static_cast<int>(message.size()), message.data());

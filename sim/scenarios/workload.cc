@@ -374,10 +374,9 @@ void odd_fetcher_main(Runtime& rt, const WorkloadProfile& w, int id, QueueHistor
   }
 }
 
-void final_read(Simulator& sim, const WorkloadProfile& w, QueueHistory& h, Duration give_up) {
+void final_read_main(Runtime& rt, const WorkloadProfile& w, QueueHistory& h) {
   for (int32_t p = 0; p < w.partitions; ++p) h.final_incomplete.insert(p);
-  bool done = false;
-  NodeId reader = sim.add_node(fmt::format("final-reader-{}", sim.nodes().size()), [&](Runtime& rt) {
+  {
     client::Cluster cluster(rt, scenario_client(w.bootstrap, "final-reader"));
     client::ConsumerConfig cc;
     cc.skip_corrupt_batches = true;
@@ -405,7 +404,8 @@ void final_read(Simulator& sim, const WorkloadProfile& w, QueueHistory& h, Durat
         (void)rt.sleep(std::chrono::milliseconds(200));
       }
     }
-    while (!readable.empty()) {  // final_read's give_up bounds it
+    // In the simulator final_read's give_up ends it first; on Linux this bound does.
+    while (!readable.empty() && rt.now() < ends_by + std::chrono::seconds(60)) {
       for (const auto& [p, e] : end) {
         if (consumer.position({w.topic, p}).value_or(0) >= e) h.final_incomplete.erase(p);
       }
@@ -418,6 +418,13 @@ void final_read(Simulator& sim, const WorkloadProfile& w, QueueHistory& h, Durat
       if (!batch.ok()) continue;
       for (const auto& r : *batch) h.final_read.push_back(Observation{r.partition, r.offset, tag_of(as_string(r.value))});
     }
+  }
+}
+
+void final_read(Simulator& sim, const WorkloadProfile& w, QueueHistory& h, Duration give_up) {
+  bool done = false;
+  NodeId reader = sim.add_node(fmt::format("final-reader-{}", sim.nodes().size()), [&](Runtime& rt) {
+    final_read_main(rt, w, h);
     done = true;
   });
   sim.start(reader);

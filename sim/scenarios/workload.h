@@ -57,5 +57,7 @@ void ensure_topic(Runtime& rt, const WorkloadProfile& w, const std::string& clie
 // Reads every partition from its start to its end on a fresh client node; fills h.final_read,
 // h.final_corrupt and h.final_incomplete. Runs the simulator until done or `give_up` passes.
 void final_read(Simulator& sim, const WorkloadProfile& w, QueueHistory& h, Duration give_up);
+// The same read as a node main of its own (any runtime: tests/chaos runs it against real brokers).
+void final_read_main(Runtime& rt, const WorkloadProfile& w, QueueHistory& h);
 
 }  // namespace samsa::sim
