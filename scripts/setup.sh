@@ -5,7 +5,8 @@ set -euo pipefail
 packages=(build-essential cmake g++ libboost-context-dev libfmt-dev librapidcheck-dev
           libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
           zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev
-          kcat librdkafka-dev python3 python3-kafka python3-confluent-kafka)
+          kcat librdkafka-dev python3 python3-kafka python3-confluent-kafka
+          iproute2)  # ip: network namespaces and veth pairs for the netns chaos test
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

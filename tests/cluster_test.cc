@@ -96,6 +96,9 @@ const BugPlan kPlans[] = {
     // KIP-279 needs a leader elected on a log that lacks its follower's last epoch: an unclean
     // election, which the kip-279 schedule sets up (cluster_schedules.h).
     {"naive-epoch-answer", {"replicas-converge", "log-matching"}, true, 1, ClusterSchedule::kip279},
+    // KIP-320's fencing matters when a consumer's stale epoch reaches the broker that leads again
+    // after a truncation: the kip-320 schedule.
+    {"no-epoch-fencing", {"acks1:poll-skip"}, true, 1, ClusterSchedule::kip320},
 };
 
 void PrintTo(const BugPlan& plan, std::ostream* os) { *os << plan.bug << " (caught by " << plan.checks.front() << ")"; }

@@ -26,6 +26,7 @@ struct Index {
   std::map<std::string, int64_t> final_offset;            // value -> first offset in the final read
   std::map<int32_t, int64_t> max_read;                    // per partition, over every read
   std::set<Pos> existing;                                  // offsets acknowledged or finally read
+  std::map<Pos, std::string> final_value;                  // what the final read returned where
 };
 
 void note_read(Index& ix, const Observation& o, Instant at) {
@@ -55,13 +56,16 @@ Index build_index(const QueueHistory& h) {
     note_read(ix, o, Instant::max());
     ix.final_offset.try_emplace(o.value, o.offset);
     ix.existing.insert({o.partition, o.offset});
+    ix.final_value.try_emplace({o.partition, o.offset}, o.value);
   }
   return ix;
 }
 
 // The fault that may have lost or replaced (partition, offset) as observed at `observed`.
-const RiskWindow* risk_for(const QueueHistory& h, int32_t partition, int64_t offset, Instant observed) {
+const RiskWindow* risk_for(const QueueHistory& h, int32_t partition, int64_t offset, Instant observed,
+                           bool skip_epoch_changes = false) {
   for (const RiskWindow& w : h.risks) {
+    if (skip_epoch_changes && w.new_leader_epoch) continue;
     if (w.partition == partition && offset >= w.from_offset && observed <= w.at) return &w;
   }
   return nullptr;
@@ -192,29 +196,56 @@ bool exists_between(const Index& ix, int32_t partition, int64_t a, int64_t b) {
   return it != ix.existing.end() && it->first == partition && it->second < b;
 }
 
+bool final_between(const Index& ix, int32_t partition, int64_t a, int64_t b) {
+  auto it = ix.final_value.upper_bound({partition, a});
+  return it != ix.final_value.end() && it->first.first == partition && it->first.second < b;
+}
+
+bool in_final_log_at(const Index& ix, const Observation& o) {
+  auto f = ix.final_value.find({o.partition, o.offset});
+  return f != ix.final_value.end() && f->second == o.value;
+}
+
 void check_poll_order(const QueueHistory& h, const Index& ix, CheckResult& skip, CheckResult& backwards) {
   std::map<std::pair<int, int32_t>, std::pair<int64_t, Instant>> last;  // (consumer, partition) -> read
+  // The consumer's last read that the final log agrees with: reads of replaced records since
+  // then stand for nothing, so what the final log holds after it must be read too (a consumer
+  // reading on past a truncation without noticing skips it: KIP-320's case).
+  std::map<std::pair<int, int32_t>, int64_t> last_final;
   for (const PollRecord& p : h.polls) {
     if (!p.ordered) continue;
-    for (const auto& [partition, why] : p.moved) last.erase({p.consumer, partition});
+    for (const auto& [partition, why] : p.moved) {
+      last.erase({p.consumer, partition});
+      last_final.erase({p.consumer, partition});
+    }
     for (const Observation& o : p.records) {
       auto it = last.find({p.consumer, o.partition});
+      const bool agrees = in_final_log_at(ix, o);
       if (it != last.end()) {
         const auto [prev, prev_at] = it->second;
         ++skip.examined;
         ++backwards.examined;
         const bool back = o.offset <= prev;
-        const bool skipped = !back && exists_between(ix, o.partition, prev, o.offset);
+        auto lf = last_final.find({p.consumer, o.partition});
+        const int64_t from = agrees && lf != last_final.end() && lf->second < prev ? lf->second : prev;
+        const bool skipped = !back && (exists_between(ix, o.partition, prev, o.offset) ||
+                                       (from < prev && final_between(ix, o.partition, from, o.offset)));
         if (back || skipped) {
           CheckResult& c = back ? backwards : skip;
-          if (const RiskWindow* w = risk_for(h, o.partition, std::min(prev, o.offset), prev_at)) {
+          // A truncation that came with a new leader epoch excuses no skip or step back: the
+          // consumer must notice it (KIP-320: fenced fetches, OffsetForLeaderEpoch) and move.
+          if (const RiskWindow* w = risk_for(h, o.partition, std::min(prev, o.offset), prev_at, true)) {
             c.excuse(w->fault);
           } else {
-            c.fail(fmt::format("consumer {}: read {}-{} after {}-{}", p.consumer, o.partition, o.offset, o.partition, prev));
+            c.fail(from < prev ? fmt::format("consumer {}: read {}-{} after {}-{}, never reading what the final log holds after "
+                                             "{}-{} (its reads since were of records later replaced)",
+                                             p.consumer, o.partition, o.offset, o.partition, prev, o.partition, from)
+                               : fmt::format("consumer {}: read {}-{} after {}-{}", p.consumer, o.partition, o.offset, o.partition, prev));
           }
         }
       }
       last[{p.consumer, o.partition}] = {o.offset, p.invoked};
+      if (agrees) last_final[{p.consumer, o.partition}] = o.offset;
     }
   }
 }

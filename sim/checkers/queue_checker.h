@@ -77,6 +77,9 @@ struct RiskWindow {
   // A failed fsync dropped unsynced pages at `at`: until recovery cuts them, a read at or after
   // from_offset may return what the disk held before (a batch failing its CRC at the client).
   bool dropped_pages = false;
+  // The records were replaced under a new leader epoch (a change of leader): a consumer learns
+  // of that (KIP-320) and moves back, so poll-skip and nonmonotonic-poll are not excused by it.
+  bool new_leader_epoch = false;
 };
 
 struct QueueHistory {

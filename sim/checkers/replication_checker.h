@@ -63,6 +63,7 @@ struct LeaderTerm {
   Instant at{};
   // Set when it began outside the envelope: the faults that allow it to lose committed records.
   std::optional<std::string> envelope_broken_by;
+  bool unclean = false;  // broken by an election the topic's unclean.leader.election.enable allowed
 };
 
 class ReplicationChecker {

@@ -57,7 +57,8 @@ void ClusterData::add_clients() {
   one_history_.producers.push_back(kAcksOneProducer);
   clients_.push_back(sim_.add_node("consumer", [this](Runtime& rt) { consumer_main(rt, all_, kAcksAllConsumer, all_history_); }));
   all_history_.ordered_consumers.push_back(kAcksAllConsumer);
-  clients_.push_back(sim_.add_node("consumer-acks1", [this](Runtime& rt) { consumer_main(rt, one_, kAcksOneConsumer, one_history_); }));
+  acks1_consumer_ = sim_.add_node("consumer-acks1", [this](Runtime& rt) { consumer_main(rt, one_, kAcksOneConsumer, one_history_); });
+  clients_.push_back(acks1_consumer_);
   one_history_.ordered_consumers.push_back(kAcksOneConsumer);
 }
 
@@ -182,7 +183,9 @@ std::vector<CheckResult> ClusterData::finish(Duration give_up) {
     const std::string change = fmt::format("leader change: node {} leads {}-{} epoch {} from offset {}", t.node, t.topic,
                                            t.partition, t.epoch, t.start_offset);
     if (t.topic == kAcksOneTopic) {
-      one_history_.risks.push_back(RiskWindow{t.envelope_broken_by.value_or(change), t.at, t.partition, t.start_offset});
+      one_history_.risks.push_back(RiskWindow{.fault = t.envelope_broken_by.value_or(change), .at = t.at,
+                                              .partition = t.partition, .from_offset = t.start_offset,
+                                              .new_leader_epoch = !t.envelope_broken_by || t.unclean});
     } else if (t.envelope_broken_by) {
       all_history_.risks.push_back(RiskWindow{*t.envelope_broken_by, t.at, t.partition, t.start_offset});
     }

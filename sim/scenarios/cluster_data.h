@@ -53,6 +53,7 @@ class ClusterData {
   // Adds (not starts) the client nodes.
   void add_clients();
   const std::vector<NodeId>& clients() const { return clients_; }
+  NodeId acks1_consumer() const { return acks1_consumer_; }
   // Just before a power loss of `node`: what each of its replicas has not synced is cut.
   void before_power_loss(int32_t node);
   // After every step: the replication invariants on every live replica.
@@ -88,6 +89,7 @@ class ClusterData {
   std::map<int32_t, NodeViews> node_views_;
   std::vector<ReplicaView> views_;  // reused every step
   std::vector<NodeId> clients_;
+  NodeId acks1_consumer_{};
   std::vector<std::string> final_replicas_;  // each replica after healing, for the report
   int32_t min_insync_ = 1;
   uint64_t power_losses_ = 0;

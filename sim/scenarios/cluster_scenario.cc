@@ -332,7 +332,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   std::optional<ClusterData> data;
   if (options.data_plane) {
     ClusterDataShape shape;
-    if (options.schedule == ClusterSchedule::kip279) shape = {.partitions = 1, .replication_factor = 2, .min_insync = 1, .unclean_acks1 = true};
+    if (scripted) shape = {.partitions = 1, .replication_factor = 2, .min_insync = 1, .unclean_acks1 = true};
     data.emplace(sim, registry.live, brokers, bootstrap, shape);
     data->add_clients();
   }
@@ -357,15 +357,15 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
     nemesis.supervise();
     sim.schedule_after(sim.random_duration(500ms, 3s), supervise);
   };
-  std::optional<Kip279Schedule> kip279;
+  std::unique_ptr<ScriptedSchedule> script;
   bool schedule_running = scripted;
   std::function<void()> play = [&] {
-    schedule_running = kip279->tick(registry);
-    if (schedule_running) sim.schedule_after(Kip279Schedule::kTickInterval, play);
+    schedule_running = script->tick(registry);
+    if (schedule_running) sim.schedule_after(ScriptedSchedule::kTickInterval, play);
   };
-  if (scripted) {
-    kip279.emplace(sim, brokers, ClusterData::kAcksOneTopic);
-    sim.schedule_after(Kip279Schedule::kTickInterval, play);
+  if (scripted && data) {
+    script = make_schedule(options.schedule, sim, ScheduleTargets{nodes, ClusterData::kAcksOneTopic, data->acks1_consumer(), clients});
+    sim.schedule_after(ScriptedSchedule::kTickInterval, play);
   } else if (options.faults) {
     sim.schedule_after(sim.random_duration(2s, 5s), tick);
     sim.schedule_after(1s, supervise);
@@ -407,14 +407,14 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
                           to_ms(bound)));
   }
   r.checks.push_back(live);
-  if (kip279) r.checks.push_back(kip279->played());
+  if (script) r.checks.push_back(script->played());
   if (data) {
     for (CheckResult& c : data->finish(std::chrono::seconds(90))) r.checks.push_back(std::move(c));
   }
   stamp_result(sim, options.seed, r);
   r.acked = data ? data->acked() : history.acked_creates.size() + history.acked_deletes.size();
   r.records = data ? data->records_read() : 0;
-  r.faults = kip279 ? kip279->steps() : options.faults ? nemesis.summary() : std::vector<std::string>{};
+  r.faults = script ? script->steps() : options.faults ? nemesis.summary() : std::vector<std::string>{};
   r.settings = {topology.describe()};
   if (data) {
     for (const std::string& line : data->settings()) r.settings.push_back(line);

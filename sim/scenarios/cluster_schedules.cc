@@ -5,6 +5,7 @@
 #include "broker/broker.h"
 #include "server/node.h"
 #include "sim/scenarios/scenario_util.h"
+#include "sim/world/sim_network.h"
 
 namespace samsa::sim {
 
@@ -22,112 +23,218 @@ const controller::PartitionState* partition0(const ClusterRegistry& registry, co
   return &t->partitions[0];
 }
 
-// Records `node` appended to the topic's partition 0 since its current epoch as leader began
-// there (0 while it is not leading).
-int64_t appended_as_leader(const ClusterRegistry& registry, int32_t node, const std::string& topic) {
-  auto it = registry.live.find(node);
-  if (it == registry.live.end() || it->second->broker() == nullptr) return 0;
-  std::shared_ptr<replication::Partition> p = it->second->broker()->partitions().find(model::TopicPartition{topic, 0});
-  if (p == nullptr || p->role() != replication::Role::leader) return 0;
-  Result<std::shared_ptr<PartitionLog>> log = p->log();
-  return log.ok() ? (*log)->log_end_offset() - p->epoch_start_offset() : 0;
+std::string at_s(Instant t) { return fmt::format("{:.3f} s", static_cast<double>(t.ns) / 1e9); }
+
+bool in_sync_pair(const controller::PartitionState* p) {
+  return p != nullptr && p->leader >= 0 && p->replicas.size() == 2 && p->isr.size() == 2;
 }
 
-std::string at_s(Instant t) { return fmt::format("{:.3f} s", static_cast<double>(t.ns) / 1e9); }
+class Kip279 final : public ScriptedSchedule {
+ public:
+  Kip279(Simulator& sim, ScheduleTargets t) : ScriptedSchedule(sim, std::move(t), "kip-279") {
+    lag_ = sim_.random_duration(1s, 4s);
+    follower_writes_ = sim_.random_duration(500ms, 3s);
+    leader_writes_ = sim_.random_duration(500ms, 3s);
+  }
+
+ private:
+  void act(const controller::PartitionState* p, const ClusterRegistry& registry) override {
+    switch (step_) {
+      case 0:
+        if (!in_sync_pair(p)) return;
+        leader_ = p->leader;
+        follower_ = p->replicas[0] == leader_ ? p->replicas[1] : p->replicas[0];
+        epoch_ = p->leader_epoch.value;
+        sim_.pause(t_.nodes.at(follower_));
+        return next(1, lag_, fmt::format("{}-0: leader {} epoch {}, follower {} paused for {} ms", t_.topic, leader_, epoch_,
+                                         follower_, to_ms(lag_)));
+      case 1:
+        sim_.crash(t_.nodes.at(leader_), CrashKind::process);
+        sim_.resume(t_.nodes.at(follower_));
+        return next(2, 0ms, fmt::format("leader {} killed (kill -9), follower {} resumed", leader_, follower_));
+      case 2:  // the follower leads a new epoch and has batches in it
+        if (!after(p != nullptr && p->leader == follower_ && p->leader_epoch.value > epoch_ &&
+                       appended_as_leader(registry, follower_) > 0,
+                   follower_writes_) ||
+            p == nullptr) {
+          return;
+        }
+        sim_.crash(t_.nodes.at(follower_), CrashKind::process);
+        sim_.start(t_.nodes.at(leader_));
+        epoch_ = p->leader_epoch.value;
+        return next(3, 0ms, fmt::format("node {} led epoch {} for {} ms; killed (kill -9); node {} restarted", follower_, epoch_,
+                                        to_ms(follower_writes_), leader_));
+      default:  // the old leader is elected uncleanly on its own log
+        if (!after(p != nullptr && p->leader == leader_ && p->leader_epoch.value > epoch_, leader_writes_) || p == nullptr) return;
+        sim_.start(t_.nodes.at(follower_));
+        return finish(fmt::format("node {} elected uncleanly in epoch {}, led for {} ms; node {} restarted", leader_,
+                                  p->leader_epoch.value, to_ms(leader_writes_), follower_));
+    }
+  }
+  Duration lag_{}, follower_writes_{}, leader_writes_{};
+};
+
+class Kip320 final : public ScriptedSchedule {
+ public:
+  static constexpr Duration kPastSession = std::chrono::seconds(12);  // broker.session.timeout.ms is 9 s
+
+  Kip320(Simulator& sim, ScheduleTargets t) : ScriptedSchedule(sim, std::move(t), "kip-320") {
+    alone_ = sim_.random_duration(1s, 3s);
+    new_leader_writes_ = sim_.random_duration(1s, 3s);
+  }
+
+ private:
+  // Both ways between the leader and every node but itself and the paused consumer (a zombie
+  // that producers can still reach would keep acknowledging: another story).
+  void cut_leader(bool cut) {
+    std::vector<NodeId> others = t_.clients;
+    for (const auto& [id, n] : t_.nodes) others.push_back(n);
+    for (NodeId n : others) {
+      if (n == t_.nodes.at(leader_) || n == t_.consumer) continue;
+      if (cut) sim_.network().partition(t_.nodes.at(leader_), n);
+      else sim_.network().heal(t_.nodes.at(leader_), n);
+    }
+  }
+  void act(const controller::PartitionState* p, const ClusterRegistry& registry) override {
+    switch (step_) {
+      case 0:
+        if (!in_sync_pair(p)) return;
+        leader_ = p->leader;
+        follower_ = p->replicas[0] == leader_ ? p->replicas[1] : p->replicas[0];
+        epoch_ = p->leader_epoch.value;
+        sim_.pause(t_.nodes.at(follower_));
+        return next(1, kPastSession, fmt::format("{}-0: leader {} epoch {}, follower {} paused for {} ms", t_.topic, leader_,
+                                                 epoch_, follower_, to_ms(kPastSession)));
+      case 1:  // out of the ISR (fenced): the leader's high watermark moves alone
+        if (!after(p != nullptr && p->leader == leader_ && p->isr.size() == 1, alone_)) return;
+        sim_.network().partition(t_.nodes.at(leader_), t_.nodes.at(follower_));
+        sim_.resume(t_.nodes.at(follower_));
+        sim_.pause(t_.consumer);
+        cut_leader(true);
+        suffix_end_ = log_end(registry, leader_);
+        return next(2, 0ms, fmt::format("ISR {{{}}} for {} ms; follower {} resumed, cut from it; the acks=1 consumer paused; "
+                                        "leader {} cut from every node",
+                                        leader_, to_ms(alone_), follower_, leader_));
+      case 2:  // the follower elected uncleanly, with batches of its own
+        if (!after(p != nullptr && p->leader == follower_ && p->leader_epoch.value > epoch_ &&
+                       appended_as_leader(registry, follower_) > 0,
+                   new_leader_writes_) ||
+            p == nullptr) {
+          return;
+        }
+        cut_leader(false);
+        epoch_ = p->leader_epoch.value;
+        return next(3, 0ms, fmt::format("node {} elected uncleanly in epoch {}, led for {} ms; node {}'s cuts healed", follower_,
+                                        epoch_, to_ms(new_leader_writes_), leader_));
+      case 3:  // the old leader has truncated and caught up into the ISR
+        if (p == nullptr || p->isr.size() != 2) return;
+        sim_.crash(t_.nodes.at(follower_), CrashKind::process);
+        return next(4, 0ms, fmt::format("node {} back in the ISR; node {} killed (kill -9)", leader_, follower_));
+      case 4:
+        if (p == nullptr || p->leader != leader_ || p->leader_epoch.value <= epoch_) return;
+        sim_.start(t_.nodes.at(follower_));
+        epoch_ = p->leader_epoch.value;
+        return next(5, 0ms, fmt::format("node {} leads again in epoch {}; node {} restarted", leader_, epoch_, follower_));
+      default:  // the consumer's stale position lies inside the new log
+        if (log_end(registry, leader_) <= suffix_end_ + kPastSuffix) return;
+        sim_.resume(t_.consumer);
+        return finish(fmt::format("node {}'s log passed {} (its old suffix ended at {}); the consumer resumed", leader_,
+                                  suffix_end_ + kPastSuffix, suffix_end_));
+    }
+  }
+  static constexpr int64_t kPastSuffix = 100;  // records
+  Duration alone_{}, new_leader_writes_{};
+  int64_t suffix_end_ = 0;
+};
 
 }  // namespace
 
 std::optional<ClusterSchedule> cluster_schedule_by_name(const std::string& name) {
   if (name == "random") return ClusterSchedule::random;
   if (name == "kip-279") return ClusterSchedule::kip279;
+  if (name == "kip-320") return ClusterSchedule::kip320;
   return std::nullopt;
 }
 
-const char* cluster_schedule_name(ClusterSchedule s) { return s == ClusterSchedule::kip279 ? "kip-279" : "random"; }
+const char* cluster_schedule_name(ClusterSchedule s) {
+  switch (s) {
+    case ClusterSchedule::kip279: return "kip-279";
+    case ClusterSchedule::kip320: return "kip-320";
+    case ClusterSchedule::random: break;
+  }
+  return "random";
+}
 
-Kip279Schedule::Kip279Schedule(Simulator& sim, std::map<int32_t, NodeId> brokers, std::string topic)
-    : sim_(sim), brokers_(std::move(brokers)), topic_(std::move(topic)) {
-  lag_ = sim_.random_duration(1s, 4s);
-  follower_writes_ = sim_.random_duration(500ms, 3s);
-  leader_writes_ = sim_.random_duration(500ms, 3s);
+std::unique_ptr<ScriptedSchedule> make_schedule(ClusterSchedule s, Simulator& sim, ScheduleTargets targets) {
+  if (s == ClusterSchedule::kip279) return std::make_unique<Kip279>(sim, std::move(targets));
+  if (s == ClusterSchedule::kip320) return std::make_unique<Kip320>(sim, std::move(targets));
+  return nullptr;
+}
+
+ScriptedSchedule::ScriptedSchedule(Simulator& sim, ScheduleTargets targets, const char* name)
+    : sim_(sim), t_(std::move(targets)), name_(name) {
   not_before_ = step_started_ = sim_.now() + kWarmUp;
 }
 
-void Kip279Schedule::next(Step step, Duration wait, std::string what) {
+void ScriptedSchedule::next(int step, Duration wait, std::string what) {
   steps_.push_back(fmt::format("{}: {}", at_s(sim_.now()), what));
   step_ = step;
+  seen_ = false;
   step_started_ = sim_.now();
   not_before_ = sim_.now() + wait;
 }
 
-void Kip279Schedule::give_up(std::string why) {
-  gave_up_ = std::move(why);
-  steps_.push_back(fmt::format("{}: gave up: {}", at_s(sim_.now()), *gave_up_));
-  step_ = Step::gave_up;
+void ScriptedSchedule::finish(std::string what) {
+  steps_.push_back(fmt::format("{}: {}", at_s(sim_.now()), what));
+  done_ = true;
 }
 
-bool Kip279Schedule::tick(const ClusterRegistry& registry) {
-  if (step_ == Step::done || step_ == Step::gave_up) return false;
-  if (sim_.now() < not_before_) return true;
-  if (sim_.now() - step_started_ > kStepTimeoutMax + (not_before_ - step_started_)) {
-    give_up(fmt::format("step {} did not happen within {} ms", static_cast<int>(step_), to_ms(kStepTimeoutMax)));
-    return false;
-  }
-  const controller::PartitionState* p = partition0(registry, topic_);
-  switch (step_) {
-    case Step::find:
-      if (p == nullptr || p->leader < 0 || p->replicas.size() != 2 || p->isr.size() != 2) return true;
-      leader_ = p->leader;
-      follower_ = p->replicas[0] == leader_ ? p->replicas[1] : p->replicas[0];
-      first_epoch_ = p->leader_epoch.value;
-      sim_.pause(brokers_.at(follower_));
-      next(Step::lag, lag_,
-           fmt::format("{}-0: leader {} epoch {}, follower {} paused for {} ms", topic_, leader_, first_epoch_, follower_, to_ms(lag_)));
-      return true;
-    case Step::lag:
-      sim_.crash(brokers_.at(leader_), CrashKind::process);
-      sim_.resume(brokers_.at(follower_));
-      next(Step::elect_follower, 0ms, fmt::format("leader {} killed (kill -9), follower {} resumed", leader_, follower_));
-      return true;
-    case Step::elect_follower:
-      if (p == nullptr || p->leader != follower_ || p->leader_epoch.value <= first_epoch_) return true;
-      if (appended_as_leader(registry, follower_, topic_) == 0) return true;  // its epoch must hold batches
-      if (not_before_ <= step_started_) {  // elected and appending: let it append for a while
-        not_before_ = sim_.now() + follower_writes_;
-        return true;
-      }
-      sim_.crash(brokers_.at(follower_), CrashKind::process);
-      sim_.start(brokers_.at(leader_));
-      next(Step::elect_old_leader, 0ms,
-           fmt::format("node {} led epoch {} for {} ms; killed (kill -9); node {} restarted", follower_, p->leader_epoch.value,
-                       to_ms(follower_writes_), leader_));
-      first_epoch_ = p->leader_epoch.value;
-      return true;
-    case Step::elect_old_leader:
-      if (p == nullptr || p->leader != leader_ || p->leader_epoch.value <= first_epoch_) return true;
-      if (not_before_ <= step_started_) {
-        not_before_ = sim_.now() + leader_writes_;
-        return true;
-      }
-      sim_.start(brokers_.at(follower_));
-      next(Step::done, 0ms,
-           fmt::format("node {} elected uncleanly in epoch {}, led for {} ms; node {} restarted", leader_, p->leader_epoch.value,
-                       to_ms(leader_writes_), follower_));
-      return false;
-    case Step::rejoin:
-    case Step::done:
-    case Step::gave_up:
-      return false;
-  }
+bool ScriptedSchedule::after(bool happened, Duration then) {
+  if (seen_) return true;  // not_before_ passed: due
+  if (!happened) return false;
+  seen_ = true;
+  not_before_ = sim_.now() + then;
   return false;
 }
 
-CheckResult Kip279Schedule::played() const {
+// Records `node` appended to the topic's partition 0 since its current epoch as leader began
+// there (0 while it is not leading).
+int64_t ScriptedSchedule::log_end(const ClusterRegistry& registry, int32_t node) const {
+  auto it = registry.live.find(node);
+  if (it == registry.live.end() || it->second->broker() == nullptr) return -1;
+  std::shared_ptr<replication::Partition> p = it->second->broker()->partitions().find(model::TopicPartition{t_.topic, 0});
+  if (p == nullptr) return -1;
+  Result<std::shared_ptr<PartitionLog>> log = p->log();
+  return log.ok() ? (*log)->log_end_offset() : -1;
+}
+
+int64_t ScriptedSchedule::appended_as_leader(const ClusterRegistry& registry, int32_t node) const {
+  auto it = registry.live.find(node);
+  if (it == registry.live.end() || it->second->broker() == nullptr) return 0;
+  std::shared_ptr<replication::Partition> p = it->second->broker()->partitions().find(model::TopicPartition{t_.topic, 0});
+  if (p == nullptr || p->role() != replication::Role::leader) return 0;
+  Result<std::shared_ptr<PartitionLog>> log = p->log();
+  return log.ok() ? (*log)->log_end_offset() - p->epoch_start_offset() : 0;
+}
+
+bool ScriptedSchedule::tick(const ClusterRegistry& registry) {
+  if (done_ || gave_up_) return false;
+  if (sim_.now() < not_before_) return true;
+  if (sim_.now() - step_started_ > kStepTimeoutMax + (not_before_ - step_started_)) {
+    gave_up_ = fmt::format("step {} did not happen within {} ms", step_, to_ms(kStepTimeoutMax));
+    steps_.push_back(fmt::format("{}: gave up: {}", at_s(sim_.now()), *gave_up_));
+    return false;
+  }
+  act(partition0(registry, t_.topic), registry);
+  return !done_;
+}
+
+CheckResult ScriptedSchedule::played() const {
   CheckResult c("schedule-played");
   c.unit = "schedules";
   c.examined = 1;
-  if (gave_up_) c.fail("kip-279: " + *gave_up_);
-  else if (step_ != Step::done) c.fail("kip-279: the faults phase ended before the schedule did");
+  if (gave_up_) c.fail(fmt::format("{}: {}", name_, *gave_up_));
+  else if (!done_) c.fail(fmt::format("{}: the faults phase ended before the schedule did", name_));
   return c;
 }
 

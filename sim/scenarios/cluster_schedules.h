@@ -1,12 +1,12 @@
 // Scripted fault schedules for the cluster scenario (`samsa-sim --scenario cluster --schedule
 // NAME`): instead of the random nemesis, the faults of one published Kafka bug's story, played
-// against whichever brokers hold the acks=1 topic's partition 0, with the seed choosing the
-// timing (and, as everywhere, every interleaving). The same checkers judge the run; a schedule
-// that could not play out (its partition never had the shape it needs) says so in its check
-// "schedule-played", which then fails: a run that did not set up the bug proves nothing.
+// against whichever brokers hold the acks=1 topic's partition 0 (replication factor 2,
+// unclean.leader.election.enable=true), with the seed choosing the timing (and, as everywhere,
+// every interleaving). The same checkers judge the run; a schedule that could not play out (its
+// partition never had the shape a step needs) says so in its check "schedule-played", which
+// then fails: a run that did not set up the bug proves nothing.
 //
-// kip-279 (KIP-279, "fast leader fail-over"): on a partition with replication factor 2 and
-// unclean.leader.election.enable=true, its leader L and follower F in sync:
+// kip-279 (KIP-279, "fast leader fail-over"), leader L and follower F in sync:
 //   1. F pauses and lags while L appends (acks=1);
 //   2. L is killed (kill -9); F resumes and is elected in a new epoch, in which it appends;
 //   3. F is killed and L restarts: the controller elects L uncleanly (F, the only ISR member, is
@@ -14,55 +14,91 @@
 //   4. F restarts and follows L. Its log holds F's second-epoch batches where L holds first-epoch
 //      ones: with KIP-279 the leader answers F's fetch with "epoch 1 ends at X" and F truncates to
 //      where ITS epoch 1 ended; with the naive answer (--bug naive-epoch-answer, the end offset
-//      judged alone) F keeps them, and the logs disagree below a common epoch (log-matching).
+//      judged alone) F keeps them and never matches its leader (replicas-converge).
+//
+// kip-320 (KIP-320, "fencing by leader epoch"), leader L and follower F in sync, the acks=1
+// consumer C reading:
+//   1. F pauses past its session: the ISR shrinks to L, whose high watermark goes on alone, and
+//      C reads what only L holds; F is cut from L (both ways) and resumed;
+//   2. C pauses (its metadata says: L leads epoch e). L is cut from every other node, clients
+//      too, but C: fenced, and F is elected uncleanly in epoch e+1, appending where L's suffix
+//      was;
+//   3. L's cuts heal: it follows F, truncates its suffix and catches up into the ISR; F is
+//      killed, L leads again in epoch e+2; F restarts; once L's log reaches past where its old
+//      suffix ended (past C's position), C resumes.
+//   C's next fetch from L carries epoch e: FENCED_LEADER_EPOCH sends it to the metadata and to
+//   OffsetForLeaderEpoch, which shows its position past the end of epoch e in L's log, and it
+//   goes back there. With --bug no-epoch-fencing L serves the stale fetch from C's position:
+//   C never reads what F wrote below it (poll-skip).
 //
 // Threading: scheduler context (the scenario's driver calls tick() between steps).
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "controller/metadata_image.h"
 #include "sim/checkers/verdict.h"
 #include "sim/scenarios/cluster_nodes.h"
 #include "sim/world/simulator.h"
 
 namespace samsa::sim {
 
-enum class ClusterSchedule : uint8_t { random, kip279 };
+enum class ClusterSchedule : uint8_t { random, kip279, kip320 };
 
 std::optional<ClusterSchedule> cluster_schedule_by_name(const std::string& name);
 const char* cluster_schedule_name(ClusterSchedule s);
 
-class Kip279Schedule {
+// What a schedule may act on: every node by id (brokers 1.., controllers 101..), the acks=1
+// topic, and its consumer's node.
+struct ScheduleTargets {
+  std::map<int32_t, NodeId> nodes;
+  std::string topic;
+  NodeId consumer{};
+  std::vector<NodeId> clients;  // every client node, the consumer too
+};
+
+class ScriptedSchedule {
  public:
   static constexpr Duration kStepTimeoutMax = std::chrono::seconds(40);  // a step's wait for an election
   static constexpr Duration kTickInterval = std::chrono::milliseconds(100);
 
-  // `brokers`: each broker's simulator node; `topic`: the topic whose partition 0 is played on.
-  Kip279Schedule(Simulator& sim, std::map<int32_t, NodeId> brokers, std::string topic);
-
+  virtual ~ScriptedSchedule() = default;
   // Advances the script; false once it finished or gave up (then the faults phase may end).
   bool tick(const ClusterRegistry& registry);
   CheckResult played() const;
-  std::vector<std::string> steps() const { return steps_; }
+  const std::vector<std::string>& steps() const { return steps_; }
 
- private:
-  enum class Step : uint8_t { find, lag, elect_follower, elect_old_leader, rejoin, done, gave_up };
-  void next(Step step, Duration wait, std::string what);
-  void give_up(std::string why);
+ protected:
+  ScriptedSchedule(Simulator& sim, ScheduleTargets targets, const char* name);
+  // One step of the script with the partition as the most advanced node sees it (may be null).
+  // Returns true when it acted (or is waiting); calls next()/finish() to move on.
+  virtual void act(const controller::PartitionState* p, const ClusterRegistry& registry) = 0;
+  void next(int step, Duration wait, std::string what);
+  void finish(std::string what);
+  // A step that must see something happen first, then wait `then` before acting: true once due.
+  bool after(bool happened, Duration then);
+  int64_t appended_as_leader(const ClusterRegistry& registry, int32_t node) const;
+  int64_t log_end(const ClusterRegistry& registry, int32_t node) const;  // -1: no replica there now
 
   Simulator& sim_;
-  std::map<int32_t, NodeId> brokers_;
-  std::string topic_;
-  Step step_ = Step::find;
+  ScheduleTargets t_;
+  int step_ = 0;
+  int32_t leader_ = -1, follower_ = -1, epoch_ = -1;
+
+ private:
+  const char* name_;
+  bool done_ = false;
+  bool seen_ = false;  // after(): the awaited thing happened
   Instant not_before_{}, step_started_{};
-  int32_t leader_ = -1, follower_ = -1, first_epoch_ = -1;
-  Duration lag_{}, follower_writes_{}, leader_writes_{};
   std::vector<std::string> steps_;
   std::optional<std::string> gave_up_;
 };
+
+std::unique_ptr<ScriptedSchedule> make_schedule(ClusterSchedule s, Simulator& sim, ScheduleTargets targets);
 
 }  // namespace samsa::sim

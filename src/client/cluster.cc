@@ -125,4 +125,13 @@ Result<int32_t> Cluster::leader(const std::string& topic, int32_t partition) {
   return Errc::not_found;
 }
 
+int32_t Cluster::leader_epoch(const std::string& topic, int32_t partition) const {
+  auto it = topics_.find(topic);
+  if (it == topics_.end()) return -1;
+  for (const auto& p : it->second.partitions) {
+    if (p.partition_index == partition) return p.leader_epoch;
+  }
+  return -1;
+}
+
 }  // namespace samsa::client

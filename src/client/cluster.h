@@ -40,6 +40,9 @@ class Cluster {
   Result<std::vector<int32_t>> broker_ids();
   // Leader and partition count for a topic from the last metadata (refreshing if unknown).
   Result<int32_t> leader(const std::string& topic, int32_t partition);
+  // The partition's leader epoch in the last metadata (-1 when the broker did not say: Metadata
+  // below v7), for KIP-320's fencing and position validation.
+  int32_t leader_epoch(const std::string& topic, int32_t partition) const;
   Result<int32_t> partition_count(const std::string& topic);
   void invalidate(int32_t node_id);
 

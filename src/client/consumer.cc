@@ -57,6 +57,7 @@ Status Consumer::seek_to(const TopicPartition& tp, int64_t timestamp_or_special)
 }
 
 void Consumer::move(const TopicPartition& tp, int64_t to, std::string why) {
+  epochs_[tp].last_batch = -1;  // what it consumed before the move says nothing of the new position
   int64_t& pos = positions_[tp];
   moves_.push_back(PositionMove{tp, pos, to, std::move(why)});
   pos = to;
@@ -112,6 +113,7 @@ void Consumer::take_records(const std::string& topic, int32_t partition, ConstBy
       return;
     }
     at += h->total_bytes();
+    epochs_[tp].last_batch = h->leader_epoch;
     for (Record& r : *records) {
       if (r.offset < pos) continue;
       out.push_back(ConsumedRecord{topic, partition, r.offset, r.timestamp, std::move(r.key), std::move(r.value), std::move(r.headers)});
@@ -120,17 +122,55 @@ void Consumer::take_records(const std::string& topic, int32_t partition, ConstBy
   }
 }
 
+Status Consumer::validate_position(const TopicPartition& tp, int32_t leader, int32_t epoch) {
+  Epochs& e = epochs_[tp];
+  if (e.last_batch < 0 || epoch < 0) {  // nothing consumed since the last move: nothing to check
+    e.fetched_under = epoch;
+    return Status{};
+  }
+  Connection* c = nullptr;
+  SAMSA_TRY_ASSIGN(c, cluster_.node(leader));
+  std::optional<int16_t> v = c->version(ApiKey::offset_for_leader_epoch, 4);
+  if (!v || *v < 2) {  // a broker without KIP-320: no way to check
+    e.fetched_under = epoch;
+    return Status{};
+  }
+  OffsetForLeaderEpochRequest req;
+  req.replica_id = -1;  // a consumer
+  req.topics.push_back({.topic = tp.topic, .partitions = {{.partition = tp.partition, .current_leader_epoch = epoch, .leader_epoch = e.last_batch}}});
+  OffsetForLeaderEpochResponse resp;
+  SAMSA_TRY_ASSIGN(resp, (c->call<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(
+                             ApiKey::offset_for_leader_epoch, *v, req, cluster_.request_deadline())));
+  if (resp.topics.size() != 1 || resp.topics[0].partitions.size() != 1) return Errc::corrupt;
+  const auto& p = resp.topics[0].partitions[0];
+  if (p.error_code != 0) {  // a fenced or unknown epoch: the metadata moved on again
+    (void)cluster_.metadata(std::nullopt, false);
+    return Errc::unavailable;
+  }
+  const int64_t pos = positions_[tp];
+  if (p.end_offset >= 0 && p.end_offset < pos) {
+    cluster_.rt().log(LogLevel::info, tp.topic + "-" + std::to_string(tp.partition) + ": log truncated below the position (" +
+                                          std::to_string(pos) + " -> " + std::to_string(p.end_offset) + ")");
+    move(tp, p.end_offset, "log truncation detected (KIP-320)");
+  }
+  e.fetched_under = epoch;
+  return Status{};
+}
+
 Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out) {
   std::map<int32_t, FetchRequest> by_leader;
   for (const auto& [tp, pos] : positions_) {
     if (pos < 0) continue;  // not resolved yet
     int32_t leader = 0;
     SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
+    const int32_t epoch = cluster_.leader_epoch(tp.topic, tp.partition);
+    if (epoch != epochs_[tp].fetched_under) SAMSA_TRY(validate_position(tp, leader, epoch));
     FetchRequest& req = by_leader[leader];
     if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({.topic = tp.topic});
     // Legal: a partition budget of one byte still gets one whole batch.
     const int32_t budget = cluster_.rt().buggify("consumer.tiny_fetch") ? 1 : config_.max_partition_fetch_bytes;
-    req.topics.back().partitions.push_back({.partition = tp.partition, .fetch_offset = pos, .partition_max_bytes = budget});
+    req.topics.back().partitions.push_back({.partition = tp.partition, .current_leader_epoch = epoch, .fetch_offset = positions_[tp],
+                                            .partition_max_bytes = budget});
   }
   for (auto& [leader, req] : by_leader) {
     Connection* c = nullptr;

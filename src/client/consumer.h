@@ -78,6 +78,16 @@ class Consumer {
 
   Cluster& cluster_;
   ConsumerConfig config_;
+  // KIP-320: per partition, the leader epoch this consumer last fetched under and the leader
+  // epoch of the last batch it consumed. A new leader epoch in the metadata makes it ask the
+  // leader where that batch's epoch ends (OffsetForLeaderEpoch) before fetching again: below
+  // the position, the log was truncated under it, and it goes back there.
+  struct Epochs {
+    int32_t fetched_under = -1;
+    int32_t last_batch = -1;
+  };
+  Status validate_position(const TopicPartition& tp, int32_t leader, int32_t epoch);
+  std::map<TopicPartition, Epochs> epochs_;
   std::map<TopicPartition, int64_t> positions_;  // -1: unknown, to be reset
   std::vector<PositionMove> moves_;
   bool corrupt_ = false;  // stopped at a corrupt batch in the last fetch
