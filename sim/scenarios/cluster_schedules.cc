@@ -25,10 +25,6 @@ const controller::PartitionState* partition0(const ClusterRegistry& registry, co
 
 std::string at_s(Instant t) { return fmt::format("{:.3f} s", static_cast<double>(t.ns) / 1e9); }
 
-bool in_sync_pair(const controller::PartitionState* p) {
-  return p != nullptr && p->leader >= 0 && p->replicas.size() == 2 && p->isr.size() == 2;
-}
-
 class Kip279 final : public ScriptedSchedule {
  public:
   Kip279(Simulator& sim, ScheduleTargets t) : ScriptedSchedule(sim, std::move(t), "kip-279") {
@@ -41,13 +37,7 @@ class Kip279 final : public ScriptedSchedule {
   void act(const controller::PartitionState* p, const ClusterRegistry& registry) override {
     switch (step_) {
       case 0:
-        if (!in_sync_pair(p)) return;
-        leader_ = p->leader;
-        follower_ = p->replicas[0] == leader_ ? p->replicas[1] : p->replicas[0];
-        epoch_ = p->leader_epoch.value;
-        sim_.pause(t_.nodes.at(follower_));
-        return next(1, lag_, fmt::format("{}-0: leader {} epoch {}, follower {} paused for {} ms", t_.topic, leader_, epoch_,
-                                         follower_, to_ms(lag_)));
+        return pause_follower(p, lag_);
       case 1:
         sim_.crash(t_.nodes.at(leader_), CrashKind::process);
         sim_.resume(t_.nodes.at(follower_));
@@ -98,13 +88,7 @@ class Kip320 final : public ScriptedSchedule {
   void act(const controller::PartitionState* p, const ClusterRegistry& registry) override {
     switch (step_) {
       case 0:
-        if (!in_sync_pair(p)) return;
-        leader_ = p->leader;
-        follower_ = p->replicas[0] == leader_ ? p->replicas[1] : p->replicas[0];
-        epoch_ = p->leader_epoch.value;
-        sim_.pause(t_.nodes.at(follower_));
-        return next(1, kPastSession, fmt::format("{}-0: leader {} epoch {}, follower {} paused for {} ms", t_.topic, leader_,
-                                                 epoch_, follower_, to_ms(kPastSession)));
+        return pause_follower(p, kPastSession);
       case 1:  // out of the ISR (fenced): the leader's high watermark moves alone
         if (!after(p != nullptr && p->leader == leader_ && p->isr.size() == 1, alone_)) return;
         sim_.network().partition(t_.nodes.at(leader_), t_.nodes.at(follower_));
@@ -187,6 +171,16 @@ void ScriptedSchedule::next(int step, Duration wait, std::string what) {
 void ScriptedSchedule::finish(std::string what) {
   steps_.push_back(fmt::format("{}: {}", at_s(sim_.now()), what));
   done_ = true;
+}
+
+void ScriptedSchedule::pause_follower(const controller::PartitionState* p, Duration pause) {
+  if (p == nullptr || p->leader < 0 || p->replicas.size() != 2 || p->isr.size() != 2) return;  // not yet in sync
+  leader_ = p->leader;
+  follower_ = p->replicas[0] == leader_ ? p->replicas[1] : p->replicas[0];
+  epoch_ = p->leader_epoch.value;
+  sim_.pause(t_.nodes.at(follower_));
+  next(1, pause, fmt::format("{}-0: leader {} epoch {}, follower {} paused for {} ms", t_.topic, leader_, epoch_, follower_,
+                             to_ms(pause)));
 }
 
 bool ScriptedSchedule::after(bool happened, Duration then) {

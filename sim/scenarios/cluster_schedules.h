@@ -82,6 +82,8 @@ class ScriptedSchedule {
   void finish(std::string what);
   // A step that must see something happen first, then wait `then` before acting: true once due.
   bool after(bool happened, Duration then);
+  // Step 0 of every story: once the partition's two replicas are in sync, pause the follower.
+  void pause_follower(const controller::PartitionState* p, Duration pause);
   int64_t appended_as_leader(const ClusterRegistry& registry, int32_t node) const;
   int64_t log_end(const ClusterRegistry& registry, int32_t node) const;  // -1: no replica there now
 
