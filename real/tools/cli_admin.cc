@@ -169,9 +169,15 @@ int leader_election_main(client::Cluster& cluster, const LeaderElectionArgs& a) 
     if (a.partition >= 0) {
       asked.push_back({.topic = a.topic, .partition = a.partition});
     } else {
-      Result<int32_t> n = cluster.partition_count(a.topic);
-      if (!n.ok()) return tool_error("unknown topic " + a.topic);
-      for (int32_t p = 0; p < *n; ++p) asked.push_back({.topic = a.topic, .partition = p});
+      // Without auto-creation: a mistyped name must not create a topic.
+      Result<kafka::MetadataResponse> m = cluster.metadata(std::vector<std::string>{a.topic}, false);
+      if (!m.ok()) return tool_error("cannot reach the broker: " + std::string(errc_name(m.error())));
+      int32_t n = 0;
+      for (const auto& t : m->topics) {
+        if (t.name == a.topic && t.error_code == 0) n = static_cast<int32_t>(t.partitions.size());
+      }
+      if (n == 0) return tool_error("unknown topic " + a.topic);
+      for (int32_t p = 0; p < n; ++p) asked.push_back({.topic = a.topic, .partition = p});
     }
   }
   Result<std::vector<client::PartitionResult>> r = client::Admin(cluster).elect_leaders(type == "PREFERRED" ? 0 : 1, asked);

@@ -358,7 +358,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
     sim.schedule_after(sim.random_duration(500ms, 3s), supervise);
   };
   std::unique_ptr<ScriptedSchedule> script;
-  bool schedule_running = scripted;
+  bool schedule_running = scripted && data;  // a schedule acts on the data plane's topic
   std::function<void()> play = [&] {
     schedule_running = script->tick(registry);
     if (schedule_running) sim.schedule_after(ScriptedSchedule::kTickInterval, play);

@@ -49,9 +49,9 @@ class Kip279 final : public ScriptedSchedule {
             p == nullptr) {
           return;
         }
+        epoch_ = p->leader_epoch.value;  // before the crash: `p` may live in the follower's image
         sim_.crash(t_.nodes.at(follower_), CrashKind::process);
         sim_.start(t_.nodes.at(leader_));
-        epoch_ = p->leader_epoch.value;
         return next(3, 0ms, fmt::format("node {} led epoch {} for {} ms; killed (kill -9); node {} restarted", follower_, epoch_,
                                         to_ms(follower_writes_), leader_));
       default:  // the old leader is elected uncleanly on its own log
@@ -217,6 +217,7 @@ bool ScriptedSchedule::tick(const ClusterRegistry& registry) {
   if (sim_.now() - step_started_ > kStepTimeoutMax + (not_before_ - step_started_)) {
     gave_up_ = fmt::format("step {} did not happen within {} ms", step_, to_ms(kStepTimeoutMax));
     steps_.push_back(fmt::format("{}: gave up: {}", at_s(sim_.now()), *gave_up_));
+    for (NodeId c : t_.clients) sim_.resume(c);  // the heal resumes servers only
     return false;
   }
   act(partition0(registry, t_.topic), registry);

@@ -113,7 +113,9 @@ void Consumer::take_records(const std::string& topic, int32_t partition, ConstBy
       return;
     }
     at += h->total_bytes();
-    epochs_[tp].last_batch = h->leader_epoch;
+    Epochs& e = epochs_[tp];
+    if (e.last_batch != h->leader_epoch) e.last_batch_from = std::max(h->base_offset, pos);
+    e.last_batch = h->leader_epoch;
     for (Record& r : *records) {
       if (r.offset < pos) continue;
       out.push_back(ConsumedRecord{topic, partition, r.offset, r.timestamp, std::move(r.key), std::move(r.value), std::move(r.headers)});
@@ -122,39 +124,51 @@ void Consumer::take_records(const std::string& topic, int32_t partition, ConstBy
   }
 }
 
-Status Consumer::validate_position(const TopicPartition& tp, int32_t leader, int32_t epoch) {
+bool Consumer::validate_position(const TopicPartition& tp, int32_t leader, int32_t epoch) {
   Epochs& e = epochs_[tp];
   if (e.last_batch < 0 || epoch < 0) {  // nothing consumed since the last move: nothing to check
     e.fetched_under = epoch;
-    return Status{};
+    return true;
   }
-  Connection* c = nullptr;
-  SAMSA_TRY_ASSIGN(c, cluster_.node(leader));
-  std::optional<int16_t> v = c->version(ApiKey::offset_for_leader_epoch, 4);
+  Result<Connection*> c = leader < 0 ? Result<Connection*>(Errc::unavailable) : cluster_.node(leader);
+  if (!c.ok()) {  // no leader yet, or it is away: learn who leads now
+    (void)cluster_.metadata(std::nullopt, false);
+    return false;
+  }
+  std::optional<int16_t> v = (*c)->version(ApiKey::offset_for_leader_epoch, 4);
   if (!v || *v < 2) {  // a broker without KIP-320: no way to check
     e.fetched_under = epoch;
-    return Status{};
+    return true;
   }
   OffsetForLeaderEpochRequest req;
   req.replica_id = -1;  // a consumer
   req.topics.push_back({.topic = tp.topic, .partitions = {{.partition = tp.partition, .current_leader_epoch = epoch, .leader_epoch = e.last_batch}}});
-  OffsetForLeaderEpochResponse resp;
-  SAMSA_TRY_ASSIGN(resp, (c->call<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(
-                             ApiKey::offset_for_leader_epoch, *v, req, cluster_.request_deadline())));
-  if (resp.topics.size() != 1 || resp.topics[0].partitions.size() != 1) return Errc::corrupt;
-  const auto& p = resp.topics[0].partitions[0];
+  Result<OffsetForLeaderEpochResponse> resp = (*c)->call<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>(
+      ApiKey::offset_for_leader_epoch, *v, req, cluster_.request_deadline());
+  if (!resp.ok() || resp->topics.size() != 1 || resp->topics[0].partitions.size() != 1) {
+    cluster_.invalidate(leader);
+    return false;
+  }
+  const auto& p = resp->topics[0].partitions[0];
   if (p.error_code != 0) {  // a fenced or unknown epoch: the metadata moved on again
     (void)cluster_.metadata(std::nullopt, false);
-    return Errc::unavailable;
+    return false;
   }
   const int64_t pos = positions_[tp];
-  if (p.end_offset >= 0 && p.end_offset < pos) {
+  // Where this log still agrees with what was read: the end of the epoch asked for, and if the
+  // leader never had that epoch (it answers an older one), no further than where this consumer
+  // began reading it. No epoch at all that old: every record is newer, reset by policy.
+  int64_t agreed = p.end_offset;
+  if (p.leader_epoch >= 0 && p.leader_epoch < e.last_batch && e.last_batch_from >= 0) agreed = std::min(agreed, e.last_batch_from);
+  if (p.end_offset < 0) {
+    positions_[tp] = -1;  // resolve_positions() resets it (and logs the move) next poll
+  } else if (agreed < pos) {
     cluster_.rt().log(LogLevel::info, tp.topic + "-" + std::to_string(tp.partition) + ": log truncated below the position (" +
-                                          std::to_string(pos) + " -> " + std::to_string(p.end_offset) + ")");
-    move(tp, p.end_offset, "log truncation detected (KIP-320)");
+                                          std::to_string(pos) + " -> " + std::to_string(agreed) + ")");
+    move(tp, agreed, "log truncation detected (KIP-320)");
   }
   e.fetched_under = epoch;
-  return Status{};
+  return true;
 }
 
 Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out) {
@@ -164,7 +178,8 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
     int32_t leader = 0;
     SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
     const int32_t epoch = cluster_.leader_epoch(tp.topic, tp.partition);
-    if (epoch != epochs_[tp].fetched_under) SAMSA_TRY(validate_position(tp, leader, epoch));
+    if (epoch != epochs_[tp].fetched_under && !validate_position(tp, leader, epoch)) continue;
+    if (positions_[tp] < 0) continue;  // validation found nothing to keep: reset first
     FetchRequest& req = by_leader[leader];
     if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({.topic = tp.topic});
     // Legal: a partition budget of one byte still gets one whole batch.
@@ -172,6 +187,8 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
     req.topics.back().partitions.push_back({.partition = tp.partition, .current_leader_epoch = epoch, .fetch_offset = positions_[tp],
                                             .partition_max_bytes = budget});
   }
+  // Every partition waits (no leader, a validation to retry): the caller backs off, it must not spin.
+  if (by_leader.empty()) return Errc::unavailable;
   for (auto& [leader, req] : by_leader) {
     Connection* c = nullptr;
     SAMSA_TRY_ASSIGN(c, cluster_.node(leader));

@@ -85,8 +85,11 @@ class Consumer {
   struct Epochs {
     int32_t fetched_under = -1;
     int32_t last_batch = -1;
+    int64_t last_batch_from = -1;  // where this consumer first read a batch of last_batch's epoch
   };
-  Status validate_position(const TopicPartition& tp, int32_t leader, int32_t epoch);
+  // False when it could not tell (the leader unreachable, the epoch moved again): the partition
+  // waits for the next round while the others are fetched.
+  bool validate_position(const TopicPartition& tp, int32_t leader, int32_t epoch);
   std::map<TopicPartition, Epochs> epochs_;
   std::map<TopicPartition, int64_t> positions_;  // -1: unknown, to be reset
   std::vector<PositionMove> moves_;

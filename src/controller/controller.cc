@@ -22,8 +22,8 @@ std::optional<int64_t> Controller::session_deadline(int32_t broker_id) const {
 bool Controller::unclean_election_enabled(const MetadataImage& image, const std::string& topic) const {
   std::optional<std::string> v = image.config(kConfigTopic, topic, kUncleanLeaderElection);
   if (!v) v = image.config(kConfigBroker, "", kUncleanLeaderElection);
-  if (!v) return config_.unclean_leader_election_enable || config_.bugs.unclean_election;
-  return *v == "true" || config_.bugs.unclean_election;
+  if (!v) return config_.unclean_leader_election_enable || config_.bugs.unclean_election;  // the old default
+  return *v == "true";
 }
 
 // A registration retried by the same incarnation keeps its epoch (no records). A new

@@ -299,9 +299,19 @@ kafka::ElectLeadersResponse BrokerLifecycle::elect_leaders(const kafka::ElectLea
   kafka::ElectLeadersRequest forwarded = request;
   Result<kafka::ElectLeadersResponse> r = forward_channel_.call<kafka::ElectLeadersRequest, kafka::ElectLeadersResponse>(
       kafka::ApiKey::elect_leaders, 2, forwarded, rt_.after(kRequestTimeout));
-  if (!r.ok()) {
+  if (!r.ok()) {  // per partition too: ElectLeaders v0 has no top-level error
     kafka::ElectLeadersResponse failed;
     failed.error_code = kafka::code(Error::request_timed_out);
+    if (request.topic_partitions) {
+      for (const auto& t : *request.topic_partitions) {
+        auto& out = failed.replica_election_results.emplace_back();
+        out.topic = t.topic;
+        for (int32_t p : t.partitions) {
+          out.partition_result.push_back({.partition_id = p, .error_code = kafka::code(Error::request_timed_out),
+                                          .error_message = std::string(kafka::error_name(Error::request_timed_out))});
+        }
+      }
+    }
     return failed;
   }
   // Elected to a replica: this broker's image shows that replica leading (preferred: the first).
@@ -314,7 +324,9 @@ kafka::ElectLeadersResponse BrokerLifecycle::elect_leaders(const kafka::ElectLea
           continue;
         }
         const controller::PartitionState& s = topic->partitions[static_cast<size_t>(p.partition_id)];
-        if (s.leader == controller::kNoLeader || (request.election_type == 0 && s.leader != s.replicas.front())) return false;
+        if (s.leader == controller::kNoLeader || (request.election_type == 0 && !s.replicas.empty() && s.leader != s.replicas.front())) {
+          return false;
+        }
       }
     }
     return true;

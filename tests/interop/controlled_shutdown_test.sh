@@ -53,7 +53,20 @@ wait "${PID[$victim]}"
 rc=$?
 echo "node $victim exited with code $rc after $(( $(now_ms) - t0 )) ms"
 [ "$rc" = 0 ] || fail "node $victim exited with code $rc"
-after=$(describe_via_others "$victim")
+# The others apply the handover a moment after the victim does: up to 2 s (its session, which
+# moves leaders without a controlled shutdown, lasts 9 s).
+handed_over() {
+  for p in 0 1 2; do
+    [ "$(field "$after" "$p" Leader)" != "$victim" ] || return 1
+    field "$after" "$p" Isr | tr ',' '\n' | grep -qx "$victim" && return 1
+  done
+  return 0
+}
+for _ in $(seq 1 20); do
+  after=$(describe_via_others "$victim")
+  handed_over && break
+  sleep 0.1
+done
 echo "$after"
 for p in 0 1 2; do
   [ "$(field "$after" "$p" Leader)" != "$victim" ] || fail "partition $p still names node $victim leader after it exited"

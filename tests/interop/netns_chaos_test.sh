@@ -87,7 +87,12 @@ while [ "$SECONDS" -lt "$end" ]; do
   esac
   sleep $(( RANDOM % 3 ))
 done
-for i in 1 2 3; do kill -0 "${PID[$i]}" 2>/dev/null || { echo "node $i was down at the heal: restarted"; start "$i"; }; done
+# Every kill above restarts its node in the same round: a node down now stopped by itself.
+for i in 1 2 3; do
+  kill -0 "${PID[$i]}" 2>/dev/null && continue
+  wait "${PID[$i]}"
+  fail "node $i stopped by itself during the faults (exit code $?)"
+done
 echo "t+$SECONDS s: healed"
 touch "$DIR/healed"
 sleep 35

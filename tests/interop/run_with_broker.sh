@@ -21,7 +21,8 @@ CONF
 export SAMSA_CONFIG="$SAMSA_DATA/server.properties"
 
 start_broker() {
-  "$SAMSA" broker --config "$SAMSA_CONFIG" >>"$SAMSA_DATA/broker.log" 2>&1 &
+  # shellcheck disable=SC2086  # SAMSA_BROKER_FLAGS: extra flags, e.g. -v for debug logs a test greps
+  "$SAMSA" broker --config "$SAMSA_CONFIG" ${SAMSA_BROKER_FLAGS:-} >>"$SAMSA_DATA/broker.log" 2>&1 &
   BROKER_PID=$!
   for _ in $(seq 1 100); do
     if (echo >"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi
