@@ -92,7 +92,7 @@ const BugPlan kPlans[] = {
     {"truncate-to-hw", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 4},
     {"no-elr", {"leader-completeness", "lost-write", "unseen", "committed-kept"}, true, 16},
     // Kafka before 0.11 elected out-of-sync replicas when no ISR member was live.
-    {"unclean-election", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 71},
+    {"unclean-election", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 16},
     // KIP-279 needs a leader elected on a log that lacks its follower's last epoch: an unclean
     // election, which the kip-279 schedule sets up (cluster_schedules.h).
     {"naive-epoch-answer", {"replicas-converge", "log-matching"}, true, 1, ClusterSchedule::kip279},

@@ -30,10 +30,10 @@ cleanup() {
   [ -n "${CPID:-}" ] && kill -9 "$CPID" 2>/dev/null
   for i in 1 2 3; do ip netns del "$(ns "$i")" 2>/dev/null; ip link del "sv$TAG-$i" 2>/dev/null; done
   ip link del "$BR" 2>/dev/null
-  rm -rf "$DIR"
+  if [ "${KEEP:-0}" = 1 ]; then echo "logs kept in $DIR"; else rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; for i in 1 2 3; do echo "--- node $i"; tail -5 "$DIR/node-$i.log"; done; exit 1; }
+fail() { echo "FAIL: $*"; for i in 1 2 3; do echo "--- node $i"; tail -5 "$DIR/node-$i.log"; done; KEEP=1; exit 1; }
 
 ip link add "$BR" type bridge || skip "cannot create a bridge"
 ip addr add "$NET.254/24" dev "$BR" && ip link set "$BR" up || fail "bridge address"
@@ -49,6 +49,8 @@ for i in 1 2 3; do
 done
 VOTERS="1@$NET.1:9093,2@$NET.2:9093,3@$NET.3:9093"
 BOOTSTRAP="$NET.1:9092,$NET.2:9092,$NET.3:9092"
+# As in the simulator: the clients' metadata requests must not create the topic with the
+# broker defaults (one partition, one replica) before the producers create it as asked.
 for i in 1 2 3; do
   cat > "$DIR/node-$i.properties" <<CONF
 process.roles=broker,controller
@@ -57,6 +59,7 @@ controller.quorum.voters=$VOTERS
 controller.listener.names=CONTROLLER
 listeners=PLAINTEXT://$NET.$i:9092,CONTROLLER://$NET.$i:9093
 log.dirs=$DIR/data-$i
+auto.create.topics.enable=false
 CONF
 done
 start() { ip netns exec "$(ns "$1")" "$SAMSA" broker --config "$DIR/node-$1.properties" >>"$DIR/node-$1.log" 2>&1 & PID[$1]=$!; }
