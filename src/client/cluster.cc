@@ -119,19 +119,23 @@ Result<int32_t> Cluster::leader(const std::string& topic, int32_t partition) {
   int32_t n = 0;
   SAMSA_TRY_ASSIGN(n, partition_count(topic));
   if (partition < 0 || partition >= n) return Errc::not_found;
-  for (const auto& p : topics_[topic].partitions) {
-    if (p.partition_index == partition) return p.leader_id;
-  }
-  return Errc::not_found;
+  const kafka::MetadataResponse::Partition* p = find_partition(topic, partition);
+  if (p == nullptr) return Errc::not_found;
+  return p->leader_id;
 }
 
 int32_t Cluster::leader_epoch(const std::string& topic, int32_t partition) const {
+  const kafka::MetadataResponse::Partition* p = find_partition(topic, partition);
+  return p == nullptr ? -1 : p->leader_epoch;
+}
+
+const kafka::MetadataResponse::Partition* Cluster::find_partition(const std::string& topic, int32_t partition) const {
   auto it = topics_.find(topic);
-  if (it == topics_.end()) return -1;
+  if (it == topics_.end()) return nullptr;
   for (const auto& p : it->second.partitions) {
-    if (p.partition_index == partition) return p.leader_epoch;
+    if (p.partition_index == partition) return &p;
   }
-  return -1;
+  return nullptr;
 }
 
 }  // namespace samsa::client

@@ -51,6 +51,9 @@ class Cluster {
   Deadline request_deadline() const { return rt_.after(config_.request_timeout); }
 
  private:
+  // The partition in the last metadata, or nullptr.
+  const kafka::MetadataResponse::Partition* find_partition(const std::string& topic, int32_t partition) const;
+
   Runtime& rt_;
   ClientConfig config_;
   std::unique_ptr<Connection> bootstrap_;

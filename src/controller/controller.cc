@@ -94,7 +94,7 @@ HeartbeatResult Controller::heartbeat(const MetadataImage& image, const Heartbea
   result.is_fenced = b->fenced;
   if (request.want_shut_down) {
     result.should_shut_down = b->fenced;  // fenced in the committed image: nothing left to move
-    if (!b->fenced) fence_for_shutdown(image, *b, result.records);
+    if (!b->fenced) fence_broker(image, *b, result.records);
     result.is_fenced = true;
     return result;
   }
@@ -112,8 +112,9 @@ HeartbeatResult Controller::heartbeat(const MetadataImage& image, const Heartbea
   return result;
 }
 
-void Controller::fence_for_shutdown(const MetadataImage& image, const BrokerRegistration& b,
-                                    std::vector<MetadataRecord>& out) const {
+// Leaderships and ISR places first, then the fence: the same for an expired session and a
+// controlled shutdown.
+void Controller::fence_broker(const MetadataImage& image, const BrokerRegistration& b, std::vector<MetadataRecord>& out) const {
   fence_partitions(image, b.id, false, out);
   kafka::BrokerRegistrationChangeRecord fence;
   fence.broker_id = b.id;
@@ -132,12 +133,7 @@ ControllerResult Controller::expire_sessions(const MetadataImage& image, int64_t
       continue;
     }
     if (it->second >= now_ms) continue;
-    fence_partitions(image, id, false, result.records);
-    kafka::BrokerRegistrationChangeRecord fence;
-    fence.broker_id = id;
-    fence.broker_epoch = b.epoch.value;
-    fence.fenced = 1;
-    result.records.emplace_back(fence);
+    fence_broker(image, b, result.records);
     return result;
   }
   return result;

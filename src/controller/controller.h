@@ -149,14 +149,14 @@ class Controller {
   ControllerResult create_partitions(const MetadataImage& image, const std::string& name, int32_t new_count,
                                      PlacementChoice placement) const;
   ControllerResult alter_partition(const MetadataImage& image, const AlterPartitionRequest& request) const;
-  // Sets (or with nullopt deletes) one topic config; turning unclean election on elects leaders
-  // for the topic's leaderless partitions in the same records.
   // Preferred: the first replica in assignment order leads again if it is live and in the ISR
   // (ELECTION_NOT_NEEDED if it leads, PREFERRED_LEADER_NOT_AVAILABLE otherwise). Unclean: a
   // leaderless partition gets any live replica (ELIGIBLE_LEADERS_NOT_AVAILABLE if none is live).
   // `partitions` nullopt: every partition, reporting only those elected or failing.
   ElectLeadersResult elect_leaders(const MetadataImage& image, ElectionType type,
                                    const std::optional<std::vector<std::pair<std::string, int32_t>>>& partitions) const;
+  // Sets (or with nullopt deletes) one topic config; turning unclean election on elects leaders
+  // for the topic's leaderless partitions in the same records.
   ControllerResult alter_topic_config(const MetadataImage& image, const std::string& topic, const std::string& key,
                                       const std::optional<std::string>& value) const;
 
@@ -176,7 +176,7 @@ class Controller {
     int32_t unfencing = -1;
     bool operator()(int32_t id) const { return id != fencing && (id == unfencing || image->is_unfenced(id)); }
   };
-  void fence_for_shutdown(const MetadataImage& image, const BrokerRegistration& b, std::vector<MetadataRecord>& out) const;
+  void fence_broker(const MetadataImage& image, const BrokerRegistration& b, std::vector<MetadataRecord>& out) const;
   // Appends the partition changes that take `broker` out of every ISR and leadership; with
   // `unclean` (it restarted after losing its page cache) out of every ELR too.
   void fence_partitions(const MetadataImage& image, int32_t broker, bool unclean, std::vector<MetadataRecord>& out) const;
