@@ -31,6 +31,7 @@ struct Options {
   int producers = 2;
   int clients = 2;
   int members = 3;
+  int brokers = 0;  // groups scenario: 0 single broker, 3 a KRaft cluster
   int64_t fault_ms = 60'000;
   int64_t quiet_ms = -1;  // scenario default
   int voters = 0, raft_batch = 0, raft_pause_ms = -1;  // raft scenario
@@ -126,7 +127,7 @@ sim::RunResult run_one(const Options& o, uint64_t seed, LogLevel level) {
   for (const std::string& f : o.faults) faults.push_back(*sim::fault_by_name(f));
   const Duration fault = std::chrono::milliseconds(o.fault_ms);
   if (o.scenario == "groups") {
-    sim::GroupScenarioOptions g{seed, o.members, fault, std::chrono::seconds(30), level, bugs, faults};
+    sim::GroupScenarioOptions g{seed, o.members, o.brokers, fault, std::chrono::seconds(30), level, bugs, faults};
     if (o.quiet_ms >= 0) g.quiet_time = std::chrono::milliseconds(o.quiet_ms);
     return sim::run_group_scenario(g);
   }
@@ -146,6 +147,7 @@ std::string replay_command(const Options& o, uint64_t seed) {
   if (o.quiet_ms >= 0) cmd += fmt::format(" --quiet-ms {}", o.quiet_ms);
   if (o.scenario == "broker" && o.producers != 2) cmd += fmt::format(" --producers {}", o.producers);
   if (o.scenario == "groups" && o.members != 3) cmd += fmt::format(" --members {}", o.members);
+  if (o.scenario == "groups" && o.brokers != 0) cmd += fmt::format(" --brokers {}", o.brokers);
   if (o.scenario == "log-demo" && o.clients != 2) cmd += fmt::format(" --clients {}", o.clients);
   if (o.scenario == "raft" && o.voters != 0) cmd += fmt::format(" --voters {}", o.voters);
   if (o.scenario == "failover" && o.rounds != 5) cmd += fmt::format(" --rounds {}", o.rounds);
@@ -247,6 +249,7 @@ int run_planted_bugs(const Options& base, LogLevel level) {
   for (const sim::PlantedBugPlan& plan : sim::planted_bug_plans()) {
     Options o = base;
     o.scenario = plan.scenario;
+    o.brokers = plan.brokers;
     o.pins = plan.pins;
     o.faults.clear();
     for (sim::Fault f : plan.faults) o.faults.push_back(sim::fault_name(f));
@@ -267,7 +270,8 @@ int run_planted_bugs(const Options& base, LogLevel level) {
     }
     o.bugs = {bug_name(plan.bug)};
     missed += caught == 0 ? 1 : 0;
-    std::printf("| %s | %s | %llu | %.0f%% | %llu | %s | %s | `%s` |\n", bug_name(plan.bug), plan.scenario.c_str(),
+    const std::string scenario = plan.brokers > 0 ? plan.scenario + " (3-node cluster)" : plan.scenario;
+    std::printf("| %s | %s | %llu | %.0f%% | %llu | %s | %s | `%s` |\n", bug_name(plan.bug), scenario.c_str(),
                 static_cast<unsigned long long>(o.seeds), 100.0 * static_cast<double>(caught) / static_cast<double>(o.seeds),
                 static_cast<unsigned long long>(baseline_failed), caught ? std::to_string(first).c_str() : "-",
                 what.empty() ? "-" : what.c_str(), caught ? replay_command(o, first).c_str() : "-");
@@ -305,6 +309,10 @@ int main(int argc, char** argv) {
   app.add_option("--producers", o.producers, "producer nodes (broker scenario)")->check(CLI::Range(1, 16));
   app.add_option("--clients", o.clients, "client nodes (log-demo scenario)")->check(CLI::Range(1, 16));
   app.add_option("--members", o.members, "group members (groups scenario)")->check(CLI::Range(1, 16));
+  app.add_option("--brokers", o.brokers,
+                 "groups scenario: 0 = the single broker (default), 3 = a KRaft cluster of three nodes with a "
+                 "replicated __consumer_offsets")
+      ->check(CLI::IsMember({0, 3}));
   app.add_option("--fault-ms", o.fault_ms, "simulated milliseconds of faults")->check(CLI::Range(int64_t{0}, int64_t{3'600'000}));
   app.add_option("--quiet-ms", o.quiet_ms, "simulated milliseconds after healing")->check(CLI::Range(int64_t{1'000}, int64_t{3'600'000}));
   app.add_option("--bug", o.bugs, "switch on a planted bug (repeatable); see --list-bugs")->check(CLI::IsMember(bug_names));

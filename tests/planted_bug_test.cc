@@ -13,7 +13,9 @@
 namespace samsa::sim {
 
 // How gtest names a plan in its output.
-inline void PrintTo(const PlantedBugPlan& plan, std::ostream* os) { *os << bug_name(plan.bug) << " (" << plan.scenario << ")"; }
+inline void PrintTo(const PlantedBugPlan& plan, std::ostream* os) {
+  *os << bug_name(plan.bug) << " (" << plan.scenario << (plan.brokers > 0 ? ", 3-node cluster" : "") << ")";
+}
 
 namespace {
 
@@ -40,7 +42,7 @@ INSTANTIATE_TEST_SUITE_P(Bugs, PlantedBugTest, ::testing::ValuesIn(planted_bug_p
                          [](const ::testing::TestParamInfo<PlantedBugPlan>& param) {
                            std::string n = bug_name(param.param.bug);
                            for (char& c : n) c = c == '-' ? '_' : c;
-                           return n;
+                           return param.param.brokers > 0 ? n + "_on_cluster" : n;
                          });
 
 }  // namespace

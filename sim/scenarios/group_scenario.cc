@@ -4,8 +4,11 @@
 
 #include "broker/broker.h"
 #include "client/group_consumer.h"
+#include "groups/group_coordinator.h"
 #include "protocol/group_messages.h"
 #include "sim/checkers/group_checker.h"
+#include "sim/scenarios/cluster_nodes.h"
+#include "sim/scenarios/cluster_scenario.h"
 #include "sim/scenarios/nemesis.h"
 #include "sim/scenarios/scenario_util.h"
 #include "sim/scenarios/workload.h"
@@ -24,10 +27,113 @@ constexpr Fault kGroupFaults[] = {
     Fault::crash_client,  Fault::pause_client,
 };
 
+// On a cluster: no power loss during the run (Kafka's promise holds for fewer than
+// min.insync.replicas machine crashes at once; the final one is the scenario's own), no disk
+// faults (the metadata log halts a node on them; the broker scenario has them).
+constexpr Fault kClusterGroupFaults[] = {
+    Fault::process_crash, Fault::pause_server, Fault::partition, Fault::one_way, Fault::clog, Fault::swizzle_clog,
+    Fault::reset,         Fault::lose_and_reset, Fault::latency, Fault::clock_jump, Fault::clock_drift,
+    Fault::crash_client,  Fault::pause_client,
+};
+constexpr int32_t kClusterOffsetsPartitions[] = {1, 5, 50};
+
 struct Histories {
   QueueHistory queue;
   GroupHistory group;
 };
+
+// The KRaft cluster of the scenario's cluster mode; declared before the Simulator (its nodes
+// use it until they unwind).
+struct GroupCluster {
+  ClusterRegistry registry;
+  std::map<int32_t, server::NodeConfig> configs;
+  std::map<int32_t, NodeId> nodes;
+  int32_t offsets_partitions = 0;
+  int32_t last_coordinator = -1;
+  int coordinator_moves = 0;         // seen by watch_coordinator
+  int coordinator_power_losses = 0;  // by cluster_faults
+};
+
+void add_cluster(Simulator& sim, GroupCluster& c, const broker::BrokerConfig& drawn) {
+  const ClusterTopology topology{3, false};
+  c.offsets_partitions = kClusterOffsetsPartitions[sim.in_range(0, 2)];
+  for (int32_t id : topology.node_ids()) {
+    server::NodeConfig config = cluster_node_config(id, topology, {});
+    config.broker.log = drawn.log;
+    config.broker.log.flush_messages = broker::BrokerConfig{}.log.flush_messages;  // Kafka's default: replicas, not fsync
+    config.broker.group_initial_rebalance_delay_ms = drawn.group_initial_rebalance_delay_ms;
+    config.broker.group_min_session_timeout_ms = drawn.group_min_session_timeout_ms;
+    config.broker.min_insync_replicas = 2;
+    config.broker.offsets_topic_num_partitions = c.offsets_partitions;
+    config.broker.offsets_topic_replication_factor = 3;
+    c.configs[id] = std::move(config);
+    const server::NodeConfig& kept = c.configs[id];
+    c.nodes[id] = sim.add_node(cluster_host(id), [&kept, &c](Runtime& rt) { cluster_node_main(rt, kept, c.registry); });
+  }
+}
+
+int32_t group_coordinator_now(const GroupCluster& c);
+
+// Whether every partition of the data topic and of __consumer_offsets has its whole replica
+// set in sync (then one machine may lose its unsynced writes without risking an acknowledged
+// one: Kafka's envelope).
+bool fully_in_sync(const GroupCluster& c, const std::string& topic) {
+  const controller::MetadataImage* image = most_applied_image(c.registry);
+  if (image == nullptr || c.registry.live.size() != c.nodes.size()) return false;
+  for (const std::string& name : {topic, std::string(groups::GroupCoordinator::kOffsetsTopic)}) {
+    const controller::TopicImage* t = image->topic(name);
+    if (t == nullptr) return false;
+    for (const controller::PartitionState& p : t->partitions) {
+      if (p.isr.size() != p.replicas.size()) return false;
+    }
+  }
+  return true;
+}
+
+// The cluster's own faults (the nemesis's network faults are between clients and servers):
+// brokers cut off from each other, and now and then a power loss of the group's coordinator
+// while every replica is in sync, so leaderships of the data and offsets partitions move.
+void cluster_faults(Simulator& sim, GroupCluster& c, const std::string& topic, Instant stop_at) {
+  if (sim.now() >= stop_at) return;
+  std::vector<NodeId> n;
+  for (const auto& [id, node] : c.nodes) n.push_back(node);
+  const NodeId a = n[bounded(sim.random_u64(), n.size())];
+  const NodeId b = n[bounded(sim.random_u64(), n.size())];
+  const int32_t coordinator = group_coordinator_now(c);
+  if (sim.chance(1, 3) && c.nodes.count(coordinator) != 0 && fully_in_sync(c, topic)) {
+    const NodeId victim = c.nodes.at(coordinator);
+    ++c.coordinator_power_losses;
+    sim.crash(victim, CrashKind::machine);
+    sim.schedule_after(sim.random_duration(std::chrono::milliseconds(500), std::chrono::seconds(5)), [&sim, victim] {
+      if (!sim.up(victim)) sim.start(victim);
+    });
+  } else if (a != b) {
+    sim.network().partition(a, b);
+    sim.schedule_after(sim.random_duration(std::chrono::milliseconds(200), std::chrono::seconds(6)),
+                       [&sim, a, b] { sim.network().heal(a, b); });
+  }
+  sim.schedule_after(sim.random_duration(std::chrono::seconds(2), std::chrono::seconds(8)),
+                     [&sim, &c, topic, stop_at] { cluster_faults(sim, c, topic, stop_at); });
+}
+
+// Counts the moves of the group's coordinator (one sample every 250 ms).
+void watch_coordinator(Simulator& sim, GroupCluster& c) {
+  const int32_t now = group_coordinator_now(c);
+  if (now > 0 && now != c.last_coordinator) {
+    if (c.last_coordinator > 0) ++c.coordinator_moves;
+    c.last_coordinator = now;
+  }
+  sim.schedule_after(std::chrono::milliseconds(250), [&sim, &c] { watch_coordinator(sim, c); });
+}
+
+// The node that coordinates kGroup now (the leader of its partition of __consumer_offsets in
+// the most-applied image), or -1.
+int32_t group_coordinator_now(const GroupCluster& c) {
+  const controller::MetadataImage* image = most_applied_image(c.registry);
+  const controller::TopicImage* t = image != nullptr ? image->topic(groups::GroupCoordinator::kOffsetsTopic) : nullptr;
+  if (t == nullptr || t->partitions.empty()) return -1;
+  return t->partitions[static_cast<size_t>(groups::partition_for(kGroup, static_cast<int32_t>(t->partitions.size())))].leader;
+}
 
 broker::BrokerConfig draw_config(Simulator& sim) {
   broker::BrokerConfig c;
@@ -69,7 +175,7 @@ void note_membership(Runtime& rt, client::GroupConsumer& c, int32_t& generation,
 }
 
 void member_main(Runtime& rt, const WorkloadProfile& w, int k, Histories& h) {
-  client::Cluster cluster(rt, scenario_client(kBroker, fmt::format("member{}", k)));
+  client::Cluster cluster(rt, scenario_client(w.bootstrap, fmt::format("member{}", k)));
   client::GroupConsumerConfig gc;
   gc.group_id = kGroup;
   gc.session_timeout_ms = 3000;
@@ -119,7 +225,7 @@ void member_main(Runtime& rt, const WorkloadProfile& w, int k, Histories& h) {
 // than the newest one handed out (the member may still be in the group, or long removed). The
 // coordinator must refuse every such commit.
 void rogue_main(Runtime& rt, const WorkloadProfile& w, Histories& h) {
-  client::Cluster cluster(rt, scenario_client(kBroker, "rogue"));
+  client::Cluster cluster(rt, scenario_client(w.bootstrap, "rogue"));
   for (;;) {
     if (!rt.sleep(Duration{in_range(rt.random_u64(), 200'000'000, 2'000'000'000)}).ok()) return;
     int32_t newest = -1;
@@ -136,7 +242,7 @@ void rogue_main(Runtime& rt, const WorkloadProfile& w, Histories& h) {
       who = *current[bounded(rt.random_u64(), current.size())];
       who.generation = newest - static_cast<int32_t>(in_range(rt.random_u64(), 1, std::max(1, newest - 1)));
     }
-    Result<client::Connection*> c = cluster.any();
+    Result<client::Connection*> c = cluster.coordinator(kGroup);
     if (!c.ok()) continue;
     kafka::OffsetCommitRequest req;
     req.group_id = kGroup;
@@ -161,9 +267,9 @@ void rogue_main(Runtime& rt, const WorkloadProfile& w, Histories& h) {
 void observe_group(Simulator& sim, const WorkloadProfile& w, GroupHistory& g, bool final) {
   bool done = false;
   NodeId node = sim.add_node(fmt::format("observer-{}", sim.nodes().size()), [&](Runtime& rt) {
-    client::Cluster cluster(rt, scenario_client(kBroker, "observer"));
+    client::Cluster cluster(rt, scenario_client(w.bootstrap, "observer"));
     for (int tries = 0; tries < 100 && !done; ++tries, (void)rt.sleep(std::chrono::milliseconds(300))) {
-      Result<client::Connection*> c = cluster.any();
+      Result<client::Connection*> c = cluster.coordinator(kGroup);
       if (!c.ok()) continue;
       kafka::OffsetFetchRequest of;
       of.group_id = kGroup;
@@ -172,7 +278,7 @@ void observe_group(Simulator& sim, const WorkloadProfile& w, GroupHistory& g, bo
       for (int32_t p = 0; p < w.partitions; ++p) of.topics->back().partition_indexes.push_back(p);
       Result<kafka::OffsetFetchResponse> offsets = (*c)->call<kafka::OffsetFetchRequest, kafka::OffsetFetchResponse>(
           kafka::ApiKey::offset_fetch, (*c)->version(kafka::ApiKey::offset_fetch, 5).value_or(1), of, cluster.request_deadline());
-      if (!offsets.ok() || offsets->topics.size() != 1) continue;
+      if (!offsets.ok() || offsets->error_code != 0 || offsets->topics.size() != 1) continue;
       std::map<int32_t, int64_t>& into = final ? g.final_committed : g.committed_at_end;
       bool loaded = true;
       for (const auto& p : offsets->topics[0].partitions) {
@@ -217,19 +323,55 @@ std::set<int32_t> owned_in_newest(const GroupHistory& g) {
   return owned;
 }
 
+// The last power loss: the broker (single) or the group's coordinator (cluster) loses every
+// unsynced write; then the committed offsets and the logs are read back.
+void crash_coordinator_and_read_back(Simulator& sim, Nemesis& nemesis, NodeId single, const GroupCluster& c,
+                                     const WorkloadProfile& w, Histories& h, RunResult& result) {
+  NodeId victim = single;
+  if (!c.nodes.empty()) {
+    const int32_t coordinator = group_coordinator_now(c);
+    victim = c.nodes.count(coordinator) != 0 ? c.nodes.at(coordinator) : c.nodes.begin()->second;
+    result.notes.push_back(coordinator > 0 ? fmt::format("final power loss: node {}, the group's coordinator", coordinator)
+                                           : "final power loss: node 1 (no coordinator was known)");
+  }
+  sim.node(victim).disk->force_next_crash_mode(CrashMode::lose_all);
+  nemesis.crash_server(victim, CrashKind::machine);
+  sim.start(victim);
+  observe_group(sim, w, h.group, true);
+  final_read(sim, w, h.queue, std::chrono::seconds(120));
+}
+
 }  // namespace
 
 RunResult run_group_scenario(const GroupScenarioOptions& o) {
+  GroupCluster cluster;  // before the simulator: its nodes use it until they unwind
   Simulator sim(SimOptions{o.seed, o.log_level, true, o.bugs});
   const broker::BrokerConfig config = draw_config(sim);
-  WorkloadProfile w = WorkloadProfile::draw(sim, {kBroker}, static_cast<int32_t>(sim.in_range(2, 6)),
+  const bool clustered = o.brokers > 0;
+  SAMSA_ASSERT(!clustered || o.brokers == 3);
+  std::vector<Address> bootstrap{kBroker};
+  if (clustered) {
+    bootstrap.clear();
+    for (int32_t id = 1; id <= 3; ++id) bootstrap.push_back(Address{cluster_host(id), kClusterBrokerPort});
+  }
+  WorkloadProfile w = WorkloadProfile::draw(sim, bootstrap, static_cast<int32_t>(sim.in_range(2, 6)),
                                             static_cast<uint32_t>(config.log.max_batch_bytes));
   w.topic = "work";
   w.pause_min = std::chrono::milliseconds(5);
   w.pause_max = std::chrono::milliseconds(60);
+  if (clustered) {
+    w.replication_factor = 3;
+    w.acks = -1;  // with min.insync.replicas 2: what is acknowledged survives one lost machine
+  }
   Histories h;
   h.queue.partitions = h.group.partitions = w.partitions;
-  const NodeId broker = sim.add_node("broker", [&config](Runtime& rt) { broker_main(rt, config); });
+  std::vector<NodeId> servers;
+  if (clustered) {
+    add_cluster(sim, cluster, config);
+    for (const auto& [id, n] : cluster.nodes) servers.push_back(n);
+  } else {
+    servers.push_back(sim.add_node("broker", [&config](Runtime& rt) { broker_main(rt, config); }));
+  }
   std::vector<NodeId> clients, producers;
   producers.push_back(sim.add_node("producer", [&](Runtime& rt) { producer_main(rt, w, 1, h.queue); }));
   clients.push_back(producers.back());
@@ -238,26 +380,32 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
   }
   clients.push_back(sim.add_node("rogue", [&](Runtime& rt) { rogue_main(rt, w, h); }));
   for (const auto& [id, n] : sim.nodes()) sim.start(id);
-  const std::vector<Fault> allowed = o.faults.empty() ? std::vector<Fault>(std::begin(kGroupFaults), std::end(kGroupFaults)) : o.faults;
-  Nemesis nemesis(sim, NemesisTargets{{broker}, clients, "", {}}, NemesisPlan::draw(sim, allowed), sim.now() + o.fault_time);
+  std::vector<Fault> allowed = o.faults;
+  if (allowed.empty() && clustered) allowed.assign(std::begin(kClusterGroupFaults), std::end(kClusterGroupFaults));
+  if (allowed.empty()) allowed.assign(std::begin(kGroupFaults), std::end(kGroupFaults));
+  Nemesis nemesis(sim, NemesisTargets{servers, clients, "", {}}, NemesisPlan::draw(sim, allowed), sim.now() + o.fault_time);
   nemesis.start();
+  if (clustered) {
+    cluster_faults(sim, cluster, w.topic, sim.now() + o.fault_time);
+    watch_coordinator(sim, cluster);
+  }
   sim.run_until(sim.now() + o.fault_time);
   // Heal; stop producing; the group must settle and work off its lag.
   nemesis.heal();
-  sim.run_for(std::chrono::seconds(2));
+  sim.network().heal_all();
+  // A cluster needs longer than one broker to elect, unfence and catch up again: its producers
+  // keep going for a while, so that even a seed whose faults stopped every write has some.
+  sim.run_for(clustered ? std::chrono::seconds(15) : std::chrono::seconds(2));
   for (NodeId p : producers) sim.crash(p);
   sim.run_for(o.quiet_time);
   observe_group(sim, w, h.group, false);
   h.group.owned_at_end = owned_in_newest(h.group);
   for (NodeId c : clients) sim.crash(c);
   nemesis.retire();
+  RunResult result;
   // Every seed ends with a power loss that keeps nothing unsynced: the strictest test of what
   // was acknowledged (torn writes are the business of the crashes during the run).
-  sim.node(broker).disk->force_next_crash_mode(CrashMode::lose_all);
-  nemesis.crash_server(broker, CrashKind::machine);
-  sim.start(broker);
-  observe_group(sim, w, h.group, true);
-  final_read(sim, w, h.queue, std::chrono::seconds(120));
+  crash_coordinator_and_read_back(sim, nemesis, servers.front(), cluster, w, h, result);
   for (const SendRecord& s : h.queue.sends) {
     if (s.outcome != SendRecord::Outcome::ok) continue;
     for (int64_t offset : s.offsets) h.group.produced.insert({s.partition, offset});
@@ -272,7 +420,6 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
       fmt::print(stderr, "t={:.3f} member{}{}\n", p.at.ns / 1e9, p.consumer, recs);
     }
   }
-  RunResult result;
   result.scenario = "groups";
   result.checks = check_group(h.group);
   for (CheckResult& c : check_queue(h.queue)) {
@@ -283,6 +430,13 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
   result.records = h.group.processed.size();
   result.settings = {fmt::format("segment.bytes={} group.initial.rebalance.delay.ms={}", config.log.segment_bytes,
                                  config.group_initial_rebalance_delay_ms)};
+  if (clustered) {
+    result.settings.push_back(fmt::format("KRaft cluster of 3 combined nodes; {} and {}: replication factor 3, "
+                                          "min.insync.replicas 2; __consumer_offsets: {} partitions",
+                                          w.topic, "the offsets", cluster.offsets_partitions));
+    result.notes.push_back(fmt::format("the group's coordinator moved {} times; {} power losses of the coordinator during the run",
+                                       cluster.coordinator_moves, cluster.coordinator_power_losses));
+  }
   for (const std::string& s : w.describe()) result.settings.push_back(s);
   for (const std::string& s : nemesis.plan().describe()) result.settings.push_back(s);
   result.faults = nemesis.summary();

@@ -27,6 +27,11 @@ const std::vector<PlantedBugPlan>& planted_bug_plans() {
       {Bug::groups_ack_commit_before_durable, "groups", {}, {Fault::machine_crash, Fault::crash_client}, {"durable-commits"}, true},
       {Bug::groups_forget_commits_on_restart, "groups", {}, {Fault::process_crash, Fault::machine_crash}, {"resume-from-commit"}, true},
       {Bug::client_overlapping_assignor, "groups", {}, {Fault::crash_client, Fault::pause_client}, {"exclusive-ownership"}, false},
+      // On a KRaft cluster, where __consumer_offsets is replicated: a coordinator that answers
+      // before the ISR holds a commit loses it when it loses power; a new coordinator that does
+      // not load the commits hands out old positions.
+      {Bug::groups_ack_commit_before_durable, "groups", {}, {}, {"resume-from-commit", "durable-commits"}, false, 3},
+      {Bug::groups_forget_commits_on_restart, "groups", {}, {}, {"resume-from-commit"}, true, 3},
       {Bug::client_consumer_rewind, "broker", {}, {Fault::reset, Fault::lose_and_reset, Fault::partition}, {"nonmonotonic-poll"}, false},
   };
   return plans;
@@ -47,6 +52,7 @@ RunResult run_plan(const PlantedBugPlan& plan, uint64_t seed, bool with_bug) {
     g.seed = seed;
     g.bugs = bugs;
     g.faults = plan.faults;
+    g.brokers = plan.brokers;
     return run_group_scenario(g);
   }
   SAMSA_ASSERT(plan.scenario == "broker");

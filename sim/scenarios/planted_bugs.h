@@ -21,6 +21,7 @@ struct PlantedBugPlan {
   std::vector<Fault> faults;           // the nemesis' kinds (empty: every kind)
   std::vector<std::string> expect;     // checks that should notice it
   bool durability = false;             // a loss of acknowledged data: caught in >= 90% of seeds
+  int brokers = 0;                     // groups scenario: 3 runs it on a KRaft cluster (--brokers 3)
 };
 
 const std::vector<PlantedBugPlan>& planted_bug_plans();

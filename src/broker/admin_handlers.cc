@@ -157,12 +157,23 @@ Response RequestHandler::dispatch_admin(const RequestHeader& h, ConstBytes body)
       });
     case ApiKey::delete_groups:
       return with(DeleteGroupsRequest{}, [&](DeleteGroupsRequest& r) {
-        DeleteGroupsResponse resp = groups_.delete_groups(r);
+        // Each group at its own coordinator: those not served here are answered apart.
+        DeleteGroupsRequest here;
+        DeleteGroupsResponse elsewhere;
+        for (const std::string& id : r.groups_names) {
+          const Error e = coordinator_error(id);
+          if (e == Error::none) here.groups_names.push_back(id);
+          else elsewhere.results.push_back({.group_id = id, .error_code = code(e)});
+        }
+        DeleteGroupsResponse resp = groups_.delete_groups(here);
+        for (auto& result : elsewhere.results) resp.results.push_back(std::move(result));
         return make_reply(h, resp, v);
       });
     case ApiKey::offset_delete:
       return with(OffsetDeleteRequest{}, [&](OffsetDeleteRequest& r) {
-        OffsetDeleteResponse resp = groups_.delete_offsets(r);
+        OffsetDeleteResponse resp;
+        if (const Error e = coordinator_error(r.group_id); e != Error::none) resp.error_code = code(e);
+        else resp = groups_.delete_offsets(r);
         return make_reply(h, resp, v);
       });
     case ApiKey::describe_cluster:

@@ -13,6 +13,12 @@ Broker::Broker(Runtime& rt, BrokerConfig config)
 
 Broker::~Broker() = default;
 
+void Broker::follow_offsets_topic() {
+  SAMSA_ASSERT(cluster_ != nullptr && groups_ != nullptr);
+  const controller::TopicImage* t = cluster_->image().topic(groups::GroupCoordinator::kOffsetsTopic);
+  follow_offsets_leadership(partitions_, t != nullptr ? static_cast<int32_t>(t->partitions.size()) : 0, *groups_);
+}
+
 Status Broker::start() {
   for (const std::string& key : config_.unknown_keys) logf(rt_, LogLevel::warn, "ignoring unknown property {}", key);
   topics_ = std::make_unique<TopicManager>(rt_, config_, logs_, partitions_);
@@ -28,7 +34,13 @@ Status Broker::start() {
   gc.members_max = static_cast<size_t>(config_.group_max_size);
   gc.groups_max = static_cast<size_t>(config_.group_max_count);
   groups_ = std::make_unique<groups::GroupCoordinator>(rt_, gc);
-  if (Status s = groups_->start(logs_); !s.ok()) {
+  if (cluster_ != nullptr) {
+    // __consumer_offsets is a replicated topic: the coordinator hosts the partitions this broker
+    // leads, as the node's reconciliation reports them (follow_offsets_topic()).
+    offsets_store_ = std::make_unique<ReplicatedOffsetsStore>(rt_, partitions_,
+                                                              std::chrono::milliseconds(config_.offsets_commit_timeout_ms));
+    groups_->start_cluster(*offsets_store_);
+  } else if (Status s = groups_->start(logs_); !s.ok()) {
     logf(rt_, LogLevel::error, "cannot load consumer groups: {}", s.name());
     return s;
   }

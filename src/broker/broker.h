@@ -12,6 +12,7 @@
 
 #include "broker/broker_config.h"
 #include "broker/cluster_view.h"
+#include "broker/offsets_store.h"
 #include "broker/request_handler.h"
 #include "broker/topic_manager.h"
 #include "groups/group_coordinator.h"
@@ -54,6 +55,10 @@ class Broker {
   // Before start(): in a KRaft cluster, the node's view of it (see cluster_view.h). Must outlive
   // the broker.
   void set_cluster(ClusterView* cluster) { cluster_ = cluster; }
+  // In a KRaft cluster, after the partition table changed: the group coordinator takes up the
+  // partitions of __consumer_offsets this broker now leads and gives up the others. Does not
+  // suspend.
+  void follow_offsets_topic();
   // What clients are told to connect to (after start()).
   const Address& advertised_address() const { return handler_->advertised(); }
 
@@ -65,6 +70,7 @@ class Broker {
   LogManager logs_;
   replication::PartitionTable partitions_;
   std::unique_ptr<TopicManager> topics_;
+  std::unique_ptr<ReplicatedOffsetsStore> offsets_store_;  // cluster only; outlives groups_
   std::unique_ptr<groups::GroupCoordinator> groups_;
   std::unique_ptr<RequestHandler> handler_;
   std::unique_ptr<FrameServer> server_;

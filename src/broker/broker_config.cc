@@ -92,6 +92,9 @@ bool apply(BrokerConfig& c, std::string_view key, std::string_view v, std::strin
   if (key == "group.min.session.timeout.ms") return parse_int(v, &c.group_min_session_timeout_ms) && c.group_min_session_timeout_ms > 0 ? true : bad();
   if (key == "group.max.size") return parse_int(v, &c.group_max_size) && c.group_max_size > 0 ? true : bad();
   if (key == "group.max.count") return parse_int(v, &c.group_max_count) && c.group_max_count > 0 ? true : bad();
+  if (key == "offsets.topic.num.partitions") return parse_int(v, &c.offsets_topic_num_partitions) && c.offsets_topic_num_partitions > 0 && c.offsets_topic_num_partitions <= 1000 ? true : bad();
+  if (key == "offsets.topic.replication.factor") return parse_int(v, &c.offsets_topic_replication_factor) && c.offsets_topic_replication_factor > 0 ? true : bad();
+  if (key == "offsets.commit.timeout.ms") return parse_int(v, &c.offsets_commit_timeout_ms) && c.offsets_commit_timeout_ms > 0 ? true : bad();
   if (key == "group.max.session.timeout.ms") return parse_int(v, &c.group_max_session_timeout_ms) && c.group_max_session_timeout_ms > 0 ? true : bad();
   c.unknown_keys.emplace_back(key);
   return true;

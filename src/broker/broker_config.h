@@ -38,6 +38,10 @@ struct BrokerConfig {
   int32_t group_max_session_timeout_ms = 1800000;      // group.max.session.timeout.ms
   int32_t group_max_size = 1000;                       // group.max.size (members per group)
   int32_t group_max_count = 10000;                     // group.max.count (samsa's: groups held)
+  // The replicated __consumer_offsets of a KRaft cluster (a single broker keeps one local log).
+  int32_t offsets_topic_num_partitions = 50;           // offsets.topic.num.partitions
+  int16_t offsets_topic_replication_factor = 3;        // offsets.topic.replication.factor
+  int32_t offsets_commit_timeout_ms = 5000;            // offsets.commit.timeout.ms: the ISR's wait
   LogConfig log;                                       // log.segment.bytes, log.retention.*, log.flush.*
   std::vector<std::string> unknown_keys;               // warned about, like Kafka does
 

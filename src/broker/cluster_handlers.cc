@@ -4,6 +4,7 @@
 // says it leads (NOT_LEADER_OR_FOLLOWER elsewhere). The single broker never comes here.
 #include "broker/cluster_view.h"
 #include "broker/request_handler.h"
+#include "broker/topic_config.h"
 #include "runtime/log.h"
 
 namespace samsa::broker {
@@ -11,13 +12,6 @@ namespace samsa::broker {
 using namespace samsa::kafka;
 
 namespace {
-
-// FNV-1a: stable across builds and machines (std::hash is not promised to be).
-uint64_t stable_hash(const std::string& s) {
-  uint64_t h = 14695981039346656037ULL;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
 
 const controller::BrokerEndpoint* client_endpoint(const controller::BrokerRegistration& b) {
   for (const auto& e : b.endpoints) {
@@ -27,13 +21,6 @@ const controller::BrokerEndpoint* client_endpoint(const controller::BrokerRegist
 }
 
 }  // namespace
-
-std::optional<int32_t> coordinator_broker(const controller::MetadataImage& image, const std::string& key) {
-  if (image.brokers().empty()) return std::nullopt;
-  auto it = image.brokers().begin();
-  std::advance(it, static_cast<std::ptrdiff_t>(stable_hash(key) % image.brokers().size()));
-  return it->first;
-}
 
 std::optional<TopicInfo> RequestHandler::topic_info(const std::string& name) const {
   if (cluster_ == nullptr) {
@@ -74,7 +61,7 @@ int32_t RequestHandler::controller_for_clients() const {
 
 MetadataResponse::Topic RequestHandler::describe_image_topic(const std::string& name, bool allow_create) {
   if (cluster_->image().topic(name) == nullptr && allow_create && config_.auto_create_topics &&
-      TopicManager::valid_topic_name(name)) {
+      TopicManager::valid_topic_name(name) && !internal_topic(name)) {
     CreateTopicsRequest create;
     create.timeout_ms = 5000;
     create.topics.push_back({.name = name, .num_partitions = -1, .replication_factor = -1});
@@ -89,6 +76,7 @@ MetadataResponse::Topic RequestHandler::describe_image_topic(const std::string& 
     return out;
   }
   out.topic_id = t->id;
+  out.is_internal = internal_topic(name);
   for (size_t i = 0; i < t->partitions.size(); ++i) {
     const controller::PartitionState& p = t->partitions[i];
     MetadataResponse::Partition part;
@@ -154,23 +142,55 @@ DescribeClusterResponse RequestHandler::describe_cluster_from_image() const {
   return resp;
 }
 
-FindCoordinatorResponse::Coordinator RequestHandler::coordinator_from_image(const std::string& key) const {
+FindCoordinatorResponse::Coordinator RequestHandler::coordinator_from_image(const std::string& key) {
   FindCoordinatorResponse::Coordinator c;
   c.key = key;
-  const controller::MetadataImage& image = cluster_->image();
-  const std::optional<int32_t> id = coordinator_broker(image, key);
-  const controller::BrokerRegistration* b = id ? image.broker(*id) : nullptr;
+  c.node_id = -1;
+  auto unavailable = [&](std::string why) {
+    c.error_code = code(Error::coordinator_not_available);
+    c.error_message = std::move(why);
+    return c;
+  };
+  const std::string topic = groups::GroupCoordinator::kOffsetsTopic;
+  if (cluster_->image().topic(topic) == nullptr) {
+    // As Kafka's brokers do: the first FindCoordinator creates the internal topic (through the
+    // controller); until it has leaders the answer is COORDINATOR_NOT_AVAILABLE.
+    create_offsets_topic();
+  }
+  const controller::MetadataImage& image = cluster_->image();  // after the creation suspended
+  const controller::TopicImage* t = image.topic(topic);
+  if (t == nullptr || t->partitions.empty()) return unavailable("the offsets topic " + topic + " is being created");
+  const int32_t partition = groups::partition_for(key, static_cast<int32_t>(t->partitions.size()));
+  const controller::PartitionState& state = t->partitions[static_cast<size_t>(partition)];
+  const controller::BrokerRegistration* b = state.leader >= 0 ? image.broker(state.leader) : nullptr;
   const controller::BrokerEndpoint* e = b != nullptr ? client_endpoint(*b) : nullptr;
   if (b == nullptr || b->fenced || e == nullptr) {
-    c.node_id = -1;
-    c.error_code = code(Error::coordinator_not_available);
-    c.error_message = "the group's coordinator broker is not available";
-    return c;
+    return unavailable(fmt::format("{}-{}, the group's partition, has no leader", topic, partition));
   }
-  c.node_id = *id;
+  c.node_id = state.leader;
   c.host = e->host;
   c.port = e->port;
   return c;
+}
+
+void RequestHandler::create_offsets_topic() {
+  CreateTopicsRequest req;
+  req.timeout_ms = 5000;
+  CreateTopicsRequest::Topic t;
+  t.name = groups::GroupCoordinator::kOffsetsTopic;
+  t.num_partitions = config_.offsets_topic_num_partitions;
+  t.replication_factor = config_.offsets_topic_replication_factor;
+  // Kafka compacts this topic; samsa does not compact, so it keeps every record instead (never
+  // deleting a group's latest commit by age or size).
+  t.configs = {{"cleanup.policy", std::string("compact")}, {"retention.ms", std::string("-1")}, {"retention.bytes", std::string("-1")}};
+  req.topics.push_back(std::move(t));
+  const CreateTopicsResponse resp = cluster_->create_topics(req);
+  for (const auto& r : resp.topics) {
+    if (r.error_code != 0 && r.error_code != code(Error::topic_already_exists)) {
+      logf(rt_, LogLevel::warn, "cannot create {}: {} {}", r.name, error_name(static_cast<Error>(r.error_code)),
+           r.error_message.value_or(""));
+    }
+  }
 }
 
 }  // namespace samsa::broker

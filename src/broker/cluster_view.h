@@ -58,9 +58,4 @@ class ClusterView {
   virtual kafka::AlterPartitionResponse alter_partition(kafka::AlterPartitionRequest request) = 0;
 };
 
-// Where a group's coordinator lives in a cluster (until the offsets topic is replicated, the
-// next issue): a broker chosen from the registered ones by a stable hash of the group id, so
-// every broker gives the same answer. nullopt when no broker is registered.
-std::optional<int32_t> coordinator_broker(const controller::MetadataImage& image, const std::string& key);
-
 }  // namespace samsa::broker

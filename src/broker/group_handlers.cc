@@ -7,7 +7,7 @@ namespace samsa::broker {
 
 using namespace samsa::kafka;
 
-FindCoordinatorResponse::Coordinator RequestHandler::coordinator_for(const std::string& key, int8_t key_type) const {
+FindCoordinatorResponse::Coordinator RequestHandler::coordinator_for(const std::string& key, int8_t key_type) {
   FindCoordinatorResponse::Coordinator c;
   c.key = key;
   if (key_type == 0 && cluster_ != nullptr) return coordinator_from_image(key);
@@ -52,35 +52,46 @@ OffsetCommitResponse RequestHandler::commit_known_partitions(OffsetCommitRequest
   return resp;
 }
 
-bool RequestHandler::coordinates(const std::string& group_id) const {
-  return cluster_ == nullptr || coordinator_broker(cluster_->image(), group_id) == config_.node_id;
+Error RequestHandler::coordinator_error(const std::string& group_id) const {
+  if (cluster_ == nullptr) return Error::none;
+  if (!cluster_->ready()) return Error::not_coordinator;
+  const Error e = groups_.serves(group_id);
+  if (e != Error::not_coordinator) return e;
+  // The image already names this broker the partition's leader, but its log is still being
+  // opened (the coordinator hosts it from the next reconciliation): the client should wait here
+  // rather than look elsewhere.
+  const controller::TopicImage* t = cluster_->image().topic(groups::GroupCoordinator::kOffsetsTopic);
+  if (t == nullptr || t->partitions.empty()) return e;
+  const auto partition = static_cast<size_t>(groups::partition_for(group_id, static_cast<int32_t>(t->partitions.size())));
+  return t->partitions[partition].leader == config_.node_id ? Error::coordinator_load_in_progress : e;
 }
 
 namespace {
 
 // A group request sent to a broker that is not the group's coordinator: NOT_COORDINATOR, so
-// the client asks FindCoordinator again (its coordinator moved, or it asked the wrong broker).
-OffsetCommitResponse not_coordinator_commit(const OffsetCommitRequest& req) {
+// the client asks FindCoordinator again (its coordinator moved, or it asked the wrong broker),
+// or COORDINATOR_LOAD_IN_PROGRESS while its groups load here.
+OffsetCommitResponse not_coordinator_commit(const OffsetCommitRequest& req, Error e) {
   OffsetCommitResponse resp;
   for (const auto& t : req.topics) {
     OffsetCommitResponse::Topic out{.name = t.name};
     for (const auto& p : t.partitions) {
-      out.partitions.push_back({.partition_index = p.partition_index, .error_code = code(Error::not_coordinator)});
+      out.partitions.push_back({.partition_index = p.partition_index, .error_code = code(e)});
     }
     resp.topics.push_back(std::move(out));
   }
   return resp;
 }
 
-OffsetFetchResponse not_coordinator_fetch(const OffsetFetchRequest& req) {
+OffsetFetchResponse not_coordinator_fetch(const OffsetFetchRequest& req, Error e) {
   OffsetFetchResponse resp;
-  resp.error_code = code(Error::not_coordinator);  // v2+
+  resp.error_code = code(e);  // v2+
   for (const auto& t : req.topics.value_or(std::vector<OffsetFetchRequest::Topic>{})) {
     OffsetFetchResponse::Topic out{.name = t.name};
     for (int32_t index : t.partition_indexes) {  // v0-1 have only per-partition errors
       OffsetFetchResponse::Partition part;
       part.partition_index = index;
-      part.error_code = code(Error::not_coordinator);
+      part.error_code = code(e);
       out.partitions.push_back(std::move(part));
     }
     resp.topics.push_back(std::move(out));
@@ -96,8 +107,8 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
   };
   const int16_t v = h.api_version;
   // JoinGroup, SyncGroup, Heartbeat and LeaveGroup answer one top-level error code.
-  auto refuse = [&](auto resp) {
-    resp.error_code = code(Error::not_coordinator);
+  auto refuse = [&](auto resp, Error e) {
+    resp.error_code = code(e);
     return make_reply(h, resp, v);
   };
   switch (static_cast<ApiKey>(h.api_key)) {
@@ -118,37 +129,39 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
       });
     case ApiKey::join_group:
       return with(JoinGroupRequest{}, [&](JoinGroupRequest& r) {
-        if (!coordinates(r.group_id)) return refuse(JoinGroupResponse{});
+        if (const Error e = coordinator_error(r.group_id); e != Error::none) return refuse(JoinGroupResponse{}, e);
         JoinGroupResponse resp = groups_.join(r, v, h.client_id.value_or(""), connection.peer.host);
         return make_reply(h, resp, v);
       });
     case ApiKey::sync_group:
       return with(SyncGroupRequest{}, [&](SyncGroupRequest& r) {
-        if (!coordinates(r.group_id)) return refuse(SyncGroupResponse{});
+        if (const Error e = coordinator_error(r.group_id); e != Error::none) return refuse(SyncGroupResponse{}, e);
         SyncGroupResponse resp = groups_.sync(r);
         return make_reply(h, resp, v);
       });
     case ApiKey::heartbeat:
       return with(HeartbeatRequest{}, [&](HeartbeatRequest& r) {
-        if (!coordinates(r.group_id)) return refuse(HeartbeatResponse{});
+        if (const Error e = coordinator_error(r.group_id); e != Error::none) return refuse(HeartbeatResponse{}, e);
         HeartbeatResponse resp;
         resp.error_code = code(groups_.heartbeat(r));
         return make_reply(h, resp, v);
       });
     case ApiKey::leave_group:
       return with(LeaveGroupRequest{}, [&](LeaveGroupRequest& r) {
-        if (!coordinates(r.group_id)) return refuse(LeaveGroupResponse{});
+        if (const Error e = coordinator_error(r.group_id); e != Error::none) return refuse(LeaveGroupResponse{}, e);
         LeaveGroupResponse resp = groups_.leave(r, v);
         return make_reply(h, resp, v);
       });
     case ApiKey::offset_commit:
       return with(OffsetCommitRequest{}, [&](OffsetCommitRequest& r) {
-        OffsetCommitResponse resp = coordinates(r.group_id) ? commit_known_partitions(r) : not_coordinator_commit(r);
+        const Error e = coordinator_error(r.group_id);
+        OffsetCommitResponse resp = e == Error::none ? commit_known_partitions(r) : not_coordinator_commit(r, e);
         return make_reply(h, resp, v);
       });
     case ApiKey::offset_fetch:
       return with(OffsetFetchRequest{}, [&](OffsetFetchRequest& r) {
-        OffsetFetchResponse resp = coordinates(r.group_id) ? groups_.fetch_offsets(r) : not_coordinator_fetch(r);
+        const Error e = coordinator_error(r.group_id);
+        OffsetFetchResponse resp = e == Error::none ? groups_.fetch_offsets(r) : not_coordinator_fetch(r, e);
         return make_reply(h, resp, v);
       });
     case ApiKey::list_groups:
@@ -160,7 +173,7 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
       return with(DescribeGroupsRequest{}, [&](DescribeGroupsRequest& r) {
         DescribeGroupsResponse resp = groups_.describe(r);
         for (auto& g : resp.groups) {
-          if (!coordinates(g.group_id)) g = {.error_code = code(Error::not_coordinator), .group_id = g.group_id};
+          if (const Error e = coordinator_error(g.group_id); e != Error::none) g = {.error_code = code(e), .group_id = g.group_id};
         }
         return make_reply(h, resp, v);
       });

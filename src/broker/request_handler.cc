@@ -1,4 +1,5 @@
 #include "broker/request_handler.h"
+#include "broker/topic_config.h"
 
 #include "protocol/api_versions.h"
 #include "runtime/log.h"
@@ -158,7 +159,17 @@ Response RequestHandler::metadata(const RequestHeader& h, MetadataRequest& req) 
 
 Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsRequest& req) {
   if (cluster_ != nullptr) {
-    CreateTopicsResponse forwarded = cluster_->create_topics(req);
+    // The internal topics are the brokers' to create (the offsets topic on the first
+    // FindCoordinator), never a client's.
+    CreateTopicsResponse refused;
+    std::erase_if(req.topics, [&](const CreateTopicsRequest::Topic& t) {
+      if (!internal_topic(t.name)) return false;
+      refused.topics.push_back({.name = t.name, .error_code = code(Error::invalid_request),
+                                .error_message = "Topic '" + t.name + "' is an internal topic and cannot be created"});
+      return true;
+    });
+    CreateTopicsResponse forwarded = req.topics.empty() ? CreateTopicsResponse{} : cluster_->create_topics(req);
+    for (auto& t : refused.topics) forwarded.topics.push_back(std::move(t));
     return make_reply(h, forwarded, h.api_version);
   }
   CreateTopicsResponse resp;
@@ -200,7 +211,21 @@ Response RequestHandler::create_topics(const RequestHeader& h, CreateTopicsReque
 
 Response RequestHandler::delete_topics(const RequestHeader& h, DeleteTopicsRequest& req) {
   if (cluster_ != nullptr) {
-    DeleteTopicsResponse forwarded = cluster_->delete_topics(req);
+    // Deleting __consumer_offsets would delete every group's commits: refused, as Kafka does.
+    DeleteTopicsResponse refused;
+    auto refuse = [&](const std::string& name, const Uuid& id) {
+      refused.responses.push_back({.name = name, .topic_id = id, .error_code = code(Error::invalid_request),
+                                   .error_message = "Topic '" + name + "' is an internal topic and cannot be deleted"});
+    };
+    std::erase_if(req.topic_names, [&](const std::string& n) { return internal_topic(n) ? (refuse(n, Uuid{}), true) : false; });
+    std::erase_if(req.topics, [&](const DeleteTopicsRequest::Topic& t) {
+      const controller::TopicImage* by_id = t.topic_id != Uuid{} ? cluster_->image().topic_by_id(t.topic_id) : nullptr;
+      const std::string name = t.name ? *t.name : by_id != nullptr ? by_id->name : std::string();
+      return internal_topic(name) ? (refuse(name, t.topic_id), true) : false;
+    });
+    const bool none_left = req.topic_names.empty() && req.topics.empty();
+    DeleteTopicsResponse forwarded = none_left ? DeleteTopicsResponse{} : cluster_->delete_topics(req);
+    for (auto& t : refused.responses) forwarded.responses.push_back(std::move(t));
     return make_reply(h, forwarded, h.api_version);
   }
   DeleteTopicsResponse resp;

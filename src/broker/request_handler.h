@@ -75,7 +75,10 @@ class RequestHandler final : public FrameHandler {
   kafka::MetadataResponse::Topic describe_image_topic(const std::string& name, bool allow_create);
   Response metadata_from_image(const kafka::RequestHeader& h, kafka::MetadataRequest& req);
   kafka::DescribeClusterResponse describe_cluster_from_image() const;
-  kafka::FindCoordinatorResponse::Coordinator coordinator_from_image(const std::string& key) const;
+  // The leader of the group's partition of __consumer_offsets; creates the topic first when
+  // the image has none (COORDINATOR_NOT_AVAILABLE meanwhile, as Kafka answers).
+  kafka::FindCoordinatorResponse::Coordinator coordinator_from_image(const std::string& key);
+  void create_offsets_topic();
 
   Response dispatch(const kafka::RequestHeader& h, ConstBytes body, const ConnectionInfo& connection);
   Response dispatch_groups(const kafka::RequestHeader& h, ConstBytes body, const ConnectionInfo& connection);
@@ -116,9 +119,10 @@ class RequestHandler final : public FrameHandler {
                       const kafka::FetchRequest::Partition& p, kafka::FetchResponse::Partition& part);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
   kafka::OffsetCommitResponse commit_known_partitions(kafka::OffsetCommitRequest& req);
-  // Whether this broker is the group's coordinator (always, for the single broker).
-  bool coordinates(const std::string& group_id) const;
-  kafka::FindCoordinatorResponse::Coordinator coordinator_for(const std::string& key, int8_t key_type) const;
+  // none when this broker is the group's coordinator (always, for the single broker); else
+  // NOT_COORDINATOR, or COORDINATOR_LOAD_IN_PROGRESS while the group's partition loads here.
+  kafka::Error coordinator_error(const std::string& group_id) const;
+  kafka::FindCoordinatorResponse::Coordinator coordinator_for(const std::string& key, int8_t key_type);
   kafka::MetadataResponse::Topic describe_topic(const std::string& name, bool allow_create);
   kafka::ListOffsetsResponse::Partition list_offset(PartitionLog* log, int64_t high_watermark,
                                                     const kafka::ListOffsetsRequest::Partition& p, int16_t version);

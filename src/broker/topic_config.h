@@ -19,6 +19,9 @@ namespace samsa::broker {
 
 using ConfigOverrides = std::map<std::string, std::string>;
 
+// Kafka's internal topics: created by the brokers themselves, never by or for a client.
+inline bool internal_topic(const std::string& name) { return name == "__consumer_offsets" || name == "__cluster_metadata"; }
+
 LogConfig topic_log_config(const BrokerConfig& broker, const ConfigOverrides& overrides);
 int32_t topic_min_insync_replicas(const BrokerConfig& broker, const ConfigOverrides& overrides);
 // name -> (value, is_override) of every topic-level config, for DescribeConfigs.

@@ -167,6 +167,7 @@ Status GroupConsumer::resume_positions() {
   const Instant invoked = cluster_.rt().now();
   OffsetFetchResponse resp;
   SAMSA_TRY_ASSIGN(resp, (coordinator_->call<OffsetFetchRequest, OffsetFetchResponse>(ApiKey::offset_fetch, v, req, cluster_.request_deadline())));
+  if (resp.error_code != 0) return Errc::unavailable;  // v2+: NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS
   for (const auto& t : resp.topics) {
     for (const auto& p : t.partitions) {
       if (p.error_code != 0) return Errc::unavailable;

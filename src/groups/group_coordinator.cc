@@ -37,6 +37,8 @@ struct GroupCoordinator::Member {
 struct GroupCoordinator::Group {
   explicit Group(Runtime& rt) : changed(rt) {}
   std::string id;
+  int32_t partition = 0;  // of __consumer_offsets
+  bool dropped = false;   // its partition was resigned: waiters answer NOT_COORDINATOR
   State state = State::empty;
   int32_t generation = 0;
   std::string protocol_type;
@@ -53,8 +55,53 @@ struct GroupCoordinator::Group {
   std::map<model::TopicPartition, std::pair<int64_t, std::optional<std::string>>> offsets;
 };
 
+int32_t partition_for(const std::string& group_id, int32_t partitions) {
+  SAMSA_ASSERT(partitions > 0);
+  // Java's String.hashCode over UTF-16 code units; ids are UTF-8 on the wire.
+  uint32_t h = 0;
+  for (size_t i = 0; i < group_id.size();) {
+    const auto c = static_cast<unsigned char>(group_id[i]);
+    uint32_t cp = c;
+    size_t n = 1;
+    if (c >= 0xf0) { cp = c & 0x07u; n = 4; }
+    else if (c >= 0xe0) { cp = c & 0x0fu; n = 3; }
+    else if (c >= 0xc0) { cp = c & 0x1fu; n = 2; }
+    if (i + n > group_id.size()) { cp = c; n = 1; }  // truncated: the byte as it is
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(group_id[i + k]) & 0x3fu);
+    i += n;
+    if (cp >= 0x10000) {
+      h = h * 31 + (0xd800u + ((cp - 0x10000) >> 10));
+      h = h * 31 + (0xdc00u + ((cp - 0x10000) & 0x3ffu));
+    } else {
+      h = h * 31 + cp;
+    }
+  }
+  const auto signed_h = static_cast<int32_t>(h);
+  // Kafka's Utils.abs: Integer.MIN_VALUE maps to 0.
+  const int32_t abs_h = signed_h == std::numeric_limits<int32_t>::min() ? 0 : (signed_h < 0 ? -signed_h : signed_h);
+  return abs_h % partitions;
+}
+
+// The single broker's store: its own log, fsynced.
+class GroupCoordinator::LocalStore final : public OffsetsStore {
+ public:
+  explicit LocalStore(PartitionLog& log) : log_(log) {}
+  Error append(int32_t partition, int32_t, ConstBytes batch, bool durable) override {
+    SAMSA_ASSERT(partition == 0);
+    if (!log_.append(batch, 0).ok()) return Error::coordinator_not_available;
+    if (durable && !log_.flush().ok()) return Error::coordinator_not_available;
+    return Error::none;
+  }
+
+ private:
+  PartitionLog& log_;
+};
+
 GroupCoordinator::GroupCoordinator(Runtime& rt, GroupConfig config) : rt_(rt), config_(std::move(config)) {}
-GroupCoordinator::~GroupCoordinator() = default;
+GroupCoordinator::~GroupCoordinator() {
+  // A loader still running would replay into a destroyed coordinator: stop() joins them, and a
+  // crashed node's fibers unwind before its objects go.
+}
 
 Status GroupCoordinator::start(LogManager& logs) {
   LogConfig c;
@@ -64,30 +111,125 @@ Status GroupCoordinator::start(LogManager& logs) {
   c.segment_bytes = 64 * 1024 * 1024;
   // Not reopened by the log manager after a disk error: the broker halts instead (see offline()).
   SAMSA_TRY_ASSIGN(offsets_log_, logs.open_log({kOffsetsTopic, 0}, "", c, /*reopen=*/false));
-  SAMSA_TRY(replay());
+  local_store_ = std::make_unique<LocalStore>(*offsets_log_);
+  store_ = local_store_.get();
+  partitions_ = 1;
+  hosted_[0] = Hosted{.leader_epoch = 0, .loaded = false, .log = offsets_log_};
+  SAMSA_TRY(replay(*offsets_log_, [] { return true; }));
+  hosted_[0].loaded = true;
   expiry_fiber_ = rt_.spawn("group-sessions", [this] {
     while (rt_.sleep(std::chrono::milliseconds(250)).ok()) expire_sessions();
   });
   return Status{};
 }
 
+void GroupCoordinator::start_cluster(OffsetsStore& store) {
+  store_ = &store;
+  expiry_fiber_ = rt_.spawn("group-sessions", [this] {
+    while (rt_.sleep(std::chrono::milliseconds(250)).ok()) expire_sessions();
+  });
+}
+
 void GroupCoordinator::stop() {
   rt_.cancel(expiry_fiber_);
   (void)rt_.join(expiry_fiber_, Deadline::never());
+  // Loaders of partitions resigned meanwhile may still be unwinding: every one is joined.
+  while (!loaders_.empty()) {
+    const FiberId f = loaders_.begin()->second;
+    loaders_.erase(loaders_.begin());
+    rt_.cancel(f);
+    (void)rt_.join(f, Deadline::never());
+  }
 }
 
-GroupCoordinator::Group* GroupCoordinator::group_or_null(const std::string& id) {
+void GroupCoordinator::elect(int32_t partition, int32_t partitions, int32_t leader_epoch, std::shared_ptr<PartitionLog> log) {
+  SAMSA_ASSERT(store_ != nullptr && local_store_ == nullptr);
+  SAMSA_ASSERT(partition >= 0 && partition < partitions);
+  auto it = hosted_.find(partition);
+  if (it != hosted_.end() && it->second.leader_epoch == leader_epoch && partitions == partitions_) return;
+  if (partitions != partitions_) {  // the topic was made anew with another count: start over
+    for (auto& [p, h] : std::map<int32_t, Hosted>(hosted_)) resign(p);
+    partitions_ = partitions;
+  }
+  resign(partition);
+  const uint64_t token = ++loads_;
+  hosted_[partition] = Hosted{.leader_epoch = leader_epoch, .loaded = false, .log = std::move(log), .token = token};
+  hosted_[partition].loader = rt_.spawn(fmt::format("group-load-{}", partition), [this, partition, token] {
+    load(partition, token);
+    loaders_.erase(token);
+  });
+  loaders_[token] = hosted_[partition].loader;
+}
+
+void GroupCoordinator::load(int32_t partition, uint64_t token) {
+  // Another election (or a resign) replaces this load: it must stop applying records at once.
+  auto current = [this, partition, token]() -> Hosted* {
+    auto it = hosted_.find(partition);
+    return it != hosted_.end() && it->second.token == token ? &it->second : nullptr;
+  };
+  std::shared_ptr<PartitionLog> log = current()->log;
+  const Status s = replay(*log, [&] { return current() != nullptr; });
+  Hosted* h = current();
+  if (h == nullptr) return;  // replaced while loading (resign dropped what was loaded)
+  h->loader = kNoFiber;
+  if (!s.ok()) {
+    // The log could not be read: serve nothing from it; the next election tries again.
+    logf(rt_, LogLevel::warn, "group coordinator: loading {}-{} failed: {}", kOffsetsTopic, partition, s.name());
+    drop_groups(partition);
+    hosted_.erase(partition);
+    return;
+  }
+  h->loaded = true;
+  // An empty partition (most of the 50, most of the time) is not worth a line.
+  logf(rt_, log->log_end_offset() > log->log_start_offset() ? LogLevel::info : LogLevel::debug,
+       "group coordinator: {}-{} loaded (leader epoch {})", kOffsetsTopic, partition, h->leader_epoch);
+}
+
+void GroupCoordinator::resign(int32_t partition) {
+  auto it = hosted_.find(partition);
+  if (it == hosted_.end()) return;
+  if (it->second.loader != kNoFiber) rt_.cancel(it->second.loader);
+  hosted_.erase(it);
+  drop_groups(partition);
+}
+
+void GroupCoordinator::drop_groups(int32_t partition) {
+  for (auto it = groups_.begin(); it != groups_.end();) {
+    if (it->second->partition != partition) {
+      ++it;
+      continue;
+    }
+    it->second->dropped = true;
+    it->second->changed.notify_all();
+    it = groups_.erase(it);
+  }
+}
+
+std::map<int32_t, int32_t> GroupCoordinator::hosted() const {
+  std::map<int32_t, int32_t> out;
+  for (const auto& [p, h] : hosted_) out[p] = h.leader_epoch;
+  return out;
+}
+
+Error GroupCoordinator::serves(const std::string& group_id) const {
+  auto it = hosted_.find(partition_for(group_id, partitions_));
+  if (it == hosted_.end()) return Error::not_coordinator;
+  return it->second.loaded ? Error::none : Error::coordinator_load_in_progress;
+}
+
+std::shared_ptr<GroupCoordinator::Group> GroupCoordinator::group_or_null(const std::string& id) {
   auto it = groups_.find(id);
   if (it == groups_.end()) {
     if (groups_.size() >= config_.groups_max) {
       logf(rt_, LogLevel::warn, "refusing group {}: the coordinator already holds {} groups", id, config_.groups_max);
       return nullptr;
     }
-    auto g = std::make_unique<Group>(rt_);
+    auto g = std::make_shared<Group>(rt_);
     g->id = id;
+    g->partition = partition_for(id, partitions_);
     it = groups_.emplace(id, std::move(g)).first;
   }
-  return it->second.get();
+  return it->second;
 }
 
 size_t GroupCoordinator::member_count() const {
@@ -107,9 +249,9 @@ bool GroupCoordinator::admit_pending(Group& g, const std::string& member_id, int
   return true;
 }
 
-GroupCoordinator::Group* GroupCoordinator::find(const std::string& id) const {
+std::shared_ptr<GroupCoordinator::Group> GroupCoordinator::find(const std::string& id) const {
   auto it = groups_.find(id);
-  return it == groups_.end() ? nullptr : it->second.get();
+  return it == groups_.end() ? nullptr : it->second;
 }
 
 void GroupCoordinator::begin_rebalance(Group& g, const char* why) {
@@ -180,7 +322,7 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
     return fail(Error::invalid_session_timeout);
   }
   if (req.protocol_type.empty() || req.protocols.empty()) return fail(Error::inconsistent_group_protocol);
-  Group* created = group_or_null(req.group_id);
+  std::shared_ptr<Group> created = group_or_null(req.group_id);
   if (created == nullptr) return fail(Error::group_max_size_reached);  // the coordinator holds groups_max groups
   Group& g = *created;
   if (req.group_instance_id) {
@@ -211,10 +353,11 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
   if (g.state != State::preparing_rebalance) begin_rebalance(g, is_new ? "a member joined" : "a member rejoined");
   m.joined = true;
   g.changed.notify_all();
-  while (!join_complete(g)) {
+  while (!g.dropped && !join_complete(g)) {
     Status s = g.changed.wait(Deadline{g.rebalance_deadline});
     if (s.code() == Errc::cancelled) return fail(Error::rebalance_in_progress);
   }
+  if (g.dropped) return fail(Error::not_coordinator);  // its partition moved to another broker
   complete_join(g);
   if (g.members.count(req.member_id) == 0) return fail(Error::unknown_member_id);
   return join_response(g, req.member_id);
@@ -305,7 +448,7 @@ Error GroupCoordinator::check_instance(const Group& g, const std::optional<std::
 
 SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
   SyncGroupResponse resp;
-  Group* g = find(req.group_id);
+  std::shared_ptr<Group> g = find(req.group_id);
   if (g != nullptr && check_instance(*g, req.group_instance_id, req.member_id) != Error::none) {
     resp.error_code = code(Error::fenced_instance_id);
     return resp;
@@ -326,14 +469,18 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
     // The generation and its assignment are durable before any member may act on them: else a
     // coordinator that restarts would hand out this generation number again, differently.
     const int32_t storing = g->generation;
-    const Status stored = persist_group(*g);
+    const Error stored = persist_group(*g);
+    if (g->dropped) {
+      resp.error_code = code(Error::not_coordinator);
+      return resp;
+    }
     if (g->state != State::completing_rebalance || g->generation != storing) {
       resp.error_code = code(Error::rebalance_in_progress);  // the group moved on while storing
       return resp;
     }
-    if (!stored.ok()) {
+    if (stored != Error::none) {
       begin_rebalance(*g, "storing the group failed");
-      resp.error_code = code(Error::coordinator_not_available);
+      resp.error_code = code(stored);
       return resp;
     }
     g->state = State::stable;
@@ -350,8 +497,12 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
   }
   const int32_t generation = g->generation;
   const Deadline deadline = rt_.after(std::chrono::milliseconds(g->members.at(req.member_id).rebalance_timeout_ms));
-  while (g->state == State::completing_rebalance && g->generation == generation) {
+  while (!g->dropped && g->state == State::completing_rebalance && g->generation == generation) {
     if (!g->changed.wait(deadline).ok()) break;
+  }
+  if (g->dropped) {
+    resp.error_code = code(Error::not_coordinator);
+    return resp;
   }
   auto me = g->members.find(req.member_id);
   if (g->state != State::stable || g->generation != generation || me == g->members.end()) {
@@ -364,7 +515,7 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
 }
 
 Error GroupCoordinator::heartbeat(const HeartbeatRequest& req) {
-  Group* g = find(req.group_id);
+  std::shared_ptr<Group> g = find(req.group_id);
   if (g != nullptr && check_instance(*g, req.group_instance_id, req.member_id) != Error::none) return Error::fenced_instance_id;
   if (g == nullptr || g->members.count(req.member_id) == 0) return Error::unknown_member_id;
   if (req.generation_id != g->generation) return Error::illegal_generation;
@@ -395,7 +546,7 @@ void GroupCoordinator::remove_member(Group& g, const std::string& member_id, con
 
 LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& req, int16_t version) {
   LeaveGroupResponse resp;
-  Group* g = find(req.group_id);
+  std::shared_ptr<Group> g = find(req.group_id);
   std::vector<LeaveGroupRequest::Member> leaving = req.members;
   if (version <= 2) leaving = {{.member_id = req.member_id, .group_instance_id = std::nullopt}};
   for (const auto& m : leaving) {
@@ -416,7 +567,11 @@ LeaveGroupResponse GroupCoordinator::leave(const LeaveGroupRequest& req, int16_t
 }
 
 void GroupCoordinator::expire_sessions() {
-  for (auto& [id, g] : groups_) {
+  // A copy: removing a member stores the group, which suspends, and groups may come and go.
+  std::vector<std::shared_ptr<Group>> groups;
+  for (const auto& [id, g] : groups_) groups.push_back(g);
+  for (const std::shared_ptr<Group>& g : groups) {
+    if (g->dropped) continue;
     if (g->state == State::preparing_rebalance) {
       if (join_complete(*g)) g->changed.notify_all();  // let a waiting joiner finish it
       continue;
@@ -425,14 +580,16 @@ void GroupCoordinator::expire_sessions() {
     for (const auto& [mid, m] : g->members) {
       if (rt_.now() - m.last_heartbeat > std::chrono::milliseconds(m.session_timeout_ms)) expired.push_back(mid);
     }
-    for (const std::string& mid : expired) remove_member(*g, mid, "session timed out");
+    for (const std::string& mid : expired) {
+      if (!g->dropped) remove_member(*g, mid, "session timed out");
+    }
   }
 }
 
 OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
   OffsetCommitResponse resp;
   Error e = Error::none;
-  Group* found = group_or_null(req.group_id);
+  std::shared_ptr<Group> found = group_or_null(req.group_id);
   if (found == nullptr) {
     for (const auto& t : req.topics) {
       OffsetCommitResponse::Topic out{.name = t.name};
@@ -470,9 +627,10 @@ OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
         records.push_back({offset_key(req.group_id, t.name, p.partition_index), w.take_bytes()});
       }
     }
-    if (!append_records(records, !rt_.bug(Bug::groups_ack_commit_before_durable)).ok()) e = Error::coordinator_not_available;
+    e = append_records(g.partition, records, !rt_.bug(Bug::groups_ack_commit_before_durable));
   }
-  if (e == Error::none) {
+  // Stored: acknowledged even if the partition moved meanwhile (the new coordinator loads it).
+  if (e == Error::none && !g.dropped) {
     for (const auto& t : req.topics) {
       for (const auto& p : t.partitions) g.offsets[{t.name, p.partition_index}] = {p.committed_offset, p.committed_metadata};
     }
@@ -487,7 +645,7 @@ OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
 
 OffsetFetchResponse GroupCoordinator::fetch_offsets(const OffsetFetchRequest& req) {
   OffsetFetchResponse resp;
-  const Group* g = find(req.group_id);
+  const std::shared_ptr<Group> g = find(req.group_id);
   if (!req.topics) {
     if (g == nullptr) return resp;
     for (const auto& [tp, off] : g->offsets) {
@@ -530,7 +688,7 @@ DescribeGroupsResponse GroupCoordinator::describe(const DescribeGroupsRequest& r
   for (const std::string& id : req.groups) {
     DescribeGroupsResponse::Group out;
     out.group_id = id;
-    const Group* g = find(id);
+    const std::shared_ptr<Group> g = find(id);
     if (g == nullptr) {
       out.group_state = "Dead";
       resp.groups.push_back(std::move(out));
@@ -552,7 +710,7 @@ DescribeGroupsResponse GroupCoordinator::describe(const DescribeGroupsRequest& r
 DeleteGroupsResponse GroupCoordinator::delete_groups(const DeleteGroupsRequest& req) {
   DeleteGroupsResponse resp;
   for (const std::string& id : req.groups_names) {
-    Group* g = find(id);
+    std::shared_ptr<Group> g = find(id);
     Error e = Error::none;
     if (g == nullptr || (g->members.empty() && g->offsets.empty() && g->generation == 0)) e = Error::group_id_not_found;
     else if (!g->members.empty()) e = Error::non_empty_group;
@@ -560,9 +718,9 @@ DeleteGroupsResponse GroupCoordinator::delete_groups(const DeleteGroupsRequest& 
     if (e == Error::none) {
       for (const auto& [tp, off] : g->offsets) tombstones.push_back({offset_key(id, tp.topic, tp.partition), std::nullopt});
       tombstones.push_back({"g2\x1f" + id, std::nullopt});
-      if (!append_records(tombstones).ok()) e = Error::coordinator_not_available;
+      e = append_records(g->partition, tombstones);
     }
-    if (e == Error::none) {
+    if (e == Error::none && !g->dropped) {
       groups_.erase(id);
       logf(rt_, LogLevel::info, "group {} deleted", id);
     }
@@ -574,7 +732,7 @@ DeleteGroupsResponse GroupCoordinator::delete_groups(const DeleteGroupsRequest& 
 // OffsetDelete: committed offsets of topics that no member of the group subscribes to.
 OffsetDeleteResponse GroupCoordinator::delete_offsets(const OffsetDeleteRequest& req) {
   OffsetDeleteResponse resp;
-  Group* g = find(req.group_id);
+  std::shared_ptr<Group> g = find(req.group_id);
   if (g == nullptr || (g->members.empty() && g->offsets.empty())) {
     resp.error_code = code(Error::group_id_not_found);
     return resp;
@@ -592,9 +750,9 @@ OffsetDeleteResponse GroupCoordinator::delete_offsets(const OffsetDeleteRequest&
     }
     resp.topics.push_back(std::move(out));
   }
-  if (!append_records(tombstones).ok()) {
+  if (const Error stored = append_records(g->partition, tombstones); stored != Error::none) {
     resp = OffsetDeleteResponse{};
-    resp.error_code = code(Error::coordinator_not_available);
+    resp.error_code = code(stored);
     return resp;
   }
   for (const auto& [key, value] : tombstones) apply_record(key, value);
@@ -618,7 +776,7 @@ std::string GroupCoordinator::offset_key(const std::string& group, const std::st
 }
 
 std::optional<GroupCoordinator::Snapshot> GroupCoordinator::snapshot(const std::string& id) const {
-  const Group* g = find(id);
+  const std::shared_ptr<Group> g = find(id);
   if (g == nullptr) return std::nullopt;
   Snapshot s{state_name(static_cast<int>(g->state)), g->generation, {}};
   for (const auto& [mid, m] : g->members) s.members.push_back(mid);
@@ -627,18 +785,21 @@ std::optional<GroupCoordinator::Snapshot> GroupCoordinator::snapshot(const std::
 
 // --- persistence in __consumer_offsets ---
 
-Status GroupCoordinator::append_records(const std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>>& records,
-                                        bool durable) {
-  if (records.empty()) return Status{};
+Error GroupCoordinator::append_records(int32_t partition,
+                                       const std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>>& records,
+                                       bool durable) {
+  if (records.empty()) return Error::none;
+  auto it = hosted_.find(partition);
+  if (it == hosted_.end()) return Error::not_coordinator;
   BatchBuilder b(rt_.wall_clock_ms());
   for (const auto& [key, value] : records) {
     b.add(rt_.wall_clock_ms(), as_bytes(key), value ? std::optional<ConstBytes>(ConstBytes(*value)) : std::nullopt);
   }
-  SAMSA_TRY(offsets_log_->append(b.build(), 0).status());
-  return durable ? offsets_log_->flush() : Status{};
+  const std::vector<std::byte> batch = b.build();
+  return store_->append(partition, it->second.leader_epoch, batch, durable);
 }
 
-Status GroupCoordinator::persist_group(const Group& g) {
+Error GroupCoordinator::persist_group(const Group& g) {
   Writer w;
   w.i32(g.generation);
   w.str(g.protocol_type);
@@ -655,7 +816,7 @@ Status GroupCoordinator::persist_group(const Group& g) {
     w.nstr(m.instance_id);
   }
   // "g2": members carry their group.instance.id ("g", written before static membership, not).
-  return append_records({{"g2\x1f" + g.id, w.take_bytes()}});
+  return append_records(g.partition, {{"g2\x1f" + g.id, w.take_bytes()}});
 }
 
 void GroupCoordinator::apply_record(const std::string& key, const std::optional<std::vector<std::byte>>& value) {
@@ -669,7 +830,7 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
   }
   if (!value) {  // a tombstone: DeleteGroups, OffsetDelete
     if (parts.size() == 4 && parts[0] == "o") {
-      if (Group* g = find(parts[1])) g->offsets.erase({parts[2], std::atoi(parts[3].c_str())});
+      if (std::shared_ptr<Group> g = find(parts[1])) g->offsets.erase({parts[2], std::atoi(parts[3].c_str())});
     } else if (parts.size() == 2 && (parts[0] == "g" || parts[0] == "g2")) {
       groups_.erase(parts[1]);
     }
@@ -681,10 +842,10 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
     std::optional<std::string> metadata;
     r.i64(offset);
     r.nstr(metadata);
-    Group* g = group_or_null(parts[1]);
+    std::shared_ptr<Group> g = group_or_null(parts[1]);
     if (r.ok() && g != nullptr) g->offsets[{parts[2], std::atoi(parts[3].c_str())}] = {offset, metadata};
   } else if (parts.size() == 2 && (parts[0] == "g" || parts[0] == "g2")) {
-    Group* loaded = group_or_null(parts[1]);
+    std::shared_ptr<Group> loaded = group_or_null(parts[1]);
     if (loaded == nullptr) return;
     Group& g = *loaded;
     int32_t n = 0;
@@ -712,15 +873,17 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
   }
 }
 
-Status GroupCoordinator::replay() {
-  int64_t offset = offsets_log_->log_start_offset();
-  while (offset < offsets_log_->log_end_offset()) {
+Status GroupCoordinator::replay(PartitionLog& log, const std::function<bool()>& current) {
+  int64_t offset = log.log_start_offset();
+  while (offset < log.log_end_offset()) {
+    if (!current()) return Errc::cancelled;
     LogSlice slice;
-    SAMSA_TRY_ASSIGN(slice, offsets_log_->read_slice(offset, 1 << 20));
+    SAMSA_TRY_ASSIGN(slice, log.read_slice(offset, 1 << 20));
     if (slice.length == 0) break;
     std::vector<std::byte> data(slice.length);
     size_t n = 0;
     SAMSA_TRY_ASSIGN(n, slice.file->pread(slice.position, data));
+    if (!current()) return Errc::cancelled;  // the read suspended: was this load replaced?
     std::vector<ConstBytes> batches;
     SAMSA_TRY_ASSIGN(batches, split_batches(ConstBytes(data).first(n), 64 << 20));
     for (ConstBytes b : batches) {
@@ -732,7 +895,7 @@ Status GroupCoordinator::replay() {
       }
     }
   }
-  logf(rt_, LogLevel::info, "group coordinator: {} groups loaded from {}", groups_.size(), offsets_log_->dir());
+  logf(rt_, LogLevel::debug, "group coordinator: {} groups held after loading {}", groups_.size(), log.dir());
   return Status{};
 }
 

@@ -219,8 +219,8 @@ bool BrokerLifecycle::reconcile_logs() {
     if (id != nullptr && *id == w.state.topic_id) partitions.put(w.tp, w.state);
   }
   fetcher_.refresh();
-  // Then the disk. A log held with no topic id is internal (the group coordinator's), not the
-  // metadata's to remove.
+  broker_.follow_offsets_topic();
+  // Then the disk. A log held with no topic id is not the metadata's to remove.
   for (const model::TopicPartition& tp : logs.held()) {
     const std::string* id = logs.topic_id(tp);
     if (id != nullptr && !id->empty() && keep.count(tp) == 0) (void)logs.remove_log(tp);
@@ -236,6 +236,7 @@ bool BrokerLifecycle::reconcile_logs() {
     if (id != nullptr && *id == w.state.topic_id) partitions.put(w.tp, w.state);
   }
   fetcher_.refresh();
+  broker_.follow_offsets_topic();
   if (!logs.remove_strays([&](const model::TopicPartition& tp) { return keep.count(tp) != 0; }).ok()) all = false;
   return all;
 }

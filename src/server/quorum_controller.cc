@@ -182,7 +182,9 @@ kafka::CreateTopicsResponse::Topic QuorumController::create_topic(const kafka::C
     out.error_message = std::move(message);
     return out;
   };
-  if (t.name == "__consumer_offsets" || t.name == "__cluster_metadata") {
+  // __consumer_offsets comes from the brokers (on the first FindCoordinator); they refuse it to
+  // clients. The metadata log is no topic at all.
+  if (t.name == "__cluster_metadata") {
     return fail(Error::invalid_request, "Topic '" + t.name + "' is an internal topic and cannot be created");
   }
   if (!t.assignments.empty()) return fail(Error::invalid_request, "manual replica assignment is not supported yet");

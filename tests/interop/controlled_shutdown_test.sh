@@ -31,12 +31,7 @@ all_isr_full() {
 [ "$NO_CONTROL" = 1 ] && for i in 1 2 3; do echo "controlled.shutdown.enable=false" >> "$DIR/node-$i.properties"; done
 
 for i in 1 2 3; do start "$i"; done
-created=""
-for _ in $(seq 1 100); do
-  created=$("$SAMSA" topics --create --topic handover --partitions 3 --replication-factor 3 --bootstrap-server "$BOOTSTRAP" 2>&1) && break
-  sleep 0.2
-done
-echo "$created" | grep -q "Created topic handover" || fail "create: $created"
+create_topic handover --partitions 3 --replication-factor 3
 for _ in $(seq 1 100); do all_isr_full && break; sleep 0.1; done
 all_isr_full || fail "the ISRs never filled"
 seq 1 300 | "$SAMSA" console-producer --topic handover --bootstrap-server "$BOOTSTRAP" --request-required-acks all \

@@ -1,15 +1,18 @@
 """Usage: not_coordinator_check.py HOST:PORT...  (every broker of a running cluster)
 
-A group's requests go to its coordinator: kafka-python's FindCoordinator names one broker, which
-answers Heartbeat and OffsetFetch for the group as its coordinator; every other broker answers
-NOT_COORDINATOR (16), so a client that asked the wrong broker looks again. Exits 1 on a wrong
-answer."""
+A group's requests go to its coordinator: kafka-python's FindCoordinator names one broker (the
+leader of the group's partition of __consumer_offsets, which the first FindCoordinator creates:
+COORDINATOR_NOT_AVAILABLE (15) until it has leaders), which answers Heartbeat and OffsetFetch for
+the group as its coordinator; every other broker answers NOT_COORDINATOR (16), so a client that
+asked the wrong broker looks again. Exits 1 on a wrong answer."""
 import sys
+import time
 
 from kafka.client_async import KafkaClient
 from kafka.protocol.commit import GroupCoordinatorRequest, OffsetFetchRequest
 from kafka.protocol.group import HeartbeatRequest
 
+COORDINATOR_NOT_AVAILABLE = 15
 NOT_COORDINATOR = 16
 
 
@@ -32,7 +35,11 @@ def main():
         print(f"FAIL: metadata lists brokers {nodes}, expected {len(brokers)}")
         return 1
     for group in ["cg-a", "cg-b", "cg-c", "cg-d"]:
+        give_up = time.monotonic() + 30
         found = call(client, nodes[0], GroupCoordinatorRequest[0](group))
+        while found.error_code == COORDINATOR_NOT_AVAILABLE and time.monotonic() < give_up:
+            time.sleep(0.2)
+            found = call(client, nodes[0], GroupCoordinatorRequest[0](group))
         if found.error_code != 0:
             print(f"FAIL: FindCoordinator({group}) error {found.error_code}")
             return 1

@@ -22,13 +22,7 @@ STOP="$DIR/stop"  # the producers stop when it exists
 CLIENTS=(kafka-python confluent-kafka kafkajs)
 
 for i in 1 2 3; do start "$i"; done
-created=""
-for _ in $(seq 1 100); do
-  created=$("$SAMSA" topics --create --topic acked --partitions 3 --replication-factor 3 --config min.insync.replicas=2 \
-    --bootstrap-server "$BOOTSTRAP" 2>&1) && break
-  sleep 0.2
-done
-echo "$created" | grep -q "Created topic acked" || fail "create: $created"
+create_topic acked --partitions 3 --replication-factor 3 --config min.insync.replicas=2
 for p in 0 1 2; do
   for _ in $(seq 1 100); do [ "$(field_of "$p" Isr | tr ',' '\n' | wc -l)" = 3 ] && break; sleep 0.1; done
 done

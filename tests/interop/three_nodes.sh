@@ -17,6 +17,17 @@ listeners=PLAINTEXT://127.0.0.1:${BPORT[$i]},CONTROLLER://127.0.0.1:${CPORT[$i]}
 log.dirs=$DIR/data-$i
 CONF
 done
+# create_topic NAME ARGS...: `samsa topics --create`, retried while the cluster starts; fails the
+# test (the sourcing script's `fail`) if it never succeeds.
+create_topic() {
+  local name="$1" out=""
+  shift
+  for _ in $(seq 1 100); do
+    out=$("$SAMSA" topics --create --topic "$name" "$@" --bootstrap-server "$BOOTSTRAP" 2>&1) && break
+    sleep 0.2
+  done
+  echo "$out" | grep -q "Created topic $name" || fail "create $name: $out"
+}
 start() { "$SAMSA" broker --config "$DIR/node-$1.properties" >>"$DIR/node-$1.log" 2>&1 & PID[$1]=$!; }
 cleanup() { for i in 1 2 3; do kill -9 "${PID[$i]}" 2>/dev/null; done; rm -rf "$DIR"; }
 trap cleanup EXIT
