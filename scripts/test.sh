@@ -22,7 +22,8 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAMSA_SANITIZE=ON -
 cmake --build build-asan -j"$jobs"
 
 stamp "determinism across builds"
-for run in "--seed 3" "--seed 77" "--scenario groups --seed 5" "--scenario log-demo --seed 9" "--scenario raft --seed 7"; do
+for run in "--seed 3" "--seed 77" "--scenario groups --seed 5" "--scenario groups --brokers 3 --seed 5" \
+           "--scenario log-demo --seed 9" "--scenario raft --seed 7"; do
   plain=$(build-release/sim/samsa-sim $run | grep 'trace hash')
   asan=$(build-asan/sim/samsa-sim $run | grep 'trace hash')
   if [ "$plain" != "$asan" ]; then
@@ -53,6 +54,19 @@ for start in 1 501; do
   grep -E '^[0-9]+ seeds, ' "$campaign/$start.txt" || true
   grep -E '^seed [0-9]+ \(|^  check .*FAIL|^  replay' "$campaign/$start.txt" || true
 done
+# Consumer groups on a KRaft cluster (replicated __consumer_offsets; the coordinator's broker
+# crashed, cut off and powered off): 300 seeds.
+stamp "groups on a cluster: 300 seeds (Release build, two processes)"
+pids=()
+for start in 1 151; do
+  build-release/sim/samsa-sim --scenario groups --brokers 3 --seed "$start" --seeds 150 --brief > "$campaign/g$start.txt" 2>&1 &
+  pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid" || campaign_failed=1; done
+for start in 1 151; do
+  grep -E '^[0-9]+ seeds, ' "$campaign/g$start.txt" || true
+  grep -E '^seed [0-9]+ \(|^  check .*FAIL|^  replay' "$campaign/g$start.txt" || true
+done
 rm -rf "$campaign"
 # A failed seed fails the run, after the sanitized tests have run too (so both are reported).
 
@@ -60,7 +74,7 @@ stamp "tests (address + undefined-behaviour sanitizers)"
 # One more test than cores: the interop tests mostly wait on their processes and timers.
 ctest --test-dir build-asan -j"$((jobs + 1))" --output-on-failure
 if [ "$campaign_failed" != 0 ]; then
-  echo "cluster campaign: a seed failed (replay commands above)"
+  echo "a cluster or groups campaign seed failed (replay commands above)"
   exit 1
 fi
 stamp "done"

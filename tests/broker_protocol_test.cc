@@ -99,6 +99,35 @@ std::vector<std::byte> batch_of(size_t value_bytes, int64_t ts) {
   return bb.build();
 }
 
+// Fetch v13+ names topics by id (KIP-516): the answer carries the id back with the records; an id
+// no topic has is answered UNKNOWN_TOPIC_ID (v15's ReplicaState is the follower's, tested in
+// replication_test.cc).
+TEST(BrokerProtocol, FetchByTopicIdAndUnknownIds) {
+  BrokerSim b;
+  b.run([&](Runtime& rt, client::Cluster& cluster) {
+    ASSERT_EQ(client::Admin(cluster).create_topic("byid", 1, 1, {})->error, Error::none);
+    auto c = connect(rt);
+    ASSERT_EQ(produce_to(*c, rt, "byid", 0, batch_of(100, 1000)), 0);
+    const Uuid id = metadata(*c, rt, {{.name = "byid"}}).topics.at(0).topic_id;
+    Uuid other = id;
+    other.bytes[15] ^= 1;
+    for (int16_t v : {13, 15}) {
+      FetchRequest f;
+      f.max_wait_ms = 0;
+      f.topics.push_back({.topic_id = id, .partitions = {{.partition = 0, .fetch_offset = 0, .partition_max_bytes = 1 << 20}}});
+      f.topics.push_back({.topic_id = other, .partitions = {{.partition = 0, .fetch_offset = 0, .partition_max_bytes = 1 << 20}}});
+      auto r = c->call<FetchRequest, FetchResponse>(ApiKey::fetch, v, f, rt.after(10s));
+      ASSERT_TRUE(r.ok()) << "v" << v;
+      ASSERT_EQ(r->responses.size(), 2u);
+      EXPECT_EQ(r->responses[0].topic_id, id);
+      EXPECT_EQ(r->responses[0].partitions.at(0).error_code, 0);
+      EXPECT_GT(r->responses[0].partitions.at(0).records.size(), 100u);
+      EXPECT_EQ(r->responses[1].topic_id, other);
+      EXPECT_EQ(r->responses[1].partitions.at(0).error_code, code(Error::unknown_topic_id));
+    }
+  });
+}
+
 // Three partitions each holding one 600 kB batch, fetched with max_bytes 1,000,000 (librdkafka's
 // fetch.max.bytes): only the first partition with data may exceed what is left of the budget.
 TEST(BrokerProtocol, FetchResponseRespectsMaxBytesExceptForTheFirstBatch) {

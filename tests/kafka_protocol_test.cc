@@ -103,9 +103,9 @@ TEST(Messages, AdvertisedVersionsAreDescribedWithTheGuidesFlexibleVersions) {
   EXPECT_EQ(request_header_version(ApiKey::metadata, 8), 1);
   EXPECT_EQ(response_header_version(ApiKey::metadata, 9), 1);
   EXPECT_EQ(response_header_version(ApiKey::api_versions, 3), 0);  // always v0
-  // Described for replication between samsa brokers, not offered to clients.
+  // Fetch to v15: topic ids (v13) and the follower's ReplicaState (v15, KIP-903).
   EXPECT_EQ(described_api(static_cast<int16_t>(ApiKey::fetch))->max_version, 15);
-  EXPECT_LE(supported_range(static_cast<int16_t>(ApiKey::fetch))->max_version, 12);
+  EXPECT_EQ(supported_range(static_cast<int16_t>(ApiKey::fetch))->max_version, 15);
   for (ApiKey k : {ApiKey::vote, ApiKey::begin_quorum_epoch, ApiKey::end_quorum_epoch, ApiKey::describe_quorum,
                    ApiKey::alter_partition, ApiKey::fetch_snapshot, ApiKey::broker_registration,
                    ApiKey::broker_heartbeat, ApiKey::unregister_broker}) {

@@ -3,7 +3,8 @@
 // batch; after the leader's process is killed a follower leads and every acknowledged record is
 // read back at its acknowledged offset; a paused follower leaves the ISR after
 // replica.lag.time.max.ms (so acks=all goes on with min.insync.replicas=2) and joins it again once
-// it has caught up; and with the ISR below min.insync.replicas acks=all is refused.
+// it has caught up (the expansion naming the broker epoch its fetches carried, KIP-903); and
+// with the ISR below min.insync.replicas acks=all is refused.
 #include <gtest/gtest.h>
 
 #include "client/admin.h"
@@ -90,6 +91,16 @@ TEST(Replication, FollowersCopyTheLogAndAcknowledgedRecordsSurviveTheLeadersDeat
     return true;
   }, 5s)) << "followers did not copy the leader's log";
   const int32_t old_leader = partition_of(c, 1)->leader;
+  // Fetch v15 (KIP-903): each follower's fetches carry its registration's broker epoch, which
+  // the leader keeps for the ISR changes it asks for.
+  const std::shared_ptr<replication::Partition> led = c.live.at(old_leader)->broker()->partitions().find({kTopic, 0});
+  ASSERT_NE(led, nullptr);
+  for (int32_t r : replicas) {
+    if (r == old_leader) continue;
+    const controller::BrokerRegistration* b = c.live.at(old_leader)->metadata()->image().broker(r);
+    ASSERT_NE(b, nullptr);
+    EXPECT_EQ(led->follower_broker_epoch(model::BrokerId{r}), b->epoch.value) << "follower " << r;
+  }
   c.sim.crash(c.nodes.at(old_leader), sim::CrashKind::process);
   const int32_t survivor = old_leader == 1 ? 2 : 1;
   ASSERT_TRUE(c.run_until([&] {

@@ -6,6 +6,7 @@
 
 #include "client/cluster.h"
 #include "client/consumer.h"
+#include "protocol/errors.h"
 #include "protocol/group_messages.h"
 #include "real/tools/cli.h"
 #include "real/tools/cli_tool.h"
@@ -15,6 +16,8 @@ namespace samsa::real {
 namespace {
 
 using namespace samsa::kafka;
+
+constexpr int kListAttemptsMax = 40;  // 10 s of COORDINATOR_LOAD_IN_PROGRESS at most
 
 int groups_main(client::Cluster& cluster, const GroupsArgs& a) {
   if (int{a.list} + int{a.describe} + int{a.del} + int{a.delete_offsets} + int{a.reset_offsets} != 1) {
@@ -44,8 +47,20 @@ int groups_main(client::Cluster& cluster, const GroupsArgs& a) {
       if (!b.ok()) return 1;
       ListGroupsRequest req;
       const int16_t lv = (*b)->version(ApiKey::list_groups, 4).value_or(0);
-      Result<ListGroupsResponse> resp = (*b)->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, lv, req, deadline);
-      if (!resp.ok()) return 1;
+      Result<ListGroupsResponse> resp = Errc::unavailable;
+      // A broker still loading its part of __consumer_offsets answers COORDINATOR_LOAD_IN_PROGRESS
+      // (one that has not caught up, COORDINATOR_NOT_AVAILABLE): asked again, as Kafka's admin does.
+      for (int attempt = 0; attempt < kListAttemptsMax; ++attempt) {
+        resp = (*b)->call<ListGroupsRequest, ListGroupsResponse>(ApiKey::list_groups, lv, req, deadline);
+        if (!resp.ok()) return 1;
+        const auto e = static_cast<kafka::Error>(resp->error_code);
+        if (e != kafka::Error::coordinator_load_in_progress && e != kafka::Error::coordinator_not_available) break;
+        (void)cluster.rt().sleep(std::chrono::milliseconds(250));
+      }
+      if (resp->error_code != 0) {
+        std::fprintf(stderr, "Error: broker %d: %s\n", id, kafka::error_name(static_cast<kafka::Error>(resp->error_code)));
+        return 1;
+      }
       for (const auto& g : resp->groups) groups.insert(g.group_id);
     }
     for (const std::string& g : groups) std::printf("%s\n", g.c_str());

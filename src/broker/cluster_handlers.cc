@@ -36,6 +36,15 @@ std::optional<TopicInfo> RequestHandler::topic_info(const std::string& name) con
   return info;
 }
 
+std::optional<std::string> RequestHandler::topic_name_by_id(const Uuid& id) const {
+  if (cluster_ == nullptr) {
+    const TopicInfo* t = topics_.find_by_id(id);
+    return t != nullptr ? std::optional<std::string>(t->name) : std::nullopt;
+  }
+  const controller::TopicImage* t = cluster_->image().topic_by_id(id);
+  return t != nullptr ? std::optional<std::string>(std::string(t->name)) : std::nullopt;
+}
+
 Error RequestHandler::serving(const std::string& topic, int32_t partition, std::shared_ptr<replication::Partition>* p,
                               std::shared_ptr<PartitionLog>* log, int32_t current_leader_epoch) const {
   // Before it caught up, a cluster broker's image may be stale: the client looks again.

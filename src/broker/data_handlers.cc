@@ -108,11 +108,16 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
   // Legal: a budget of one byte still returns the first batch of the first partition with data.
   const uint64_t response_max = rt_.buggify("fetch.tiny_budget") ? 1 : req.max_bytes > 0 ? static_cast<uint64_t>(req.max_bytes) : 0;
   for (FetchRequest::Topic& t : req.topics) {
-    FetchResponse::Topic out{.topic = t.topic};
+    FetchResponse::Topic out{.topic = t.topic, .topic_id = t.topic_id};
     for (FetchRequest::Partition& p : t.partitions) {
       FetchResponse::Partition part;
       part.partition_index = p.partition;
       part.aborted_transactions.emplace();
+      if (t.topic.empty() && t.topic_id != Uuid{}) {  // v13+: an id no topic has (any more)
+        part.error_code = code(Error::unknown_topic_id);
+        out.partitions.push_back(std::move(part));
+        continue;
+      }
       std::shared_ptr<replication::Partition> partition;
       std::shared_ptr<PartitionLog> log;
       if (Error e = serving(t.topic, p.partition, &partition, &log, p.current_leader_epoch); e != Error::none) {
@@ -121,7 +126,7 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
         continue;
       }
       const bool follower = req.replica_id >= 0;
-      if (follower && !follower_fetch(req.replica_id, *partition, *log, p, part)) {
+      if (follower && !follower_fetch(req.replica_id, req.replica_state.replica_epoch, *partition, *log, p, part)) {
         out.partitions.push_back(std::move(part));  // diverged or out of range: no records
         continue;
       }
@@ -149,8 +154,8 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
   return total;
 }
 
-bool RequestHandler::follower_fetch(int32_t replica_id, replication::Partition& partition, PartitionLog& log,
-                                    const FetchRequest::Partition& p, FetchResponse::Partition& part) {
+bool RequestHandler::follower_fetch(int32_t replica_id, int64_t replica_epoch, replication::Partition& partition,
+                                    PartitionLog& log, const FetchRequest::Partition& p, FetchResponse::Partition& part) {
   part.high_watermark = partition.high_watermark();
   part.log_start_offset = log.log_start_offset();
   const std::vector<int32_t>& replicas = partition.state().replicas;
@@ -178,12 +183,19 @@ bool RequestHandler::follower_fetch(int32_t replica_id, replication::Partition& 
     return false;
   }
   // What the follower asks from is what it holds: its log matches this one up to there.
-  if (partition.record_follower_fetch(model::BrokerId{replica_id}, p.fetch_offset)) partition.appended();
+  if (partition.record_follower_fetch(model::BrokerId{replica_id}, p.fetch_offset, replica_epoch)) partition.appended();
   return true;
 }
 
 Response RequestHandler::fetch(const RequestHeader& h, FetchRequest& req) {
   FetchResponse resp;
+  // v15 (KIP-903): a follower names itself and its broker epoch in ReplicaState.
+  if (h.api_version >= 15) req.replica_id = req.replica_state.replica_id;
+  // v13+ (KIP-516): topics by id. An unknown id keeps an empty name and is answered
+  // UNKNOWN_TOPIC_ID (fill_fetch).
+  if (h.api_version >= 13) {
+    for (FetchRequest::Topic& t : req.topics) t.topic = topic_name_by_id(t.topic_id).value_or("");
+  }
   int32_t wait_ms = std::clamp(req.max_wait_ms, 0, kFetchMaxWaitMsMax);
   if (rt_.buggify("fetch.skip_long_poll")) wait_ms = 0;  // legal: an early, possibly empty answer
   const Deadline deadline = rt_.after(std::chrono::milliseconds(wait_ms));

@@ -166,7 +166,12 @@ Response RequestHandler::dispatch_groups(const RequestHeader& h, ConstBytes body
       });
     case ApiKey::list_groups:
       return with(ListGroupsRequest{}, [&](ListGroupsRequest& r) {
-        ListGroupsResponse resp = groups_.list(r.states_filter);
+        ListGroupsResponse resp;
+        // Kafka's answer while a partition of the offsets topic loads here (the list would be
+        // partial); a cluster broker that has not caught up knows no groups yet.
+        if (cluster_ != nullptr && !cluster_->ready()) resp.error_code = code(Error::coordinator_not_available);
+        else if (groups_.loading()) resp.error_code = code(Error::coordinator_load_in_progress);
+        else resp = groups_.list(r.states_filter);
         return make_reply(h, resp, v);
       });
     case ApiKey::describe_groups:

@@ -16,6 +16,10 @@ Error ReplicatedOffsetsStore::append(int32_t partition, int32_t leader_epoch, Co
   if (!p->enough_in_sync()) return Error::coordinator_not_available;
   Result<AppendResult> r = log->append(batch, leader_epoch);
   if (!r.ok()) return Error::coordinator_not_available;
+  // The append suspended: if leadership moved meanwhile (even back to this broker, whose new
+  // load may have read the log before this batch landed), the batch's fate is another
+  // coordinator's. The answer is uncertain, which NOT_COORDINATOR tells the client.
+  if (p->role() != replication::Role::leader || p->leader_epoch().value != leader_epoch) return Error::not_coordinator;
   (void)p->advance_high_watermark();  // a lone replica's moves at once
   p->appended();
   if (!durable) return Error::none;

@@ -66,6 +66,7 @@ class RequestHandler final : public FrameHandler {
  private:
   // cluster_handlers.cc
   std::optional<TopicInfo> topic_info(const std::string& name) const;
+  std::optional<std::string> topic_name_by_id(const kafka::Uuid& id) const;
   // The partition and its log when this broker may serve clients from it (it leads it, and in a
   // cluster has caught up with the metadata); else the Kafka error that sends the client elsewhere.
   // `current_leader_epoch`: the client's, where the request carries one (KIP-320), else -1.
@@ -114,8 +115,9 @@ class RequestHandler final : public FrameHandler {
                                                 Deadline deadline);
   // A follower's fetch on the leader (replica_id >= 0): checks its last fetched epoch against
   // this log (KIP-279: a diverging epoch answers where its log went another way) and records its
-  // log end, which may advance the high watermark. false: answer `part` without records.
-  bool follower_fetch(int32_t replica_id, replication::Partition& partition, PartitionLog& log,
+  // log end, which may advance the high watermark, and its broker epoch (v15, KIP-903; -1
+  // before), which the leader's ISR expansion names. false: answer `part` without records.
+  bool follower_fetch(int32_t replica_id, int64_t replica_epoch, replication::Partition& partition, PartitionLog& log,
                       const kafka::FetchRequest::Partition& p, kafka::FetchResponse::Partition& part);
   uint64_t fill_fetch(kafka::FetchRequest& req, kafka::FetchResponse& resp);
   kafka::OffsetCommitResponse commit_known_partitions(kafka::OffsetCommitRequest& req);

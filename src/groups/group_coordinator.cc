@@ -167,22 +167,31 @@ void GroupCoordinator::load(int32_t partition, uint64_t token) {
     auto it = hosted_.find(partition);
     return it != hosted_.end() && it->second.token == token ? &it->second : nullptr;
   };
-  std::shared_ptr<PartitionLog> log = current()->log;
-  const Status s = replay(*log, [&] { return current() != nullptr; });
-  Hosted* h = current();
-  if (h == nullptr) return;  // replaced while loading (resign dropped what was loaded)
-  h->loader = kNoFiber;
-  if (!s.ok()) {
-    // The log could not be read: serve nothing from it; the next election tries again.
-    logf(rt_, LogLevel::warn, "group coordinator: loading {}-{} failed: {}", kOffsetsTopic, partition, s.name());
+  for (;;) {
+    if (current() == nullptr) return;  // resigned before this fiber first ran
+    std::shared_ptr<PartitionLog> log = current()->log;
+    const Status s = replay(*log, [&] { return current() != nullptr; });
+    Hosted* h = current();
+    if (h == nullptr) return;  // replaced while loading (resign dropped what was loaded)
+    if (s.ok()) {
+      h->loader = kNoFiber;
+      h->loaded = true;
+      // Sessions start now, as Kafka's do once a load completes: nobody could heartbeat before.
+      for (auto& [id, g] : groups_) {
+        if (g->partition != partition) continue;
+        for (auto& [mid, m] : g->members) m.last_heartbeat = rt_.now();
+      }
+      // An empty partition (most of the 50, most of the time) is not worth a line.
+      logf(rt_, log->log_end_offset() > log->log_start_offset() ? LogLevel::info : LogLevel::debug,
+           "group coordinator: {}-{} loaded (leader epoch {})", kOffsetsTopic, partition, h->leader_epoch);
+      return;
+    }
+    // The log could not be read (a disk error): start over after a pause, from nothing, while
+    // the broker still leads the partition (COORDINATOR_LOAD_IN_PROGRESS meanwhile).
+    logf(rt_, LogLevel::warn, "group coordinator: loading {}-{} failed: {} (retried)", kOffsetsTopic, partition, s.name());
     drop_groups(partition);
-    hosted_.erase(partition);
-    return;
+    if (rt_.sleep(kLoadRetryBackoff).code() == Errc::cancelled) return;
   }
-  h->loaded = true;
-  // An empty partition (most of the 50, most of the time) is not worth a line.
-  logf(rt_, log->log_end_offset() > log->log_start_offset() ? LogLevel::info : LogLevel::debug,
-       "group coordinator: {}-{} loaded (leader epoch {})", kOffsetsTopic, partition, h->leader_epoch);
 }
 
 void GroupCoordinator::resign(int32_t partition) {
@@ -211,16 +220,26 @@ std::map<int32_t, int32_t> GroupCoordinator::hosted() const {
   return out;
 }
 
+bool GroupCoordinator::loaded(int32_t partition) const {
+  auto it = hosted_.find(partition);
+  return it != hosted_.end() && it->second.loaded;
+}
+
+bool GroupCoordinator::loading() const {
+  return std::any_of(hosted_.begin(), hosted_.end(), [](const auto& kv) { return !kv.second.loaded; });
+}
+
 Error GroupCoordinator::serves(const std::string& group_id) const {
   auto it = hosted_.find(partition_for(group_id, partitions_));
   if (it == hosted_.end()) return Error::not_coordinator;
   return it->second.loaded ? Error::none : Error::coordinator_load_in_progress;
 }
 
-std::shared_ptr<GroupCoordinator::Group> GroupCoordinator::group_or_null(const std::string& id) {
+std::shared_ptr<GroupCoordinator::Group> GroupCoordinator::group_or_null(const std::string& id, bool loading) {
   auto it = groups_.find(id);
   if (it == groups_.end()) {
-    if (groups_.size() >= config_.groups_max) {
+    // A load takes every group its log holds: the limit is for clients creating new ones.
+    if (!loading && groups_.size() >= config_.groups_max) {
       logf(rt_, LogLevel::warn, "refusing group {}: the coordinator already holds {} groups", id, config_.groups_max);
       return nullptr;
     }
@@ -432,7 +451,9 @@ std::optional<JoinGroupResponse> GroupCoordinator::join_static(Group& g, JoinGro
   known->second = m.id;
   g.members[m.id] = std::move(m);
   if (g.state == State::preparing_rebalance) return std::nullopt;  // joins the rebalance under way
-  (void)persist_group(g);
+  // Stored before answering: a coordinator that took over would otherwise know only the old id
+  // and fence the new one. On failure the client rejoins (and replaces whichever id is held).
+  if (const Error stored = persist_group(g); stored != Error::none) return fail(g.dropped ? Error::not_coordinator : stored);
   g.changed.notify_all();
   return join_response(g, req.member_id);
 }
@@ -571,7 +592,7 @@ void GroupCoordinator::expire_sessions() {
   std::vector<std::shared_ptr<Group>> groups;
   for (const auto& [id, g] : groups_) groups.push_back(g);
   for (const std::shared_ptr<Group>& g : groups) {
-    if (g->dropped) continue;
+    if (g->dropped || !loaded(g->partition)) continue;
     if (g->state == State::preparing_rebalance) {
       if (join_complete(*g)) g->changed.notify_all();  // let a waiting joiner finish it
       continue;
@@ -711,7 +732,11 @@ DeleteGroupsResponse GroupCoordinator::delete_groups(const DeleteGroupsRequest& 
   DeleteGroupsResponse resp;
   for (const std::string& id : req.groups_names) {
     std::shared_ptr<Group> g = find(id);
-    Error e = Error::none;
+    Error e = serves(id);  // again for each: deleting the previous one suspended
+    if (e != Error::none) {
+      resp.results.push_back({.group_id = id, .error_code = code(e)});
+      continue;
+    }
     if (g == nullptr || (g->members.empty() && g->offsets.empty() && g->generation == 0)) e = Error::group_id_not_found;
     else if (!g->members.empty()) e = Error::non_empty_group;
     std::vector<std::pair<std::string, std::optional<std::vector<std::byte>>>> tombstones;
@@ -791,6 +816,7 @@ Error GroupCoordinator::append_records(int32_t partition,
   if (records.empty()) return Error::none;
   auto it = hosted_.find(partition);
   if (it == hosted_.end()) return Error::not_coordinator;
+  if (!it->second.loaded) return Error::coordinator_load_in_progress;  // no write before the log is read
   BatchBuilder b(rt_.wall_clock_ms());
   for (const auto& [key, value] : records) {
     b.add(rt_.wall_clock_ms(), as_bytes(key), value ? std::optional<ConstBytes>(ConstBytes(*value)) : std::nullopt);
@@ -842,10 +868,10 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
     std::optional<std::string> metadata;
     r.i64(offset);
     r.nstr(metadata);
-    std::shared_ptr<Group> g = group_or_null(parts[1]);
+    std::shared_ptr<Group> g = group_or_null(parts[1], /*loading=*/true);
     if (r.ok() && g != nullptr) g->offsets[{parts[2], std::atoi(parts[3].c_str())}] = {offset, metadata};
   } else if (parts.size() == 2 && (parts[0] == "g" || parts[0] == "g2")) {
-    std::shared_ptr<Group> loaded = group_or_null(parts[1]);
+    std::shared_ptr<Group> loaded = group_or_null(parts[1], /*loading=*/true);
     if (loaded == nullptr) return;
     Group& g = *loaded;
     int32_t n = 0;

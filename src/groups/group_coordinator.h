@@ -75,6 +75,7 @@ int32_t partition_for(const std::string& group_id, int32_t partitions);
 class GroupCoordinator {
  public:
   static constexpr const char* kOffsetsTopic = "__consumer_offsets";
+  static constexpr Duration kLoadRetryBackoff = std::chrono::seconds(1);
 
   GroupCoordinator(Runtime& rt, GroupConfig config);
   ~GroupCoordinator();
@@ -95,6 +96,8 @@ class GroupCoordinator {
   void resign(int32_t partition);
   // Partitions hosted (loaded or loading) and their leader epochs.
   std::map<int32_t, int32_t> hosted() const;
+  // Some hosted partition is still loading (ListGroups answers COORDINATOR_LOAD_IN_PROGRESS).
+  bool loading() const;
   // Whether this coordinator serves `group_id` now: none, NOT_COORDINATOR, or
   // COORDINATOR_LOAD_IN_PROGRESS while its partition loads.
   kafka::Error serves(const std::string& group_id) const;
@@ -138,7 +141,8 @@ class GroupCoordinator {
 
   // The group, created if missing; nullptr when creating it would pass groups_max. Shared: a
   // fiber that suspends holds it, so a resign() that drops it does not free it under the fiber.
-  std::shared_ptr<Group> group_or_null(const std::string& id);
+  std::shared_ptr<Group> group_or_null(const std::string& id, bool loading = false);
+  bool loaded(int32_t partition) const;
   // Drops the groups of `partition`, waking whoever waits on them.
   void drop_groups(int32_t partition);
   void load(int32_t partition, uint64_t token);

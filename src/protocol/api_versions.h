@@ -1,8 +1,8 @@
 // The APIs and version ranges samsa advertises in ApiVersions (see
 // shared/reference/kafka-clients.md): minimum 0 everywhere, and only APIs with a handler. The
-// schema may describe more versions than are advertised (Fetch up to v15 for replication between
-// samsa brokers, while clients are offered v12): the advertised range must lie within the
-// described one, which is checked at compile time below.
+// schema may describe more versions than are advertised: the advertised range must lie within
+// the described one, which is checked at compile time below. Fetch goes to v15: topic ids
+// (v13, KIP-516) for clients that use them, and a follower's broker epoch (v15, KIP-903).
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,7 @@ struct ApiRange {
 };
 
 inline constexpr ApiRange kSupportedApis[] = {
-    {ApiKey::produce, 0, 9},          {ApiKey::fetch, 0, 12},           {ApiKey::list_offsets, 0, 7},
+    {ApiKey::produce, 0, 9},          {ApiKey::fetch, 0, 15},           {ApiKey::list_offsets, 0, 7},
     {ApiKey::metadata, 0, 12},        {ApiKey::offset_commit, 0, 8},    {ApiKey::offset_fetch, 0, 7},
     {ApiKey::find_coordinator, 0, 4}, {ApiKey::join_group, 0, 6},       {ApiKey::heartbeat, 0, 4},
     {ApiKey::leave_group, 0, 4},      {ApiKey::sync_group, 0, 4},       {ApiKey::describe_groups, 0, 5},

@@ -89,10 +89,11 @@ bool Partition::advance_high_watermark() {
   return true;
 }
 
-bool Partition::record_follower_fetch(model::BrokerId replica, int64_t fetch_offset) {
+bool Partition::record_follower_fetch(model::BrokerId replica, int64_t fetch_offset, int64_t broker_epoch) {
   SAMSA_ASSERT(replica != self_);
   Follower& f = followers_[replica.value];
-  f.log_end = fetch_offset;  // a follower that truncated fetches from lower: it is what it holds now
+  f.log_end = fetch_offset;
+  f.broker_epoch = broker_epoch;  // a follower that truncated fetches from lower: it is what it holds now
   Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
   const int64_t leader_end = log.ok() ? (*log)->log_end_offset() : -1;
   const Instant now = rt_.now();
@@ -111,6 +112,11 @@ bool Partition::record_follower_fetch(model::BrokerId replica, int64_t fetch_off
 int64_t Partition::follower_log_end(model::BrokerId replica) const {
   auto it = followers_.find(replica.value);
   return it == followers_.end() ? -1 : it->second.log_end;
+}
+
+int64_t Partition::follower_broker_epoch(model::BrokerId replica) const {
+  auto it = followers_.find(replica.value);
+  return it == followers_.end() ? -1 : it->second.broker_epoch;
 }
 
 std::optional<std::vector<int32_t>> Partition::wanted_isr(Duration lag_max) const {

@@ -94,9 +94,14 @@ class Partition {
   // replication factor) (KIP-966's rule: what a lone leader holds is not yet committed).
   // On a follower: min(the leader's high watermark, its own log end).
   int64_t high_watermark() const;
-  // Leader: a follower fetched from `fetch_offset`, so its log matches the leader's up to there.
+  // Leader: a follower fetched from `fetch_offset`, so its log matches the leader's up to there;
+  // `broker_epoch` is the one its fetch carried (Fetch v15, KIP-903; -1: an older fetch).
   // Returns whether the high watermark advanced (appended() then wakes the waiters).
-  bool record_follower_fetch(model::BrokerId replica, int64_t fetch_offset);
+  bool record_follower_fetch(model::BrokerId replica, int64_t fetch_offset, int64_t broker_epoch = -1);
+  // The broker epoch of the follower's last fetch in this leader epoch (-1: none carried one).
+  // KIP-903: an ISR expansion names the epoch of the incarnation that fetched, so the controller
+  // refuses it if that broker has restarted (and may have lost what it showed) since.
+  int64_t follower_broker_epoch(model::BrokerId replica) const;
   // Leader: recomputes after an append or an ISR change; whether it advanced.
   bool advance_high_watermark();
   // Follower: the leader's high watermark from its last fetch answer.
@@ -155,6 +160,7 @@ class Partition {
     Instant last_fetch{};
     int64_t leader_end_at_last_fetch = -1;
     Instant caught_up_at{};  // last time its fetch reached the leader's log end (Kafka's rule)
+    int64_t broker_epoch = -1;  // from its last fetch (v15)
   };
   std::map<int32_t, Follower> followers_;  // broker id -> what its fetches showed; at most the replicas
   Instant leader_since_{};                 // when this broker became leader in this epoch

@@ -1,5 +1,7 @@
 #include "replication/replica_fetcher.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <set>
@@ -56,7 +58,9 @@ void ReplicaFetcher::fetch_loop(int32_t leader) {
 
 Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_ptr<Partition>>& partitions) {
   FetchRequest req;
-  req.replica_id = self_.value;
+  req.replica_id = self_.value;  // up to v14
+  req.replica_state = {.replica_id = self_.value, .replica_epoch = broker_epoch_};  // v15
+  std::vector<std::pair<kafka::Uuid, std::string>> names;  // v13+ answers name topics by id
   req.max_wait_ms = kFetchMaxWaitMs;
   req.min_bytes = 1;
   req.max_bytes = kResponseBytesMax;
@@ -66,7 +70,11 @@ Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_
     Result<std::shared_ptr<PartitionLog>> log = p->log();
     if (!log.ok()) continue;  // offline here: nothing to copy into
     if (rt_.bug(Bug::replication_truncate_to_hw)) truncate_to_high_watermark(*p, **log);
-    if (req.topics.empty() || req.topics.back().topic != p->tp().topic) req.topics.push_back({.topic = p->tp().topic});
+    if (req.topics.empty() || req.topics.back().topic != p->tp().topic) {
+      const kafka::Uuid id = kafka::Uuid::parse(p->state().topic_id).value_or(kafka::Uuid{});
+      req.topics.push_back({.topic = p->tp().topic, .topic_id = id});
+      names.emplace_back(id, p->tp().topic);
+    }
     req.topics.back().partitions.push_back({.partition = p->tp().partition,
                                             .current_leader_epoch = p->leader_epoch().value,
                                             .fetch_offset = (*log)->log_end_offset(),
@@ -84,8 +92,10 @@ Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_
   if (!resp.ok()) return resp.status();
   bool any_error = resp->error_code != 0;
   for (const FetchResponse::Topic& t : resp->responses) {
+    auto named = std::find_if(names.begin(), names.end(), [&](const auto& n) { return n.first == t.topic_id; });
+    const std::string& topic = !t.topic.empty() || named == names.end() ? t.topic : named->second;
     for (const FetchResponse::Partition& answer : t.partitions) {
-      auto it = asked.find({t.topic, answer.partition_index});
+      auto it = asked.find({topic, answer.partition_index});
       if (it == asked.end()) continue;
       any_error = any_error || answer.error_code != 0;
       // Kafka drops an answer to a fetch made in another leader epoch (this broker may lead the

@@ -1,7 +1,8 @@
 // ReplicaFetcher: the follower side of partition replication (Kafka's ReplicaFetcherThread).
 // For each broker that leads some partition this broker follows, one fiber fetches from it
 // with the follower's replica id: every followed partition from its log end, with its current
-// leader epoch and the epoch of its last batch. The answer's records are appended keeping the
+// leader epoch and the epoch of its last batch, and (Fetch v15, KIP-903) its broker epoch, with
+// topics named by id where the leader speaks v13+. The answer's records are appended keeping the
 // leader's offsets and epochs; a diverging epoch (KIP-279) truncates the log to where it and the
 // leader's agree (never to the high watermark: KIP-101); an offset below the leader's log start
 // restarts the log there; the follower's high watermark becomes min(the leader's, its log end).
@@ -39,7 +40,9 @@ class LeaderChannel {
 
 class ReplicaFetcher {
  public:
-  static constexpr int16_t kFetchVersion = 12;  // names, last fetched epoch, diverging epoch
+  // v15: topic ids, ReplicaState (replica id and broker epoch), last fetched and diverging
+  // epochs; the channel lowers it to what the leader serves.
+  static constexpr int16_t kFetchVersion = 15;
   static constexpr int32_t kFetchMaxWaitMs = 500;
   static constexpr int32_t kPartitionBytesMax = 1 << 20;
   static constexpr int32_t kResponseBytesMax = 8 << 20;
@@ -53,6 +56,8 @@ class ReplicaFetcher {
 
   void refresh();
   void stop();
+  // The broker epoch of this broker's current registration, sent in every fetch (-1: none yet).
+  void set_broker_epoch(int64_t epoch) { broker_epoch_ = epoch; }
 
   uint64_t records_copied() const { return records_copied_; }
   uint64_t truncations() const { return truncations_; }
@@ -84,6 +89,7 @@ class ReplicaFetcher {
   bool stopped_ = false;
   uint64_t records_copied_ = 0;
   uint64_t truncations_ = 0;
+  int64_t broker_epoch_ = -1;
 };
 
 }  // namespace samsa::replication

@@ -92,6 +92,7 @@ Status BrokerLifecycle::register_once() {
     return Errc::unavailable;
   }
   broker_epoch_ = r->broker_epoch;
+  fetcher_.set_broker_epoch(broker_epoch_);  // KIP-903: every fetch names this incarnation
   if (Status s = write_checkpoint(rt_, config_.broker.log_dir, kEpochFile, {std::to_string(broker_epoch_), rt_.boot_id()});
       !s.ok()) {
     rt_.log(LogLevel::warn, fmt::format("cannot write {}: {}", kEpochFile, s.name()));
@@ -114,6 +115,7 @@ Status BrokerLifecycle::heartbeat_once() {
   const Error e = static_cast<Error>(r->error_code);
   if (e == Error::stale_broker_epoch || e == Error::broker_id_not_registered) {
     broker_epoch_ = -1;  // register again
+    fetcher_.set_broker_epoch(-1);
     return Errc::unavailable;
   }
   if (e != Error::none) return Errc::unavailable;

@@ -41,8 +41,14 @@ bool IsrManager::send_changes() {
     kafka::AlterPartitionRequest::Partition p{.partition_index = tp.partition, .leader_epoch = state.leader_epoch.value,
                                               .partition_epoch = state.partition_epoch.value};
     for (int32_t id : *wanted) {
+      // KIP-903: a member this leader saw fetch is named with the broker epoch its fetch
+      // carried, so that a broker that restarted since (a new registration, maybe a shorter
+      // log) is not added on what its previous incarnation showed: the controller refuses the
+      // stale epoch (INELIGIBLE_REPLICA). Others (itself) with the epoch the metadata has.
       const controller::BrokerRegistration* b = image.broker(id);
-      p.new_isr_with_epochs.push_back({.broker_id = id, .broker_epoch = b != nullptr ? b->epoch.value : -1});
+      const int64_t fetched = partition->follower_broker_epoch(model::BrokerId{id});
+      const int64_t epoch = fetched >= 0 ? fetched : b != nullptr ? b->epoch.value : -1;
+      p.new_isr_with_epochs.push_back({.broker_id = id, .broker_epoch = epoch});
     }
     if (req.topics.empty() || req.topics.back().topic_id != topic->id) req.topics.push_back({.topic_id = topic->id});
     req.topics.back().partitions.push_back(std::move(p));

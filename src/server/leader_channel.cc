@@ -28,7 +28,10 @@ Result<kafka::FetchResponse> LeaderConnections::fetch(int32_t leader, kafka::Fet
                                                       Deadline deadline) {
   client::Connection* c = nullptr;
   SAMSA_TRY_ASSIGN(c, connection(leader, deadline));
-  Result<kafka::FetchResponse> r = c->call<kafka::FetchRequest, kafka::FetchResponse>(kafka::ApiKey::fetch, version, request, deadline);
+  // The highest version both speak (a leader of an older samsa serves v12: names, no epoch).
+  const std::optional<int16_t> v = c->version(kafka::ApiKey::fetch, version);
+  if (!v) return Errc::unavailable;
+  Result<kafka::FetchResponse> r = c->call<kafka::FetchRequest, kafka::FetchResponse>(kafka::ApiKey::fetch, *v, request, deadline);
   if (!r.ok()) connections_.erase(leader);
   return r;
 }

@@ -75,7 +75,7 @@ if r.i16() != 0: fail("ApiVersions v3 error")
 keys = {k: (mn, mx) for k, mn, mx in r.carr(lambda r: (r.i16(), r.i16(), (r.i16(), r.tags())[0]))}
 for key in (21, 33, 37, 42, 44, 47, 60):
     if key not in keys: fail("API %d not advertised" % key)
-if keys[3][1] < 12 or keys[1][1] != 12: fail("Metadata/Fetch maxima %r %r" % (keys[3], keys[1]))
+if keys[3][1] < 12 or keys[1][1] != 15: fail("Metadata/Fetch maxima %r %r" % (keys[3], keys[1]))
 
 admin = KafkaAdminClient(bootstrap_servers=bootstrap)
 admin.create_topics([NewTopic("adm-py", num_partitions=2, replication_factor=1)])
