@@ -296,9 +296,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"broker", "groups", "raft", "cluster", "failover", "log-demo"}));
   app.add_option("--schedule", o.schedule,
                  "raft scenario: random (the seeded nemesis), figure8 (a scripted schedule) or failover (crash the leader every "
-                 "8 s); cluster scenario: random, kip-279 (KIP-279's fast leader changes with an unclean election) or kip-320 (a "
-                 "consumer behind a leader epoch that came and went)")
-      ->check(CLI::IsMember({"random", "figure8", "failover", "kip-279", "kip-320"}));
+                 "8 s); cluster scenario: random, kip-279 (KIP-279's fast leader changes with an unclean election), kip-320 (a "
+                 "consumer behind a leader epoch that came and went) or controlled-shutdown (a rolling restart by SIGTERM)")
+      ->check(CLI::IsMember({"random", "figure8", "failover", "kip-279", "kip-320", "controlled-shutdown"}));
   app.add_option("--voters", o.voters, "raft scenario: voters (0: the seed picks 3 or 5)")->check(CLI::Range(0, 9));
   app.add_option("--raft-batch", o.raft_batch, "raft scenario: records per append (0: 1-3)")->check(CLI::Range(0, 10000));
   app.add_option("--raft-pause-ms", o.raft_pause_ms, "raft scenario: pause between appends (-1: 2-30 ms)")->check(CLI::Range(-1, 10000));

@@ -99,6 +99,8 @@ const BugPlan kPlans[] = {
     // KIP-320's fencing matters when a consumer's stale epoch reaches the broker that leads again
     // after a truncation: the kip-320 schedule.
     {"no-epoch-fencing", {"acks1:poll-skip"}, true, 1, ClusterSchedule::kip320},
+    // A rolling restart by SIGTERM: without the controlled shutdown a broker leaves still leading.
+    {"skip-controlled-shutdown", {"controlled-shutdown"}, true, 1, ClusterSchedule::controlled_shutdown},
 };
 
 void PrintTo(const BugPlan& plan, std::ostream* os) { *os << plan.bug << " (caught by " << plan.checks.front() << ")"; }

@@ -24,6 +24,22 @@ void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterReg
     return;
   }
   registry.live[id] = &node;
+  while (registry.sigterm_armed) {
+    const Status s = node.wait_for_failure(rt.after(ClusterRegistry::kSigtermPoll));
+    if (s.code() != Errc::timed_out) break;
+    if (registry.sigterm.erase(id) == 0) continue;
+    node.shutdown();
+    registry.live.erase(id);
+    ShutdownRecord r{.node = id, .at = rt.now()};
+    const controller::MetadataImage& image = node.metadata()->image();
+    for (const auto& [name, t] : image.topics()) {
+      for (const controller::PartitionState& p : t.partitions) r.still_leading += p.leader == id ? 1 : 0;
+    }
+    const controller::BrokerRegistration* b = image.broker(id);
+    r.fenced = b == nullptr || b->fenced;
+    registry.shutdowns.push_back(r);
+    return;
+  }
   (void)node.wait_for_failure(Deadline::never());
   registry.live.erase(id);
   node.stop();

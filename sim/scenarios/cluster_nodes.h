@@ -8,6 +8,8 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
+#include <vector>
 
 #include "runtime/runtime.h"
 #include "server/node.h"
@@ -15,9 +17,25 @@
 
 namespace samsa::sim {
 
+// How a node stopped by SIGTERM left: what its own metadata showed once its shutdown returned.
+struct ShutdownRecord {
+  int32_t node = -1;
+  Instant at{};
+  size_t still_leading = 0;  // partitions its image still named it leader of
+  bool fenced = false;
+};
+
 // Each live node's Node, set once it started and cleared when its main unwinds (a crash too).
 struct ClusterRegistry {
   std::map<int32_t, server::Node*> live;
+  // SIGTERM: with `sigterm_armed` (set before the nodes start) each node's main looks every
+  // kSigtermPoll for its id in `sigterm` and then shuts down as `samsa broker` does on SIGTERM
+  // (Node::shutdown: a controlled shutdown first), recording how it left. Unarmed, a node's main
+  // only waits for failure (the random scenarios' traces do not change).
+  static constexpr Duration kSigtermPoll = std::chrono::milliseconds(100);
+  bool sigterm_armed = false;
+  std::set<int32_t> sigterm;
+  std::vector<ShutdownRecord> shutdowns;
 };
 
 // The metadata image of the live node that applied the most of the metadata log, or nullptr.

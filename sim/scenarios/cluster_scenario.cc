@@ -295,6 +295,7 @@ server::NodeConfig cluster_node_config(int32_t id, const ClusterTopology& topolo
   c.broker.listener = Address{host_of(id), kBrokerPort};
   c.broker.log_dir = "/data";
   c.broker.auto_create_topics = false;
+  c.controlled_shutdown_enable = !bugs.skip_controlled_shutdown;
   return c;
 }
 
@@ -315,6 +316,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   SimOptions so{options.seed, options.log_level, true, options.node_bugs};
   Simulator sim(so);
   const bool scripted = options.schedule != ClusterSchedule::random;
+  registry.sigterm_armed = options.schedule == ClusterSchedule::controlled_shutdown;
   // A schedule's brokers hold only data: its kills never take the metadata quorum with them.
   const ClusterTopology topology = options.topology ? *options.topology
                                    : scripted        ? ClusterTopology{3, true}
@@ -364,7 +366,8 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
     if (schedule_running) sim.schedule_after(ScriptedSchedule::kTickInterval, play);
   };
   if (scripted && data) {
-    script = make_schedule(options.schedule, sim, ScheduleTargets{nodes, ClusterData::kAcksOneTopic, data->acks1_consumer(), clients});
+    script = make_schedule(options.schedule, sim,
+                           ScheduleTargets{nodes, ClusterData::kAcksOneTopic, data->acks1_consumer(), clients, &registry});
     sim.schedule_after(ScriptedSchedule::kTickInterval, play);
   } else if (options.faults) {
     sim.schedule_after(sim.random_duration(2s, 5s), tick);
@@ -408,6 +411,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   }
   r.checks.push_back(live);
   if (script) r.checks.push_back(script->played());
+  if (registry.sigterm_armed) r.checks.push_back(check_controlled_shutdowns(registry));
   if (data) {
     for (CheckResult& c : data->finish(std::chrono::seconds(90))) r.checks.push_back(std::move(c));
   }

@@ -131,12 +131,51 @@ class Kip320 final : public ScriptedSchedule {
   int64_t suffix_end_ = 0;
 };
 
+class ControlledShutdown final : public ScriptedSchedule {
+ public:
+  static constexpr int kRounds = 2;
+
+  ControlledShutdown(Simulator& sim, ScheduleTargets t) : ScriptedSchedule(sim, std::move(t), "controlled-shutdown") {
+    SAMSA_ASSERT(t_.registry != nullptr && t_.registry->sigterm_armed);
+  }
+
+ private:
+  void act(const controller::PartitionState* p, const ClusterRegistry&) override {
+    if (step_ % 2 == 0) {  // in sync: SIGTERM to the leader
+      if (p == nullptr || p->leader < 0 || p->isr.size() != p->replicas.size()) return;
+      leader_ = p->leader;
+      t_.registry->sigterm.insert(leader_);
+      return next(step_ + 1, 0ms, fmt::format("{}-0 in sync; its leader {} gets SIGTERM", t_.topic, leader_));
+    }
+    const NodeId n = t_.nodes.at(leader_);
+    if (!sim_.node(n).main_finished) return;  // still shutting down
+    sim_.restart(n, CrashKind::process);
+    const std::string what = fmt::format("node {} exited; restarted", leader_);
+    if (step_ + 1 >= 2 * kRounds) return finish(what);
+    next(step_ + 1, 0ms, what);
+  }
+};
+
 }  // namespace
+
+CheckResult check_controlled_shutdowns(const ClusterRegistry& registry) {
+  CheckResult c("controlled-shutdown");
+  c.unit = "shutdowns";
+  for (const ShutdownRecord& r : registry.shutdowns) {
+    ++c.examined;
+    if (r.still_leading > 0 || !r.fenced) {
+      c.fail(fmt::format("node {} exited at {} still leading {} partitions{} in its own metadata", r.node, at_s(r.at),
+                         r.still_leading, r.fenced ? "" : ", unfenced"));
+    }
+  }
+  return c;
+}
 
 std::optional<ClusterSchedule> cluster_schedule_by_name(const std::string& name) {
   if (name == "random") return ClusterSchedule::random;
   if (name == "kip-279") return ClusterSchedule::kip279;
   if (name == "kip-320") return ClusterSchedule::kip320;
+  if (name == "controlled-shutdown") return ClusterSchedule::controlled_shutdown;
   return std::nullopt;
 }
 
@@ -144,6 +183,7 @@ const char* cluster_schedule_name(ClusterSchedule s) {
   switch (s) {
     case ClusterSchedule::kip279: return "kip-279";
     case ClusterSchedule::kip320: return "kip-320";
+    case ClusterSchedule::controlled_shutdown: return "controlled-shutdown";
     case ClusterSchedule::random: break;
   }
   return "random";
@@ -152,6 +192,7 @@ const char* cluster_schedule_name(ClusterSchedule s) {
 std::unique_ptr<ScriptedSchedule> make_schedule(ClusterSchedule s, Simulator& sim, ScheduleTargets targets) {
   if (s == ClusterSchedule::kip279) return std::make_unique<Kip279>(sim, std::move(targets));
   if (s == ClusterSchedule::kip320) return std::make_unique<Kip320>(sim, std::move(targets));
+  if (s == ClusterSchedule::controlled_shutdown) return std::make_unique<ControlledShutdown>(sim, std::move(targets));
   return nullptr;
 }
 

@@ -1,5 +1,6 @@
 // Scripted fault schedules for the cluster scenario (`samsa-sim --scenario cluster --schedule
-// NAME`): instead of the random nemesis, the faults of one published Kafka bug's story, played
+// NAME`): instead of the random nemesis, the faults of one published Kafka bug's story (or of an
+// operator's rolling restart), played
 // against whichever brokers hold the acks=1 topic's partition 0 (replication factor 2,
 // unclean.leader.election.enable=true), with the seed choosing the timing (and, as everywhere,
 // every interleaving). The same checkers judge the run; a schedule that could not play out (its
@@ -31,6 +32,14 @@
 //   goes back there. With --bug no-epoch-fencing L serves the stale fetch from C's position:
 //   C never reads what F wrote below it (poll-skip).
 //
+// controlled-shutdown (a rolling restart, as operators do it), leader L of partition 0 in sync:
+//   1. L gets SIGTERM: a controlled shutdown (the controller moves its leaderships, then lets it
+//      go); once its main has returned it is restarted;
+//   2. once the partition is in sync again, the same for its leader now; restarted.
+//   Check "controlled-shutdown": every node that left on SIGTERM led nothing and was fenced in
+//   its own metadata when it exited. With --bug skip-controlled-shutdown it leaves at once and
+//   still leads.
+//
 // Threading: scheduler context (the scenario's driver calls tick() between steps).
 #pragma once
 
@@ -48,7 +57,7 @@
 
 namespace samsa::sim {
 
-enum class ClusterSchedule : uint8_t { random, kip279, kip320 };
+enum class ClusterSchedule : uint8_t { random, kip279, kip320, controlled_shutdown };
 
 std::optional<ClusterSchedule> cluster_schedule_by_name(const std::string& name);
 const char* cluster_schedule_name(ClusterSchedule s);
@@ -60,7 +69,11 @@ struct ScheduleTargets {
   std::string topic;
   NodeId consumer{};
   std::vector<NodeId> clients;  // every client node, the consumer too
+  ClusterRegistry* registry = nullptr;  // for SIGTERM (controlled-shutdown)
 };
+
+// controlled-shutdown's verdict from the registry's shutdown records.
+CheckResult check_controlled_shutdowns(const ClusterRegistry& registry);
 
 class ScriptedSchedule {
  public:

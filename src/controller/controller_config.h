@@ -28,10 +28,15 @@ struct ControllerBugs {
   // Kafka before 0.11 (KIP-106): unclean.leader.election.enable defaulted to true, so a replica
   // outside the ISR was elected when no ISR member was live, losing what only the ISR held.
   bool unclean_election = false;
+  // A broker stopped by SIGTERM leaves at once (controlled.shutdown.enable=false): its
+  // partitions keep it as leader until its session expires. (The node's, not the controller's,
+  // switch; kept here with the cluster scenario's other switches.)
+  bool skip_controlled_shutdown = false;
 
   bool any() const {
     return keep_fenced_in_isr || elect_outside_isr || reuse_partition_epoch || accept_stale_partition_epoch ||
-           snapshot_forgets_fencing || ack_before_commit || never_unfence || no_elr || unclean_election;
+           snapshot_forgets_fencing || ack_before_commit || never_unfence || no_elr || unclean_election ||
+           skip_controlled_shutdown;
   }
   // Switches one on by its name; false for an unknown name.
   bool enable(std::string_view name) {
@@ -44,6 +49,7 @@ struct ControllerBugs {
     if (name == "never-unfence") return never_unfence = true;
     if (name == "no-elr") return no_elr = true;
     if (name == "unclean-election") return unclean_election = true;
+    if (name == "skip-controlled-shutdown") return skip_controlled_shutdown = true;
     return false;
   }
   // Caught by properties/controller_properties.cc (and, but for the last, the cluster scenario).
@@ -51,7 +57,7 @@ struct ControllerBugs {
                                            "accept-stale-partition-epoch"};
   // Need the replicated log, snapshots or the RPCs: the cluster scenario's alone.
   static constexpr const char* kClusterNames[] = {"snapshot-forgets-fencing", "ack-before-commit", "never-unfence", "no-elr",
-                                                  "unclean-election"};
+                                                  "unclean-election", "skip-controlled-shutdown"};
 };
 
 // Limits of the metadata image: a record that would grow a collection past one is refused.
