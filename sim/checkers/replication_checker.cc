@@ -87,7 +87,10 @@ void ReplicationChecker::judge_term(PartitionState& s, const ReplicaView& v, Ins
   // What this epoch does not hold is gone (counted above): committed is what it holds now.
   s.committed = std::min(s.committed, v.epoch_start_offset);
   s.unclean.reset();
-  if (terms_.size() < kTermsMax) terms_.push_back(std::move(t));
+  if (terms_.size() < kTermsMax) {
+    s.terms.push_back(terms_.size());
+    terms_.push_back(std::move(t));
+  }
 }
 
 std::pair<const ReplicationChecker::Tp, ReplicationChecker::PartitionState>& ReplicationChecker::state_of(
@@ -113,6 +116,13 @@ void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& vi
     }
     if (leader != nullptr) {
       if (!s.judged_epochs.count(leader->leader_epoch)) judge_term(s, *leader, now);
+      // Deposed leaders still acting as such: the newer terms' windows last while they do.
+      for (const ReplicaView* v : replicas) {
+        if (!v->leader || v->leader_epoch >= leader->leader_epoch) continue;
+        for (auto it = s.terms.rbegin(); it != s.terms.rend() && terms_[*it].epoch > v->leader_epoch; ++it) {
+          terms_[*it].deposed_leading_until = now;
+        }
+      }
       auto key = std::make_tuple(leader->node, leader->incarnation, leader->leader_epoch);
       auto [it, fresh] = s.leader_hw.try_emplace(key, leader->high_watermark);
       if (!fresh && it->second != leader->high_watermark) {

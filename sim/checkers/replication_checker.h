@@ -64,6 +64,9 @@ struct LeaderTerm {
   // Set when it began outside the envelope: the faults that allow it to lose committed records.
   std::optional<std::string> envelope_broken_by;
   bool unclean = false;  // broken by an election the topic's unclean.leader.election.enable allowed
+  // The last time a replica still led in an older epoch (a deposed leader that has not learned
+  // of this one): what it acknowledged alone (acks=1) until then is this epoch's to replace.
+  Instant deposed_leading_until{};
 };
 
 class ReplicationChecker {
@@ -102,6 +105,7 @@ class ReplicationChecker {
     std::set<int32_t> judged_epochs;
     std::map<std::tuple<int32_t, uint64_t, int32_t>, int64_t> leader_hw;  // (node, incarnation, epoch) -> HW
     uint64_t shape = 0;  // digest of log ends and cache sizes: log matching only when it moves
+    std::vector<size_t> terms;  // indexes into terms_, in epoch order
   };
 
   void track_envelope(PartitionState& s, std::string_view topic);
