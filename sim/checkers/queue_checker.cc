@@ -66,7 +66,7 @@ const RiskWindow* risk_for(const QueueHistory& h, int32_t partition, int64_t off
                            bool skip_epoch_changes = false) {
   for (const RiskWindow& w : h.risks) {
     if (skip_epoch_changes && w.new_leader_epoch) continue;
-    if (w.partition == partition && offset >= w.from_offset && observed <= w.at) return &w;
+    if (w.partition == partition && offset >= w.from_offset && offset <= w.to_offset && observed <= w.at) return &w;
   }
   return nullptr;
 }
@@ -178,7 +178,11 @@ void check_send_order(const QueueHistory& h, CheckResult& c) {
     if (prev != nullptr) {
       ++c.examined;
       if (s.offsets.front() <= prev->offsets.back()) {
-        if (const RiskWindow* w = risk_for(h, s.partition, s.offsets.front(), prev->invoked)) {
+        // Explained when either acknowledgement was at risk: the later one's offset reused, or
+        // the earlier one's record since replaced (so the log went back below it).
+        const RiskWindow* w = risk_for(h, s.partition, s.offsets.front(), prev->invoked);
+        if (w == nullptr) w = risk_for(h, s.partition, prev->offsets.back(), prev->invoked);
+        if (w != nullptr) {
           c.excuse(w->fault);
         } else {
           c.fail(fmt::format("producer {}: offset {} after {} on partition {}", s.producer, s.offsets.front(),

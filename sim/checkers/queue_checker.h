@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 #include <string>
@@ -80,6 +81,7 @@ struct RiskWindow {
   // The records were replaced under a new leader epoch (a change of leader): a consumer learns
   // of that (KIP-320) and moves back, so poll-skip and nonmonotonic-poll are not excused by it.
   bool new_leader_epoch = false;
+  int64_t to_offset = std::numeric_limits<int64_t>::max();  // the last offset at risk (inclusive)
 };
 
 struct QueueHistory {

@@ -87,10 +87,21 @@ void ReplicationChecker::judge_term(PartitionState& s, const ReplicaView& v, Ins
   // What this epoch does not hold is gone (counted above): committed is what it holds now.
   s.committed = std::min(s.committed, v.epoch_start_offset);
   s.unclean.reset();
-  if (terms_.size() < kTermsMax) {
-    s.terms.push_back(terms_.size());
-    terms_.push_back(std::move(t));
+  if (terms_.size() < kTermsMax) terms_.push_back(std::move(t));
+}
+
+void ReplicationChecker::track_deposed(PartitionState& s, const ReplicaView& v, Instant now) {
+  const auto key = std::make_tuple(v.node, v.incarnation, v.leader_epoch);
+  auto it = s.deposed.find(key);
+  if (it == s.deposed.end()) {
+    if (deposed_.size() >= kTermsMax) return;
+    it = s.deposed.emplace(key, deposed_.size()).first;
+    deposed_.push_back(DeposedRun{std::string(v.topic), v.partition, v.node, v.incarnation, v.leader_epoch, v.log_end,
+                                  v.log_end, now});
   }
+  DeposedRun& run = deposed_[it->second];
+  run.to_offset = std::max(run.to_offset, v.log_end);
+  run.until = now;
 }
 
 std::pair<const ReplicationChecker::Tp, ReplicationChecker::PartitionState>& ReplicationChecker::state_of(
@@ -116,12 +127,8 @@ void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& vi
     }
     if (leader != nullptr) {
       if (!s.judged_epochs.count(leader->leader_epoch)) judge_term(s, *leader, now);
-      // Deposed leaders still acting as such: the newer terms' windows last while they do.
       for (const ReplicaView* v : replicas) {
-        if (!v->leader || v->leader_epoch >= leader->leader_epoch) continue;
-        for (auto it = s.terms.rbegin(); it != s.terms.rend() && terms_[*it].epoch > v->leader_epoch; ++it) {
-          terms_[*it].deposed_leading_until = now;
-        }
+        if (v->leader && v->leader_epoch < leader->leader_epoch) track_deposed(s, *v, now);
       }
       auto key = std::make_tuple(leader->node, leader->incarnation, leader->leader_epoch);
       auto [it, fresh] = s.leader_hw.try_emplace(key, leader->high_watermark);

@@ -64,9 +64,21 @@ struct LeaderTerm {
   // Set when it began outside the envelope: the faults that allow it to lose committed records.
   std::optional<std::string> envelope_broken_by;
   bool unclean = false;  // broken by an election the topic's unclean.leader.election.enable allowed
-  // The last time a replica still led in an older epoch (a deposed leader that has not learned
-  // of this one): what it acknowledged alone (acks=1) until then is this epoch's to replace.
-  Instant deposed_leading_until{};
+};
+
+// A deposed leader still acting as leader: a replica seen leading an older epoch than the
+// partition's newest. Until it learns of the new epoch it may acknowledge acks=1 writes alone,
+// at offsets from its log end when first seen deposed up to its highest log end since; they
+// are the new epoch's to replace.
+struct DeposedRun {
+  std::string topic;
+  int32_t partition = 0;
+  int32_t node = 0;
+  uint64_t incarnation = 0;
+  int32_t epoch = 0;        // the epoch it went on leading
+  int64_t from_offset = 0;  // its log end when first seen deposed
+  int64_t to_offset = 0;    // its highest log end while deposed
+  Instant until{};          // last seen deposed
 };
 
 class ReplicationChecker {
@@ -89,6 +101,7 @@ class ReplicationChecker {
   void finish(const std::vector<ReplicaView>& views);
 
   const std::vector<LeaderTerm>& terms() const { return terms_; }
+  const std::vector<DeposedRun>& deposed_runs() const { return deposed_; }
   std::vector<CheckResult> results() const;
   uint64_t observations() const { return observations_; }
 
@@ -105,8 +118,10 @@ class ReplicationChecker {
     std::set<int32_t> judged_epochs;
     std::map<std::tuple<int32_t, uint64_t, int32_t>, int64_t> leader_hw;  // (node, incarnation, epoch) -> HW
     uint64_t shape = 0;  // digest of log ends and cache sizes: log matching only when it moves
-    std::vector<size_t> terms;  // indexes into terms_, in epoch order
+    // (node, incarnation, epoch) -> its entry in deposed_, while it leads deposed
+    std::map<std::tuple<int32_t, uint64_t, int32_t>, size_t> deposed;
   };
+  void track_deposed(PartitionState& s, const ReplicaView& v, Instant now);
 
   void track_envelope(PartitionState& s, std::string_view topic);
   void judge_term(PartitionState& s, const ReplicaView& v, Instant now);
@@ -120,6 +135,7 @@ class ReplicationChecker {
   std::map<std::pair<const char*, int32_t>, std::pair<const Tp, PartitionState>*> by_name_address_;
   std::pair<const Tp, PartitionState>& state_of(std::string_view topic, int32_t partition);
   std::vector<LeaderTerm> terms_;
+  std::vector<DeposedRun> deposed_;  // at most kTermsMax
   CheckResult hw_monotonic_{"hw-monotonic"}, completeness_{"leader-completeness"}, matching_{"log-matching"},
       kept_{"committed-kept"}, converged_{"replicas-converge"};
   uint64_t observations_ = 0;

@@ -178,19 +178,26 @@ std::vector<CheckResult> ClusterData::finish(Duration give_up) {
   final_read(sim_, all_, all_history_, give_up);
   final_read(sim_, one_, one_history_, give_up);
   // The losses each leader epoch's start allows: acks=1 loses what the old leader alone held at
-  // any change of leader, and what it went on acknowledging alone until it learned of the new
-  // epoch (a deposed leader cut off from the controller); acks=all only outside the envelope.
+  // any change of leader; acks=all only outside the envelope.
   for (const LeaderTerm& t : checker_.terms()) {
     const std::string change = fmt::format("leader change: node {} leads {}-{} epoch {} from offset {}", t.node, t.topic,
                                            t.partition, t.epoch, t.start_offset);
     if (t.topic == kAcksOneTopic) {
-      one_history_.risks.push_back(RiskWindow{.fault = t.envelope_broken_by.value_or(change),
-                                              .at = std::max(t.at, t.deposed_leading_until),
+      one_history_.risks.push_back(RiskWindow{.fault = t.envelope_broken_by.value_or(change), .at = t.at,
                                               .partition = t.partition, .from_offset = t.start_offset,
                                               .new_leader_epoch = !t.envelope_broken_by || t.unclean});
     } else if (t.envelope_broken_by) {
       all_history_.risks.push_back(RiskWindow{*t.envelope_broken_by, t.at, t.partition, t.start_offset});
     }
+  }
+  // And acks=1 loses what a deposed leader went on acknowledging alone, at the offsets it wrote
+  // while deposed, until it learned of the new epoch.
+  for (const DeposedRun& d : checker_.deposed_runs()) {
+    if (d.topic != kAcksOneTopic || d.to_offset <= d.from_offset) continue;  // it wrote nothing while deposed
+    one_history_.risks.push_back(RiskWindow{.fault = fmt::format("deposed leader: node {} led {}-{} epoch {} until {:.3f} s",
+                                                                 d.node, d.topic, d.partition, d.epoch, d.until.ns / 1e9),
+                                            .at = d.until, .partition = d.partition, .from_offset = d.from_offset,
+                                            .new_leader_epoch = true, .to_offset = d.to_offset - 1});
   }
   std::vector<CheckResult> checks = check_queue(all_history_);
   std::vector<CheckResult> acks_one = check_queue(one_history_);

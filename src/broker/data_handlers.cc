@@ -120,7 +120,13 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
       }
       std::shared_ptr<replication::Partition> partition;
       std::shared_ptr<PartitionLog> log;
-      if (Error e = serving(t.topic, p.partition, &partition, &log, p.current_leader_epoch); e != Error::none) {
+      Error e = serving(t.topic, p.partition, &partition, &log, p.current_leader_epoch);
+      // By id (v13+): the partition held under this name must be that topic's, not an older
+      // topic of the same name that this broker has not yet replaced (KIP-516's point).
+      if (e == Error::none && t.topic_id != Uuid{} && partition->state().topic_id != t.topic_id.to_string()) {
+        e = Error::unknown_topic_id;
+      }
+      if (e != Error::none) {
         part.error_code = code(e);
         out.partitions.push_back(std::move(part));
         continue;

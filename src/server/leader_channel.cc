@@ -30,7 +30,10 @@ Result<kafka::FetchResponse> LeaderConnections::fetch(int32_t leader, kafka::Fet
   SAMSA_TRY_ASSIGN(c, connection(leader, deadline));
   // The highest version both speak (a leader of an older samsa serves v12: names, no epoch).
   const std::optional<int16_t> v = c->version(kafka::ApiKey::fetch, version);
-  if (!v) return Errc::unavailable;
+  if (!v) {
+    connections_.erase(leader);  // asked again on a new connection after the fetcher's backoff
+    return Errc::unavailable;
+  }
   Result<kafka::FetchResponse> r = c->call<kafka::FetchRequest, kafka::FetchResponse>(kafka::ApiKey::fetch, *v, request, deadline);
   if (!r.ok()) connections_.erase(leader);
   return r;
