@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "broker/broker.h"
+#include "broker/offsets_store.h"
 #include "client/group_consumer.h"
 #include "groups/group_coordinator.h"
 #include "protocol/group_messages.h"
@@ -130,9 +131,9 @@ void watch_coordinator(Simulator& sim, GroupCluster& c) {
 // the most-applied image), or -1.
 int32_t group_coordinator_now(const GroupCluster& c) {
   const controller::MetadataImage* image = most_applied_image(c.registry);
-  const controller::TopicImage* t = image != nullptr ? image->topic(groups::GroupCoordinator::kOffsetsTopic) : nullptr;
-  if (t == nullptr || t->partitions.empty()) return -1;
-  return t->partitions[static_cast<size_t>(groups::partition_for(kGroup, static_cast<int32_t>(t->partitions.size())))].leader;
+  int32_t partition = -1;
+  const controller::PartitionState* p = image != nullptr ? broker::offsets_partition_of(*image, kGroup, &partition) : nullptr;
+  return p != nullptr ? p->leader : -1;
 }
 
 broker::BrokerConfig draw_config(Simulator& sim) {

@@ -3,6 +3,7 @@
 // CreatePartitions to the active controller, and serves a partition's data only where the image
 // says it leads (NOT_LEADER_OR_FOLLOWER elsewhere). The single broker never comes here.
 #include "broker/cluster_view.h"
+#include "broker/offsets_store.h"
 #include "broker/request_handler.h"
 #include "broker/topic_config.h"
 #include "runtime/log.h"
@@ -167,10 +168,10 @@ FindCoordinatorResponse::Coordinator RequestHandler::coordinator_from_image(cons
     create_offsets_topic();
   }
   const controller::MetadataImage& image = cluster_->image();  // after the creation suspended
-  const controller::TopicImage* t = image.topic(topic);
-  if (t == nullptr || t->partitions.empty()) return unavailable("the offsets topic " + topic + " is being created");
-  const int32_t partition = groups::partition_for(key, static_cast<int32_t>(t->partitions.size()));
-  const controller::PartitionState& state = t->partitions[static_cast<size_t>(partition)];
+  int32_t partition = -1;
+  const controller::PartitionState* found = offsets_partition_of(image, key, &partition);
+  if (found == nullptr) return unavailable("the offsets topic " + topic + " is being created");
+  const controller::PartitionState& state = *found;
   const controller::BrokerRegistration* b = state.leader >= 0 ? image.broker(state.leader) : nullptr;
   const controller::BrokerEndpoint* e = b != nullptr ? client_endpoint(*b) : nullptr;
   if (b == nullptr || b->fenced || e == nullptr) {

@@ -1,4 +1,5 @@
 // The consumer-group APIs of RequestHandler: thin decoding and encoding around GroupCoordinator.
+#include "broker/offsets_store.h"
 #include "broker/request_handler.h"
 #include "protocol/group_messages.h"
 #include "runtime/log.h"
@@ -60,10 +61,9 @@ Error RequestHandler::coordinator_error(const std::string& group_id) const {
   // The image already names this broker the partition's leader, but its log is still being
   // opened (the coordinator hosts it from the next reconciliation): the client should wait here
   // rather than look elsewhere.
-  const controller::TopicImage* t = cluster_->image().topic(groups::GroupCoordinator::kOffsetsTopic);
-  if (t == nullptr || t->partitions.empty()) return e;
-  const auto partition = static_cast<size_t>(groups::partition_for(group_id, static_cast<int32_t>(t->partitions.size())));
-  return t->partitions[partition].leader == config_.node_id ? Error::coordinator_load_in_progress : e;
+  int32_t partition = -1;
+  const controller::PartitionState* p = offsets_partition_of(cluster_->image(), group_id, &partition);
+  return p != nullptr && p->leader == config_.node_id ? Error::coordinator_load_in_progress : e;
 }
 
 namespace {

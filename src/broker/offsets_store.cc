@@ -28,6 +28,14 @@ Error ReplicatedOffsetsStore::append(int32_t partition, int32_t leader_epoch, Co
   return s.code() == Errc::unavailable ? Error::not_coordinator : Error::coordinator_not_available;
 }
 
+const controller::PartitionState* offsets_partition_of(const controller::MetadataImage& image, const std::string& group_id,
+                                                       int32_t* index) {
+  const controller::TopicImage* t = image.topic(groups::GroupCoordinator::kOffsetsTopic);
+  if (t == nullptr || t->partitions.empty()) return nullptr;
+  *index = groups::partition_for(group_id, static_cast<int32_t>(t->partitions.size()));
+  return &t->partitions[static_cast<size_t>(*index)];
+}
+
 void follow_offsets_leadership(const replication::PartitionTable& partitions, int32_t partition_count,
                                groups::GroupCoordinator& groups) {
   std::set<int32_t> led;

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "controller/metadata_image.h"
 #include "groups/group_coordinator.h"
 #include "replication/partition.h"
 #include "runtime/runtime.h"
@@ -27,6 +28,12 @@ class ReplicatedOffsetsStore final : public groups::OffsetsStore {
   const replication::PartitionTable& partitions_;
   Duration commit_timeout_;
 };
+
+// The partition of __consumer_offsets that holds `group_id` as `image` has it (Kafka's placement,
+// groups::partition_for), and its index in `*index`; nullptr while the topic does not exist.
+// The partition's leader is the group's coordinator.
+const controller::PartitionState* offsets_partition_of(const controller::MetadataImage& image, const std::string& group_id,
+                                                       int32_t* index);
 
 // Elects the coordinator for each partition of __consumer_offsets (of `partition_count`) this
 // broker leads with its log online, and resigns it from every other one. Call after each change

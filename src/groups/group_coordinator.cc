@@ -98,10 +98,9 @@ class GroupCoordinator::LocalStore final : public OffsetsStore {
 };
 
 GroupCoordinator::GroupCoordinator(Runtime& rt, GroupConfig config) : rt_(rt), config_(std::move(config)) {}
-GroupCoordinator::~GroupCoordinator() {
-  // A loader still running would replay into a destroyed coordinator: stop() joins them, and a
-  // crashed node's fibers unwind before its objects go.
-}
+// A loader still running would replay into a destroyed coordinator: stop() joins them, and a
+// crashed node's fibers unwind before its objects go.
+GroupCoordinator::~GroupCoordinator() = default;
 
 Status GroupCoordinator::start(LogManager& logs) {
   LogConfig c;
@@ -117,14 +116,16 @@ Status GroupCoordinator::start(LogManager& logs) {
   hosted_[0] = Hosted{.leader_epoch = 0, .loaded = false, .log = offsets_log_};
   SAMSA_TRY(replay(*offsets_log_, [] { return true; }));
   hosted_[0].loaded = true;
-  expiry_fiber_ = rt_.spawn("group-sessions", [this] {
-    while (rt_.sleep(std::chrono::milliseconds(250)).ok()) expire_sessions();
-  });
+  start_session_expiry();
   return Status{};
 }
 
 void GroupCoordinator::start_cluster(OffsetsStore& store) {
   store_ = &store;
+  start_session_expiry();
+}
+
+void GroupCoordinator::start_session_expiry() {
   expiry_fiber_ = rt_.spawn("group-sessions", [this] {
     while (rt_.sleep(std::chrono::milliseconds(250)).ok()) expire_sessions();
   });
@@ -154,11 +155,10 @@ void GroupCoordinator::elect(int32_t partition, int32_t partitions, int32_t lead
   resign(partition);
   const uint64_t token = ++loads_;
   hosted_[partition] = Hosted{.leader_epoch = leader_epoch, .loaded = false, .log = std::move(log), .token = token};
-  hosted_[partition].loader = rt_.spawn(fmt::format("group-load-{}", partition), [this, partition, token] {
+  loaders_[token] = rt_.spawn(fmt::format("group-load-{}", partition), [this, partition, token] {
     load(partition, token);
     loaders_.erase(token);
   });
-  loaders_[token] = hosted_[partition].loader;
 }
 
 void GroupCoordinator::load(int32_t partition, uint64_t token) {
@@ -174,7 +174,6 @@ void GroupCoordinator::load(int32_t partition, uint64_t token) {
     Hosted* h = current();
     if (h == nullptr) return;  // replaced while loading (resign dropped what was loaded)
     if (s.ok()) {
-      h->loader = kNoFiber;
       h->loaded = true;
       // Sessions start now, as Kafka's do once a load completes: nobody could heartbeat before.
       for (auto& [id, g] : groups_) {
@@ -197,7 +196,8 @@ void GroupCoordinator::load(int32_t partition, uint64_t token) {
 void GroupCoordinator::resign(int32_t partition) {
   auto it = hosted_.find(partition);
   if (it == hosted_.end()) return;
-  if (it->second.loader != kNoFiber) rt_.cancel(it->second.loader);
+  // Its load, if still running (it ends at once after a successful one), stops.
+  if (auto loader = loaders_.find(it->second.token); loader != loaders_.end()) rt_.cancel(loader->second);
   hosted_.erase(it);
   drop_groups(partition);
 }

@@ -134,7 +134,6 @@ class GroupCoordinator {
     int32_t leader_epoch = 0;
     bool loaded = false;
     std::shared_ptr<PartitionLog> log;
-    FiberId loader = kNoFiber;
     uint64_t token = 0;  // which load this is (a newer election replaces an older load)
   };
   class LocalStore;
@@ -146,6 +145,7 @@ class GroupCoordinator {
   // Drops the groups of `partition`, waking whoever waits on them.
   void drop_groups(int32_t partition);
   void load(int32_t partition, uint64_t token);
+  void start_session_expiry();
   // Remembers an id issued with MEMBER_ID_REQUIRED; false when the group has too many pending.
   bool admit_pending(Group& g, const std::string& member_id, int32_t session_timeout_ms);
   size_t member_count() const;
