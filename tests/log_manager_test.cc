@@ -86,6 +86,37 @@ TEST_P(Logs, MaintainDoesNotOpenAPartitionWhoseOpenIsUnderWay) {
   });
 }
 
+// A single broker reopens a log a disk error took offline (recovery runs); a KRaft broker's log
+// manager (FailurePolicy::halt) leaves it offline and names it, so the broker halts as Kafka's does.
+TEST_P(Logs, AnOfflineLogIsReopenedOrNamedForTheHaltByPolicy) {
+  for (LogManager::FailurePolicy policy : {LogManager::FailurePolicy::reopen, LogManager::FailurePolicy::halt}) {
+    run_on(GetParam(), [policy](Runtime& rt, const std::string& dir) {
+      write_one_record(rt, dir + "/data");
+      LogManager logs(rt, dir + "/data");
+      logs.set_failure_policy(policy);
+      ASSERT_TRUE(logs.open_log({"t", 0}, "AAAA", LogConfig{}).ok());
+      ASSERT_TRUE(logs.open_log({"u", 0}, "CCCC", LogConfig{}).ok());
+      logs.report_read_error(dir + "/data/t-0/00000000000000000000.log", Status{Errc::io_error});
+      EXPECT_EQ(logs.get({"t", 0}).error(), Errc::unavailable);
+      EXPECT_TRUE(logs.get({"u", 0}).ok());
+      for (int i = 0; i < 8 && !logs.get({"t", 0}).ok(); ++i) {
+        logs.maintain(false);
+        (void)rt.sleep(std::chrono::milliseconds(250));
+      }
+      if (policy == LogManager::FailurePolicy::reopen) {
+        ASSERT_TRUE(logs.get({"t", 0}).ok()) << "not reopened";
+        EXPECT_EQ((*logs.get({"t", 0}))->log_end_offset(), 1);
+        EXPECT_FALSE(logs.failed_partition());
+      } else {
+        EXPECT_EQ(logs.get({"t", 0}).error(), Errc::unavailable) << "reopened under FailurePolicy::halt";
+        ASSERT_TRUE(logs.failed_partition());
+        EXPECT_EQ(*logs.failed_partition(), (model::TopicPartition{"t", 0}));
+        EXPECT_EQ(logs.opens(), 2u);
+      }
+    });
+  }
+}
+
 TEST_P(Logs, StraysAreRemovedButHeldWantedAndMetadataDirectoriesStay) {
   run_on(GetParam(), [](Runtime& rt, const std::string& dir) {
     LogManager logs(rt, dir + "/data");

@@ -28,14 +28,14 @@ std::vector<std::pair<int32_t, int64_t>> covering(const std::vector<LeaderEpochC
 }  // namespace
 
 void ReplicationChecker::power_loss(Instant at, int32_t node, const std::string& topic, int32_t partition,
-                                    int64_t durable_end, int64_t log_end) {
+                                    int64_t durable_end, int64_t log_end, std::string_view cause) {
   // Counted whether or not it cut anything: Kafka's envelope counts machine crashes of replicas.
   // But only of replicas that held what is committed: a lagging one had nothing to lose.
   PartitionState& s = partitions_[{topic, partition}];
   if (log_end < s.committed) return;
   s.at_risk[node] = durable_end >= log_end
-                        ? fmt::format("power loss of node {} at {} ({}-{} all synced, at {})", node, at_s(at), topic, partition, log_end)
-                        : fmt::format("power loss of node {} at {} (cut {}-{} from {} to {})", node, at_s(at), topic, partition,
+                        ? fmt::format("{} of node {} at {} ({}-{} all synced, at {})", cause, node, at_s(at), topic, partition, log_end)
+                        : fmt::format("{} of node {} at {} (cut {}-{} from {} to {})", cause, node, at_s(at), topic, partition,
                                       log_end, durable_end);
   track_envelope(s, topic);
 }

@@ -87,9 +87,10 @@ class ReplicationChecker {
 
   void set_min_insync(const std::string& topic, int32_t min_insync) { min_insync_[topic] = min_insync; }
   // A power loss of `node` with its replica of (topic, partition) at log_end, durable to
-  // durable_end (equal: nothing was cut).
+  // durable_end (equal: nothing was cut). `cause` names it in the accounting: a failed fsync
+  // that drops a file's unsynced writes counts as a power loss of that one replica.
   void power_loss(Instant at, int32_t node, const std::string& topic, int32_t partition, int64_t durable_end,
-                  int64_t log_end);
+                  int64_t log_end, std::string_view cause = "power loss");
   // The topic allows unclean elections: a leader epoch that starts below what was committed is
   // what that setting trades away, excused under its name.
   void allow_unclean(const std::string& topic) { unclean_topics_.insert(topic); }

@@ -78,6 +78,19 @@ void ClusterData::before_power_loss(int32_t node) {
   }
 }
 
+void ClusterData::failed_sync(int32_t node, const std::string& path) {
+  if (!nodes_.count(node)) return;
+  const SimDisk& disk = *sim_.node(nodes_.at(node)).disk;
+  for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
+    for (int32_t p = 0; p < all_.partitions; ++p) {
+      const std::string dir = fmt::format("{}/{}-{}", kDataDir, topic, p);
+      if (path.rfind(dir + "/", 0) != 0) continue;
+      ++failed_syncs_;
+      checker_.power_loss(sim_.now(), node, topic, p, durable_log_end(disk, dir), current_log_end(disk, dir), "failed fsync");
+    }
+  }
+}
+
 void ClusterData::refresh_views(int32_t id, server::Node& node) {
   NodeViews& nv = node_views_[id];
   nv.node = &node;
@@ -222,8 +235,9 @@ std::vector<std::string> ClusterData::notes() const {
   uint64_t outside = 0;
   for (const LeaderTerm& t : checker_.terms()) outside += t.envelope_broken_by ? 1 : 0;
   std::vector<std::string> out{fmt::format(
-      "replication: {} leader epochs seen ({} outside the envelope), {} power losses of brokers, {} steps checked",
-      checker_.terms().size(), outside, power_losses_, checker_.observations())};
+      "replication: {} leader epochs seen ({} outside the envelope), {} power losses of brokers, {} failed fsyncs of "
+      "data replicas, {} steps checked",
+      checker_.terms().size(), outside, power_losses_, failed_syncs_, checker_.observations())};
   out.insert(out.end(), final_replicas_.begin(), final_replicas_.end());
   return out;
 }

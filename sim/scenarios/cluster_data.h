@@ -56,6 +56,9 @@ class ClusterData {
   NodeId acks1_consumer() const { return acks1_consumer_; }
   // Just before a power loss of `node`: what each of its replicas has not synced is cut.
   void before_power_loss(int32_t node);
+  // Just before a failed fsync of `path` on `node` drops that file's unsynced writes: for the
+  // checker, a power loss of that one replica.
+  void failed_sync(int32_t node, const std::string& path);
   // After every step: the replication invariants on every live replica.
   void after_step();
   // Faults stopped at `healed`; the clients must be live from `live_from` to `live_until`.
@@ -93,6 +96,7 @@ class ClusterData {
   std::vector<std::string> final_replicas_;  // each replica after healing, for the report
   int32_t min_insync_ = 1;
   uint64_t power_losses_ = 0;
+  uint64_t failed_syncs_ = 0;
 };
 
 }  // namespace samsa::sim

@@ -26,6 +26,12 @@ void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterReg
   registry.live[id] = &node;
   while (registry.sigterm_armed) {
     const Status s = node.wait_for_failure(rt.after(ClusterRegistry::kSigtermPoll));
+    if (s.code() == Errc::io_error) {
+      ++registry.disk_halts;
+      registry.live.erase(id);
+      node.stop();
+      return;
+    }
     if (s.code() != Errc::timed_out) break;
     if (registry.sigterm.erase(id) == 0) continue;
     node.shutdown();
@@ -40,7 +46,7 @@ void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterReg
     registry.shutdowns.push_back(r);
     return;
   }
-  (void)node.wait_for_failure(Deadline::never());
+  if (node.wait_for_failure(Deadline::never()).code() == Errc::io_error) ++registry.disk_halts;
   registry.live.erase(id);
   node.stop();
 }

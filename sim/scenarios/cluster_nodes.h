@@ -36,6 +36,7 @@ struct ClusterRegistry {
   bool sigterm_armed = false;
   std::set<int32_t> sigterm;
   std::vector<ShutdownRecord> shutdowns;
+  uint64_t disk_halts = 0;  // nodes that halted on a disk error (a failed log or metadata log)
 };
 
 // The metadata image of the live node that applied the most of the metadata log, or nullptr.

@@ -72,7 +72,10 @@ class ClusterNemesis {
                  std::function<void(int32_t)> before_power_loss)
       : sim_(sim), nodes_(std::move(nodes)), clients_(std::move(clients)), before_power_loss_(std::move(before_power_loss)),
         mix_(sim, {"power-loss", "process-crash", "crash-controller", "pause", "isolate", "one-way", "clog",
-                   "connection-reset", "client-partition", "power-loss-all", "restart-follower-crash-leader"}) {}
+                   "connection-reset", "client-partition", "power-loss-all", "restart-follower-crash-leader",
+                   "disk-eio", "disk-full", "slow-disk"}) {
+    for (const auto& [id, n] : nodes_) disk_config_[n] = sim_.node(n).disk->config();
+  }
 
   void tick(const Registry& registry) {
     SimNetwork& net = sim_.network();
@@ -116,9 +119,8 @@ class ClusterNemesis {
       case 9:  // every broker loses power at once: outside Kafka's envelope, reported apart
         for (const auto& [id, n] : nodes_) power_loss(id, n);
         break;
-      default:
-        restart_follower_crash_leader(registry);
-        break;
+      case 10: restart_follower_crash_leader(registry); break;
+      default: disk_fault(a, mix_.name_of_last()); break;
     }
   }
   void supervise() {
@@ -129,6 +131,7 @@ class ClusterNemesis {
   void heal_all() {
     healed_ = true;
     sim_.network().heal_all();
+    for (const auto& [id, n] : nodes_) restore_disk(n);
     for (const auto& [id, n] : nodes_) {
       sim_.resume(n);
       if (!sim_.up(n) || sim_.node(n).main_finished) sim_.restart(n);
@@ -161,6 +164,26 @@ class ClusterNemesis {
       return;
     }
   }
+  // A window of EIO (a failed fsync drops what was unsynced in that file, and the broker halts as
+  // Kafka's does), of a full disk, or of a slow one, on one node; undone after it.
+  void disk_fault(NodeId n, std::string_view kind) {
+    SimDisk& disk = *sim_.node(n).disk;
+    if (kind == "disk-eio") {
+      disk.faults().read_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 20'000));
+      disk.faults().write_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 20'000));
+      disk.faults().sync_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 100'000));
+    } else if (kind == "disk-full") {
+      disk.config().capacity_bytes = disk.used_bytes() + static_cast<uint64_t>(sim_.in_range(0, 64 * 1024));
+    } else {
+      disk.config().write_latency_max = sim_.random_duration(1ms, 50ms);
+      disk.config().sync_latency_max = sim_.random_duration(10ms, 500ms);
+    }
+    sim_.schedule_after(sim_.random_duration(500ms, 5s), [this, n] { restore_disk(n); });
+  }
+  void restore_disk(NodeId n) {
+    sim_.node(n).disk->config() = disk_config_.at(n);
+    sim_.node(n).disk->clear_faults();
+  }
   void power_loss(int32_t id, NodeId n) {
     if (!sim_.up(n)) return;
     before_power_loss_(id);
@@ -175,6 +198,7 @@ class ClusterNemesis {
   std::vector<NodeId> clients_;
   std::function<void(int32_t)> before_power_loss_;
   FaultMix mix_;
+  std::map<NodeId, DiskConfig> disk_config_;  // as the nodes started, to undo full and slow disks
   bool healed_ = false;
 };
 
@@ -348,6 +372,11 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   ClusterNemesis nemesis(sim, nodes, clients, [&data](int32_t id) {
     if (data) data->before_power_loss(id);
   });
+  for (const auto& [id, n] : brokers) {
+    sim.node(n).disk->on_failed_sync([&data, id = id](const std::string& path) {
+      if (data) data->failed_sync(id, path);
+    });
+  }
   const Instant stop_at = sim.now() + (options.faults ? options.fault_time : Duration{0});
   std::function<void()> tick = [&] {
     if (sim.now() >= stop_at) return;
@@ -380,7 +409,6 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
 
   // Faults stop: heal, restart what is down; the cluster must come back within the bound.
   nemesis.heal_all();
-  for (const auto& [id, n] : nodes) sim.node(n).disk->clear_faults();
   const Instant healed = sim.now();
   history.since = healed;
   std::optional<Instant> unfenced_at;
@@ -427,6 +455,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   r.notes.push_back(fmt::format("admin: {} requests, {} creations and {} deletions acknowledged; {} images checked",
                                 history.attempts, history.acked_creates.size(), history.acked_deletes.size(), checker.observations()));
   r.notes.push_back(observer.snapshot_note());
+  r.notes.push_back(fmt::format("nodes halted on a disk error: {}", registry.disk_halts));
   if (unfenced_at) r.notes.push_back(fmt::format("all brokers unfenced {} ms after healing", to_ms(*unfenced_at - healed)));
   return r;
 }

@@ -5,7 +5,9 @@
 // through any broker (so through the forwarding to the active controller); with the data plane,
 // producers and consumers on replicated topics (cluster_data.h). A seeded nemesis crashes nodes (machine
 // crashes that lose unsynced writes; the active controller too), restarts them in any order,
-// pauses them, isolates one, cuts a path one way, clogs paths and resets connections. After
+// pauses them, isolates one, cuts a path one way, clogs paths and resets connections, and
+// gives one node's disk a window of EIO (a failed fsync drops that file's unsynced writes, and
+// the node halts as Kafka's broker does on a failed log dir), of a full disk or of a slow one. After
 // every simulator step, ControllerChecker looks at the image each node applied from the
 // metadata log; after the faults heal, every broker must be unfenced and a topic creation must
 // succeed within a bound; at the end every acknowledged creation and deletion must hold.

@@ -54,8 +54,11 @@ class FaultMix {
     int kind = static_cast<int>(sim_.in_range(0, kinds - 1));
     while (!enabled_[static_cast<size_t>(kind)]) kind = (kind + 1) % kinds;
     ++counts_[static_cast<size_t>(kind)];
+    last_ = kind;
     return kind;
   }
+  // The name of what pick() returned last.
+  std::string_view name_of_last() const { return names_[static_cast<size_t>(last_)]; }
 
   std::vector<std::string> summary() const {
     std::vector<std::string> out;
@@ -70,6 +73,7 @@ class FaultMix {
   std::vector<const char*> names_;
   std::vector<bool> enabled_;
   std::vector<uint64_t> counts_;
+  int last_ = 0;
 };
 
 }  // namespace samsa::sim

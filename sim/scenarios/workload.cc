@@ -221,6 +221,7 @@ SendRecord::Outcome send_raw(client::Cluster& cluster, kafka::ProduceRequest& re
     }
     if (!client::ambiguous_error(e)) return ambiguous ? SendRecord::Outcome::indeterminate : SendRecord::Outcome::failed;
     ambiguous = true;
+    if (e == kafka::Error::not_leader_or_follower) (void)cluster.metadata(std::nullopt, false);
   }
   return ambiguous ? SendRecord::Outcome::indeterminate : SendRecord::Outcome::failed;
 }

@@ -21,6 +21,9 @@ void Broker::follow_offsets_topic() {
 
 Status Broker::start() {
   for (const std::string& key : config_.unknown_keys) logf(rt_, LogLevel::warn, "ignoring unknown property {}", key);
+  // Kafka halts a KRaft broker whose (only) log dir failed: its replicas may have lost what they
+  // told their leaders they hold, so they must come back through recovery and a new broker epoch.
+  if (cluster_ != nullptr) logs_.set_failure_policy(LogManager::FailurePolicy::halt);
   topics_ = std::make_unique<TopicManager>(rt_, config_, logs_, partitions_);
   // In a cluster the metadata log says which partitions live here (src/server reconciles them).
   if (Status s = topics_->open_meta(); !s.ok()) {
@@ -87,6 +90,11 @@ void Broker::maintenance_loop() {
     logs_.maintain(retention_due);
     if (!failed_->is_set() && groups_->offline()) {
       logf(rt_, LogLevel::error, "the consumer offsets log failed (a disk error took it offline): halting");
+      failed_->set();
+    }
+    if (!failed_->is_set() && logs_.failed_partition()) {
+      logf(rt_, LogLevel::error, "log dir {} failed (a disk error took {} offline): halting", config_.log_dir,
+           logs_.failed_partition()->to_string());
       failed_->set();
     }
   }

@@ -1,7 +1,8 @@
 // Broker: one samsa node serving the Kafka protocol. Owns the logs on its disk (LogManager), the
 // partitions it holds (PartitionTable), the single broker's topic metadata (TopicManager), the
 // group coordinator, the request handler and the FrameServer, and a maintenance fiber that
-// reopens failed logs and applies flush.ms and retention. In a KRaft cluster the node's
+// reopens failed logs (a single broker; a KRaft broker halts instead) and applies flush.ms and
+// retention. In a KRaft cluster the node's
 // metadata reconciliation (src/server) fills the log manager and partition table instead.
 // The same class runs on Linux (`samsa broker`) and inside the simulator.
 //
@@ -34,10 +35,11 @@ class Broker {
   Status start();
   // Stops serving, then flushes and checkpoints every log (a clean shutdown).
   void stop();
-  // Waits until the broker must halt (the consumer offsets log went offline after a disk error)
-  // or the deadline passes: the caller stops it and exits, and whatever supervises the process
-  // restarts it (recovery then runs). A partition log that goes offline only takes that
-  // partition offline until the broker reopens it.
+  // Waits until the broker must halt (the consumer offsets log went offline after a disk error;
+  // in a KRaft cluster, any partition log did) or the deadline passes: the caller stops it and
+  // exits, and whatever supervises the process restarts it (recovery then runs). On a single
+  // broker a partition log that goes offline only takes that partition offline until the broker
+  // reopens it.
   Status wait_for_failure(Deadline deadline);
 
   // The address bound (its port is the real one when port 0 was asked for).

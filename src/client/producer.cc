@@ -74,7 +74,8 @@ Result<std::vector<DeliveryReport>> Producer::flush() {
 
 bool ambiguous_error(Error e) {
   return e == Error::network_exception || e == Error::request_timed_out || e == Error::kafka_storage_error ||
-         e == Error::unknown_server_error;
+         e == Error::unknown_server_error || e == Error::not_enough_replicas_after_append ||
+         e == Error::not_leader_or_follower;
 }
 
 namespace {

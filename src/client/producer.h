@@ -49,7 +49,11 @@ struct DeliveryReport {
   int attempts = 0;
 };
 
-// Whether a produce error leaves it unknown whether the batch was appended.
+// Whether a produce error leaves it unknown whether the batch was appended. Besides timeouts and
+// lost connections: NOT_ENOUGH_REPLICAS_AFTER_APPEND (appended, says so), and
+// NOT_LEADER_OR_FOLLOWER, which an acks=all leader answers when it loses the leadership while
+// waiting for its ISR, after appending: the new leader may well hold the batch (Kafka's
+// DelayedProduce does the same, which is why a non-idempotent producer's retry can duplicate).
 bool ambiguous_error(kafka::Error e);
 
 // Kafka's murmur2 (seed 0x9747b28c) as its default partitioner uses it.

@@ -11,6 +11,9 @@
 //   backoff by maintain() (recovery runs on reopen); meanwhile get() answers Errc::unavailable,
 //   and the other partitions are served. Logs opened with `reopen = false` (an internal log
 //   whose owner halts the broker instead) are left offline.
+// - Under FailurePolicy::halt (a KRaft broker: Kafka halts a broker whose only log dir failed,
+//   since a replica that lost unsynced data to a failed fsync must not go on serving as if in
+//   sync) nothing is reopened: a disk error marks the whole dir failed and the owner halts.
 // - Requests in flight hold a shared_ptr, so a removed or reopened log stays alive until they
 //   finish.
 //
@@ -37,6 +40,8 @@ class LogManager {
  public:
   static constexpr const char* kPartitionMetadataFile = "partition.metadata";
   static constexpr uint64_t kPartitionMetadataBytesMax = 4096;
+
+  enum class FailurePolicy : uint8_t { reopen, halt };
 
   LogManager(Runtime& rt, std::string log_dir);
   ~LogManager();
@@ -73,6 +78,11 @@ class LogManager {
   std::vector<model::TopicPartition> held() const;
   size_t size() const { return entries_.size(); }
 
+  // Before any log is opened.
+  void set_failure_policy(FailurePolicy policy) { policy_ = policy; }
+  // Under FailurePolicy::halt: a disk error took a log offline or failed an open; the owner must
+  // halt. Names the first such partition.
+  const std::optional<model::TopicPartition>& failed_partition() const { return failed_; }
   // A read of a file under some partition's directory failed: that log goes offline.
   void report_read_error(const std::string& path, Status cause);
   // Reopens failed logs that are due, then flush.ms and (when due) retention on every log.
@@ -97,6 +107,8 @@ class LogManager {
     Duration backoff{};
   };
   uint64_t opens_ = 0;
+  FailurePolicy policy_ = FailurePolicy::reopen;
+  std::optional<model::TopicPartition> failed_;
   Instant high_watermarks_checkpointed_at_{};
   static constexpr Duration kHighWatermarkCheckpointInterval = std::chrono::seconds(5);  // Kafka's default
   static constexpr Duration kReopenBackoffMin = std::chrono::seconds(1);

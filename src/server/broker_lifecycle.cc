@@ -75,6 +75,12 @@ int64_t BrokerLifecycle::previous_broker_epoch() {
   return epoch;
 }
 
+bool BrokerLifecycle::forget_broker_epoch() {
+  const Status s = write_checkpoint(rt_, config_.broker.log_dir, kEpochFile, {"-1", rt_.boot_id()});
+  if (!s.ok()) rt_.log(LogLevel::error, fmt::format("cannot forget the broker epoch in {}: {}", kEpochFile, s.name()));
+  return s.ok();
+}
+
 Status BrokerLifecycle::register_once() {
   kafka::BrokerRegistrationRequest req;
   req.previous_broker_epoch = previous_broker_epoch();

@@ -47,8 +47,9 @@ class Node {
   // the controller move its leaderships away (up to kControlledShutdownMax), then stop().
   void shutdown();
   static constexpr Duration kControlledShutdownMax = std::chrono::seconds(30);
-  // ok never; io_error when the node must halt (the broker's offsets log or the metadata log
-  // failed on a disk error); timed_out at the deadline.
+  // ok never; io_error when the node must halt (a disk error took the metadata log or, in a
+  // broker, a partition log offline; the broker epoch is forgotten first, so the restart
+  // registers as after a power loss); timed_out at the deadline.
   Status wait_for_failure(Deadline deadline);
 
   broker::Broker* broker() { return broker_.get(); }
@@ -60,6 +61,7 @@ class Node {
 
  private:
   Status start_quorum_member();
+  Status halting();  // io_error, after forgetting the broker epoch
   raft::DescribeQuorumResponse describe_from_leader(const raft::DescribeQuorumRequest& request);
 
   Runtime& rt_;
