@@ -23,7 +23,7 @@ cmake --build build-asan -j"$jobs"
 
 stamp "determinism across builds"
 for run in "--seed 3" "--seed 77" "--scenario groups --seed 5" "--scenario groups --brokers 3 --seed 5" \
-           "--scenario log-demo --seed 9" "--scenario raft --seed 7"; do
+           "--scenario log-demo --seed 9" "--scenario raft --seed 7" "--scenario cluster --seed 3"; do
   plain=$(build-release/sim/samsa-sim $run | grep 'trace hash')
   asan=$(build-asan/sim/samsa-sim $run | grep 'trace hash')
   if [ "$plain" != "$asan" ]; then
@@ -40,33 +40,20 @@ ctest --test-dir build-release -j"$jobs" --output-on-failure -R 'RaftScenario\.S
 # crashes (kill -9 and power loss), partitions and pauses; inside Kafka's envelope no anomaly,
 # outside it every loss excused by the fault that caused it. CI-sized faults (15 s, then 35 s of
 # quiet); experiments/run_replication_bugs.sh and run_cluster_campaign.sh run the long ones.
-stamp "cluster campaign: 1000 seeds (Release build, two processes)"
+stamp "cluster campaign: 1000 seeds (Release build, $jobs worker processes)"
 campaign=$(mktemp -d)
-pids=()
-for start in 1 501; do
-  build-release/sim/samsa-sim --scenario cluster --seed "$start" --seeds 500 --brief --fault-ms 15000 --quiet-ms 35000 \
-    > "$campaign/$start.txt" 2>&1 &
-  pids+=($!)
-done
 campaign_failed=0
-for pid in "${pids[@]}"; do wait "$pid" || campaign_failed=1; done
-for start in 1 501; do
-  grep -E '^[0-9]+ seeds, ' "$campaign/$start.txt" || true
-  grep -E '^seed [0-9]+ \(|^  check .*FAIL|^  replay' "$campaign/$start.txt" || true
-done
+build-release/sim/samsa-sim --scenario cluster --seeds 1..1000 --jobs "$jobs" --brief --fault-ms 15000 --quiet-ms 35000 \
+  --json "$campaign/cluster.jsonl" > "$campaign/cluster.txt" 2>&1 || campaign_failed=1
+grep -E '^[0-9]+ seeds, ' "$campaign/cluster.txt" || true
+grep -E '^seed [0-9]+ \(|^  check .*FAIL|^  replay|^samsa-sim' "$campaign/cluster.txt" || true
 # Consumer groups on a KRaft cluster (replicated __consumer_offsets; the coordinator's broker
 # crashed, cut off and powered off): 300 seeds.
-stamp "groups on a cluster: 300 seeds (Release build, two processes)"
-pids=()
-for start in 1 151; do
-  build-release/sim/samsa-sim --scenario groups --brokers 3 --seed "$start" --seeds 150 --brief > "$campaign/g$start.txt" 2>&1 &
-  pids+=($!)
-done
-for pid in "${pids[@]}"; do wait "$pid" || campaign_failed=1; done
-for start in 1 151; do
-  grep -E '^[0-9]+ seeds, ' "$campaign/g$start.txt" || true
-  grep -E '^seed [0-9]+ \(|^  check .*FAIL|^  replay' "$campaign/g$start.txt" || true
-done
+stamp "groups on a cluster: 300 seeds (Release build, $jobs worker processes)"
+build-release/sim/samsa-sim --scenario groups --brokers 3 --seeds 1..300 --jobs "$jobs" --brief > "$campaign/groups.txt" 2>&1 \
+  || campaign_failed=1
+grep -E '^[0-9]+ seeds, ' "$campaign/groups.txt" || true
+grep -E '^seed [0-9]+ \(|^  check .*FAIL|^  replay|^samsa-sim' "$campaign/groups.txt" || true
 rm -rf "$campaign"
 # A failed seed fails the run, after the sanitized tests have run too (so both are reported).
 

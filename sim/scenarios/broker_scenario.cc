@@ -119,7 +119,7 @@ bool apply_pins(const std::vector<std::string>& pins, broker::BrokerConfig& c, W
 }
 
 RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
-  Simulator sim(SimOptions{o.seed, o.log_level, true, o.bugs});
+  Simulator sim(SimOptions{o.seed, o.log_level, true, o.bugs, o.trace_sink});
   broker::BrokerConfig config = draw_config(sim);
   WorkloadProfile w = WorkloadProfile::draw(sim, {kBroker}, static_cast<int32_t>(sim.in_range(1, 4)),
                                             static_cast<uint32_t>(config.log.max_batch_bytes));

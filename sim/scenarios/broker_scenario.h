@@ -17,6 +17,7 @@
 #include "sim/scenarios/workload.h"
 #include "runtime/runtime.h"
 #include "sim/checkers/verdict.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 
@@ -35,6 +36,7 @@ struct BrokerScenarioOptions {
   std::vector<std::string> pins;
   // Restricts the nemesis to these fault kinds (empty: every kind the scenario has).
   std::vector<Fault> faults;
+  TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
 };
 
 // Applies pins; false (and a message) for an unknown key or a bad value.

@@ -123,9 +123,11 @@ class ClusterNemesis {
       default: disk_fault(a, mix_.name_of_last()); break;
     }
   }
+  // A node that is down (crashed) starts again; one whose process ended (it halted on a disk
+  // error, or could not start) is restarted as a process: the machine keeps what was written.
   void supervise() {
     for (const auto& [id, n] : nodes_) {
-      if ((!sim_.up(n) || sim_.node(n).main_finished) && sim_.chance(1, 3)) sim_.restart(n);
+      if ((!sim_.up(n) || sim_.node(n).main_finished) && sim_.chance(1, 3)) sim_.restart(n, CrashKind::process);
     }
   }
   void heal_all() {
@@ -134,7 +136,14 @@ class ClusterNemesis {
     for (const auto& [id, n] : nodes_) restore_disk(n);
     for (const auto& [id, n] : nodes_) {
       sim_.resume(n);
-      if (!sim_.up(n) || sim_.node(n).main_finished) sim_.restart(n);
+      if (!sim_.up(n) || sim_.node(n).main_finished) sim_.restart(n, CrashKind::process);
+    }
+  }
+  // After the heal too (systemd, not a fault): a node that halted on a disk error just before
+  // the disks healed, whose main noticed only afterwards, comes back.
+  void restart_halted() {
+    for (const auto& [id, n] : nodes_) {
+      if (sim_.up(n) && sim_.node(n).main_finished) sim_.restart(n, CrashKind::process);
     }
   }
   std::vector<std::string> summary() const { return mix_.summary(); }
@@ -337,7 +346,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   Registry registry;
   std::map<int32_t, server::NodeConfig> configs;
   AdminHistory history;
-  SimOptions so{options.seed, options.log_level, true, options.node_bugs};
+  SimOptions so{options.seed, options.log_level, true, options.node_bugs, options.trace_sink};
   Simulator sim(so);
   const bool scripted = options.schedule != ClusterSchedule::random;
   registry.sigterm_armed = options.schedule == ClusterSchedule::controlled_shutdown;
@@ -409,6 +418,11 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
 
   // Faults stop: heal, restart what is down; the cluster must come back within the bound.
   nemesis.heal_all();
+  std::function<void()> systemd = [&] {
+    nemesis.restart_halted();
+    sim.schedule_after(1s, systemd);
+  };
+  sim.schedule_after(1s, systemd);
   const Instant healed = sim.now();
   history.since = healed;
   std::optional<Instant> unfenced_at;

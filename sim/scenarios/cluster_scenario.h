@@ -25,6 +25,7 @@
 #include "server/node_config.h"
 #include "sim/scenarios/cluster_schedules.h"
 #include "sim/checkers/verdict.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 
@@ -75,6 +76,7 @@ struct ClusterScenarioOptions {
   controller::ControllerBugs bugs;
   BugSet node_bugs;  // planted bugs of the nodes' own code (Kafka's historical replication bugs)
   LogLevel log_level = LogLevel::off;
+  TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
 };
 
 RunResult run_cluster_scenario(const ClusterScenarioOptions& options);

@@ -229,6 +229,7 @@ RunResult run_demo(const DemoOptions& options) {
   SimOptions sim_options;
   sim_options.seed = options.seed;
   sim_options.log_level = options.log_level;
+  sim_options.trace_sink = options.trace_sink;
   Simulator sim(sim_options);
   History history;
   history.bug_ack_before_sync = options.bug_ack_before_sync;

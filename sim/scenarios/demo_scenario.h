@@ -14,6 +14,7 @@
 
 #include "runtime/runtime.h"
 #include "sim/checkers/verdict.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 
@@ -25,6 +26,7 @@ struct DemoOptions {
   // A deliberate bug for showing that the checkers catch lost writes: acknowledge before fsync.
   bool bug_ack_before_sync = false;
   LogLevel log_level = LogLevel::warn;
+  TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
 };
 
 RunResult run_demo(const DemoOptions& options);

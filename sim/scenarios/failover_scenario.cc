@@ -71,7 +71,7 @@ RunResult run_failover_scenario(const FailoverOptions& options) {
   ClusterRegistry registry;
   std::map<int32_t, server::NodeConfig> configs;
   QueueHistory history;
-  Simulator sim(SimOptions{options.seed, options.log_level, false, options.node_bugs});  // no buggify: a measurement
+  Simulator sim(SimOptions{options.seed, options.log_level, false, options.node_bugs, options.trace_sink});  // no buggify: a measurement
   const ClusterTopology topology = kClusterTestTopology;
   std::map<int32_t, NodeId> nodes;
   std::vector<Address> bootstrap;

@@ -29,6 +29,7 @@ struct FailoverOptions {
   controller::ControllerBugs bugs;  // planted controller bugs (never-unfence stops failovers)
   BugSet node_bugs;                 // planted bugs of the nodes' own code
   LogLevel log_level = LogLevel::off;
+  TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
 };
 
 RunResult run_failover_scenario(const FailoverOptions& options);

@@ -346,7 +346,7 @@ void crash_coordinator_and_read_back(Simulator& sim, Nemesis& nemesis, NodeId si
 
 RunResult run_group_scenario(const GroupScenarioOptions& o) {
   GroupCluster cluster;  // before the simulator: its nodes use it until they unwind
-  Simulator sim(SimOptions{o.seed, o.log_level, true, o.bugs});
+  Simulator sim(SimOptions{o.seed, o.log_level, true, o.bugs, o.trace_sink});
   const broker::BrokerConfig config = draw_config(sim);
   const bool clustered = o.brokers > 0;
   SAMSA_ASSERT(!clustered || o.brokers == 3);

@@ -17,6 +17,7 @@
 #include "runtime/runtime.h"
 #include "sim/scenarios/nemesis.h"
 #include "sim/checkers/verdict.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 
@@ -32,6 +33,7 @@ struct GroupScenarioOptions {
   LogLevel log_level = LogLevel::off;
   BugSet bugs;
   std::vector<Fault> faults;  // restricts the nemesis (empty: every kind the scenario has)
+  TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
 };
 
 RunResult run_group_scenario(const GroupScenarioOptions& options);

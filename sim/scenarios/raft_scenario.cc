@@ -406,7 +406,7 @@ bool RaftScenarioResult::ok() const {
 }
 
 RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
-  Simulator sim(SimOptions{options.seed, options.log_level, true});
+  Simulator sim(SimOptions{options.seed, options.log_level, true, {}, options.trace_sink});
   RaftChecker checker;
   const bool figure8 = options.schedule == RaftScenarioOptions::Schedule::figure8;
   const Setup setup = make_setup(sim, options, checker);

@@ -18,6 +18,7 @@
 
 #include "raft/raft_config.h"
 #include "sim/checkers/raft_checker.h"
+#include "sim/world/simulator.h"
 
 namespace samsa::sim {
 
@@ -39,6 +40,7 @@ struct RaftScenarioOptions {
   enum class Schedule { random, figure8, failover } schedule = Schedule::random;
   raft::RaftBugs bugs;
   LogLevel log_level = LogLevel::off;
+  TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
 };
 
 struct RaftScenarioResult {

@@ -28,6 +28,7 @@ void Simulator::trace(Trace kind, uint64_t a, uint64_t b) {
   trace_.fold(static_cast<uint64_t>(kind));
   trace_.fold(a);
   trace_.fold(b);
+  if (options_.trace_sink) options_.trace_sink(TraceEvent{now_, last_fiber_node_.value, kind, a, b});
 }
 
 bool Simulator::buggify(std::string_view site) {
@@ -196,8 +197,8 @@ bool Simulator::run_one_fiber(size_t index) {
     n.paused_runnable.push_back(id);
     return false;
   }
-  trace(Trace::schedule, id.value);
   last_fiber_node_ = owner;
+  trace(Trace::schedule, id.value);
   return run_fiber(id);
 }
 

@@ -54,11 +54,23 @@ class TraceHash {
 
 uint64_t hash_bytes(ConstBytes data);
 
+// One record of the trace as it is folded into the hash (samsa-sim --trace): simulated time,
+// the node whose fiber ran (-1: an event of the scheduler itself), kind and its two values
+// (describe_trace() in trace_text.h names them).
+struct TraceEvent {
+  Instant at{};
+  int32_t node = -1;
+  Trace kind{};
+  uint64_t a = 0, b = 0;
+};
+using TraceSink = std::function<void(const TraceEvent&)>;
+
 struct SimOptions {
   uint64_t seed = 1;
   LogLevel log_level = LogLevel::warn;
   bool buggify = true;
   BugSet bugs;  // planted bugs switched on in every node's runtime
+  TraceSink trace_sink;  // sees every traced record (empty: none); never changes the run
 };
 
 // A process crash (kill -9) loses the process but not the machine: the kernel keeps every write,

@@ -41,6 +41,9 @@ class Broker {
   // broker a partition log that goes offline only takes that partition offline until the broker
   // reopens it.
   Status wait_for_failure(Deadline deadline);
+  // After wait_for_failure: a failed fsync may have dropped writes this broker's replicas had
+  // reported to their leaders (its restart must not count as clean: KIP-966).
+  bool failed_with_loss() const { return logs_.failed_with_loss(); }
 
   // The address bound (its port is the real one when port 0 was asked for).
   const Address& bound_address() const { return server_->local_address(); }

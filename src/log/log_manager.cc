@@ -57,7 +57,10 @@ Result<std::shared_ptr<PartitionLog>> LogManager::open_log(const model::TopicPar
   SAMSA_ASSERT(it->second.opening);
   it->second.opening = false;
   if (!log.ok()) {
-    if (policy_ == FailurePolicy::halt && log.error() == Errc::io_error && !failed_) failed_ = tp;
+    if (policy_ == FailurePolicy::halt && log.error() == Errc::io_error && !failed_) {
+      failed_ = tp;
+      failed_with_loss_ = true;
+    }
     logf(rt_, LogLevel::error, "cannot open {}: {} (retrying; the other partitions are served)", tp.to_string(),
          errc_name(log.error()));
     schedule_reopen(it->second, true);
@@ -166,7 +169,10 @@ void LogManager::reopen_failed_logs() {
   for (auto& [tp, e] : entries_) {
     if (!e.reopen) continue;
     if (e.log != nullptr && e.log->offline() && policy_ == FailurePolicy::halt) {
-      if (!failed_) failed_ = tp;
+      if (!failed_) {
+        failed_ = tp;
+        failed_with_loss_ = e.log->sync_failed();
+      }
       continue;
     }
     if (e.log != nullptr && e.log->offline()) {
@@ -190,7 +196,10 @@ void LogManager::reopen_failed_logs() {
       it->second.log = std::move(*log);
       if (!it->second.topic_id.empty()) (void)write_partition_metadata(tp, it->second.topic_id);
     } else {
-      if (policy_ == FailurePolicy::halt && log.error() == Errc::io_error && !failed_) failed_ = tp;
+      if (policy_ == FailurePolicy::halt && log.error() == Errc::io_error && !failed_) {
+        failed_ = tp;
+        failed_with_loss_ = true;
+      }
       logf(rt_, LogLevel::warn, "{} still cannot be opened: {}", tp.to_string(), errc_name(log.error()));
       schedule_reopen(it->second, false);
     }

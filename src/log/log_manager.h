@@ -83,6 +83,9 @@ class LogManager {
   // Under FailurePolicy::halt: a disk error took a log offline or failed an open; the owner must
   // halt. Names the first such partition.
   const std::optional<model::TopicPartition>& failed_partition() const { return failed_; }
+  // Whether that failure may have lost writes the log had acknowledged (a failed segment fsync,
+  // or a failed open, whose recovery's fsyncs may be what failed), not only refused new ones.
+  bool failed_with_loss() const { return failed_with_loss_; }
   // A read of a file under some partition's directory failed: that log goes offline.
   void report_read_error(const std::string& path, Status cause);
   // Reopens failed logs that are due, then flush.ms and (when due) retention on every log.
@@ -109,6 +112,7 @@ class LogManager {
   uint64_t opens_ = 0;
   FailurePolicy policy_ = FailurePolicy::reopen;
   std::optional<model::TopicPartition> failed_;
+  bool failed_with_loss_ = false;
   Instant high_watermarks_checkpointed_at_{};
   static constexpr Duration kHighWatermarkCheckpointInterval = std::chrono::seconds(5);  // Kafka's default
   static constexpr Duration kReopenBackoffMin = std::chrono::seconds(1);

@@ -272,7 +272,12 @@ Status PartitionLog::write_twice_locked(std::vector<std::byte> buf, BatchHeader 
 Status PartitionLog::flush_locked() {
   std::shared_ptr<Segment> from = segment_for(recovery_point_);
   const int64_t from_base = from == nullptr ? log_start_offset() : from->base_offset();
-  for (auto it = segments_.lower_bound(from_base); it != segments_.end(); ++it) SAMSA_TRY(it->second->flush());
+  for (auto it = segments_.lower_bound(from_base); it != segments_.end(); ++it) {
+    if (Status s = it->second->flush(); !s.ok()) {
+      sync_failed_ = true;  // fsyncgate: the kernel may have dropped the unsynced pages
+      return s;
+    }
+  }
   recovery_point_ = log_end_offset();
   unflushed_records_ = 0;
   last_flush_ = rt_.now();

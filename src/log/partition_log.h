@@ -131,6 +131,9 @@ class PartitionLog {
   size_t segment_count() const { return segments_.size(); }
   std::vector<int64_t> segment_bases() const;
   bool offline() const { return offline_; }
+  // An fsync of a segment failed: after it the page cache may no longer hold what was written
+  // unsynced (Linux drops dirty pages on failed writeback), so this replica may have lost data.
+  bool sync_failed() const { return sync_failed_; }
   // A reader outside the log (sendfile of a fetch) met a disk error in its files.
   void take_offline(Status cause) { (void)go_offline(cause); }
   const LogRecoveryStats& recovery_stats() const { return recovery_stats_; }
@@ -173,6 +176,7 @@ class PartitionLog {
   Instant last_flush_{};
   Instant last_checkpoint_{};
   bool offline_ = false;
+  bool sync_failed_ = false;
   LogRecoveryStats recovery_stats_;
 };
 

@@ -79,15 +79,16 @@ class BrokerLifecycle final : public broker::ClusterView {
   // KIP-966: a broker that restarts on the same boot (kill -9 keeps the page cache) tells the
   // controller its previous epoch, so it stays an eligible leader replica; after a power loss
   // or reboot (another boot, or no file) it sends -1 and the controller drops it from every ELR.
-  // A broker halting on a disk error forgets it (forget_broker_epoch()): a failed fsync may have
-  // dropped what it held, as a power loss does (Kafka writes no clean-shutdown file on a halt).
+  // A broker halting on a failed fsync forgets it (forget_broker_epoch()): the kernel may have
+  // dropped what it held unsynced, as a power loss does. (A failed write or read loses nothing
+  // the page cache held: that halt restarts as kill -9 does.)
   static constexpr const char* kEpochFile = "broker-epoch-checkpoint";
 
   BrokerLifecycle(Runtime& rt, const NodeConfig& config, MetadataPublisher& metadata, broker::Broker& broker);
   ~BrokerLifecycle() override;
 
   void start();  // after the broker listens (its advertised address is known)
-  // Before halting on a disk error: the next start registers as after a power loss. Best effort
+  // Before halting on a failed fsync: the next start registers as after a power loss. Best effort
   // (the disk is failing): false when the file could not be rewritten.
   bool forget_broker_epoch();
   // Controlled shutdown (SIGTERM): asks the controller to move this broker's leaderships away

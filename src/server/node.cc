@@ -105,7 +105,7 @@ void Node::stop() {
 }
 
 Status Node::halting() {
-  if (lifecycle_) (void)lifecycle_->forget_broker_epoch();
+  if (lifecycle_ && broker_ && broker_->failed_with_loss()) (void)lifecycle_->forget_broker_epoch();
   return Errc::io_error;
 }
 

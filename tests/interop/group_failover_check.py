@@ -22,8 +22,13 @@ def find_coordinator(bootstrap, group, not_node):
     while time.monotonic() < give_up:
         client.poll(future=client.cluster.request_update())
         node = client.least_loaded_node()
-        while not client.ready(node):
+        # The killed broker stays in the metadata until its session expires: a node that does
+        # not become ready soon is skipped, not waited for (kafka-python may pick it again).
+        ready_by = time.monotonic() + 2
+        while not client.ready(node) and time.monotonic() < ready_by:
             client.poll(timeout_ms=200)
+        if not client.ready(node):
+            continue
         future = client.send(node, GroupCoordinatorRequest[0](group))
         client.poll(future=future)
         if future.succeeded() and future.value.error_code == 0 and future.value.coordinator_id != not_node:

@@ -1,0 +1,47 @@
+// One seed of a scenario as samsa-sim's flags describe it: which scenario to run with which
+// options, the verdict printed as samsa-sim prints it, and the command that replays the seed.
+// Shared by samsa-sim's single runs, its campaigns (runner.h) and its planted-bug table.
+//
+// Plain functions; each run owns its Simulator on the calling thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime/runtime.h"
+#include "sim/checkers/verdict.h"
+#include "sim/world/simulator.h"
+
+namespace samsa::sim {
+
+// samsa-sim's flags that shape a run (defaults as samsa-sim's).
+struct RunOptions {
+  std::string scenario = "broker";
+  uint64_t seed = 1;
+  uint64_t seeds = 1;
+  int producers = 2;
+  int clients = 2;
+  int members = 3;
+  int brokers = 0;  // groups scenario: 0 single broker, 3 a KRaft cluster
+  int64_t fault_ms = 60'000;
+  int64_t quiet_ms = -1;  // scenario default
+  int voters = 0, raft_batch = 0, raft_pause_ms = -1;  // raft scenario
+  int rounds = 5;                                       // failover scenario
+  bool power_loss = false;                              // failover scenario
+  std::string schedule = "random";
+  std::vector<std::string> bugs;
+  std::vector<std::string> pins;
+  std::vector<std::string> faults;
+  bool verbose = false;
+  bool brief = false;
+  TraceSink trace_sink;  // --trace / --trace-json: every traced record of the run
+};
+
+RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level);
+// "samsa-sim --scenario ... --seed N ...   # commit C": every flag that differs from the default.
+std::string replay_command(const RunOptions& o, uint64_t seed);
+// The multi-line verdict: settings, faults, each check, notes, buggify, trace hash, replay line.
+std::string format_run(const RunOptions& o, const RunResult& r);
+
+}  // namespace samsa::sim
