@@ -159,6 +159,10 @@ int main(int argc, char** argv) {
   app.add_option("--raft-batch", o.raft_batch, "raft scenario: records per append (0: 1-3)")->check(CLI::Range(0, 10000));
   app.add_option("--raft-pause-ms", o.raft_pause_ms, "raft scenario: pause between appends (-1: 2-30 ms)")->check(CLI::Range(-1, 10000));
   app.add_option("--rounds", o.rounds, "failover scenario: leader kills")->check(CLI::Range(1, 100));
+  app.add_option("--cluster-brokers", o.cluster_brokers, "cluster scenario: this many brokers (default: the seed draws 3-5)")
+      ->check(CLI::Range(3, 9));
+  app.add_flag("--separate-controllers", o.separate_controllers,
+               "cluster scenario with --cluster-brokers: the quorum on three controller-only nodes (default: combined)");
   app.add_flag("--power-loss", o.power_loss, "failover scenario: the leader loses power instead of kill -9");
   app.add_option("--seed", o.seed, "seed of the run (decides every fault and interleaving)");
   app.add_option("--seeds", seeds_spec, "N: this many consecutive seeds from --seed; A..B: seeds A to B");

@@ -73,6 +73,7 @@ RunResult run_cluster(const RunOptions& o, uint64_t seed, LogLevel level) {
   if (o.quiet_ms >= 0) c.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   c.log_level = level;
   c.trace_sink = o.trace_sink;
+  if (o.cluster_brokers > 0) c.topology = ClusterTopology{o.cluster_brokers, o.separate_controllers};
   c.schedule = cluster_schedule_by_name(o.schedule).value_or(ClusterSchedule::random);
   split_cluster_bugs(o.bugs, c.node_bugs, c.bugs);
   return run_cluster_scenario(c);
@@ -129,6 +130,8 @@ std::string replay_command(const RunOptions& o, uint64_t seed) {
   if (o.scenario == "groups" && o.brokers != 0) cmd += fmt::format(" --brokers {}", o.brokers);
   if (o.scenario == "log-demo" && o.clients != 2) cmd += fmt::format(" --clients {}", o.clients);
   if (o.scenario == "raft" && o.voters != 0) cmd += fmt::format(" --voters {}", o.voters);
+  if (o.scenario == "cluster" && o.cluster_brokers != 0) cmd += fmt::format(" --cluster-brokers {}", o.cluster_brokers);
+  if (o.scenario == "cluster" && o.cluster_brokers != 0 && o.separate_controllers) cmd += " --separate-controllers";
   if (o.scenario == "failover" && o.rounds != 5) cmd += fmt::format(" --rounds {}", o.rounds);
   if (o.scenario == "failover" && o.power_loss) cmd += " --power-loss";
   if ((o.scenario == "raft" || o.scenario == "cluster") && o.schedule != "random") cmd += " --schedule " + o.schedule;

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# How fast the simulator runs, on one core: for each scenario, SEEDS seeds in one process
+# (--jobs 1), simulated seconds per wall second and seeds per core-hour; then how that scales
+# with the cluster scenario's number of brokers (--cluster-brokers 3..9, the quorum combined on
+# three of them) and with the broker scenario's number of producers (1..16). Simulated time per
+# seed comes from samsa-sim's JSON lines; wall time from the clock around each run (the machine
+# otherwise idle: run nothing else meanwhile). Writes experiments/results/sim_speed.md and the
+# plot sim_speed.png (gnuplot, from scripts/setup.sh).
+# Usage: experiments/run_sim_speed.sh [build-dir]   (SEEDS=10 by default)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+seeds=${SEEDS:-10}
+sim=$build/sim/samsa-sim
+out=experiments/results/sim_speed.md
+png=experiments/results/sim_speed.png
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# measure NAME ARGS...: one line "NAME seeds wall_s simulated_s steps" into $tmp/rows.
+measure() {
+  local name=$1; shift
+  local start end
+  start=$(date +%s.%N)
+  "$sim" "$@" --seeds "1..$seeds" --jobs 1 --brief --json "$tmp/run.jsonl" > /dev/null 2>&1 || true
+  end=$(date +%s.%N)
+  python3 - "$name" "$start" "$end" "$tmp/run.jsonl" >> "$tmp/rows" <<'EOF'
+import json, sys
+name, start, end, path = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+recs = [json.loads(l) for l in open(path) if l.strip()]
+print(name, len(recs), f"{float(end) - float(start):.2f}", f"{sum(r['simulated_s'] for r in recs):.1f}",
+      sum(r['steps'] for r in recs), sum(0 if r['ok'] else 1 for r in recs))
+EOF
+}
+
+: > "$tmp/rows"
+measure broker --scenario broker
+measure groups --scenario groups
+measure groups-cluster --scenario groups --brokers 3
+measure raft --scenario raft
+measure cluster --scenario cluster
+measure failover --scenario failover
+for b in 3 4 5 7 9; do measure "cluster-brokers-$b" --scenario cluster --cluster-brokers "$b"; done
+for p in 1 2 4 8 16; do measure "broker-producers-$p" --scenario broker --producers "$p"; done
+
+python3 - "$tmp/rows" "$tmp/brokers.dat" "$tmp/producers.dat" > "$tmp/table.md" <<'EOF'
+import sys
+rows = [l.split() for l in open(sys.argv[1])]
+print("| run | seeds | failed | wall s | simulated s | x real time | seeds per core-hour | steps per wall s |")
+print("|---|---|---|---|---|---|---|---|")
+with open(sys.argv[2], "w") as b, open(sys.argv[3], "w") as p:
+    for name, n, wall, simulated, steps, failed in rows:
+        n, wall, simulated, steps = int(n), float(wall), float(simulated), int(steps)
+        speed = simulated / wall if wall > 0 else 0
+        per_hour = 3600 * n / wall if wall > 0 else 0
+        print(f"| {name} | {n} | {failed} | {wall:.1f} | {simulated:.0f} | {speed:.1f} | {per_hour:.0f} | {steps / wall:.0f} |")
+        if name.startswith("cluster-brokers-"):
+            b.write(f"{name.rsplit('-', 1)[1]} {speed:.2f}\n")
+        if name.startswith("broker-producers-"):
+            p.write(f"{name.rsplit('-', 1)[1]} {speed:.2f}\n")
+EOF
+if command -v gnuplot > /dev/null; then
+  gnuplot <<EOF
+set terminal pngcairo size 900,420 noenhanced
+set output "$png"
+set multiplot layout 1,2 title "samsa-sim speed on one core ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
+set xlabel "brokers (cluster scenario)"; set ylabel "simulated s per wall s"; set grid
+plot "$tmp/brokers.dat" with linespoints title "cluster"
+set xlabel "producers (broker scenario)"; set logscale x 2
+plot "$tmp/producers.dat" with linespoints title "broker"
+unset multiplot
+EOF
+fi
+{
+  echo "# Simulation speed"
+  echo
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; one simulation at a time, one core."
+  echo "Commit $(git describe --always --dirty), $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
+  echo "Regenerate with \`SEEDS=$seeds experiments/run_sim_speed.sh $build\`."
+  echo
+  echo "Each row: seeds 1..$seeds of the scenario with its default fault and quiet times, in one process."
+  echo "x real time = simulated seconds / wall seconds; seeds per core-hour = 3600 x seeds / wall seconds."
+  echo "cluster-brokers-N: the cluster scenario with N brokers (quorum combined on three);"
+  echo "broker-producers-N: the broker scenario with N producer nodes. Plot: sim_speed.png."
+  echo
+  cat "$tmp/table.md"
+} > "$out"
+cat "$out"
