@@ -22,10 +22,10 @@ out=experiments/results/cluster_sim.md
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 last=$((first + seeds - 1))
-wall="(run as shards elsewhere)"
+wall="shards run separately"
 if [ -n "${SHARDS_DIR:-}" ]; then
   $sim --merge "$SHARDS_DIR"/shard-*.jsonl > "$tmp/base.txt" 2>&1 || true
-  how="merged from $(ls "$SHARDS_DIR"/shard-*.jsonl | wc -l) shard files"
+  how="merged by samsa-sim --merge from $(ls "$SHARDS_DIR"/shard-*.jsonl | wc -l) shard files of --shard K/N runs; seeds no shard ran are listed as missing"
 else
   start=$(date +%s)
   $sim --scenario cluster --seeds "$first..$last" --jobs "$jobs" --brief --fault-ms "$fault_ms" --quiet-ms "$quiet_ms" \

@@ -52,15 +52,22 @@ Status PartitionLog::recover() {
     std::from_chars(rp->front().data(), rp->front().data() + rp->front().size(), recovery_point);
   }
   recovery_point_ = recovery_point;
+  // A checkpoint that cannot be read for an I/O error fails the open (it is retried, or a KRaft
+  // broker halts): taken as absent, a lost epoch cache would make this replica answer and
+  // truncate by epochs its leader never had (found by the cluster scenario, seed 995).
   Result<std::vector<std::string>> ls = read_checkpoint(rt_, dir_, kLogStartFile);
+  if (ls.error() == Errc::io_error) return Errc::io_error;
   if (ls.ok() && ls->size() == 1) {
     std::from_chars(ls->front().data(), ls->front().data() + ls->front().size(), log_start_offset_);
   }
   Result<std::vector<std::string>> hw = read_checkpoint(rt_, dir_, kHighWatermarkFile);
+  if (hw.error() == Errc::io_error) return Errc::io_error;
   if (hw.ok() && hw->size() == 1) {
     std::from_chars(hw->front().data(), hw->front().data() + hw->front().size(), checkpointed_high_watermark_);
   }
-  if (Status s = epochs_.load(); !s.ok()) {
+  if (Status s = epochs_.load(); s.code() == Errc::io_error) {
+    return s;
+  } else if (!s.ok()) {
     logf(rt_, LogLevel::warn, "{}: unreadable {} ({}), starting it afresh", dir_, LeaderEpochCache::kFileName, s.name());
   }
   if (bases.empty()) {
