@@ -69,24 +69,25 @@ void ClusterData::before_power_loss(int32_t node) {
   if (!sim_.up(nodes_.at(node))) return;  // a machine that is down has nothing unsynced
   ++power_losses_;
   const SimDisk& disk = *sim_.node(nodes_.at(node)).disk;
-  for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
-    for (int32_t p = 0; p < all_.partitions; ++p) {
-      const std::string dir = fmt::format("{}/{}-{}", kDataDir, topic, p);
-      if (disk.files_with_prefix(dir + "/").empty()) continue;  // no replica here
-      checker_.power_loss(sim_.now(), node, topic, p, durable_log_end(disk, dir), current_log_end(disk, dir));
-    }
-  }
+  report_cut(node, "power loss", [&disk](const std::string& dir) { return !disk.files_with_prefix(dir + "/").empty(); });
 }
 
 void ClusterData::failed_sync(int32_t node, const std::string& path) {
   if (!nodes_.count(node)) return;
+  report_cut(node, "failed fsync", [this, &path](const std::string& dir) {
+    const bool in_it = path.rfind(dir + "/", 0) == 0;
+    failed_syncs_ += in_it ? 1 : 0;
+    return in_it;
+  });
+}
+
+void ClusterData::report_cut(int32_t node, std::string_view cause, const std::function<bool(const std::string&)>& cut) {
   const SimDisk& disk = *sim_.node(nodes_.at(node)).disk;
   for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
     for (int32_t p = 0; p < all_.partitions; ++p) {
       const std::string dir = fmt::format("{}/{}-{}", kDataDir, topic, p);
-      if (path.rfind(dir + "/", 0) != 0) continue;
-      ++failed_syncs_;
-      checker_.power_loss(sim_.now(), node, topic, p, durable_log_end(disk, dir), current_log_end(disk, dir), "failed fsync");
+      if (!cut(dir)) continue;
+      checker_.power_loss(sim_.now(), node, topic, p, durable_log_end(disk, dir), current_log_end(disk, dir), cause);
     }
   }
 }

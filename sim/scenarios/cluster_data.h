@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -72,6 +73,9 @@ class ClusterData {
   uint64_t records_read() const;
 
  private:
+  // Tells the checker that each replica of `node` whose directory `cut` accepts loses its
+  // unsynced tail now, by `cause`.
+  void report_cut(int32_t node, std::string_view cause, const std::function<bool(const std::string&)>& cut);
   // Each live broker's replicas of the watched partitions, as seen after its own fibers last
   // ran: a replica changes only when its node runs (or dies), so a step refreshes one node.
   struct NodeViews {

@@ -10,6 +10,7 @@
 #include "sim/checkers/controller_checker.h"
 #include "sim/scenarios/cluster_data.h"
 #include "sim/scenarios/cluster_nodes.h"
+#include "sim/scenarios/nemesis.h"
 #include "sim/scenarios/scenario_util.h"
 #include "sim/world/sim_disk.h"
 #include "sim/world/sim_network.h"
@@ -133,7 +134,7 @@ class ClusterNemesis {
   void heal_all() {
     healed_ = true;
     sim_.network().heal_all();
-    for (const auto& [id, n] : nodes_) restore_disk(n);
+    for (const auto& [id, n] : nodes_) restore(n);
     for (const auto& [id, n] : nodes_) {
       sim_.resume(n);
       if (!sim_.up(n) || sim_.node(n).main_finished) sim_.restart(n, CrashKind::process);
@@ -176,23 +177,10 @@ class ClusterNemesis {
   // A window of EIO (a failed fsync drops what was unsynced in that file, and the broker halts as
   // Kafka's does), of a full disk, or of a slow one, on one node; undone after it.
   void disk_fault(NodeId n, std::string_view kind) {
-    SimDisk& disk = *sim_.node(n).disk;
-    if (kind == "disk-eio") {
-      disk.faults().read_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 20'000));
-      disk.faults().write_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 20'000));
-      disk.faults().sync_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 100'000));
-    } else if (kind == "disk-full") {
-      disk.config().capacity_bytes = disk.used_bytes() + static_cast<uint64_t>(sim_.in_range(0, 64 * 1024));
-    } else {
-      disk.config().write_latency_max = sim_.random_duration(1ms, 50ms);
-      disk.config().sync_latency_max = sim_.random_duration(10ms, 500ms);
-    }
-    sim_.schedule_after(sim_.random_duration(500ms, 5s), [this, n] { restore_disk(n); });
+    start_disk_window(sim_, *sim_.node(n).disk, *fault_by_name(kind), 100'000);
+    sim_.schedule_after(sim_.random_duration(500ms, 5s), [this, n] { restore(n); });
   }
-  void restore_disk(NodeId n) {
-    sim_.node(n).disk->config() = disk_config_.at(n);
-    sim_.node(n).disk->clear_faults();
-  }
+  void restore(NodeId n) { restore_disk(*sim_.node(n).disk, disk_config_.at(n)); }
   void power_loss(int32_t id, NodeId n) {
     if (!sim_.up(n)) return;
     before_power_loss_(id);

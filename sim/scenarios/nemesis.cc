@@ -190,30 +190,40 @@ void Nemesis::inject_network(Fault f, NodeId client, NodeId server) {
   }
 }
 
+void start_disk_window(Simulator& sim, SimDisk& disk, Fault kind, uint32_t sync_eio_ppm_max) {
+  switch (kind) {
+    case Fault::disk_eio:
+      disk.faults().read_eio_per_million = static_cast<uint32_t>(sim.in_range(0, 20'000));
+      disk.faults().write_eio_per_million = static_cast<uint32_t>(sim.in_range(0, 20'000));
+      disk.faults().sync_eio_per_million = static_cast<uint32_t>(sim.in_range(0, sync_eio_ppm_max));
+      break;
+    case Fault::disk_full:
+      disk.config().capacity_bytes = disk.used_bytes() + static_cast<uint64_t>(sim.in_range(0, 64 * 1024));
+      break;
+    case Fault::slow_disk:
+      disk.config().write_latency_max = sim.random_duration(std::chrono::milliseconds(1), std::chrono::milliseconds(50));
+      disk.config().sync_latency_max = sim.random_duration(std::chrono::milliseconds(10), std::chrono::milliseconds(500));
+      break;
+    default: SAMSA_UNREACHABLE();
+  }
+}
+
+void restore_disk(SimDisk& disk, const DiskConfig& as_started) {
+  disk.config() = as_started;
+  disk.faults() = DiskFaults{};
+}
+
 void Nemesis::inject_disk(Fault f, NodeId server) {
   SimDisk& disk = *sim_.node(server).disk;
   const Duration d = outage();
   auto restore_later = [this, server, d] {
-    sim_.schedule_after(d, [this, server] {
-      SimDisk& healed = *sim_.node(server).disk;
-      healed.config() = disk_config_[server];
-      healed.faults() = DiskFaults{};
-    });
+    sim_.schedule_after(d, [this, server] { restore_disk(*sim_.node(server).disk, disk_config_[server]); });
   };
   switch (f) {
     case Fault::disk_eio:
-      disk.faults().read_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 20'000));
-      disk.faults().write_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 20'000));
-      disk.faults().sync_eio_per_million = static_cast<uint32_t>(sim_.in_range(0, 50'000));
-      restore_later();
-      break;
     case Fault::disk_full:
-      disk.config().capacity_bytes = disk.used_bytes() + static_cast<uint64_t>(sim_.in_range(0, 64 * 1024));
-      restore_later();
-      break;
     case Fault::slow_disk:
-      disk.config().write_latency_max = sim_.random_duration(std::chrono::milliseconds(1), std::chrono::milliseconds(50));
-      disk.config().sync_latency_max = sim_.random_duration(std::chrono::milliseconds(10), std::chrono::milliseconds(500));
+      start_disk_window(sim_, disk, f, 50'000);
       restore_later();
       break;
     case Fault::bit_flip: disk.flip_random_bit(targets_.data_prefix, ".log"); break;

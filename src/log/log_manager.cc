@@ -57,10 +57,7 @@ Result<std::shared_ptr<PartitionLog>> LogManager::open_log(const model::TopicPar
   SAMSA_ASSERT(it->second.opening);
   it->second.opening = false;
   if (!log.ok()) {
-    if (policy_ == FailurePolicy::halt && log.error() == Errc::io_error && !failed_) {
-      failed_ = tp;
-      failed_with_loss_ = true;
-    }
+    note_failed_open(tp, log.error());
     logf(rt_, LogLevel::error, "cannot open {}: {} (retrying; the other partitions are served)", tp.to_string(),
          errc_name(log.error()));
     schedule_reopen(it->second, true);
@@ -70,6 +67,14 @@ Result<std::shared_ptr<PartitionLog>> LogManager::open_log(const model::TopicPar
   it->second.log = opened;
   if (!topic_id.empty()) SAMSA_TRY(write_partition_metadata(tp, topic_id));
   return opened;
+}
+
+// Under FailurePolicy::halt a disk error failing an open fails the dir; its recovery's fsyncs may
+// be what failed, so writes may have been lost.
+void LogManager::note_failed_open(const model::TopicPartition& tp, Errc error) {
+  if (policy_ != FailurePolicy::halt || error != Errc::io_error || failed_) return;
+  failed_ = tp;
+  failed_with_loss_ = true;
 }
 
 void LogManager::schedule_reopen(Entry& e, bool first) {
@@ -196,10 +201,7 @@ void LogManager::reopen_failed_logs() {
       it->second.log = std::move(*log);
       if (!it->second.topic_id.empty()) (void)write_partition_metadata(tp, it->second.topic_id);
     } else {
-      if (policy_ == FailurePolicy::halt && log.error() == Errc::io_error && !failed_) {
-        failed_ = tp;
-        failed_with_loss_ = true;
-      }
+      note_failed_open(tp, log.error());
       logf(rt_, LogLevel::warn, "{} still cannot be opened: {}", tp.to_string(), errc_name(log.error()));
       schedule_reopen(it->second, false);
     }

@@ -13,7 +13,8 @@
 //   whose owner halts the broker instead) are left offline.
 // - Under FailurePolicy::halt (a KRaft broker: Kafka halts a broker whose only log dir failed,
 //   since a replica that lost unsynced data to a failed fsync must not go on serving as if in
-//   sync) nothing is reopened: a disk error marks the whole dir failed and the owner halts.
+//   sync) a log a disk error took offline, or whose open failed with one, is not reopened: it
+//   marks the whole dir failed and the owner halts. (An open that failed otherwise is retried.)
 // - Requests in flight hold a shared_ptr, so a removed or reopened log stays alive until they
 //   finish.
 //
@@ -123,6 +124,7 @@ class LogManager {
   Status write_partition_metadata(const model::TopicPartition& tp, const std::string& topic_id);
   Status remove_dir_recursive(const std::string& dir);
   void reopen_failed_logs();
+  void note_failed_open(const model::TopicPartition& tp, Errc error);
   void schedule_reopen(Entry& e, bool first);
 
   Runtime& rt_;
