@@ -18,6 +18,7 @@
 #include "sim/campaign/results.h"
 #include "sim/campaign/run.h"
 #include "sim/campaign/runner.h"
+#include "sim/campaign/shrink.h"
 #include "sim/world/trace_text.h"
 #include "sim/scenarios/broker_scenario.h"
 #include "sim/scenarios/cluster_scenario.h"
@@ -27,6 +28,8 @@
 namespace {
 
 using namespace samsa;
+
+constexpr uint64_t kShrinkRunsMax = 300;  // runs of the scenario one --shrink may take
 
 // Each planted bug over o.seeds seeds of its plan, with the bug and without it (the baseline
 // must pass: what catches the bug is the bug). Prints a Markdown table.
@@ -134,7 +137,124 @@ int merge(const std::vector<std::string>& paths) {
 
 }  // namespace
 
+// --replay FILE: the file's seed, scenario and flags in front of the command line's other flags
+// (which may add --trace, say), and its events. Exits on an unreadable file.
+std::vector<std::string> expand_replay(int argc, char** argv, sim::ReplayFile* file) {
+  std::vector<std::string> args{argv[0]};
+  std::string path;
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--replay" && i + 1 < argc) {
+      path = argv[++i];
+      continue;
+    }
+    args.emplace_back(argv[i]);
+  }
+  if (path.empty()) return args;
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), error;
+  std::optional<sim::ReplayFile> f = in ? sim::ReplayFile::parse(text, &error) : std::nullopt;
+  if (!f) {
+    std::fprintf(stderr, "samsa-sim: --replay %s: %s\n", path.c_str(), in ? error.c_str() : "cannot read it");
+    std::exit(2);
+  }
+  *file = std::move(*f);
+  std::vector<std::string> out{argv[0], "--scenario", file->scenario, "--seed", std::to_string(file->seed)};
+  for (const auto& [flag, value] : file->options) {
+    out.push_back(flag);
+    if (!value.empty()) out.push_back(value);
+  }
+  out.insert(out.end(), args.begin() + 1, args.end());
+  return out;
+}
+
+sim::ReplayFile replay_file_of(const sim::RunOptions& o, const sim::RunResult& r, const std::vector<sim::FaultEvent>& events) {
+  sim::ReplayFile f;
+  f.seed = r.seed;
+  f.scenario = o.scenario;
+  f.commit = sim::build_commit();
+  f.options = sim::option_flags(o);
+  f.trace_hash = r.trace_hash;
+  f.events = events;
+  return f;
+}
+
+std::vector<sim::FaultEvent> events_of(const sim::RunResult& r) {
+  std::vector<sim::FaultEvent> out;
+  for (const std::string& line : r.schedule) {
+    if (std::optional<sim::FaultEvent> e = sim::FaultEvent::parse(line)) out.push_back(std::move(*e));
+  }
+  return out;
+}
+
+bool write_text(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+// One seed with its schedule: --record writes it as a replay file; --shrink reduces a failing
+// run's schedule to a minimal one that fails the same check and writes that.
+int run_scheduled(sim::RunOptions o, LogLevel level, const std::string& record_path, const std::string& shrink_path,
+                  const sim::ReplayFile* replayed) {
+  const sim::RunResult r = sim::run_one(o, o.seed, level);
+  std::fputs(sim::format_run(o, r).c_str(), stdout);
+  const std::vector<sim::FaultEvent> events = replayed != nullptr ? replayed->events : events_of(r);
+  if (replayed != nullptr && replayed->trace_hash) {
+    std::printf("  replayed %zu events: trace hash %016llx, the file's %016llx (%s)\n", events.size(),
+                static_cast<unsigned long long>(r.trace_hash), static_cast<unsigned long long>(*replayed->trace_hash),
+                r.trace_hash == *replayed->trace_hash ? "the same run" : "another run: the file's events were edited, or another build");
+  }
+  if (!record_path.empty()) {
+    if (!write_text(record_path, replay_file_of(o, r, events_of(r)).to_text())) return 2;
+    std::printf("  recorded %zu events: samsa-sim --replay %s\n", r.schedule.size(), record_path.c_str());
+  }
+  if (shrink_path.empty()) return r.ok() ? 0 : 1;
+  if (r.ok()) {
+    std::printf("  the run passes: nothing to shrink\n");
+    return 0;
+  }
+  std::vector<std::string> failed;
+  for (const sim::CheckResult& c : r.checks) {
+    if (!c.ok()) failed.push_back(c.name);
+  }
+  sim::RunResult last = r;
+  const auto started = std::chrono::steady_clock::now();  // reporting only
+  const sim::ShrinkResult s = sim::shrink_schedule(
+      events_of(r),
+      [&](const std::vector<sim::FaultEvent>& candidate) {
+        sim::RunOptions c = o;
+        c.replay_events = &candidate;
+        const sim::RunResult run = sim::run_one(c, o.seed, level);
+        for (const std::string& name : failed) {
+          const sim::CheckResult* check = run.find(name);
+          if (check != nullptr && !check->ok()) {
+            last = run;
+            return true;
+          }
+        }
+        return false;
+      },
+      kShrinkRunsMax);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  if (!write_text(shrink_path, replay_file_of(o, last, s.events).to_text())) return 2;
+  int64_t before_ns = 0, after_ns = 0;
+  for (const sim::FaultEvent& e : events_of(r)) before_ns += e.duration_ns();
+  for (const sim::FaultEvent& e : s.events) after_ns += e.duration_ns();
+  std::printf("  shrunk %zu events to %zu (fault durations %.1f s to %.1f s) in %llu runs, %.1f s%s; still failing %s\n",
+              r.schedule.size(), s.events.size(), static_cast<double>(before_ns) / 1e9, static_cast<double>(after_ns) / 1e9,
+              static_cast<unsigned long long>(s.runs), wall, s.budget_exhausted ? " (run budget spent: smaller, not minimal)" : "",
+              fmt::format("{}", fmt::join(failed, ", ")).c_str());
+  std::printf("  replay the shrunk run: samsa-sim --replay %s\n", shrink_path.c_str());
+  return 1;
+}
+
 int main(int argc, char** argv) {
+  static sim::ReplayFile replayed;  // outlives every run that points at its events
+  std::vector<std::string> expanded = expand_replay(argc, argv, &replayed);
+  std::vector<char*> args;
+  for (std::string& a : expanded) args.push_back(a.data());
+  argc = static_cast<int>(args.size());
+  argv = args.data();
   CLI::App app{"samsa-sim: samsa and its clients in deterministic simulation"};
   sim::RunOptions o;
   std::string seeds_spec = "1", shard_spec = "0/1", json_path;
@@ -174,7 +294,12 @@ int main(int argc, char** argv) {
   app.add_flag("--check-determinism", plan.check_determinism, "run every seed twice and fail it on any difference");
   app.add_flag("--progress", progress, "a progress line on stderr (default: when stderr is a terminal)");
   bool trace = false;
-  std::string trace_json;
+  std::string trace_json, record_path, shrink_path, replay_path_shown;  // --replay is read before parsing (expand_replay)
+  app.add_option("--record", record_path, "one seed of the cluster scenario: write its fault schedule as a replay file");
+  app.add_option("--shrink", shrink_path,
+                 "one failing seed of the cluster scenario: shrink its fault schedule to a minimal one failing the same "
+                 "check and write that as a replay file");
+  app.add_option("--replay", replay_path_shown, "run the seed, settings and fault schedule of a replay file (see --record)");
   app.add_flag("--trace", trace, "one seed: print every traced event (simulated time, node, kind, what) before the verdict");
   app.add_option("--trace-json", trace_json, "one seed: write every traced event to this file as JSON lines");
   app.add_option("--producers", o.producers, "producer nodes (broker scenario)")->check(CLI::Range(1, 16));
@@ -285,5 +410,13 @@ int main(int argc, char** argv) {
   plan.level = level;
   plan.with_reports = !o.brief;
   plan.progress = progress || (o.seeds > 1 && ::isatty(2) == 1);
+  if (!record_path.empty() || !shrink_path.empty() || !replayed.scenario.empty()) {
+    if (o.seeds != 1 || plan.jobs != 1 || o.scenario != "cluster" || o.schedule != "random") {
+      std::fprintf(stderr, "samsa-sim: --record, --shrink and --replay take one seed of the cluster scenario's random nemesis\n");
+      return 2;
+    }
+    if (!replayed.scenario.empty()) o.replay_events = &replayed.events;
+    return run_scheduled(o, level, record_path, shrink_path, replayed.scenario.empty() ? nullptr : &replayed);
+  }
   return run_seeds(o, plan, json_path);
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "sim/campaign/runner.h"
+#include "sim/campaign/shrink.h"
 #include "sim/world/trace_text.h"
 
 namespace samsa::sim {
@@ -159,6 +160,88 @@ TEST(Trace, ASinkSeesEveryRecordWithoutChangingTheRun) {
   uint64_t total = 0;
   for (const auto& [k, n] : kinds) total += n;
   EXPECT_EQ(described, total);
+}
+
+}  // namespace
+}  // namespace samsa::sim
+
+namespace samsa::sim {
+namespace {
+
+FaultEvent event(uint64_t tick, int64_t for_ns) {
+  return FaultEvent{.tick = tick, .at = Instant{static_cast<int64_t>(tick) * 1'000'000'000}, .kind = "pause",
+                    .args = {{"node", 1}, {"for_ns", for_ns}}};
+}
+
+TEST(FaultScript, EventsAndReplayFilesRoundTrip) {
+  const FaultEvent e = event(7, 1'500'000'000);
+  EXPECT_EQ(e.to_line(), "event 7 7.000000000 pause node=1 for_ns=1500000000");
+  const std::optional<FaultEvent> back = FaultEvent::parse(e.to_line());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->to_line(), e.to_line());
+  for (const char* bad : {"event x 1.000000000 pause", "event 1 1.0 pause", "event 1 1.000000000 pause node", "evt 1 1.000000000 k"}) {
+    EXPECT_FALSE(FaultEvent::parse(bad)) << bad;
+  }
+  ReplayFile f{.seed = 5, .scenario = "cluster", .commit = "abc", .options = {{"--fault-ms", "15000"}, {"--separate-controllers", ""}},
+               .trace_hash = 0x1234, .events = {e, event(9, 10)}};
+  std::string error;
+  const std::optional<ReplayFile> g = ReplayFile::parse(f.to_text(), &error);
+  ASSERT_TRUE(g) << error;
+  EXPECT_EQ(g->to_text(), f.to_text());
+  EXPECT_FALSE(ReplayFile::parse("scenario cluster\nevent 1 1.000000000 k\n", &error)) << "no seed";
+  EXPECT_FALSE(ReplayFile::parse("seed 1\nscenario cluster\nbogus\n", &error));
+  EXPECT_NE(error.find("line 3"), std::string::npos) << error;
+}
+
+// The shrinker finds the two events a failure needs among twenty and shortens their durations
+// to what it needs; it reports its runs and a spent budget.
+TEST(Shrink, DdminKeepsOnlyTheEventsTheFailureNeedsAndShortensThem) {
+  std::vector<FaultEvent> events;
+  for (uint64_t t = 0; t < 20; ++t) events.push_back(event(t, 4'000'000'000));
+  auto fails = [](const std::vector<FaultEvent>& es) {
+    bool three = false, eleven = false;
+    for (const FaultEvent& e : es) {
+      three = three || (e.tick == 3 && e.args[1].second >= 900'000'000);
+      eleven = eleven || e.tick == 11;
+    }
+    return three && eleven;
+  };
+  const ShrinkResult r = shrink_schedule(events, fails, 500);
+  ASSERT_EQ(r.events.size(), 2u);
+  EXPECT_EQ(r.events[0].tick, 3u);
+  EXPECT_EQ(r.events[1].tick, 11u);
+  EXPECT_EQ(r.events[0].args[1].second, 1'000'000'000) << "halved while it still failed: 4 s, 2 s, 1 s";
+  EXPECT_LT(r.events[1].args[1].second, 100'000'000);
+  EXPECT_FALSE(r.budget_exhausted);
+  EXPECT_GT(r.runs, 0u);
+  const ShrinkResult cut = shrink_schedule(events, fails, 3);
+  EXPECT_TRUE(cut.budget_exhausted);
+  EXPECT_EQ(cut.runs, 3u);
+}
+
+// A cluster run's recorded schedule replays it bit for bit; a schedule with events dropped is
+// another run, the same each time it is replayed.
+TEST(Replay, ARecordedScheduleReplaysTheRunAndAnEditedOneIsStable) {
+  RunOptions o;
+  o.scenario = "cluster";
+  o.fault_ms = 10'000;
+  o.quiet_ms = 20'000;
+  const RunResult recorded = run_one(o, 3, LogLevel::off);
+  std::vector<FaultEvent> events;
+  for (const std::string& line : recorded.schedule) events.push_back(*FaultEvent::parse(line));
+  ASSERT_GE(events.size(), 2u);
+  o.replay_events = &events;
+  EXPECT_EQ(run_one(o, 3, LogLevel::off).trace_hash, recorded.trace_hash);
+  std::vector<FaultEvent> half(events.begin(), events.begin() + static_cast<long>(events.size() / 2));
+  o.replay_events = &half;
+  const RunResult a = run_one(o, 3, LogLevel::off);
+  const RunResult b = run_one(o, 3, LogLevel::off);
+  EXPECT_NE(a.trace_hash, recorded.trace_hash);
+  EXPECT_EQ(a.trace_hash, b.trace_hash);
+  // The file's events only (its ticks come at times the changed run draws, so a late one may
+  // fall after the faults stop, and one whose target is gone does nothing).
+  EXPECT_LE(a.schedule.size(), half.size());
+  EXPECT_GT(a.schedule.size(), 0u);
 }
 
 }  // namespace

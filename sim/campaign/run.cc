@@ -73,6 +73,7 @@ RunResult run_cluster(const RunOptions& o, uint64_t seed, LogLevel level) {
   if (o.quiet_ms >= 0) c.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   c.log_level = level;
   c.trace_sink = o.trace_sink;
+  c.replay_events = o.replay_events;
   if (o.cluster_brokers > 0) c.topology = ClusterTopology{o.cluster_brokers, o.separate_controllers};
   c.schedule = cluster_schedule_by_name(o.schedule).value_or(ClusterSchedule::random);
   split_cluster_bugs(o.bugs, c.node_bugs, c.bugs);
@@ -121,30 +122,40 @@ RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level) {
   return run_broker_scenario(b);
 }
 
+std::vector<std::pair<std::string, std::string>> option_flags(const RunOptions& o) {
+  std::vector<std::pair<std::string, std::string>> f;
+  auto add = [&f](std::string flag, std::string value = "") { f.emplace_back(std::move(flag), std::move(value)); };
+  if (o.fault_ms != 60'000) add("--fault-ms", std::to_string(o.fault_ms));
+  if (o.quiet_ms >= 0) add("--quiet-ms", std::to_string(o.quiet_ms));
+  if (o.scenario == "broker" && o.producers != 2) add("--producers", std::to_string(o.producers));
+  if (o.scenario == "groups" && o.members != 3) add("--members", std::to_string(o.members));
+  if (o.scenario == "groups" && o.brokers != 0) add("--brokers", std::to_string(o.brokers));
+  if (o.scenario == "log-demo" && o.clients != 2) add("--clients", std::to_string(o.clients));
+  if (o.scenario == "raft" && o.voters != 0) add("--voters", std::to_string(o.voters));
+  if (o.scenario == "cluster" && o.cluster_brokers != 0) add("--cluster-brokers", std::to_string(o.cluster_brokers));
+  if (o.scenario == "cluster" && o.cluster_brokers != 0 && o.separate_controllers) add("--separate-controllers");
+  if (o.scenario == "failover" && o.rounds != 5) add("--rounds", std::to_string(o.rounds));
+  if (o.scenario == "failover" && o.power_loss) add("--power-loss");
+  if ((o.scenario == "raft" || o.scenario == "cluster") && o.schedule != "random") add("--schedule", o.schedule);
+  if (o.scenario == "raft" && o.raft_batch != 0) add("--raft-batch", std::to_string(o.raft_batch));
+  if (o.scenario == "raft" && o.raft_pause_ms != -1) add("--raft-pause-ms", std::to_string(o.raft_pause_ms));
+  for (const std::string& b : o.bugs) add("--bug", b);
+  for (const std::string& p : o.pins) add("--pin", p);
+  if (!o.faults.empty()) {
+    std::string kinds;
+    for (size_t i = 0; i < o.faults.size(); ++i) kinds += (i ? "," : "") + o.faults[i];
+    add("--faults", kinds);
+  }
+  return f;
+}
+
 std::string replay_command(const RunOptions& o, uint64_t seed) {
   std::string cmd = fmt::format("samsa-sim --scenario {} --seed {}", o.scenario, seed);
-  if (o.fault_ms != 60'000) cmd += fmt::format(" --fault-ms {}", o.fault_ms);
-  if (o.quiet_ms >= 0) cmd += fmt::format(" --quiet-ms {}", o.quiet_ms);
-  if (o.scenario == "broker" && o.producers != 2) cmd += fmt::format(" --producers {}", o.producers);
-  if (o.scenario == "groups" && o.members != 3) cmd += fmt::format(" --members {}", o.members);
-  if (o.scenario == "groups" && o.brokers != 0) cmd += fmt::format(" --brokers {}", o.brokers);
-  if (o.scenario == "log-demo" && o.clients != 2) cmd += fmt::format(" --clients {}", o.clients);
-  if (o.scenario == "raft" && o.voters != 0) cmd += fmt::format(" --voters {}", o.voters);
-  if (o.scenario == "cluster" && o.cluster_brokers != 0) cmd += fmt::format(" --cluster-brokers {}", o.cluster_brokers);
-  if (o.scenario == "cluster" && o.cluster_brokers != 0 && o.separate_controllers) cmd += " --separate-controllers";
-  if (o.scenario == "failover" && o.rounds != 5) cmd += fmt::format(" --rounds {}", o.rounds);
-  if (o.scenario == "failover" && o.power_loss) cmd += " --power-loss";
-  if ((o.scenario == "raft" || o.scenario == "cluster") && o.schedule != "random") cmd += " --schedule " + o.schedule;
-  if (o.scenario == "raft" && o.raft_batch != 0) cmd += fmt::format(" --raft-batch {}", o.raft_batch);
-  if (o.scenario == "raft" && o.raft_pause_ms != -1) cmd += fmt::format(" --raft-pause-ms {}", o.raft_pause_ms);
-  for (const std::string& b : o.bugs) cmd += " --bug " + b;
-  for (const std::string& p : o.pins) cmd += " --pin " + p;
-  if (!o.faults.empty()) {
-    cmd += " --faults ";
-    for (size_t i = 0; i < o.faults.size(); ++i) cmd += (i ? "," : "") + o.faults[i];
-  }
+  for (const auto& [flag, value] : option_flags(o)) cmd += " " + flag + (value.empty() ? "" : " " + value);
   return cmd + "   # commit " SAMSA_COMMIT;
 }
+
+const char* build_commit() { return SAMSA_COMMIT; }
 
 
 std::string format_run(const RunOptions& o, const RunResult& r) {

@@ -11,6 +11,7 @@
 
 #include "runtime/runtime.h"
 #include "sim/checkers/verdict.h"
+#include "sim/scenarios/fault_script.h"
 #include "sim/world/simulator.h"
 
 namespace samsa::sim {
@@ -38,11 +39,18 @@ struct RunOptions {
   int cluster_brokers = 0;            // cluster scenario: 0 = the seed draws the shape
   bool separate_controllers = false;  // cluster scenario with cluster_brokers: controller-only quorum
   TraceSink trace_sink;  // --trace / --trace-json: every traced record of the run
+  // --replay: the nemesis' decisions to use instead of its draws (cluster scenario).
+  const std::vector<FaultEvent>* replay_events = nullptr;
 };
 
 RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level);
+// samsa-sim's flags of the run that differ from the defaults (flag, value; value empty for a
+// switch), beyond --scenario and --seed.
+std::vector<std::pair<std::string, std::string>> option_flags(const RunOptions& o);
 // "samsa-sim --scenario ... --seed N ...   # commit C": every flag that differs from the default.
 std::string replay_command(const RunOptions& o, uint64_t seed);
+// The commit samsa-sim was built from (as replay commands name it).
+const char* build_commit();
 // The multi-line verdict: settings, faults, each check, notes, buggify, trace hash, replay line.
 std::string format_run(const RunOptions& o, const RunResult& r);
 

@@ -52,6 +52,8 @@ struct RunResult {
   std::vector<std::string> settings;  // what the swarm chose: "segment.bytes=4096"
   std::vector<CheckResult> checks;
   std::vector<std::string> notes;     // information, never a verdict
+  // The nemesis' decisions as replay-file event lines (scenarios that record them: cluster).
+  std::vector<std::string> schedule;
   // Buggify sites this seed reached: site -> (enabled, times fired).
   std::map<std::string, std::pair<bool, uint64_t>> buggify;
 

@@ -70,19 +70,36 @@ void admin_main(Runtime& rt, AdminHistory& h, int32_t brokers) {
 class ClusterNemesis {
  public:
   ClusterNemesis(Simulator& sim, std::map<int32_t, NodeId> nodes, std::vector<NodeId> clients,
-                 std::function<void(int32_t)> before_power_loss)
+                 std::function<void(int32_t)> before_power_loss, const std::vector<FaultEvent>* replay)
       : sim_(sim), nodes_(std::move(nodes)), clients_(std::move(clients)), before_power_loss_(std::move(before_power_loss)),
+        script_(replay != nullptr ? FaultScript(*replay) : FaultScript()),
         mix_(sim, {"power-loss", "process-crash", "crash-controller", "pause", "isolate", "one-way", "clog",
                    "connection-reset", "client-partition", "power-loss-all", "restart-follower-crash-leader",
                    "disk-eio", "disk-full", "slow-disk"}) {
     for (const auto& [id, n] : nodes_) disk_config_[n] = sim_.node(n).disk->config();
   }
 
+  // The nemesis' draws are the same whether it records or replays (fault_script.h): replaying
+  // only replaces the values drawn with the file's, or skips a tick the file has no event for.
   void tick(const Registry& registry) {
+    const bool act = script_.begin_tick(sim_.now());
+    const int32_t drawn_a = pick().first;
+    const int32_t drawn_b = pick().first;
+    const int drawn_kind = mix_.pick();
+    if (act) apply(registry, drawn_kind, drawn_a, drawn_b);
+    script_.end_tick();
+  }
+  void apply(const Registry& registry, int drawn_kind, int32_t drawn_a, int32_t drawn_b) {
+    const int kind = mix_.index_of(script_.kind(mix_.name(drawn_kind)));
+    const int32_t ida = static_cast<int32_t>(script_.value("node", drawn_a));
+    if (kind < 0 || !nodes_.count(ida)) return script_.cancel_tick();  // a file naming no such kind or node
+    const NodeId a = nodes_.at(ida);
+    auto other = [&] {
+      const int32_t id = static_cast<int32_t>(script_.value("other", drawn_b));
+      return nodes_.count(id) ? nodes_.at(id) : a;
+    };
     SimNetwork& net = sim_.network();
-    const auto [ida, a] = pick();
-    const NodeId b = pick().second;
-    switch (mix_.pick()) {
+    switch (kind) {
       case 0: power_loss(ida, a); break;
       case 1: sim_.crash(a, CrashKind::process); break;
       case 2:
@@ -95,7 +112,7 @@ class ClusterNemesis {
         break;
       case 3:
         sim_.pause(a);
-        sim_.schedule_after(sim_.random_duration(200ms, 4s), [this, a] { sim_.resume(a); });
+        sim_.schedule_after(duration("for_ns", sim_.random_duration(200ms, 4s)), [this, a] { sim_.resume(a); });
         break;
       case 4:
         for (const auto& [id, n] : nodes_) {
@@ -104,25 +121,29 @@ class ClusterNemesis {
         heal_later();
         break;
       case 5:
-        if (a != b) net.block(a, b);
+        if (const NodeId b = other(); a != b) net.block(a, b);
         heal_later();
         break;
       case 6:
-        if (a != b) net.clog(a, b, sim_.random_duration(100ms, 3s));
+        if (const NodeId b = other(); a != b) net.clog(a, b, duration("for_ns", sim_.random_duration(100ms, 3s)));
         break;
       case 7:
-        if (a != b) net.reset_between(a, b);
+        if (const NodeId b = other(); a != b) net.reset_between(a, b);
         break;
       case 8:
-        if (!clients_.empty()) net.partition(clients_[bounded(sim_.random_u64(), clients_.size())], a);
+        if (!clients_.empty()) {
+          const int64_t c = script_.value("client", static_cast<int64_t>(bounded(sim_.random_u64(), clients_.size())));
+          if (c >= 0 && static_cast<size_t>(c) < clients_.size()) net.partition(clients_[static_cast<size_t>(c)], a);
+        }
         heal_later();
         break;
       case 9:  // every broker loses power at once: outside Kafka's envelope, reported apart
         for (const auto& [id, n] : nodes_) power_loss(id, n);
         break;
       case 10: restart_follower_crash_leader(registry); break;
-      default: disk_fault(a, mix_.name_of_last()); break;
+      default: disk_fault(a, mix_.name(kind)); break;
     }
+    (void)drawn_b;
   }
   // A node that is down (crashed) starts again; one whose process ended (it halted on a disk
   // error, or could not start) is restarted as a process: the machine keeps what was written.
@@ -147,7 +168,21 @@ class ClusterNemesis {
       if (sim_.up(n) && sim_.node(n).main_finished) sim_.restart(n, CrashKind::process);
     }
   }
-  std::vector<std::string> summary() const { return mix_.summary(); }
+  // What it did: while recording, the mix (kinds enabled and how often drawn); replaying, the
+  // kinds the file's events applied.
+  std::vector<std::string> summary() const {
+    if (!script_.replaying()) return mix_.summary();
+    std::map<std::string, uint64_t> applied;
+    for (const FaultEvent& e : script_.recorded()) ++applied[e.kind];
+    std::vector<std::string> out;
+    for (const auto& [kind, n] : applied) out.push_back(fmt::format("{} x{}", kind, n));
+    return out;
+  }
+  std::vector<std::string> schedule() const {
+    std::vector<std::string> out;
+    for (const FaultEvent& e : script_.recorded()) out.push_back(e.to_line());
+    return out;
+  }
 
  private:
   std::pair<int32_t, NodeId> pick() {
@@ -158,17 +193,19 @@ class ClusterNemesis {
   // A rolling restart gone wrong (KIP-101's scenario): a follower of a data partition restarts
   // (kill -9) and, before it has caught up, its leader is killed too.
   void restart_follower_crash_leader(const Registry& registry) {
-    if (registry.live.empty()) return;
+    if (registry.live.empty()) return script_.cancel_tick();
     const controller::TopicImage* t = registry.live.begin()->second->metadata()->image().topic(ClusterData::kAcksAllTopic);
-    if (t == nullptr || t->partitions.empty()) return;
+    if (t == nullptr || t->partitions.empty()) return script_.cancel_tick();
     // Copies: restarting a follower destroys its broker, whose metadata image `t` may belong to.
-    const controller::PartitionState p = t->partitions[bounded(sim_.random_u64(), t->partitions.size())];
-    if (p.leader < 0 || !nodes_.count(p.leader)) return;
+    const int64_t i = script_.value("partition", static_cast<int64_t>(bounded(sim_.random_u64(), t->partitions.size())));
+    if (i < 0 || static_cast<size_t>(i) >= t->partitions.size()) return script_.cancel_tick();
+    const controller::PartitionState p = t->partitions[static_cast<size_t>(i)];
+    if (p.leader < 0 || !nodes_.count(p.leader)) return script_.cancel_tick();
     const NodeId leader = nodes_.at(p.leader);
     for (int32_t f : p.replicas) {
       if (f == p.leader || !nodes_.count(f)) continue;
       sim_.restart(nodes_.at(f), CrashKind::process);
-      sim_.schedule_after(sim_.random_duration(100ms, 3s), [this, leader] {
+      sim_.schedule_after(duration("delay_ns", sim_.random_duration(100ms, 3s)), [this, leader] {
         if (!healed_) sim_.crash(leader, CrashKind::process);  // no fault after the heal
       });
       return;
@@ -177,8 +214,9 @@ class ClusterNemesis {
   // A window of EIO (a failed fsync drops what was unsynced in that file, and the broker halts as
   // Kafka's does), of a full disk, or of a slow one, on one node; undone after it.
   void disk_fault(NodeId n, std::string_view kind) {
-    start_disk_window(sim_, *sim_.node(n).disk, *fault_by_name(kind), 100'000);
-    sim_.schedule_after(sim_.random_duration(500ms, 5s), [this, n] { restore(n); });
+    const DiskValueFn chosen = [this](const char* name, int64_t drawn) { return script_.value(name, drawn); };
+    start_disk_window(sim_, *sim_.node(n).disk, *fault_by_name(kind), 100'000, chosen);
+    sim_.schedule_after(duration("for_ns", sim_.random_duration(500ms, 5s)), [this, n] { restore(n); });
   }
   void restore(NodeId n) { restore_disk(*sim_.node(n).disk, disk_config_.at(n)); }
   void power_loss(int32_t id, NodeId n) {
@@ -187,13 +225,18 @@ class ClusterNemesis {
     sim_.crash(n, CrashKind::machine);
   }
   void heal_later() {
-    sim_.schedule_after(sim_.random_duration(500ms, 5s), [this] { sim_.network().heal_all(); });
+    sim_.schedule_after(duration("heal_after_ns", sim_.random_duration(500ms, 5s)), [this] { sim_.network().heal_all(); });
+  }
+  // A drawn duration, or the replayed one (never negative).
+  Duration duration(const char* name, Duration drawn) {
+    return Duration{std::max<int64_t>(script_.value(name, drawn.count()), 0)};
   }
 
   Simulator& sim_;
   std::map<int32_t, NodeId> nodes_;
   std::vector<NodeId> clients_;
   std::function<void(int32_t)> before_power_loss_;
+  FaultScript script_;
   FaultMix mix_;
   std::map<NodeId, DiskConfig> disk_config_;  // as the nodes started, to undo full and slow disks
   bool healed_ = false;
@@ -366,9 +409,12 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
 
   ControllerChecker checker;
   Observer observer(sim, nodes, registry, checker);
-  ClusterNemesis nemesis(sim, nodes, clients, [&data](int32_t id) {
-    if (data) data->before_power_loss(id);
-  });
+  ClusterNemesis nemesis(
+      sim, nodes, clients,
+      [&data](int32_t id) {
+        if (data) data->before_power_loss(id);
+      },
+      options.replay_events);
   for (const auto& [id, n] : brokers) {
     sim.node(n).disk->on_failed_sync([&data, id = id](const std::string& path) {
       if (data) data->failed_sync(id, path);
@@ -449,6 +495,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   r.acked = data ? data->acked() : history.acked_creates.size() + history.acked_deletes.size();
   r.records = data ? data->records_read() : 0;
   r.faults = script ? script->steps() : options.faults ? nemesis.summary() : std::vector<std::string>{};
+  if (!script) r.schedule = nemesis.schedule();
   r.settings = {topology.describe()};
   if (data) {
     for (const std::string& line : data->settings()) r.settings.push_back(line);

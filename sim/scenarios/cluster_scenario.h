@@ -25,6 +25,7 @@
 #include "server/node_config.h"
 #include "sim/scenarios/cluster_schedules.h"
 #include "sim/checkers/verdict.h"
+#include "sim/scenarios/fault_script.h"
 #include "sim/world/simulator.h"
 
 namespace samsa::sim {
@@ -77,6 +78,8 @@ struct ClusterScenarioOptions {
   BugSet node_bugs;  // planted bugs of the nodes' own code (Kafka's historical replication bugs)
   LogLevel log_level = LogLevel::off;
   TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
+  // Replays these nemesis decisions instead of using the drawn ones (fault_script.h).
+  const std::vector<FaultEvent>* replay_events = nullptr;
 };
 
 RunResult run_cluster_scenario(const ClusterScenarioOptions& options);

@@ -1,5 +1,6 @@
 #include "sim/scenarios/nemesis.h"
 
+#include <algorithm>
 #include <fmt/format.h>
 
 namespace samsa::sim {
@@ -190,19 +191,29 @@ void Nemesis::inject_network(Fault f, NodeId client, NodeId server) {
   }
 }
 
-void start_disk_window(Simulator& sim, SimDisk& disk, Fault kind, uint32_t sync_eio_ppm_max) {
+void start_disk_window(Simulator& sim, SimDisk& disk, Fault kind, uint32_t sync_eio_ppm_max,
+                       const DiskValueFn& chosen) {
+  auto pick = [&](const char* name, int64_t drawn) { return chosen ? chosen(name, drawn) : drawn; };
+  auto rate = [&](const char* name, int64_t hi) {
+    return static_cast<uint32_t>(std::clamp<int64_t>(pick(name, sim.in_range(0, hi)), 0, 1'000'000));
+  };
+  auto latency = [&](const char* name, Duration lo, Duration hi) {
+    return Duration{std::max<int64_t>(pick(name, sim.random_duration(lo, hi).count()), 0)};
+  };
+  using std::chrono::milliseconds;
   switch (kind) {
     case Fault::disk_eio:
-      disk.faults().read_eio_per_million = static_cast<uint32_t>(sim.in_range(0, 20'000));
-      disk.faults().write_eio_per_million = static_cast<uint32_t>(sim.in_range(0, 20'000));
-      disk.faults().sync_eio_per_million = static_cast<uint32_t>(sim.in_range(0, sync_eio_ppm_max));
+      disk.faults().read_eio_per_million = rate("read_eio_ppm", 20'000);
+      disk.faults().write_eio_per_million = rate("write_eio_ppm", 20'000);
+      disk.faults().sync_eio_per_million = rate("sync_eio_ppm", sync_eio_ppm_max);
       break;
     case Fault::disk_full:
-      disk.config().capacity_bytes = disk.used_bytes() + static_cast<uint64_t>(sim.in_range(0, 64 * 1024));
+      disk.config().capacity_bytes =
+          disk.used_bytes() + static_cast<uint64_t>(std::max<int64_t>(pick("free_bytes", sim.in_range(0, 64 * 1024)), 0));
       break;
     case Fault::slow_disk:
-      disk.config().write_latency_max = sim.random_duration(std::chrono::milliseconds(1), std::chrono::milliseconds(50));
-      disk.config().sync_latency_max = sim.random_duration(std::chrono::milliseconds(10), std::chrono::milliseconds(500));
+      disk.config().write_latency_max = latency("write_latency_ns", milliseconds(1), milliseconds(50));
+      disk.config().sync_latency_max = latency("sync_latency_ns", milliseconds(10), milliseconds(500));
       break;
     default: SAMSA_UNREACHABLE();
   }

@@ -48,8 +48,12 @@ enum class Fault : uint8_t {
 const char* fault_name(Fault f);
 // Starts a window of disk_eio (rates drawn up to 2% of reads and writes and sync_eio_ppm_max of
 // fsyncs), disk_full (a few KiB left) or slow_disk on `disk`; restore_disk() undoes it. Both the
-// broker scenario's Nemesis and the cluster scenario's use it.
-void start_disk_window(Simulator& sim, SimDisk& disk, Fault kind, uint32_t sync_eio_ppm_max);
+// broker scenario's Nemesis and the cluster scenario's use it. `chosen(name, drawn)` returns the
+// value to use for each drawn parameter (a replay substitutes a recorded one; the draw happens
+// either way, so the random stream does not depend on it); nullptr uses the drawn values.
+using DiskValueFn = std::function<int64_t(const char* name, int64_t drawn)>;
+void start_disk_window(Simulator& sim, SimDisk& disk, Fault kind, uint32_t sync_eio_ppm_max,
+                       const DiskValueFn& chosen = nullptr);
 void restore_disk(SimDisk& disk, const DiskConfig& as_started);
 std::optional<Fault> fault_by_name(std::string_view name);
 bool destructive(Fault f);

@@ -59,6 +59,14 @@ class FaultMix {
   }
   // The name of what pick() returned last.
   std::string_view name_of_last() const { return names_[static_cast<size_t>(last_)]; }
+  const char* name(int kind) const { return names_[static_cast<size_t>(kind)]; }
+  // -1 for a name that is not a kind of this mix.
+  int index_of(std::string_view name) const {
+    for (size_t k = 0; k < names_.size(); ++k) {
+      if (name == names_[k]) return static_cast<int>(k);
+    }
+    return -1;
+  }
 
   std::vector<std::string> summary() const {
     std::vector<std::string> out;

@@ -1,0 +1,88 @@
+#include "sim/campaign/shrink.h"
+
+#include <algorithm>
+
+namespace samsa::sim {
+
+namespace {
+
+using Events = std::vector<FaultEvent>;
+
+class Shrinker {
+ public:
+  Shrinker(const std::function<bool(const Events&)>& fails, uint64_t runs_max) : fails_(fails), runs_max_(runs_max) {}
+
+  bool try_run(const Events& e) {
+    if (runs_ >= runs_max_) {
+      exhausted_ = true;
+      return false;
+    }
+    ++runs_;
+    return fails_(e);
+  }
+
+  // ddmin: the complement of one of n chunks that still fails replaces the whole.
+  Events drop_events(Events events) {
+    size_t n = 2;
+    while (events.size() >= 1 && !exhausted_) {
+      n = std::min(n, events.size());
+      bool reduced = false;
+      for (size_t k = 0; k < n && !reduced; ++k) {
+        const size_t from = events.size() * k / n, to = events.size() * (k + 1) / n;
+        Events rest;
+        for (size_t i = 0; i < events.size(); ++i) {
+          if (i < from || i >= to) rest.push_back(events[i]);
+        }
+        if (try_run(rest)) {
+          events = std::move(rest);
+          n = std::max<size_t>(n - 1, 2);
+          reduced = true;
+        }
+      }
+      if (reduced) continue;
+      if (n >= events.size()) break;  // no single event can go
+      n = std::min(n * 2, events.size());
+    }
+    return events;
+  }
+
+  // Each duration argument halved while the run still fails (a few halvings at most).
+  Events shorten(Events events) {
+    static constexpr int kHalvingsMax = 6;
+    for (size_t i = 0; i < events.size() && !exhausted_; ++i) {
+      for (size_t a = 0; a < events[i].args.size() && !exhausted_; ++a) {
+        if (!events[i].args[a].first.ends_with("_ns")) continue;
+        for (int h = 0; h < kHalvingsMax && events[i].args[a].second > 1'000'000; ++h) {
+          Events shorter = events;
+          shorter[i].args[a].second /= 2;
+          if (!try_run(shorter)) break;
+          events = std::move(shorter);
+        }
+      }
+    }
+    return events;
+  }
+
+  uint64_t runs() const { return runs_; }
+  bool exhausted() const { return exhausted_; }
+
+ private:
+  const std::function<bool(const Events&)>& fails_;
+  uint64_t runs_max_;
+  uint64_t runs_ = 0;
+  bool exhausted_ = false;
+};
+
+}  // namespace
+
+ShrinkResult shrink_schedule(std::vector<FaultEvent> events, const std::function<bool(const std::vector<FaultEvent>&)>& fails,
+                             uint64_t runs_max) {
+  Shrinker s(fails, runs_max);
+  ShrinkResult r;
+  r.events = s.shorten(s.drop_events(std::move(events)));
+  r.runs = s.runs();
+  r.budget_exhausted = s.exhausted();
+  return r;
+}
+
+}  // namespace samsa::sim
