@@ -8,7 +8,8 @@ packages=(build-essential cmake g++ libboost-context-dev libfmt-dev librapidchec
           kcat librdkafka-dev python3 python3-kafka python3-confluent-kafka
           iproute2   # ip: network namespaces and veth pairs for the netns chaos test
           parallel   # GNU parallel: the sharded-campaign test (README: campaigns across hosts)
-          gnuplot-nox)  # experiments' plots
+          gnuplot-nox   # experiments' plots
+          chromium)     # headless: the timeline page's test (samsa-sim --timeline)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -19,6 +19,7 @@
 #include "sim/campaign/run.h"
 #include "sim/campaign/runner.h"
 #include "sim/campaign/shrink.h"
+#include "sim/timeline/timeline.h"
 #include "sim/world/trace_text.h"
 #include "sim/scenarios/broker_scenario.h"
 #include "sim/scenarios/cluster_scenario.h"
@@ -194,10 +195,17 @@ bool write_text(const std::string& path, const std::string& text) {
 
 // One seed with its schedule: --record writes it as a replay file; --shrink reduces a failing
 // run's schedule to a minimal one that fails the same check and writes that.
+// One seed, recorded, replayed, shrunk or drawn as a timeline page (`timeline` set: o's trace
+// sink and watch already feed it).
 int run_scheduled(sim::RunOptions o, LogLevel level, const std::string& record_path, const std::string& shrink_path,
-                  const sim::ReplayFile* replayed) {
+                  const sim::ReplayFile* replayed, sim::Timeline* timeline = nullptr, const std::string& timeline_path = "") {
   const sim::RunResult r = sim::run_one(o, o.seed, level);
   std::fputs(sim::format_run(o, r).c_str(), stdout);
+  if (timeline != nullptr) {
+    timeline->finish(r, sim::replay_command(o, o.seed));
+    if (!write_text(timeline_path, sim::timeline_html(*timeline))) return 2;
+    std::printf("  timeline: %s\n", timeline_path.c_str());
+  }
   const std::vector<sim::FaultEvent> events = replayed != nullptr ? replayed->events : events_of(r);
   if (replayed != nullptr && replayed->trace_hash) {
     std::printf("  replayed %zu events: trace hash %016llx, the file's %016llx (%s)\n", events.size(),
@@ -301,6 +309,10 @@ int main(int argc, char** argv) {
                  "check and write that as a replay file");
   app.add_option("--replay", replay_path_shown, "run the seed, settings and fault schedule of a replay file (see --record)");
   app.add_flag("--trace", trace, "one seed: print every traced event (simulated time, node, kind, what) before the verdict");
+  std::string timeline_path;
+  app.add_option("--timeline", timeline_path,
+                 "one seed: write a self-contained HTML page of the run (nodes, network, partitions' leader/ISR/HW/log end, "
+                 "clients, anomalies)");
   app.add_option("--trace-json", trace_json, "one seed: write every traced event to this file as JSON lines");
   app.add_option("--producers", o.producers, "producer nodes (broker scenario)")->check(CLI::Range(1, 16));
   app.add_option("--clients", o.clients, "client nodes (log-demo scenario)")->check(CLI::Range(1, 16));
@@ -410,13 +422,28 @@ int main(int argc, char** argv) {
   plan.level = level;
   plan.with_reports = !o.brief;
   plan.progress = progress || (o.seeds > 1 && ::isatty(2) == 1);
+  sim::Timeline timeline;
+  sim::RunWatch watch;
+  if (!timeline_path.empty()) {
+    if (o.seeds != 1 || plan.jobs != 1 || !shrink_path.empty()) {
+      std::fprintf(stderr, "samsa-sim: --timeline takes one seed and one job (for a shrunk run: --replay its file)\n");
+      return 2;
+    }
+    o.trace_sink = timeline.sink(o.trace_sink);
+    watch = timeline.watch();
+    o.watch = &watch;
+  }
   if (!record_path.empty() || !shrink_path.empty() || !replayed.scenario.empty()) {
     if (o.seeds != 1 || plan.jobs != 1 || o.scenario != "cluster" || o.schedule != "random") {
       std::fprintf(stderr, "samsa-sim: --record, --shrink and --replay take one seed of the cluster scenario's random nemesis\n");
       return 2;
     }
     if (!replayed.scenario.empty()) o.replay_events = &replayed.events;
-    return run_scheduled(o, level, record_path, shrink_path, replayed.scenario.empty() ? nullptr : &replayed);
+    return run_scheduled(o, level, record_path, shrink_path, replayed.scenario.empty() ? nullptr : &replayed,
+                         timeline_path.empty() ? nullptr : &timeline, timeline_path);
+  }
+  if (!timeline_path.empty()) {
+    return run_scheduled(o, level, "", "", nullptr, &timeline, timeline_path);
   }
   return run_seeds(o, plan, json_path);
 }

@@ -73,6 +73,7 @@ RunResult run_cluster(const RunOptions& o, uint64_t seed, LogLevel level) {
   if (o.quiet_ms >= 0) c.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   c.log_level = level;
   c.trace_sink = o.trace_sink;
+  c.watch = o.watch;
   c.replay_events = o.replay_events;
   if (o.cluster_brokers > 0) c.topology = ClusterTopology{o.cluster_brokers, o.separate_controllers};
   c.schedule = cluster_schedule_by_name(o.schedule).value_or(ClusterSchedule::random);
@@ -118,6 +119,7 @@ RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level) {
   }
   BrokerScenarioOptions b{seed, o.producers, fault, std::chrono::seconds(20), level, bugs, o.pins, faults};
   b.trace_sink = o.trace_sink;
+  b.watch = o.watch;
   if (o.quiet_ms >= 0) b.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   return run_broker_scenario(b);
 }

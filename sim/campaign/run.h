@@ -11,6 +11,7 @@
 
 #include "runtime/runtime.h"
 #include "sim/checkers/verdict.h"
+#include "sim/checkers/watch.h"
 #include "sim/scenarios/fault_script.h"
 #include "sim/world/simulator.h"
 
@@ -39,6 +40,7 @@ struct RunOptions {
   int cluster_brokers = 0;            // cluster scenario: 0 = the seed draws the shape
   bool separate_controllers = false;  // cluster scenario with cluster_brokers: controller-only quorum
   TraceSink trace_sink;  // --trace / --trace-json: every traced record of the run
+  const RunWatch* watch = nullptr;  // --timeline: what the scenario shows (the cluster scenario's replicas, clients)
   // --replay: the nemesis' decisions to use instead of its draws (cluster scenario).
   const std::vector<FaultEvent>* replay_events = nullptr;
 };

@@ -82,7 +82,8 @@ void check_lost_and_unseen(const QueueHistory& h, const Index& ix, CheckResult& 
       c.excuse(w->fault);
     } else {
       c.fail(fmt::format("'{}' acknowledged at {}-{} (sent at {:.3f} s) was never read", acked.first, pos.first,
-                         pos.second, acked.second.ns / 1e9));
+                         pos.second, acked.second.ns / 1e9),
+             acked.second);
     }
   }
 }
@@ -111,7 +112,8 @@ void check_inconsistent_offsets(const QueueHistory& h, const Index& ix, CheckRes
       c.excuse(w->fault);
     } else {
       c.fail(fmt::format("{}-{} holds '{}' and '{}' (first seen at {:.3f} s)", pos.first, pos.second, *values.begin(),
-                         *values.rbegin(), first.ns / 1e9));
+                         *values.rbegin(), first.ns / 1e9),
+             first);
     }
   }
 }
@@ -137,7 +139,8 @@ void check_aborted_reads(const QueueHistory& h, const Index& ix, CheckResult& c)
     for (const std::string& v : s.values) {
       auto it = ix.seen_value.find(v);
       if (it == ix.seen_value.end()) continue;
-      c.fail(fmt::format("'{}' from a send that failed is at {}-{}", v, it->second.begin()->first, it->second.begin()->second));
+      c.fail(fmt::format("'{}' from a send that failed is at {}-{}", v, it->second.begin()->first, it->second.begin()->second),
+             s.invoked);
       break;
     }
   }
@@ -165,7 +168,8 @@ void check_int_send_skip(const QueueHistory& h, const Index& ix, CheckResult& c)
       const Pos first = *ix.seen_value.at(s.values[0]).begin();
       const Pos last = *ix.seen_value.at(s.values.back()).begin();
       c.fail(fmt::format("producer {}: '{}' at {}-{} but '{}' at {}-{}", s.producer, s.values[0], first.first, first.second,
-                         s.values.back(), last.first, last.second));
+                         s.values.back(), last.first, last.second),
+             s.invoked);
     }
   }
 }
@@ -186,7 +190,8 @@ void check_send_order(const QueueHistory& h, CheckResult& c) {
           c.excuse(w->fault);
         } else {
           c.fail(fmt::format("producer {}: offset {} after {} on partition {}", s.producer, s.offsets.front(),
-                             prev->offsets.back(), s.partition));
+                             prev->offsets.back(), s.partition),
+                 s.invoked);
         }
       }
     }
@@ -244,7 +249,8 @@ void check_poll_order(const QueueHistory& h, const Index& ix, CheckResult& skip,
             c.fail(from < prev ? fmt::format("consumer {}: read {}-{} after {}-{}, never reading what the final log holds after "
                                              "{}-{} (its reads since were of records later replaced)",
                                              p.consumer, o.partition, o.offset, o.partition, prev, o.partition, from)
-                               : fmt::format("consumer {}: read {}-{} after {}-{}", p.consumer, o.partition, o.offset, o.partition, prev));
+                               : fmt::format("consumer {}: read {}-{} after {}-{}", p.consumer, o.partition, o.offset, o.partition, prev),
+                   p.invoked);
           }
         }
       }
@@ -311,7 +317,8 @@ void check_producer_liveness(const QueueHistory& h, CheckResult& c) {
         continue;
       }
       c.fail(fmt::format("producer {} got no acknowledgement in [{:.1f} s, {:.1f} s)", producer, w.ns / 1e9,
-                         (w + h.live_window).ns / 1e9));
+                         (w + h.live_window).ns / 1e9),
+             w);
       break;
     }
   }

@@ -81,7 +81,8 @@ void ReplicationChecker::judge_term(PartitionState& s, const ReplicaView& v, Ins
     } else {
       completeness_.fail(fmt::format("node {} leads {}-{} epoch {} from offset {} at {}, but {} was committed ({})", v.node,
                                      v.topic, v.partition, v.leader_epoch, v.epoch_start_offset, at_s(now), s.committed,
-                                     s.committed_where()));
+                                     s.committed_where()),
+                         now);
     }
   }
   // What this epoch does not hold is gone (counted above): committed is what it holds now.
@@ -137,7 +138,8 @@ void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& vi
         if (leader->high_watermark < it->second) {
           hw_monotonic_.fail(fmt::format("node {} leading {}-{} epoch {}: high watermark {} -> {} at {}", leader->node,
                                          tp.first, tp.second, leader->leader_epoch, it->second, leader->high_watermark,
-                                         at_s(now)));
+                                         at_s(now)),
+                           now);
         }
         it->second = leader->high_watermark;
       }
@@ -163,14 +165,14 @@ void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& vi
     }
     if (shape != s.shape) {
       s.shape = shape;
-      check_log_matching(replicas);
+      check_log_matching(replicas, now);
     }
   }
 }
 
 // For the largest epoch two replicas both start at the same offset (and both hold a batch of it),
 // everything before it must be the same epochs starting at the same offsets.
-void ReplicationChecker::check_log_matching(const std::vector<const ReplicaView*>& replicas) {
+void ReplicationChecker::check_log_matching(const std::vector<const ReplicaView*>& replicas, Instant now) {
   for (size_t i = 0; i < replicas.size(); ++i) {
     for (size_t j = i + 1; j < replicas.size(); ++j) {
       const ReplicaView& a = *replicas[i];
@@ -187,7 +189,8 @@ void ReplicationChecker::check_log_matching(const std::vector<const ReplicaView*
       ++matching_.examined;
       if (covering(*a.epochs, from, common->start_offset) != covering(*b.epochs, from, common->start_offset)) {
         matching_.fail(fmt::format("{}-{}: nodes {} and {} both start epoch {} at {} but differ before it", a.topic,
-                                   a.partition, a.node, b.node, common->epoch, common->start_offset));
+                                   a.partition, a.node, b.node, common->epoch, common->start_offset),
+                       now);
       }
     }
   }

@@ -48,7 +48,7 @@ struct ReplicaView {
   int32_t leader_epoch = 0;
   int64_t log_start = 0, log_end = 0, high_watermark = 0;
   int64_t epoch_start_offset = 0;  // leader: its log end when this epoch began here
-  bool in_isr = false;
+  bool in_isr = false;  // in the ISR as this replica's broker knows it (its metadata image)
   // The replica's leader-epoch cache; valid during observe() only.
   const std::vector<LeaderEpochCache::Entry>* epochs = nullptr;
 };
@@ -126,7 +126,7 @@ class ReplicationChecker {
 
   void track_envelope(PartitionState& s, std::string_view topic);
   void judge_term(PartitionState& s, const ReplicaView& v, Instant now);
-  void check_log_matching(const std::vector<const ReplicaView*>& replicas);
+  void check_log_matching(const std::vector<const ReplicaView*>& replicas, Instant now);
   void check_converged(const std::vector<ReplicaView>& views);
 
   std::map<std::string, int32_t> min_insync_;

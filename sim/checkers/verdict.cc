@@ -4,8 +4,9 @@
 
 namespace samsa::sim {
 
-void CheckResult::fail(std::string example) {
+void CheckResult::fail(std::string example, std::optional<Instant> at) {
   ++anomalies;
+  if (at && marks.size() < kMarksMax) marks.emplace_back(*at, example);
   if (examples.size() < kExamplesMax) examples.push_back(std::move(example));
 }
 

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@ namespace samsa::sim {
 
 struct CheckResult {
   static constexpr size_t kExamplesMax = 3;
+  static constexpr size_t kMarksMax = 50;  // anomalies kept with their time, for a timeline
 
   CheckResult() = default;
   explicit CheckResult(std::string check_name) : name(std::move(check_name)) {}
@@ -30,10 +32,13 @@ struct CheckResult {
   std::string unit = "ops";
   std::vector<std::string> examples;
   std::map<std::string, uint64_t> excuses;  // reason -> count
+  // The first kMarksMax anomalies whose checker knows when they happened (the operation's
+  // invocation, or the step an invariant broke), with their text: where a timeline marks them.
+  std::vector<std::pair<Instant, std::string>> marks;
 
   bool vacuous() const { return examined == 0; }
   bool ok() const { return anomalies == 0 && !(vacuous() && expect_examined); }
-  void fail(std::string example);
+  void fail(std::string example, std::optional<Instant> at = std::nullopt);
   void excuse(const std::string& reason);
   // "ok   1234 ops" / "FAIL 2 of 1234 ops: example" / "FAIL saw nothing" / "n/a  saw nothing".
   std::string summary() const;

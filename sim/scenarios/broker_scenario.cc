@@ -210,6 +210,10 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
   }
   RunResult result;
   result.scenario = "broker";
+  if (o.watch != nullptr && o.watch->history) o.watch->history("broker", h);
+  if (o.watch != nullptr && o.watch->node) {
+    for (const auto& [n, node] : sim.nodes()) o.watch->node(n.value, node.host, -1);
+  }
   result.checks = check_queue(h);
   for (const SendRecord& s : h.sends) result.acked += s.outcome == SendRecord::Outcome::ok ? s.values.size() : 0;
   result.records = h.final_read.size();

@@ -13,6 +13,7 @@
 #pragma once
 
 #include "broker/broker_config.h"
+#include "sim/checkers/watch.h"
 #include "sim/scenarios/nemesis.h"
 #include "sim/scenarios/workload.h"
 #include "runtime/runtime.h"
@@ -37,6 +38,7 @@ struct BrokerScenarioOptions {
   // Restricts the nemesis to these fault kinds (empty: every kind the scenario has).
   std::vector<Fault> faults;
   TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
+  const RunWatch* watch = nullptr;  // samsa-sim --timeline: node names and the clients' history
 };
 
 // Applies pins; false (and a message) for an unknown key or a bad value.

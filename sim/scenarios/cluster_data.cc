@@ -112,6 +112,8 @@ void ClusterData::refresh_views(int32_t id, server::Node& node) {
       v.partition = p;
       v.leader = partition->role() == replication::Role::leader;
       v.leader_epoch = partition->leader_epoch().value;
+      const std::vector<int32_t>& isr = partition->state().isr;  // as this broker's metadata has it
+      v.in_isr = std::find(isr.begin(), isr.end(), id) != isr.end();
       v.log_start = (*log)->log_start_offset();
       v.log_end = (*log)->log_end_offset();
       v.high_watermark = partition->high_watermark();
@@ -164,7 +166,9 @@ void ClusterData::after_step() {
   }
   if (!changed) return;  // nothing a replica holds changed
   collect_views();
-  if (!views_.empty()) checker_.observe(sim_.now(), views_);
+  if (views_.empty()) return;
+  checker_.observe(sim_.now(), views_);
+  if (watch_ != nullptr && watch_->replicas) watch_->replicas(sim_.now(), views_);
 }
 
 void ClusterData::healed(Instant healed, Instant live_from, Instant live_until) {
@@ -216,6 +220,10 @@ std::vector<CheckResult> ClusterData::finish(Duration give_up) {
                                                                  d.node, d.topic, d.partition, d.epoch, d.until.ns / 1e9),
                                             .at = d.until, .partition = d.partition, .from_offset = d.from_offset,
                                             .new_leader_epoch = true, .to_offset = d.to_offset - 1});
+  }
+  if (watch_ != nullptr && watch_->history) {
+    watch_->history(fmt::format("{} (acks=all)", kAcksAllTopic), all_history_);
+    watch_->history(fmt::format("{} (acks=1)", kAcksOneTopic), one_history_);
   }
   std::vector<CheckResult> checks = check_queue(all_history_);
   std::vector<CheckResult> acks_one = check_queue(one_history_);

@@ -24,6 +24,7 @@
 
 #include "sim/checkers/queue_checker.h"
 #include "sim/checkers/replication_checker.h"
+#include "sim/checkers/watch.h"
 #include "sim/scenarios/workload.h"
 #include "sim/world/simulator.h"
 
@@ -51,6 +52,9 @@ class ClusterData {
   ClusterData(Simulator& sim, const std::map<int32_t, server::Node*>& live, std::map<int32_t, NodeId> nodes,
               std::vector<Address> bootstrap, const ClusterDataShape& shape = {});
 
+  // `watch` (may be null) sees every live replica after each step that changed one, and the
+  // clients' histories at the end; it outlives this.
+  void set_watch(const RunWatch* watch) { watch_ = watch; }
   // Adds (not starts) the client nodes.
   void add_clients();
   const std::vector<NodeId>& clients() const { return clients_; }
@@ -101,6 +105,7 @@ class ClusterData {
   int32_t min_insync_ = 1;
   uint64_t power_losses_ = 0;
   uint64_t failed_syncs_ = 0;
+  const RunWatch* watch_ = nullptr;
 };
 
 }  // namespace samsa::sim

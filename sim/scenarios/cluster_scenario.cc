@@ -400,8 +400,18 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
     ClusterDataShape shape;
     if (scripted) shape = {.partitions = 1, .replication_factor = 2, .min_insync = 1, .unclean_acks1 = true};
     data.emplace(sim, registry.live, brokers, bootstrap, shape);
+    data->set_watch(options.watch);
     data->add_clients();
   }
+  auto name_nodes = [&sim, &brokers, watch = options.watch] {
+    if (watch == nullptr || !watch->node) return;
+    for (const auto& [n, node] : sim.nodes()) {
+      int32_t broker = -1;
+      for (const auto& [id, b] : brokers) broker = b == n ? id : broker;
+      watch->node(n.value, node.host, broker);
+    }
+  };
+  name_nodes();
   const std::vector<NodeId> clients = data ? data->clients() : std::vector<NodeId>{};
   for (const auto& [id, n] : nodes) sim.start(n);
   sim.start(admin);
@@ -490,6 +500,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   if (registry.sigterm_armed) r.checks.push_back(check_controlled_shutdowns(registry));
   if (data) {
     for (CheckResult& c : data->finish(std::chrono::seconds(90))) r.checks.push_back(std::move(c));
+    name_nodes();  // and the final readers
   }
   stamp_result(sim, options.seed, r);
   r.acked = data ? data->acked() : history.acked_creates.size() + history.acked_deletes.size();

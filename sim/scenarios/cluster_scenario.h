@@ -25,6 +25,7 @@
 #include "server/node_config.h"
 #include "sim/scenarios/cluster_schedules.h"
 #include "sim/checkers/verdict.h"
+#include "sim/checkers/watch.h"
 #include "sim/scenarios/fault_script.h"
 #include "sim/world/simulator.h"
 
@@ -78,6 +79,7 @@ struct ClusterScenarioOptions {
   BugSet node_bugs;  // planted bugs of the nodes' own code (Kafka's historical replication bugs)
   LogLevel log_level = LogLevel::off;
   TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
+  const RunWatch* watch = nullptr;  // samsa-sim --timeline: nodes, replicas, client histories
   // Replays these nemesis decisions instead of using the drawn ones (fault_script.h).
   const std::vector<FaultEvent>* replay_events = nullptr;
 };

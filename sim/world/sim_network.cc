@@ -395,6 +395,7 @@ void SimNetwork::block(NodeId from, NodeId to) {
 }
 
 void SimNetwork::heal(NodeId a, NodeId b) {
+  sim_.trace(Trace::fault, 0xB4, static_cast<uint64_t>(a.value) << 32 | static_cast<uint32_t>(b.value));
   blocked_.erase({a, b});
   blocked_.erase({b, a});
 }
@@ -406,7 +407,9 @@ void SimNetwork::heal_all() {
 }
 
 void SimNetwork::clog(NodeId from, NodeId to, Duration d) {
-  sim_.trace(Trace::fault, 0xB2, static_cast<uint64_t>(d.count()));
+  // The fault code's upper bits carry the clog's length in ms (trace_text.h).
+  sim_.trace(Trace::fault, 0xB2 | static_cast<uint64_t>(to_ms(d)) << 8,
+             static_cast<uint64_t>(from.value) << 32 | static_cast<uint32_t>(to.value));
   Instant& until = clogged_until_[{from, to}];
   until = std::max(until, sim_.now() + d);
 }

@@ -163,11 +163,13 @@ void Simulator::release_fd(NodeId id, uint64_t incarnation) {
 
 void Simulator::pause(NodeId id) {
   SimNode& n = node(id);
+  if (n.up && !n.paused) trace(Trace::node_pause, static_cast<uint64_t>(id.value), 1);
   if (n.up) n.paused = true;
 }
 
 void Simulator::resume(NodeId id) {
   SimNode& n = node(id);
+  if (n.paused) trace(Trace::node_pause, static_cast<uint64_t>(id.value), 0);
   n.paused = false;
   for (FiberId f : n.paused_runnable) runnable_.push_back(f);
   n.paused_runnable.clear();

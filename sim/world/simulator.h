@@ -34,7 +34,7 @@ class SimRuntime;
 // Tags folded into the trace with each record, so different kinds of record never collide.
 enum class Trace : uint64_t {
   schedule = 1, event, net_segment, net_deliver, net_reset, net_connect, disk_op, disk_crash,
-  fault, node_start, node_crash, buggify,
+  fault, node_start, node_crash, buggify, node_pause,
 };
 
 class TraceHash {

@@ -10,16 +10,19 @@ std::string pair_of(uint64_t v) {
   return fmt::format("{} -> {}", static_cast<int32_t>(v >> 32), static_cast<int32_t>(static_cast<uint32_t>(v)));
 }
 
-// The codes folded by the world's fault sites (simulator.cc, sim_network.cc, sim_disk.cc).
-std::string describe_fault(uint64_t code, uint64_t v) {
+// The codes folded by the world's fault sites (simulator.cc, sim_network.cc, sim_disk.cc): the
+// low byte names the fault, the bits above it carry a parameter (a clog's length in ms).
+std::string describe_fault(uint64_t a, uint64_t v) {
   static constexpr const char* kOps[] = {"read", "write", "sync"};
+  const uint64_t code = a & 0xFF;
   switch (code) {
     case 0xA0: return fmt::format("clock jump {} ms", static_cast<int64_t>(v));
     case 0xA1: return fmt::format("clock drift {} ppm", static_cast<int64_t>(v));
     case 0xB0: return "partition " + pair_of(v);
     case 0xB1: return fmt::format("heal all ({} blocked paths)", v);
-    case 0xB2: return fmt::format("clog for {} ms", v / 1'000'000);
+    case 0xB2: return fmt::format("clog {} for {} ms", pair_of(v), a >> 8);
     case 0xB3: return "unclog " + pair_of(v);
+    case 0xB4: return "heal " + pair_of(v) + " (both ways)";
     case 0xC0: return fmt::format("reset {} connections", v);
     case 0xC1: return "lose in-flight data and reset " + pair_of(v);
     case 0xD0:
@@ -56,6 +59,7 @@ const char* trace_kind_name(Trace kind) {
     case Trace::node_start: return "node-start";
     case Trace::node_crash: return "node-crash";
     case Trace::buggify: return "buggify";
+    case Trace::node_pause: return "node-pause";
   }
   return "unknown";
 }
@@ -76,6 +80,7 @@ std::string describe_trace(const TraceEvent& e) {
       return fmt::format("node {} incarnation {} ({})", e.a, e.b >> 1,
                          (e.b & 1) == static_cast<uint64_t>(CrashKind::process) ? "process crash" : "machine crash");
     case Trace::buggify: return fmt::format("site hash {:#x}", e.a);
+    case Trace::node_pause: return fmt::format("node {} {}", e.a, e.b == 1 ? "paused" : "resumed");
   }
   return fmt::format("{} {}", e.a, e.b);
 }
