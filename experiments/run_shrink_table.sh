@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shrinking failing runs to minimal fault schedules (samsa-sim --shrink): for each of Kafka's
-# historical replication bugs found by the random cluster nemesis and each planted controller
-# bug, its first failing seed (replication_bugs.md, tests/cluster_test.cc) is shrunk; the table
+# historical replication bugs found by the random cluster nemesis, each planted controller bug
+# and each planted broker and groups bug, its first failing run (replication_bugs.md,
+# tests/cluster_test.cc, planted_bugs.md) is shrunk; the table
 # gives the events before and after, the fault durations before and after, the runs and wall
 # time it took, the check that still fails, and the command that replays the shrunk schedule
 # (the shrunk files are kept in experiments/results/shrunk/). Writes
@@ -13,8 +14,23 @@ sim=$build/sim/samsa-sim
 out=experiments/results/shrink.md
 dir=experiments/results/shrunk
 mkdir -p "$dir"
-# bug and the seed that fails with it (the random nemesis).
-cases="truncate-to-hw:4 no-elr:16 unclean-election:16 keep-fenced-in-isr:2 elect-outside-isr:1 ack-before-commit:49"
+# The failing runs: each random-nemesis row of replication_bugs.md (Kafka's historical bugs), the
+# planted controller bugs with their first failing seeds (tests/cluster_test.cc), and each
+# broker and groups row of planted_bugs.md; one "bug<TAB>samsa-sim flags" line each.
+cases=$(python3 - <<'PY'
+import re
+def replays(path, keep):
+    for line in open(path):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        m = re.search(r"`samsa-sim ([^`#]+?)\s*(#[^`]*)?`", line)
+        if m and keep(cells, m.group(1)):
+            print(cells[0] + "\t" + m.group(1).strip())
+replays("experiments/results/replication_bugs.md", lambda c, a: "--schedule" not in a)
+for bug, seed in [("keep-fenced-in-isr", 2), ("elect-outside-isr", 1), ("ack-before-commit", 49)]:
+    print(f"{bug}\t--scenario cluster --seed {seed} --bug {bug}")
+replays("experiments/results/planted_bugs.md", lambda c, a: len(c) > 1 and c[1] in ("broker", "groups"))
+PY
+)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 {
@@ -24,26 +40,31 @@ trap 'rm -rf "$tmp"' EXIT
   echo "Commit $(git describe --always --dirty), $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
   echo "Regenerate with \`experiments/run_shrink_table.sh $build\`."
   echo
-  echo "Each row: \`samsa-sim --scenario cluster --seed S --bug B --shrink FILE\` (40 s of faults, 40 s"
-  echo "quiet): ddmin over the recorded events while the same check still fails, then each duration"
-  echo "halved while it still fails. The shrunk schedules are in experiments/results/shrunk/."
+  echo "Each row: \`samsa-sim FLAGS --shrink FILE\` for a failing run (the cluster scenario: Kafka's"
+  echo "historical bugs from replication_bugs.md and the planted controller bugs, 40 s of faults, 40 s"
+  echo "quiet; the broker and groups scenarios: the planted bugs of planted_bugs.md with their flags):"
+  echo "ddmin over the nemesis' recorded events while one of the checks that failed still fails, then"
+  echo "each duration halved while it still fails. 0 events after: the bug fails with no fault at all."
+  echo "The shrunk schedules are in experiments/results/shrunk/."
   echo
-  echo "| bug | seed | events before | events after | fault time before | after | runs | wall s | still failing | replay |"
+  echo "| bug | run | events before | events after | fault time before | after | runs | wall s | still failing | replay |"
   echo "|---|---|---|---|---|---|---|---|---|---|"
-  for c in $cases; do
-    bug=${c%%:*} seed=${c##*:}
-    file="$dir/$bug-seed$seed.txt"
+  while IFS=$'\t' read -r bug args; do
+    seed=$(sed -E 's/.*--seed ([0-9]+).*/\1/' <<< "$args")
+    scenario=$(sed -E 's/.*--scenario ([a-z-]+).*/\1/' <<< "$args")
+    file="$dir/$scenario-$bug-seed$seed.txt"
     start=$(date +%s)
-    "$sim" --scenario cluster --seed "$seed" --bug "$bug" --shrink "$file" > "$tmp/run.txt" 2>&1 || true
+    # shellcheck disable=SC2086  # the flags are words
+    "$sim" $args --shrink "$file" > "$tmp/run.txt" 2>&1 || true
     wall=$(( $(date +%s) - start ))
     line=$(grep -E '^  shrunk ' "$tmp/run.txt" || true)
     if [ -z "$line" ]; then
-      echo "| $bug | $seed | - | - | - | - | - | $wall | (the seed did not fail: nothing to shrink) | - |"
+      echo "| $bug | \`$args\` | - | - | - | - | - | $wall | (the run did not fail: nothing to shrink) | - |"
       continue
     fi
     # "  shrunk N events to M (fault durations X s to Y s) in R runs, W s; still failing C"
     read -r before after dbefore dafter runs failing <<< "$(sed -E 's/^  shrunk ([0-9]+) events to ([0-9]+) \(fault durations ([0-9.]+) s to ([0-9.]+) s\) in ([0-9]+) runs, [0-9.]+ s.*; still failing (.*)$/\1 \2 \3 \4 \5 \6/' <<< "$line")"
-    echo "| $bug | $seed | $before | $after | ${dbefore} s | ${dafter} s | $runs | $wall | $failing | \`samsa-sim --replay $file\` |"
-  done
+    echo "| $bug | \`$args\` | $before | $after | ${dbefore} s | ${dafter} s | $runs | $wall | $failing | \`samsa-sim --replay $file\` |"
+  done <<< "$cases"
 } > "$out"
 cat "$out"

@@ -303,9 +303,9 @@ int main(int argc, char** argv) {
   app.add_flag("--progress", progress, "a progress line on stderr (default: when stderr is a terminal)");
   bool trace = false;
   std::string trace_json, record_path, shrink_path, replay_path_shown;  // --replay is read before parsing (expand_replay)
-  app.add_option("--record", record_path, "one seed of the cluster scenario: write its fault schedule as a replay file");
+  app.add_option("--record", record_path, "one seed of the cluster, broker or groups scenario: write its fault schedule as a replay file");
   app.add_option("--shrink", shrink_path,
-                 "one failing seed of the cluster scenario: shrink its fault schedule to a minimal one failing the same "
+                 "one failing seed of the cluster, broker or groups scenario: shrink its fault schedule to a minimal one failing the same "
                  "check and write that as a replay file");
   app.add_option("--replay", replay_path_shown, "run the seed, settings and fault schedule of a replay file (see --record)");
   app.add_flag("--trace", trace, "one seed: print every traced event (simulated time, node, kind, what) before the verdict");
@@ -434,8 +434,10 @@ int main(int argc, char** argv) {
     o.watch = &watch;
   }
   if (!record_path.empty() || !shrink_path.empty() || !replayed.scenario.empty()) {
-    if (o.seeds != 1 || plan.jobs != 1 || o.scenario != "cluster" || o.schedule != "random") {
-      std::fprintf(stderr, "samsa-sim: --record, --shrink and --replay take one seed of the cluster scenario's random nemesis\n");
+    const bool nemesis = o.scenario == "cluster" || o.scenario == "broker" || o.scenario == "groups";
+    if (o.seeds != 1 || plan.jobs != 1 || !nemesis || o.schedule != "random") {
+      std::fprintf(stderr, "samsa-sim: --record, --shrink and --replay take one seed of the cluster, broker or groups "
+                           "scenario's random nemesis\n");
       return 2;
     }
     if (!replayed.scenario.empty()) o.replay_events = &replayed.events;

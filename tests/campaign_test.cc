@@ -221,9 +221,13 @@ TEST(Shrink, DdminKeepsOnlyTheEventsTheFailureNeedsAndShortensThem) {
 
 // A cluster run's recorded schedule replays it bit for bit; a schedule with events dropped is
 // another run, the same each time it is replayed.
-TEST(Replay, ARecordedScheduleReplaysTheRunAndAnEditedOneIsStable) {
+// Each scenario with a random nemesis records its decisions; replaying them gives the same run,
+// and an edited schedule a run of its own that is the same every time.
+class Replay : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(Replay, ARecordedScheduleReplaysTheRunAndAnEditedOneIsStable) {
   RunOptions o;
-  o.scenario = "cluster";
+  o.scenario = GetParam();
   o.fault_ms = 10'000;
   o.quiet_ms = 20'000;
   const RunResult recorded = run_one(o, 3, LogLevel::off);
@@ -242,6 +246,39 @@ TEST(Replay, ARecordedScheduleReplaysTheRunAndAnEditedOneIsStable) {
   // fall after the faults stop, and one whose target is gone does nothing).
   EXPECT_LE(a.schedule.size(), half.size());
   EXPECT_GT(a.schedule.size(), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Scenarios, Replay, ::testing::Values("cluster", "broker", "groups"));
+
+// A planted groups bug (a coordinator accepting a stale generation's commit) found with client
+// crashes and pauses shrinks to a schedule of a few events that still fails the same check.
+TEST(Shrink, APlantedGroupsBugShrinksToAFewEventsThatStillFail) {
+  RunOptions o;
+  o.scenario = "groups";
+  o.bugs = {"accept-stale-generation"};
+  o.faults = {"crash-client", "pause-client"};
+  const RunResult r = run_one(o, 1, LogLevel::off);
+  ASSERT_FALSE(r.ok()) << "the planted bug's first seed (planted_bugs.md) no longer fails";
+  ASSERT_NE(r.find("stale-commit"), nullptr);
+  ASSERT_FALSE(r.find("stale-commit")->ok());
+  std::vector<FaultEvent> events;
+  for (const std::string& line : r.schedule) events.push_back(*FaultEvent::parse(line));
+  auto fails = [&](const std::vector<FaultEvent>& candidate) {
+    RunOptions c = o;
+    c.replay_events = &candidate;
+    const CheckResult* check = run_one(c, 1, LogLevel::off).find("stale-commit");
+    return check != nullptr && !check->ok();
+  };
+  const ShrinkResult s = shrink_schedule(events, fails, 200);
+  EXPECT_FALSE(s.budget_exhausted);
+  EXPECT_LT(s.events.size(), events.size() / 4);
+  EXPECT_TRUE(fails(s.events));
+  // Minimal: no single event of it can go.
+  for (size_t i = 0; i < s.events.size(); ++i) {
+    std::vector<FaultEvent> less = s.events;
+    less.erase(less.begin() + static_cast<long>(i));
+    EXPECT_FALSE(fails(less)) << "event " << i << " of the shrunk schedule was not needed";
+  }
 }
 
 }  // namespace

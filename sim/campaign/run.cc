@@ -108,6 +108,7 @@ RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level) {
   if (o.scenario == "groups") {
     GroupScenarioOptions g{seed, o.members, o.brokers, fault, std::chrono::seconds(30), level, bugs, faults};
     g.trace_sink = o.trace_sink;
+    g.replay_events = o.replay_events;
     if (o.quiet_ms >= 0) g.quiet_time = std::chrono::milliseconds(o.quiet_ms);
     return run_group_scenario(g);
   }
@@ -120,6 +121,7 @@ RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level) {
   BrokerScenarioOptions b{seed, o.producers, fault, std::chrono::seconds(20), level, bugs, o.pins, faults};
   b.trace_sink = o.trace_sink;
   b.watch = o.watch;
+  b.replay_events = o.replay_events;
   if (o.quiet_ms >= 0) b.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   return run_broker_scenario(b);
 }

@@ -41,7 +41,7 @@ struct RunOptions {
   bool separate_controllers = false;  // cluster scenario with cluster_brokers: controller-only quorum
   TraceSink trace_sink;  // --trace / --trace-json: every traced record of the run
   const RunWatch* watch = nullptr;  // --timeline: what the scenario shows (the cluster scenario's replicas, clients)
-  // --replay: the nemesis' decisions to use instead of its draws (cluster scenario).
+  // --replay: the nemesis' decisions to use instead of its draws (cluster, broker, groups).
   const std::vector<FaultEvent>* replay_events = nullptr;
 };
 

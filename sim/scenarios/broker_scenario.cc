@@ -156,7 +156,7 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
     if (p >= 0) account_unsynced_loss(sim, broker, config, w, h, "fsync failure", p);
   });
   const std::vector<Fault> allowed = o.faults.empty() ? std::vector<Fault>(std::begin(kBrokerFaults), std::end(kBrokerFaults)) : o.faults;
-  Nemesis nemesis(sim, targets, NemesisPlan::draw(sim, allowed), sim.now() + o.fault_time);
+  Nemesis nemesis(sim, targets, NemesisPlan::draw(sim, allowed), sim.now() + o.fault_time, o.replay_events);
   nemesis.start();
   sim.run_until(sim.now() + o.fault_time);
   nemesis.heal();
@@ -221,6 +221,7 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
   for (const std::string& s : w.describe()) result.settings.push_back(s);
   for (const std::string& s : nemesis.plan().describe()) result.settings.push_back(s);
   result.faults = nemesis.summary();
+  result.schedule = nemesis.schedule();
   stamp_result(sim, o.seed, result);
   return result;
 }

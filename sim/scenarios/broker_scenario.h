@@ -14,6 +14,7 @@
 
 #include "broker/broker_config.h"
 #include "sim/checkers/watch.h"
+#include "sim/scenarios/fault_script.h"
 #include "sim/scenarios/nemesis.h"
 #include "sim/scenarios/workload.h"
 #include "runtime/runtime.h"
@@ -39,6 +40,8 @@ struct BrokerScenarioOptions {
   std::vector<Fault> faults;
   TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
   const RunWatch* watch = nullptr;  // samsa-sim --timeline: node names and the clients' history
+  // Replays these nemesis decisions instead of using the drawn ones (fault_script.h).
+  const std::vector<FaultEvent>* replay_events = nullptr;
 };
 
 // Applies pins; false (and a message) for an unknown key or a bad value.

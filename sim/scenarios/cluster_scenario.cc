@@ -170,19 +170,8 @@ class ClusterNemesis {
   }
   // What it did: while recording, the mix (kinds enabled and how often drawn); replaying, the
   // kinds the file's events applied.
-  std::vector<std::string> summary() const {
-    if (!script_.replaying()) return mix_.summary();
-    std::map<std::string, uint64_t> applied;
-    for (const FaultEvent& e : script_.recorded()) ++applied[e.kind];
-    std::vector<std::string> out;
-    for (const auto& [kind, n] : applied) out.push_back(fmt::format("{} x{}", kind, n));
-    return out;
-  }
-  std::vector<std::string> schedule() const {
-    std::vector<std::string> out;
-    for (const FaultEvent& e : script_.recorded()) out.push_back(e.to_line());
-    return out;
-  }
+  std::vector<std::string> summary() const { return script_.replaying() ? script_.applied() : mix_.summary(); }
+  std::vector<std::string> schedule() const { return script_.lines(); }
 
  private:
   std::pair<int32_t, NodeId> pick() {

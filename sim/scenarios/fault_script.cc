@@ -96,6 +96,20 @@ int64_t FaultScript::value(const char* name, int64_t drawn) {
   return v;
 }
 
+std::vector<std::string> FaultScript::lines() const {
+  std::vector<std::string> out;
+  for (const FaultEvent& e : recorded_) out.push_back(e.to_line());
+  return out;
+}
+
+std::vector<std::string> FaultScript::applied() const {
+  std::map<std::string, uint64_t> n;
+  for (const FaultEvent& e : recorded_) ++n[e.kind];
+  std::vector<std::string> out;
+  for (const auto& [kind, count] : n) out.push_back(fmt::format("{} x{}", kind, count));
+  return out;
+}
+
 void FaultScript::cancel_tick() { cancelled_ = true; }
 
 void FaultScript::end_tick() {

@@ -62,6 +62,10 @@ class FaultScript {
   void end_tick();
 
   const std::vector<FaultEvent>& recorded() const { return recorded_; }
+  // The recorded events as replay-file lines (RunResult::schedule).
+  std::vector<std::string> lines() const;
+  // "kind xN" for each kind the recorded events applied.
+  std::vector<std::string> applied() const;
 
  private:
   bool replaying_ = false;

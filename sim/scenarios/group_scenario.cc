@@ -384,7 +384,8 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
   std::vector<Fault> allowed = o.faults;
   if (allowed.empty() && clustered) allowed.assign(std::begin(kClusterGroupFaults), std::end(kClusterGroupFaults));
   if (allowed.empty()) allowed.assign(std::begin(kGroupFaults), std::end(kGroupFaults));
-  Nemesis nemesis(sim, NemesisTargets{servers, clients, "", {}}, NemesisPlan::draw(sim, allowed), sim.now() + o.fault_time);
+  Nemesis nemesis(sim, NemesisTargets{servers, clients, "", {}}, NemesisPlan::draw(sim, allowed), sim.now() + o.fault_time,
+                  o.replay_events);
   nemesis.start();
   if (clustered) {
     cluster_faults(sim, cluster, w.topic, sim.now() + o.fault_time);
@@ -441,6 +442,7 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
   for (const std::string& s : w.describe()) result.settings.push_back(s);
   for (const std::string& s : nemesis.plan().describe()) result.settings.push_back(s);
   result.faults = nemesis.summary();
+  result.schedule = nemesis.schedule();
   stamp_result(sim, o.seed, result);
   return result;
 }

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "runtime/runtime.h"
+#include "sim/scenarios/fault_script.h"
 #include "sim/scenarios/nemesis.h"
 #include "sim/checkers/verdict.h"
 #include "sim/world/simulator.h"
@@ -34,6 +35,8 @@ struct GroupScenarioOptions {
   BugSet bugs;
   std::vector<Fault> faults;  // restricts the nemesis (empty: every kind the scenario has)
   TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
+  // Replays these nemesis decisions instead of using the drawn ones (fault_script.h).
+  const std::vector<FaultEvent>* replay_events = nullptr;
 };
 
 RunResult run_group_scenario(const GroupScenarioOptions& options);

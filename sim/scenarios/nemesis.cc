@@ -62,8 +62,10 @@ std::vector<std::string> NemesisPlan::describe() const {
           fmt::format("fault every {}..{} ms, outages up to {} ms", to_ms(tick_min), to_ms(tick_max), to_ms(outage_max))};
 }
 
-Nemesis::Nemesis(Simulator& sim, NemesisTargets targets, NemesisPlan plan, Instant stop_at)
-    : sim_(sim), targets_(std::move(targets)), plan_(std::move(plan)), stop_at_(stop_at) {
+Nemesis::Nemesis(Simulator& sim, NemesisTargets targets, NemesisPlan plan, Instant stop_at,
+                 const std::vector<FaultEvent>* replay)
+    : sim_(sim), targets_(std::move(targets)), plan_(std::move(plan)), stop_at_(stop_at),
+      script_(replay != nullptr ? FaultScript(*replay) : FaultScript()) {
   SAMSA_ASSERT(!targets_.servers.empty());
   for (NodeId s : targets_.servers) disk_config_[s] = sim_.node(s).disk->config();
 }
@@ -74,6 +76,7 @@ void Nemesis::start() {
 }
 
 std::vector<std::string> Nemesis::summary() const {
+  if (script_.replaying()) return script_.applied();
   std::vector<std::string> out;
   for (const auto& [f, w] : plan_.weights) {
     const auto it = counts_.find(f);
@@ -82,19 +85,25 @@ std::vector<std::string> Nemesis::summary() const {
   return out;
 }
 
+// The draws are the same whether it records or replays (fault_script.h): replaying only replaces
+// the values drawn with the file's, or skips a tick the file has no event for.
 void Nemesis::tick() {
   if (stopped_ || sim_.now() >= stop_at_) return;
+  const bool act = script_.begin_tick(sim_.now());
   uint64_t total = 0;
   for (const auto& [f, w] : plan_.weights) total += w;
   uint64_t r = bounded(sim_.random_u64(), total);
+  Fault drawn = plan_.weights.front().first;
   for (const auto& [f, w] : plan_.weights) {
     if (r < w) {
-      ++counts_[f];
-      inject(f);
+      drawn = f;
       break;
     }
     r -= w;
   }
+  const NodeId drawn_server = pick(targets_.servers);
+  if (act) apply(drawn, drawn_server);
+  script_.end_tick();
   sim_.schedule_after(sim_.random_duration(plan_.tick_min, plan_.tick_max), [this] { tick(); });
 }
 
@@ -127,34 +136,42 @@ void Nemesis::retire() { retired_ = true; }
 
 namespace samsa::sim {
 
-void Nemesis::inject(Fault f) {
-  const NodeId server = pick(targets_.servers);
+std::optional<NodeId> Nemesis::pick_node(const char* name, const std::vector<NodeId>& among) {
+  const int64_t id = script_.value(name, pick(among).value);
+  for (NodeId n : among) {
+    if (n.value == id) return n;
+  }
+  return std::nullopt;  // a replay file naming a node that is not one of these
+}
+
+void Nemesis::apply(Fault drawn, NodeId drawn_server) {
+  const std::optional<Fault> f = fault_by_name(script_.kind(fault_name(drawn)));
+  if (!f) return script_.cancel_tick();
+  const int64_t id = script_.value("node", drawn_server.value);
+  const auto server = std::find_if(targets_.servers.begin(), targets_.servers.end(), [id](NodeId n) { return n.value == id; });
+  if (server == targets_.servers.end()) return script_.cancel_tick();
+  ++counts_[*f];
+  inject(*f, *server);
+}
+
+void Nemesis::inject(Fault f, NodeId server) {
   switch (f) {
     case Fault::machine_crash: crash_server(server, CrashKind::machine); break;
     case Fault::process_crash: crash_server(server, CrashKind::process); break;
     case Fault::pause_server:
       sim_.pause(server);
-      sim_.schedule_after(outage(), [this, server] {
+      sim_.schedule_after(outage("for_ns"), [this, server] {
         if (!stopped_) sim_.resume(server);
       });
       break;
     case Fault::clock_jump: {
-      const int64_t ms = sim_.in_range(1'000, 3'600'000);
-      sim_.jump_clock(server, sim_.chance(1, 2) ? ms : -ms);
+      const int64_t ms = script_.value("ms", sim_.in_range(1'000, 3'600'000));
+      sim_.jump_clock(server, script_.value("ahead", sim_.chance(1, 2) ? 1 : 0) != 0 ? ms : -ms);
       break;
     }
-    case Fault::clock_drift: sim_.set_clock_drift(server, sim_.in_range(-200'000, 200'000)); break;
+    case Fault::clock_drift: sim_.set_clock_drift(server, script_.value("ppm", sim_.in_range(-200'000, 200'000))); break;
     case Fault::crash_client:
-    case Fault::pause_client: {
-      if (targets_.clients.empty()) break;
-      const NodeId c = pick(targets_.clients);
-      if (f == Fault::crash_client) sim_.crash(c); else sim_.pause(c);
-      sim_.schedule_after(outage() * 2, [this, c, f] {
-        if (stopped_) return;  // heal() brought everything back already
-        if (f == Fault::crash_client) sim_.start(c); else sim_.resume(c);
-      });
-      break;
-    }
+    case Fault::pause_client: inject_client(f); break;
     case Fault::swizzle_clog: swizzle(server); break;
     case Fault::disk_eio:
     case Fault::disk_full:
@@ -162,27 +179,46 @@ void Nemesis::inject(Fault f) {
     case Fault::bit_flip:
     case Fault::bad_sector:
     case Fault::misdirected_write: inject_disk(f, server); break;
-    default:
-      if (!targets_.clients.empty()) inject_network(f, pick(targets_.clients), server);
+    default: {
+      const std::optional<NodeId> client =
+          targets_.clients.empty() ? std::nullopt : pick_node("client", targets_.clients);
+      if (!client) return script_.cancel_tick();
+      inject_network(f, *client, server);
       break;
+    }
   }
+}
+
+void Nemesis::inject_client(Fault f) {
+  const std::optional<NodeId> c = targets_.clients.empty() ? std::nullopt : pick_node("client", targets_.clients);
+  if (!c) return script_.cancel_tick();
+  if (f == Fault::crash_client) sim_.crash(*c); else sim_.pause(*c);
+  sim_.schedule_after(scripted("for_ns", draw_outage() * 2), [this, c = *c, f] {
+    if (stopped_) return;  // heal() brought everything back already
+    if (f == Fault::crash_client) sim_.start(c); else sim_.resume(c);
+  });
 }
 
 void Nemesis::inject_network(Fault f, NodeId client, NodeId server) {
   SimNetwork& net = sim_.network();
-  auto heal_later = [&] { sim_.schedule_after(outage(), [this, client, server] { sim_.network().heal(client, server); }); };
+  auto heal_later = [&] { sim_.schedule_after(outage("for_ns"), [this, client, server] { sim_.network().heal(client, server); }); };
   switch (f) {
     case Fault::partition: net.partition(client, server); heal_later(); break;
     case Fault::one_way:
-      if (sim_.chance(1, 2)) net.block(client, server); else net.block(server, client);
+      if (script_.value("from_client", sim_.chance(1, 2) ? 1 : 0) != 0) net.block(client, server); else net.block(server, client);
       heal_later();
       break;
-    case Fault::clog: net.clog(client, server, outage()); net.clog(server, client, outage()); break;
+    case Fault::clog: {
+      const Duration there = outage("for_ns");
+      net.clog(client, server, there);
+      net.clog(server, client, outage("back_ns"));
+      break;
+    }
     case Fault::reset: net.reset_between(client, server); break;
     case Fault::lose_and_reset: net.lose_and_reset(client, server); break;
     case Fault::latency: {
-      const Duration lo = sim_.random_duration(Duration{0}, std::chrono::milliseconds(20));
-      const Duration hi = lo + sim_.random_duration(Duration{0}, std::chrono::milliseconds(200));
+      const Duration lo = scripted("low_ns", sim_.random_duration(Duration{0}, std::chrono::milliseconds(20)));
+      const Duration hi = lo + scripted("spread_ns", sim_.random_duration(Duration{0}, std::chrono::milliseconds(200)));
       net.set_latency(client, server, lo, hi);
       net.set_latency(server, client, lo, hi);
       break;
@@ -226,7 +262,7 @@ void restore_disk(SimDisk& disk, const DiskConfig& as_started) {
 
 void Nemesis::inject_disk(Fault f, NodeId server) {
   SimDisk& disk = *sim_.node(server).disk;
-  const Duration d = outage();
+  const Duration d = outage("for_ns");
   auto restore_later = [this, server, d] {
     sim_.schedule_after(d, [this, server] { restore_disk(*sim_.node(server).disk, disk_config_[server]); });
   };
@@ -234,13 +270,14 @@ void Nemesis::inject_disk(Fault f, NodeId server) {
     case Fault::disk_eio:
     case Fault::disk_full:
     case Fault::slow_disk:
-      start_disk_window(sim_, disk, f, 50'000);
+      start_disk_window(sim_, disk, f, 50'000, [this](const char* name, int64_t drawn) { return script_.value(name, drawn); });
       restore_later();
       break;
     case Fault::bit_flip: disk.flip_random_bit(targets_.data_prefix, ".log"); break;
     case Fault::bad_sector: disk.add_bad_sector(targets_.data_prefix, ".log"); break;
     case Fault::misdirected_write:
-      disk.faults().misdirected_write_per_million = static_cast<uint32_t>(sim_.in_range(1'000, 50'000));
+      disk.faults().misdirected_write_per_million =
+          static_cast<uint32_t>(std::clamp<int64_t>(script_.value("ppm", sim_.in_range(1'000, 50'000)), 0, 1'000'000));
       disk.faults().misdirect_prefix = targets_.data_prefix;
       disk.faults().misdirect_suffix = ".log";
       restore_later();
@@ -268,7 +305,7 @@ void Nemesis::swizzle(NodeId server) {
     });
   }
   std::vector<NodeId> unclog = order;
-  at += outage();
+  at += outage("for_ns");
   for (size_t i = 0; i < unclog.size(); ++i) {
     std::swap(unclog[i], unclog[i + bounded(sim_.random_u64(), unclog.size() - i)]);
     at += sim_.random_duration(std::chrono::milliseconds(10), std::chrono::milliseconds(300));

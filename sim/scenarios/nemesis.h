@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "sim/scenarios/fault_script.h"
 #include "sim/world/sim_disk.h"
 #include "sim/world/sim_network.h"
 #include "sim/world/simulator.h"
@@ -77,9 +78,13 @@ struct NemesisTargets {
   std::function<void(NodeId)> before_machine_crash;
 };
 
+// Records its decisions per tick in a FaultScript (fault_script.h): the tick's kind, server and
+// every value it drew ("node", "for_ns", "client", ...); given `replay`, it makes the same draws
+// and applies the file's events instead.
 class Nemesis {
  public:
-  Nemesis(Simulator& sim, NemesisTargets targets, NemesisPlan plan, Instant stop_at);
+  Nemesis(Simulator& sim, NemesisTargets targets, NemesisPlan plan, Instant stop_at,
+          const std::vector<FaultEvent>* replay = nullptr);
 
   void start();
   // Stops injecting and undoes what can be undone: heals the network, clears disk faults and
@@ -89,16 +94,25 @@ class Nemesis {
   // Stops the supervisor too (before a scenario's own final crash and restart).
   void retire();
   std::vector<std::string> summary() const;
+  // The decisions applied, as replay-file event lines.
+  std::vector<std::string> schedule() const { return script_.lines(); }
   const NemesisPlan& plan() const { return plan_; }
 
  private:
   void tick();
   void supervise();
-  void inject(Fault f);
+  void apply(Fault drawn, NodeId drawn_server);
+  void inject(Fault f, NodeId server);
+  void inject_client(Fault f);
   void inject_network(Fault f, NodeId client, NodeId server);
   void inject_disk(Fault f, NodeId server);
   void swizzle(NodeId server);
-  Duration outage() { return sim_.random_duration(std::chrono::milliseconds(100), plan_.outage_max); }
+  // A drawn outage, or the replayed one (`name` in the script; never negative).
+  Duration draw_outage() { return sim_.random_duration(std::chrono::milliseconds(100), plan_.outage_max); }
+  Duration outage(const char* name) { return scripted(name, draw_outage()); }
+  Duration scripted(const char* name, Duration drawn) { return Duration{std::max<int64_t>(script_.value(name, drawn.count()), 0)}; }
+  // A drawn node of `among`, or the replayed one if it is among them (else nullopt).
+  std::optional<NodeId> pick_node(const char* name, const std::vector<NodeId>& among);
   template <typename T>
   const T& pick(const std::vector<T>& v) { return v[bounded(sim_.random_u64(), v.size())]; }
 
@@ -110,6 +124,7 @@ class Nemesis {
   bool retired_ = false;
   std::map<Fault, uint64_t> counts_;
   std::map<NodeId, DiskConfig> disk_config_;  // as the servers started, to undo slow/full disks
+  FaultScript script_;
 };
 
 }  // namespace samsa::sim
