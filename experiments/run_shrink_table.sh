@@ -43,12 +43,14 @@ trap 'rm -rf "$tmp"' EXIT
   echo "Each row: \`samsa-sim FLAGS --shrink FILE\` for a failing run (the cluster scenario: Kafka's"
   echo "historical bugs from replication_bugs.md and the planted controller bugs, 40 s of faults, 40 s"
   echo "quiet; the broker and groups scenarios: the planted bugs of planted_bugs.md with their flags):"
-  echo "ddmin over the nemesis' recorded events while one of the checks that failed still fails, then"
-  echo "each duration halved while it still fails. 0 events after: the bug fails with no fault at all."
+  echo "first a smaller run where it still fails (fewer brokers, one producer, two members, a shorter"
+  echo "fault phase), then ddmin over the nemesis' recorded events while one of the checks that failed"
+  echo "still fails, then each duration halved while it still fails, then the fault phase shortened"
+  echo "again. 0 events after: the bug fails with no fault at all."
   echo "The shrunk schedules are in experiments/results/shrunk/."
   echo
-  echo "| bug | run | events before | events after | fault time before | after | runs | wall s | still failing | replay |"
-  echo "|---|---|---|---|---|---|---|---|---|---|"
+  echo "| bug | run | events before | events after | fault time before | after | smaller run | runs | wall s | still failing | replay |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|"
   while IFS=$'\t' read -r bug args; do
     seed=$(sed -E 's/.*--seed ([0-9]+).*/\1/' <<< "$args")
     scenario=$(sed -E 's/.*--scenario ([a-z-]+).*/\1/' <<< "$args")
@@ -59,12 +61,13 @@ trap 'rm -rf "$tmp"' EXIT
     wall=$(( $(date +%s) - start ))
     line=$(grep -E '^  shrunk ' "$tmp/run.txt" || true)
     if [ -z "$line" ]; then
-      echo "| $bug | \`$args\` | - | - | - | - | - | $wall | (the run did not fail: nothing to shrink) | - |"
+      echo "| $bug | \`$args\` | - | - | - | - | - | - | $wall | (the run did not fail: nothing to shrink) | - |"
       continue
     fi
     # "  shrunk N events to M (fault durations X s to Y s) in R runs, W s; still failing C"
     read -r before after dbefore dafter runs failing <<< "$(sed -E 's/^  shrunk ([0-9]+) events to ([0-9]+) \(fault durations ([0-9.]+) s to ([0-9.]+) s\) in ([0-9]+) runs, [0-9.]+ s.*; still failing (.*)$/\1 \2 \3 \4 \5 \6/' <<< "$line")"
-    echo "| $bug | \`$args\` | $before | $after | ${dbefore} s | ${dafter} s | $runs | $wall | $failing | \`samsa-sim --replay $file\` |"
+    smaller=$(grep -E '^  smaller run: ' "$tmp/run.txt" | sed -E 's/^  smaller run: //; s/ \(.*\)$//' || true)
+    echo "| $bug | \`$args\` | $before | $after | ${dbefore} s | ${dafter} s | ${smaller:--} | $runs | $wall | $failing | \`samsa-sim --replay $file\` |"
   done <<< "$cases"
 } > "$out"
 cat "$out"

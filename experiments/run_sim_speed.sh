@@ -4,8 +4,8 @@
 # with the cluster scenario's number of brokers (--cluster-brokers 3..9, the quorum combined on
 # three of them) and with the broker scenario's number of producers (1..16). Simulated time per
 # seed comes from samsa-sim's JSON lines; wall time from the clock around each run (the machine
-# otherwise idle: run nothing else meanwhile). Writes experiments/results/sim_speed.md and the
-# plot sim_speed.png (gnuplot, from scripts/setup.sh).
+# otherwise idle: run nothing else meanwhile). Writes experiments/results/sim_speed.md; then
+# experiments/plot_results.py draws sim_speed.png from it.
 # Usage: experiments/run_sim_speed.sh [build-dir]   (SEEDS=10 by default)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,6 @@ build=${1:-build}
 seeds=${SEEDS:-10}
 sim=$build/sim/samsa-sim
 out=experiments/results/sim_speed.md
-png=experiments/results/sim_speed.png
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -43,34 +42,17 @@ measure failover --scenario failover
 for b in 3 4 5 7 9; do measure "cluster-brokers-$b" --scenario cluster --cluster-brokers "$b"; done
 for p in 1 2 4 8 16; do measure "broker-producers-$p" --scenario broker --producers "$p"; done
 
-python3 - "$tmp/rows" "$tmp/brokers.dat" "$tmp/producers.dat" > "$tmp/table.md" <<'EOF'
+python3 - "$tmp/rows" > "$tmp/table.md" <<'EOF'
 import sys
 rows = [l.split() for l in open(sys.argv[1])]
 print("| run | seeds | failed | wall s | simulated s | x real time | seeds per core-hour | steps per wall s |")
 print("|---|---|---|---|---|---|---|---|")
-with open(sys.argv[2], "w") as b, open(sys.argv[3], "w") as p:
-    for name, n, wall, simulated, steps, failed in rows:
-        n, wall, simulated, steps = int(n), float(wall), float(simulated), int(steps)
-        speed = simulated / wall if wall > 0 else 0
-        per_hour = 3600 * n / wall if wall > 0 else 0
-        print(f"| {name} | {n} | {failed} | {wall:.1f} | {simulated:.0f} | {speed:.1f} | {per_hour:.0f} | {steps / wall:.0f} |")
-        if name.startswith("cluster-brokers-"):
-            b.write(f"{name.rsplit('-', 1)[1]} {speed:.2f}\n")
-        if name.startswith("broker-producers-"):
-            p.write(f"{name.rsplit('-', 1)[1]} {speed:.2f}\n")
+for name, n, wall, simulated, steps, failed in rows:
+    n, wall, simulated, steps = int(n), float(wall), float(simulated), int(steps)
+    speed = simulated / wall if wall > 0 else 0
+    per_hour = 3600 * n / wall if wall > 0 else 0
+    print(f"| {name} | {n} | {failed} | {wall:.1f} | {simulated:.0f} | {speed:.1f} | {per_hour:.0f} | {steps / wall:.0f} |")
 EOF
-if command -v gnuplot > /dev/null; then
-  gnuplot <<EOF
-set terminal pngcairo size 900,420 noenhanced
-set output "$png"
-set multiplot layout 1,2 title "samsa-sim speed on one core ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'))"
-set xlabel "brokers (cluster scenario)"; set ylabel "simulated s per wall s"; set grid
-plot "$tmp/brokers.dat" with linespoints title "cluster"
-set xlabel "producers (broker scenario)"; set logscale x 2
-plot "$tmp/producers.dat" with linespoints title "broker"
-unset multiplot
-EOF
-fi
 {
   echo "# Simulation speed"
   echo
@@ -86,3 +68,4 @@ fi
   cat "$tmp/table.md"
 } > "$out"
 cat "$out"
+python3 experiments/plot_results.py  # sim_speed.png (and the other plots) from the tables

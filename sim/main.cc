@@ -227,31 +227,59 @@ int run_scheduled(sim::RunOptions o, LogLevel level, const std::string& record_p
   }
   sim::RunResult last = r;
   const auto started = std::chrono::steady_clock::now();  // reporting only
-  const sim::ShrinkResult s = sim::shrink_schedule(
-      events_of(r),
+  auto still_fails = [&](const sim::RunResult& run) {
+    for (const std::string& name : failed) {
+      const sim::CheckResult* check = run.find(name);
+      if (check != nullptr && !check->ok()) return true;
+    }
+    return false;
+  };
+  // A smaller run (fewer brokers or clients, a shorter fault phase) with the same faults, tried
+  // before shrinking the schedule and, for the fault phase, again after it.
+  sim::RunOptions shape = o;
+  std::vector<sim::FaultEvent> start = events_of(r);
+  std::vector<std::string> reshaped;
+  uint64_t shape_runs = 0;
+  auto try_step = [&](const sim::ShapeStep& step) {
+    sim::RunOptions c = shape;
+    const std::optional<std::string> what = step.apply(c, last);
+    if (!what) return;
+    c.replay_events = &start;
+    const sim::RunResult run = sim::run_one(c, o.seed, level);
+    ++shape_runs;
+    if (!still_fails(run)) return;
+    shape = c;
+    shape.replay_events = nullptr;
+    start = events_of(run);
+    last = run;
+    reshaped.push_back(*what);
+  };
+  const std::vector<sim::ShapeStep> steps = sim::shape_steps();
+  for (const sim::ShapeStep& step : steps) try_step(step);
+  sim::ShrinkResult s = sim::shrink_schedule(
+      start,
       [&](const std::vector<sim::FaultEvent>& candidate) {
-        sim::RunOptions c = o;
+        sim::RunOptions c = shape;
         c.replay_events = &candidate;
         const sim::RunResult run = sim::run_one(c, o.seed, level);
-        for (const std::string& name : failed) {
-          const sim::CheckResult* check = run.find(name);
-          if (check != nullptr && !check->ok()) {
-            last = run;
-            return true;
-          }
-        }
-        return false;
+        if (!still_fails(run)) return false;
+        last = run;
+        return true;
       },
       kShrinkRunsMax);
+  start = s.events;
+  try_step(steps.back());  // the fault phase, now that fewer faults remain
+  s.events = start;
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (!write_text(shrink_path, replay_file_of(o, last, s.events).to_text())) return 2;
+  if (!write_text(shrink_path, replay_file_of(shape, last, s.events).to_text())) return 2;
   int64_t before_ns = 0, after_ns = 0;
   for (const sim::FaultEvent& e : events_of(r)) before_ns += e.duration_ns();
   for (const sim::FaultEvent& e : s.events) after_ns += e.duration_ns();
   std::printf("  shrunk %zu events to %zu (fault durations %.1f s to %.1f s) in %llu runs, %.1f s%s; still failing %s\n",
               r.schedule.size(), s.events.size(), static_cast<double>(before_ns) / 1e9, static_cast<double>(after_ns) / 1e9,
-              static_cast<unsigned long long>(s.runs), wall, s.budget_exhausted ? " (run budget spent: smaller, not minimal)" : "",
+              static_cast<unsigned long long>(s.runs + shape_runs), wall, s.budget_exhausted ? " (run budget spent: smaller, not minimal)" : "",
               fmt::format("{}", fmt::join(failed, ", ")).c_str());
+  std::printf("  smaller run: %s\n", reshaped.empty() ? "none kept (the shape the seed drew is needed)" : fmt::format("{}", fmt::join(reshaped, ", ")).c_str());
   std::printf("  replay the shrunk run: samsa-sim --replay %s\n", shrink_path.c_str());
   return 1;
 }

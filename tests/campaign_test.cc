@@ -250,6 +250,36 @@ TEST_P(Replay, ARecordedScheduleReplaysTheRunAndAnEditedOneIsStable) {
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, Replay, ::testing::Values("cluster", "broker", "groups"));
 
+// Shrinking first tries a smaller run: each step applies only where there is something smaller.
+TEST(Shrink, ShapeStepsMakeTheRunSmallerWhereTheyCan) {
+  RunResult r;
+  r.shape = {{"brokers", 5}, {"separate_controllers", 1}};
+  r.schedule = {"event 3 11.500000000 partition node=1 for_ns=100"};
+  std::map<std::string, const ShapeStep*> steps;
+  const std::vector<ShapeStep> all = shape_steps();
+  for (const ShapeStep& s : all) steps[s.name] = &s;
+  RunOptions cluster;
+  cluster.scenario = "cluster";
+  EXPECT_EQ(steps.at("brokers")->apply(cluster, r), std::optional<std::string>("5 -> 3 brokers"));
+  EXPECT_EQ(cluster.cluster_brokers, 3);
+  EXPECT_TRUE(cluster.separate_controllers);
+  EXPECT_EQ(steps.at("fault time")->apply(cluster, r), std::optional<std::string>("faults for 40 s -> 14 s"));
+  EXPECT_EQ(cluster.fault_ms, 14'000);
+  EXPECT_FALSE(steps.at("fault time")->apply(cluster, r));  // nothing shorter left
+  r.shape["brokers"] = 3;
+  RunOptions three;
+  three.scenario = "cluster";
+  EXPECT_FALSE(steps.at("brokers")->apply(three, r));
+  RunOptions broker;
+  broker.scenario = "broker";
+  EXPECT_EQ(steps.at("producers")->apply(broker, r), std::optional<std::string>("2 -> 1 producer"));
+  EXPECT_FALSE(steps.at("producers")->apply(broker, r));
+  EXPECT_FALSE(steps.at("members")->apply(broker, r));
+  RunOptions groups;
+  groups.scenario = "groups";
+  EXPECT_EQ(steps.at("members")->apply(groups, r), std::optional<std::string>("3 -> 2 members"));
+}
+
 // A planted groups bug (a coordinator accepting a stale generation's commit) found with client
 // crashes and pauses shrinks to a schedule of a few events that still fails the same check.
 TEST(Shrink, APlantedGroupsBugShrinksToAFewEventsThatStillFail) {

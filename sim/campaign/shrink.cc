@@ -1,6 +1,9 @@
 #include "sim/campaign/shrink.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <utility>
 
 namespace samsa::sim {
 
@@ -83,6 +86,48 @@ ShrinkResult shrink_schedule(std::vector<FaultEvent> events, const std::function
   r.runs = s.runs();
   r.budget_exhausted = s.exhausted();
   return r;
+}
+
+namespace {
+
+std::optional<std::string> fewer_brokers(RunOptions& o, const RunResult& r) {
+  auto brokers = r.shape.find("brokers");
+  if (o.scenario != "cluster" || brokers == r.shape.end() || brokers->second <= 3) return std::nullopt;
+  o.cluster_brokers = 3;
+  o.separate_controllers = r.shape.count("separate_controllers") != 0 && r.shape.at("separate_controllers") != 0;
+  return fmt::format("{} -> 3 brokers", brokers->second);
+}
+
+std::optional<std::string> one_producer(RunOptions& o, const RunResult&) {
+  if (o.scenario != "broker" || o.producers <= 1) return std::nullopt;
+  const int before = std::exchange(o.producers, 1);
+  return fmt::format("{} -> 1 producer", before);
+}
+
+std::optional<std::string> two_members(RunOptions& o, const RunResult&) {
+  if (o.scenario != "groups" || o.members <= 2) return std::nullopt;
+  const int before = std::exchange(o.members, 2);
+  return fmt::format("{} -> 2 members", before);
+}
+
+// The faults stop 2 s after the last one the run applied (ticks after it did nothing).
+std::optional<std::string> shorter_fault_phase(RunOptions& o, const RunResult& r) {
+  Instant last{};
+  for (const std::string& line : r.schedule) {
+    if (std::optional<FaultEvent> e = FaultEvent::parse(line)) last = std::max(last, e->at);
+  }
+  const int64_t ms = (last.ns / 1'000'000 / 1000 + 3) * 1000;
+  // The cluster scenario reads samsa-sim's default of 60 s as its own 40 s.
+  const int64_t before = o.scenario == "cluster" && o.fault_ms == 60'000 ? 40'000 : o.fault_ms;
+  if (ms >= before) return std::nullopt;
+  o.fault_ms = ms;
+  return fmt::format("faults for {} s -> {} s", before / 1000, ms / 1000);
+}
+
+}  // namespace
+
+std::vector<ShapeStep> shape_steps() {
+  return {{"brokers", fewer_brokers}, {"producers", one_producer}, {"members", two_members}, {"fault time", shorter_fault_phase}};
 }
 
 }  // namespace samsa::sim

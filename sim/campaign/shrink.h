@@ -10,8 +10,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
+#include "sim/campaign/run.h"
 #include "sim/scenarios/fault_script.h"
 
 namespace samsa::sim {
@@ -26,5 +29,17 @@ struct ShrinkResult {
 // caller has seen `events` fail already.
 ShrinkResult shrink_schedule(std::vector<FaultEvent> events, const std::function<bool(const std::vector<FaultEvent>&)>& fails,
                              uint64_t runs_max);
+
+// Before its schedule, a failing run's shape is made smaller where it still fails: each step
+// changes the options of the run (`result`: the last failing run with them) and says what it
+// changed, or returns nullopt where it does not apply. In order: the cluster down to three
+// brokers, the broker scenario to one producer, the groups scenario to two members, and (last,
+// so a caller may try it again after shrinking the schedule) the fault phase ended soon after
+// the last fault.
+struct ShapeStep {
+  const char* name;
+  std::optional<std::string> (*apply)(RunOptions& options, const RunResult& result);
+};
+std::vector<ShapeStep> shape_steps();
 
 }  // namespace samsa::sim

@@ -55,6 +55,8 @@ struct RunResult {
   uint64_t records = 0;
   std::vector<std::string> faults;    // one line per kind: "crash x3"
   std::vector<std::string> settings;  // what the swarm chose: "segment.bytes=4096"
+  // What the seed drew that shrinking may make smaller ("brokers" -> 5, "separate_controllers" -> 1).
+  std::map<std::string, int64_t> shape;
   std::vector<CheckResult> checks;
   std::vector<std::string> notes;     // information, never a verdict
   // The nemesis' decisions as replay-file event lines (scenarios that record them: cluster).

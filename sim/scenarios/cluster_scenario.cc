@@ -497,6 +497,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   r.faults = script ? script->steps() : options.faults ? nemesis.summary() : std::vector<std::string>{};
   if (!script) r.schedule = nemesis.schedule();
   r.settings = {topology.describe()};
+  r.shape = {{"brokers", topology.brokers}, {"separate_controllers", topology.separate_controllers ? 1 : 0}};
   if (data) {
     for (const std::string& line : data->settings()) r.settings.push_back(line);
     for (const std::string& line : data->notes()) r.notes.push_back(line);
