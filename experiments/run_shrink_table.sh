@@ -46,7 +46,8 @@ trap 'rm -rf "$tmp"' EXIT
   echo "first a smaller run where it still fails (fewer brokers, one producer, two members, a shorter"
   echo "fault phase), then ddmin over the nemesis' recorded events while one of the checks that failed"
   echo "still fails, then each duration halved while it still fails, then the fault phase shortened"
-  echo "again. 0 events after: the bug fails with no fault at all."
+  echo "again. 0 events after: the bug fails with none of the nemesis' faults (what stays is the"
+  echo "scenario's own script, e.g. the broker scenario's two power losses at its end, and buggify)."
   echo "The shrunk schedules are in experiments/results/shrunk/."
   echo
   echo "| bug | run | events before | events after | fault time before | after | smaller run | runs | wall s | still failing | replay |"

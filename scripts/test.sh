@@ -2,7 +2,7 @@
 # Installs what is needed, builds samsa twice and runs every test:
 # - a Release build (-O3, where g++ 12's optimiser-dependent warnings appear, so warnings-as-errors
 #   holds for the strictest build type) of the programs and the Raft test, for the simulator
-#   campaigns at full speed: the 1000-seed Raft sweep and the 1000-seed cluster campaign;
+#   campaigns at full speed: the 1000-seed Raft sweep and a 300-seed cluster campaign;
 # - a RelWithDebInfo build with AddressSanitizer + UndefinedBehaviorSanitizer of everything, where
 #   ctest runs every test (its simulator sweeps are shorter there);
 # and checks that simulator seeds give the same trace hash in both builds. This is what .ci/run
@@ -36,14 +36,15 @@ done
 # The Raft scenario's 1000 seeds (50 in the sanitized build): the Release build's only ctest run.
 stamp "Raft campaign: 1000 seeds (Release build)"
 ctest --test-dir build-release -j"$jobs" --output-on-failure -R 'RaftScenario\.Seeds'
-# Issue 11's promise, on 1000 seeds: the cluster with replicated acks=all/acks=1 topics under
+# Issue 11's promise, on 300 seeds (CI stays near 30 minutes; experiments/run_cluster_campaign.sh
+# runs thousands): the cluster with replicated acks=all/acks=1 topics under
 # crashes (kill -9 and power loss), partitions and pauses; inside Kafka's envelope no anomaly,
 # outside it every loss excused by the fault that caused it. CI-sized faults (15 s, then 35 s of
 # quiet); experiments/run_replication_bugs.sh and run_cluster_campaign.sh run the long ones.
-stamp "cluster campaign: 1000 seeds (Release build, $jobs worker processes)"
+stamp "cluster campaign: 300 seeds (Release build, $jobs worker processes)"
 campaign=$(mktemp -d)
 campaign_failed=0
-build-release/sim/samsa-sim --scenario cluster --seeds 1..1000 --jobs "$jobs" --brief --fault-ms 15000 --quiet-ms 35000 \
+build-release/sim/samsa-sim --scenario cluster --seeds 1..300 --jobs "$jobs" --brief --fault-ms 15000 --quiet-ms 35000 \
   --json "$campaign/cluster.jsonl" > "$campaign/cluster.txt" 2>&1 || campaign_failed=1
 grep -E '^[0-9]+ seeds, ' "$campaign/cluster.txt" || true
 grep -E '^seed [0-9]+ \(|^  check .*FAIL|^  replay|^samsa-sim' "$campaign/cluster.txt" || true
