@@ -7,6 +7,7 @@ Usage: experiments/plot_results.py [OUT_DIR]   (default: experiments/results)
 Exits 1 when gnuplot fails or a file it should have drawn is missing or empty."""
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -52,7 +53,7 @@ def gnuplot(script, data, tmp):
         paths[key] = os.path.join(tmp, key + ".dat")
         with open(paths[key], "w") as f:
             for r in rows:
-                f.write(" ".join(f'"{c}"' if isinstance(c, str) else repr(c) for c in r) + "\n")
+                f.write(" ".join(f'"{c}"' if isinstance(c, str) else "NaN" if c is None else repr(c) for c in r) + "\n")
     subprocess.run(["gnuplot"], input=script.format(**paths), text=True, check=True)
 
 
@@ -97,14 +98,18 @@ def plot_shrink(out, tmp):
     rows = table("shrink.md")
     if not rows:
         return None
-    data = [[f'{r["bug"]} (seed {r["seed"]})', number(r["events before"]), number(r["events after"])]
+    def label(r):
+        scenario = re.search(r"--scenario (\S+)", r["run"])
+        seed = re.search(r"--seed (\d+)", r["run"])
+        return f'{r["bug"]} ({scenario.group(1) if scenario else "?"} {seed.group(1) if seed else "?"})'
+    data = [[label(r), number(r["events before"]), number(r["events after"])]
             for r in rows if number(r["events before"]) is not None]
     if not data:
         return None
-    script = HEAD.format(h=420, out=out) + (
+    script = HEAD.format(h=520, out=out).replace("900,", "1200,") + (
         'set title "Shrinking failing runs: nemesis events before and after (samsa-sim --shrink)"\n'
         'set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n'
-        'set ylabel "fault events"\nset yrange [0:*]\nset xtics rotate by -20\n'
+        'set key top left\nset ylabel "fault events"\nset yrange [0:*]\nset xtics rotate by -40 font ",8"\nset bmargin 10\n'
         'plot "{d}" using 2:xtic(1) title "before", "" using 3 title "after (still failing)"\n')
     gnuplot(script, {"d": data}, tmp)
     return out
@@ -162,6 +167,9 @@ PLOTS = [("replication_bugs.png", plot_replication_bugs), ("planted_bugs.png", p
 
 def main():
     out_dir = sys.argv[1] if len(sys.argv) > 1 else RESULTS
+    if shutil.which("gnuplot") is None:
+        print("FAIL: gnuplot is not installed (scripts/setup.sh installs gnuplot-nox)")
+        return 1
     os.makedirs(out_dir, exist_ok=True)
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:

@@ -64,6 +64,8 @@ EOF
   echo "x real time = simulated seconds / wall seconds; seeds per core-hour = 3600 x seeds / wall seconds."
   echo "cluster-brokers-N: the cluster scenario with N brokers (quorum combined on three);"
   echo "broker-producers-N: the broker scenario with N producer nodes. Plot: sim_speed.png."
+  echo "failed: seeds whose verdict failed (these runs are small campaigns too: each failure is a finding,"
+  echo "followed up in the README's open findings)."
   echo
   cat "$tmp/table.md"
 } > "$out"

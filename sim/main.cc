@@ -144,8 +144,13 @@ std::vector<std::string> expand_replay(int argc, char** argv, sim::ReplayFile* f
   std::vector<std::string> args{argv[0]};
   std::string path;
   for (int i = 1; i < argc; ++i) {
-    if (std::string(argv[i]) == "--replay" && i + 1 < argc) {
+    const std::string arg = argv[i];
+    if (arg == "--replay" && i + 1 < argc) {
       path = argv[++i];
+      continue;
+    }
+    if (arg.starts_with("--replay=")) {
+      path = arg.substr(std::string("--replay=").size());
       continue;
     }
     args.emplace_back(argv[i]);
@@ -159,6 +164,7 @@ std::vector<std::string> expand_replay(int argc, char** argv, sim::ReplayFile* f
     std::exit(2);
   }
   *file = std::move(*f);
+  file->source_path = path;
   std::vector<std::string> out{argv[0], "--scenario", file->scenario, "--seed", std::to_string(file->seed)};
   for (const auto& [flag, value] : file->options) {
     out.push_back(flag);
@@ -193,34 +199,11 @@ bool write_text(const std::string& path, const std::string& text) {
   return static_cast<bool>(out);
 }
 
-// One seed with its schedule: --record writes it as a replay file; --shrink reduces a failing
-// run's schedule to a minimal one that fails the same check and writes that.
-// One seed, recorded, replayed, shrunk or drawn as a timeline page (`timeline` set: o's trace
-// sink and watch already feed it).
-int run_scheduled(sim::RunOptions o, LogLevel level, const std::string& record_path, const std::string& shrink_path,
-                  const sim::ReplayFile* replayed, sim::Timeline* timeline = nullptr, const std::string& timeline_path = "") {
-  const sim::RunResult r = sim::run_one(o, o.seed, level);
-  std::fputs(sim::format_run(o, r).c_str(), stdout);
-  if (timeline != nullptr) {
-    timeline->finish(r, sim::replay_command(o, o.seed));
-    if (!write_text(timeline_path, sim::timeline_html(*timeline))) return 2;
-    std::printf("  timeline: %s\n", timeline_path.c_str());
-  }
-  const std::vector<sim::FaultEvent> events = replayed != nullptr ? replayed->events : events_of(r);
-  if (replayed != nullptr && replayed->trace_hash) {
-    std::printf("  replayed %zu events: trace hash %016llx, the file's %016llx (%s)\n", events.size(),
-                static_cast<unsigned long long>(r.trace_hash), static_cast<unsigned long long>(*replayed->trace_hash),
-                r.trace_hash == *replayed->trace_hash ? "the same run" : "another run: the file's events were edited, or another build");
-  }
-  if (!record_path.empty()) {
-    if (!write_text(record_path, replay_file_of(o, r, events_of(r)).to_text())) return 2;
-    std::printf("  recorded %zu events: samsa-sim --replay %s\n", r.schedule.size(), record_path.c_str());
-  }
-  if (shrink_path.empty()) return r.ok() ? 0 : 1;
-  if (r.ok()) {
-    std::printf("  the run passes: nothing to shrink\n");
-    return 0;
-  }
+// --shrink: a smaller run, then the fewest faults, that still fail one of the checks `r` failed;
+// writes the replay file. The candidate runs are not traced.
+int shrink_run(sim::RunOptions o, LogLevel level, const sim::RunResult& r, const std::string& shrink_path) {
+  o.trace_sink = nullptr;
+  o.watch = nullptr;
   std::vector<std::string> failed;
   for (const sim::CheckResult& c : r.checks) {
     if (!c.ok()) failed.push_back(c.name);
@@ -282,6 +265,37 @@ int run_scheduled(sim::RunOptions o, LogLevel level, const std::string& record_p
   std::printf("  smaller run: %s\n", reshaped.empty() ? "none kept (the shape the seed drew is needed)" : fmt::format("{}", fmt::join(reshaped, ", ")).c_str());
   std::printf("  replay the shrunk run: samsa-sim --replay %s\n", shrink_path.c_str());
   return 1;
+}
+
+// One seed with its schedule: --record writes it as a replay file; --shrink reduces a failing
+// run's schedule to a minimal one that fails the same check and writes that.
+// One seed, recorded, replayed, shrunk or drawn as a timeline page (`timeline` set: o's trace
+// sink and watch already feed it).
+int run_scheduled(sim::RunOptions o, LogLevel level, const std::string& record_path, const std::string& shrink_path,
+                  const sim::ReplayFile* replayed, sim::Timeline* timeline = nullptr, const std::string& timeline_path = "") {
+  const sim::RunResult r = sim::run_one(o, o.seed, level);
+  std::fputs(sim::format_run(o, r).c_str(), stdout);
+  if (timeline != nullptr) {
+    timeline->finish(r, replayed != nullptr ? "samsa-sim --replay " + replayed->source_path : sim::replay_command(o, o.seed));
+    if (!write_text(timeline_path, sim::timeline_html(*timeline))) return 2;
+    std::printf("  timeline: %s\n", timeline_path.c_str());
+  }
+  const std::vector<sim::FaultEvent> events = replayed != nullptr ? replayed->events : events_of(r);
+  if (replayed != nullptr && replayed->trace_hash) {
+    std::printf("  replayed %zu events: trace hash %016llx, the file's %016llx (%s)\n", events.size(),
+                static_cast<unsigned long long>(r.trace_hash), static_cast<unsigned long long>(*replayed->trace_hash),
+                r.trace_hash == *replayed->trace_hash ? "the same run" : "another run: the file's events were edited, or another build");
+  }
+  if (!record_path.empty()) {
+    if (!write_text(record_path, replay_file_of(o, r, events_of(r)).to_text())) return 2;
+    std::printf("  recorded %zu events: samsa-sim --replay %s\n", r.schedule.size(), record_path.c_str());
+  }
+  if (shrink_path.empty()) return r.ok() ? 0 : 1;
+  if (r.ok()) {
+    std::printf("  the run passes: nothing to shrink\n");
+    return 0;
+  }
+  return shrink_run(o, level, r, shrink_path);
 }
 
 int main(int argc, char** argv) {

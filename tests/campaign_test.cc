@@ -232,7 +232,11 @@ TEST_P(Replay, ARecordedScheduleReplaysTheRunAndAnEditedOneIsStable) {
   o.quiet_ms = 20'000;
   const RunResult recorded = run_one(o, 3, LogLevel::off);
   std::vector<FaultEvent> events;
-  for (const std::string& line : recorded.schedule) events.push_back(*FaultEvent::parse(line));
+  for (const std::string& line : recorded.schedule) {
+    std::optional<FaultEvent> e = FaultEvent::parse(line);
+    ASSERT_TRUE(e) << line;
+    events.push_back(*e);
+  }
   ASSERT_GE(events.size(), 2u);
   o.replay_events = &events;
   EXPECT_EQ(run_one(o, 3, LogLevel::off).trace_hash, recorded.trace_hash);
@@ -249,6 +253,25 @@ TEST_P(Replay, ARecordedScheduleReplaysTheRunAndAnEditedOneIsStable) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, Replay, ::testing::Values("cluster", "broker", "groups"));
+
+// Recording and replaying must consume the generator alike on every path a tick can take (a
+// partition without a leader, a node that is down...): an unedited file replays its run.
+TEST(Replay, UneditedFilesReplayTheirRunsOverManySeeds) {
+  for (const auto& [scenario, seeds] : std::vector<std::pair<std::string, uint64_t>>{{"cluster", 8}, {"groups", 8}, {"broker", 2}}) {
+    RunOptions o;
+    o.scenario = scenario;
+    o.fault_ms = 10'000;
+    o.quiet_ms = 20'000;
+    for (uint64_t seed = 1; seed <= seeds; ++seed) {
+      const RunResult recorded = run_one(o, seed, LogLevel::off);
+      std::vector<FaultEvent> events;
+      for (const std::string& line : recorded.schedule) events.push_back(FaultEvent::parse(line).value());
+      RunOptions replay = o;
+      replay.replay_events = &events;
+      EXPECT_EQ(run_one(replay, seed, LogLevel::off).trace_hash, recorded.trace_hash) << scenario << " seed " << seed;
+    }
+  }
+}
 
 // Shrinking first tries a smaller run: each step applies only where there is something smaller.
 TEST(Shrink, ShapeStepsMakeTheRunSmallerWhereTheyCan) {
@@ -292,11 +315,16 @@ TEST(Shrink, APlantedGroupsBugShrinksToAFewEventsThatStillFail) {
   ASSERT_NE(r.find("stale-commit"), nullptr);
   ASSERT_FALSE(r.find("stale-commit")->ok());
   std::vector<FaultEvent> events;
-  for (const std::string& line : r.schedule) events.push_back(*FaultEvent::parse(line));
+  for (const std::string& line : r.schedule) {
+    std::optional<FaultEvent> e = FaultEvent::parse(line);
+    ASSERT_TRUE(e) << line;
+    events.push_back(*e);
+  }
   auto fails = [&](const std::vector<FaultEvent>& candidate) {
     RunOptions c = o;
     c.replay_events = &candidate;
-    const CheckResult* check = run_one(c, 1, LogLevel::off).find("stale-commit");
+    const RunResult run = run_one(c, 1, LogLevel::off);
+    const CheckResult* check = run.find("stale-commit");
     return check != nullptr && !check->ok();
   };
   const ShrinkResult s = shrink_schedule(events, fails, 200);

@@ -110,7 +110,7 @@ std::optional<std::string> two_members(RunOptions& o, const RunResult&) {
   return fmt::format("{} -> 2 members", before);
 }
 
-// The faults stop 2 s after the last one the run applied (ticks after it did nothing).
+// The faults stop 2 to 3 s after the last one the run applied (the ticks after it did nothing).
 std::optional<std::string> shorter_fault_phase(RunOptions& o, const RunResult& r) {
   Instant last{};
   for (const std::string& line : r.schedule) {

@@ -71,6 +71,16 @@ const RiskWindow* risk_for(const QueueHistory& h, int32_t partition, int64_t off
   return nullptr;
 }
 
+// A window that puts any offset of [lo, hi] of the partition at risk.
+const RiskWindow* risk_for_range(const QueueHistory& h, int32_t partition, int64_t lo, int64_t hi, Instant observed,
+                                 bool skip_epoch_changes) {
+  for (const RiskWindow& w : h.risks) {
+    if (skip_epoch_changes && w.new_leader_epoch) continue;
+    if (w.partition == partition && w.from_offset <= hi && lo <= w.to_offset && observed <= w.at) return &w;
+  }
+  return nullptr;
+}
+
 void check_lost_and_unseen(const QueueHistory& h, const Index& ix, CheckResult& lost, CheckResult& unseen) {
   for (const auto& [pos, acked] : ix.acked) {
     ++lost.examined;
@@ -243,7 +253,11 @@ void check_poll_order(const QueueHistory& h, const Index& ix, CheckResult& skip,
           CheckResult& c = back ? backwards : skip;
           // A truncation that came with a new leader epoch excuses no skip or step back: the
           // consumer must notice it (KIP-320: fenced fetches, OffsetForLeaderEpoch) and move.
-          if (const RiskWindow* w = risk_for(h, o.partition, std::min(prev, o.offset), prev_at, true)) {
+          // A step back: the records from o.offset on were replaced. A skip: those between were
+          // lost (a damaged segment may begin in the middle of the skipped range).
+          const RiskWindow* w = back ? risk_for(h, o.partition, o.offset, prev_at, true)
+                                     : risk_for_range(h, o.partition, from + 1, o.offset - 1, prev_at, true);
+          if (w != nullptr) {
             c.excuse(w->fault);
           } else {
             c.fail(from < prev ? fmt::format("consumer {}: read {}-{} after {}-{}, never reading what the final log holds after "

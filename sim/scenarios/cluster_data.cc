@@ -81,6 +81,12 @@ void ClusterData::failed_sync(int32_t node, const std::string& path) {
   });
 }
 
+void ClusterData::unclean_halt(int32_t node) {
+  if (!nodes_.count(node)) return;
+  ++unclean_halts_;
+  report_cut(node, "halt after a failed fsync", [](const std::string&) { return true; });
+}
+
 void ClusterData::report_cut(int32_t node, std::string_view cause, const std::function<bool(const std::string&)>& cut) {
   const SimDisk& disk = *sim_.node(nodes_.at(node)).disk;
   for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
@@ -166,9 +172,8 @@ void ClusterData::after_step() {
   }
   if (!changed) return;  // nothing a replica holds changed
   collect_views();
-  if (views_.empty()) return;
-  checker_.observe(sim_.now(), views_);
-  if (watch_ != nullptr && watch_->replicas) watch_->replicas(sim_.now(), views_);
+  if (watch_ != nullptr && watch_->replicas) watch_->replicas(sim_.now(), views_);  // empty: every broker is down
+  if (!views_.empty()) checker_.observe(sim_.now(), views_);
 }
 
 void ClusterData::healed(Instant healed, Instant live_from, Instant live_until) {
@@ -249,8 +254,8 @@ std::vector<std::string> ClusterData::notes() const {
   for (const LeaderTerm& t : checker_.terms()) outside += t.envelope_broken_by ? 1 : 0;
   std::vector<std::string> out{fmt::format(
       "replication: {} leader epochs seen ({} outside the envelope), {} power losses of brokers, {} failed fsyncs of "
-      "data replicas, {} steps checked",
-      checker_.terms().size(), outside, power_losses_, failed_syncs_, checker_.observations())};
+      "data replicas, {} halts after a failed fsync, {} steps checked",
+      checker_.terms().size(), outside, power_losses_, failed_syncs_, unclean_halts_, checker_.observations())};
   out.insert(out.end(), final_replicas_.begin(), final_replicas_.end());
   return out;
 }

@@ -64,6 +64,9 @@ class ClusterData {
   // Just before a failed fsync of `path` on `node` drops that file's unsynced writes: for the
   // checker, a power loss of that one replica.
   void failed_sync(int32_t node, const std::string& path);
+  // `node` halted after a failed fsync and will register as after a power loss: for the
+  // checker, every replica on it lost power (what the fsync cut was reported by failed_sync).
+  void unclean_halt(int32_t node);
   // After every step: the replication invariants on every live replica.
   void after_step();
   // Faults stopped at `healed`; the clients must be live from `live_from` to `live_until`.
@@ -105,6 +108,7 @@ class ClusterData {
   int32_t min_insync_ = 1;
   uint64_t power_losses_ = 0;
   uint64_t failed_syncs_ = 0;
+  uint64_t unclean_halts_ = 0;
   const RunWatch* watch_ = nullptr;
 };
 

@@ -11,6 +11,14 @@ const controller::MetadataImage* most_applied_image(const ClusterRegistry& regis
   return best != nullptr ? &best->image() : nullptr;
 }
 
+namespace {
+void halted(ClusterRegistry& registry, int32_t id, server::Node& node) {
+  ++registry.disk_halts;
+  const bool unclean = node.broker() != nullptr && node.broker()->failed_with_loss();
+  if (unclean && registry.on_unclean_halt) registry.on_unclean_halt(id);
+}
+}  // namespace
+
 void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterRegistry& registry) {
   server::Node node(rt, config);
   const int32_t id = config.broker.node_id;
@@ -27,7 +35,7 @@ void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterReg
   while (registry.sigterm_armed) {
     const Status s = node.wait_for_failure(rt.after(ClusterRegistry::kSigtermPoll));
     if (s.code() == Errc::io_error) {
-      ++registry.disk_halts;
+      halted(registry, id, node);
       registry.live.erase(id);
       node.stop();
       return;
@@ -46,7 +54,7 @@ void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterReg
     registry.shutdowns.push_back(r);
     return;
   }
-  if (node.wait_for_failure(Deadline::never()).code() == Errc::io_error) ++registry.disk_halts;
+  if (node.wait_for_failure(Deadline::never()).code() == Errc::io_error) halted(registry, id, node);
   registry.live.erase(id);
   node.stop();
 }

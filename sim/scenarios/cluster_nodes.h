@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <set>
 #include <vector>
@@ -37,6 +38,10 @@ struct ClusterRegistry {
   std::set<int32_t> sigterm;
   std::vector<ShutdownRecord> shutdowns;
   uint64_t disk_halts = 0;  // nodes that halted on a disk error (a failed log or metadata log)
+  // A node halted having forgotten its broker epoch (a failed fsync may have lost writes): it
+  // registers again as after a power loss, and the controller trusts none of its replicas
+  // (KIP-966), so for the checker every replica on it lost power. Called before it stops.
+  std::function<void(int32_t node)> on_unclean_halt;
 };
 
 // The metadata image of the live node that applied the most of the metadata log, or nullptr.

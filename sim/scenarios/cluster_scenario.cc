@@ -95,8 +95,9 @@ class ClusterNemesis {
     if (kind < 0 || !nodes_.count(ida)) return script_.cancel_tick();  // a file naming no such kind or node
     const NodeId a = nodes_.at(ida);
     auto other = [&] {
-      const int32_t id = static_cast<int32_t>(script_.value("other", drawn_b));
-      return nodes_.count(id) ? nodes_.at(id) : a;
+      return nodes_.at(static_cast<int32_t>(script_.value("other", drawn_b, [this](int64_t id) {
+        return nodes_.count(static_cast<int32_t>(id)) != 0;
+      })));
     };
     SimNetwork& net = sim_.network();
     switch (kind) {
@@ -143,7 +144,6 @@ class ClusterNemesis {
       case 10: restart_follower_crash_leader(registry); break;
       default: disk_fault(a, mix_.name(kind)); break;
     }
-    (void)drawn_b;
   }
   // A node that is down (crashed) starts again; one whose process ended (it halted on a disk
   // error, or could not start) is restarted as a process: the machine keeps what was written.
@@ -186,10 +186,11 @@ class ClusterNemesis {
     const controller::TopicImage* t = registry.live.begin()->second->metadata()->image().topic(ClusterData::kAcksAllTopic);
     if (t == nullptr || t->partitions.empty()) return script_.cancel_tick();
     // Copies: restarting a follower destroys its broker, whose metadata image `t` may belong to.
-    const int64_t i = script_.value("partition", static_cast<int64_t>(bounded(sim_.random_u64(), t->partitions.size())));
-    if (i < 0 || static_cast<size_t>(i) >= t->partitions.size()) return script_.cancel_tick();
+    const size_t n = t->partitions.size();
+    const int64_t i = script_.value("partition", static_cast<int64_t>(bounded(sim_.random_u64(), n)),
+                                    [n](int64_t v) { return v >= 0 && static_cast<size_t>(v) < n; });
     const controller::PartitionState p = t->partitions[static_cast<size_t>(i)];
-    if (p.leader < 0 || !nodes_.count(p.leader)) return script_.cancel_tick();
+    if (p.leader < 0 || !nodes_.count(p.leader)) return;  // no leader to kill: recorded as a tick that did nothing
     const NodeId leader = nodes_.at(p.leader);
     for (int32_t f : p.replicas) {
       if (f == p.leader || !nodes_.count(f)) continue;
@@ -361,15 +362,31 @@ ClusterTopology draw_topology(Simulator& sim) {
 }
 }  // namespace
 
+namespace {
+// Tells a watch what each simulator node is (its host name, and its node.id if a broker).
+void name_nodes(const Simulator& sim, const std::map<int32_t, NodeId>& brokers, const RunWatch* watch) {
+  if (watch == nullptr || !watch->node) return;
+  for (const auto& [n, node] : sim.nodes()) {
+    int32_t broker = -1;
+    for (const auto& [id, b] : brokers) broker = b == n ? id : broker;
+    watch->node(n.value, node.host, broker);
+  }
+}
+}  // namespace
+
 RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   // Declared before the simulator: its destruction unwinds the nodes, which still use them.
   Registry registry;
   std::map<int32_t, server::NodeConfig> configs;
   AdminHistory history;
+  std::optional<ClusterData> data;  // the nodes' halts report to it (registry.on_unclean_halt)
   SimOptions so{options.seed, options.log_level, true, options.node_bugs, options.trace_sink};
   Simulator sim(so);
   const bool scripted = options.schedule != ClusterSchedule::random;
   registry.sigterm_armed = options.schedule == ClusterSchedule::controlled_shutdown;
+  registry.on_unclean_halt = [&data](int32_t id) {
+    if (data) data->unclean_halt(id);
+  };
   // A schedule's brokers hold only data: its kills never take the metadata quorum with them.
   const ClusterTopology topology = options.topology ? *options.topology
                                    : scripted        ? ClusterTopology{3, true}
@@ -384,7 +401,6 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   const NodeId admin = sim.add_node("admin", [&history, &topology](Runtime& rt) { admin_main(rt, history, topology.brokers); });
   std::vector<Address> bootstrap;
   for (const auto& [id, n] : brokers) bootstrap.push_back(Address{host_of(id), kBrokerPort});
-  std::optional<ClusterData> data;
   if (options.data_plane) {
     ClusterDataShape shape;
     if (scripted) shape = {.partitions = 1, .replication_factor = 2, .min_insync = 1, .unclean_acks1 = true};
@@ -392,15 +408,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
     data->set_watch(options.watch);
     data->add_clients();
   }
-  auto name_nodes = [&sim, &brokers, watch = options.watch] {
-    if (watch == nullptr || !watch->node) return;
-    for (const auto& [n, node] : sim.nodes()) {
-      int32_t broker = -1;
-      for (const auto& [id, b] : brokers) broker = b == n ? id : broker;
-      watch->node(n.value, node.host, broker);
-    }
-  };
-  name_nodes();
+  name_nodes(sim, brokers, options.watch);
   const std::vector<NodeId> clients = data ? data->clients() : std::vector<NodeId>{};
   for (const auto& [id, n] : nodes) sim.start(n);
   sim.start(admin);
@@ -489,7 +497,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   if (registry.sigterm_armed) r.checks.push_back(check_controlled_shutdowns(registry));
   if (data) {
     for (CheckResult& c : data->finish(std::chrono::seconds(90))) r.checks.push_back(std::move(c));
-    name_nodes();  // and the final readers
+    name_nodes(sim, brokers, options.watch);  // and the final readers
   }
   stamp_result(sim, options.seed, r);
   r.acked = data ? data->acked() : history.acked_creates.size() + history.acked_deletes.size();

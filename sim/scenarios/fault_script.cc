@@ -96,6 +96,13 @@ int64_t FaultScript::value(const char* name, int64_t drawn) {
   return v;
 }
 
+int64_t FaultScript::value(const char* name, int64_t drawn, const std::function<bool(int64_t)>& valid) {
+  const int64_t v = value(name, drawn);
+  if (valid(v)) return v;
+  current_.args.back().second = drawn;
+  return drawn;
+}
+
 std::vector<std::string> FaultScript::lines() const {
   std::vector<std::string> out;
   for (const FaultEvent& e : recorded_) out.push_back(e.to_line());

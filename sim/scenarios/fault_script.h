@@ -8,7 +8,8 @@
 // values instead of the drawn ones; a tick that has no event in the file does nothing. Hence:
 // an unedited file replays its run bit for bit (same trace hash), and an edited one (events
 // dropped, durations shortened: what the shrinker does) is a run of its own that is again the
-// same every time it is replayed.
+// same every time it is replayed. (Only the tick's own draws are made for a dropped event: the
+// draws its fault would have made inside are not, so what follows draws differently.)
 //
 // File format (text, one line each): `# comment`, `seed N`, `scenario NAME`, `commit C`,
 // `option --flag value` (samsa-sim's flags of the run), `trace-hash H` (of the recorded run),
@@ -18,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -57,6 +59,10 @@ class FaultScript {
   // A value drawn for this tick under `name`; replaying, the file's value of that name (the
   // drawn one if the file has none).
   int64_t value(const char* name, int64_t drawn);
+  // The same, but a file's value that `valid` rejects (a node the run does not have) gives way
+  // to the drawn one, which is what is recorded. A tick must not cancel itself after drawing:
+  // its recorded file would then lack a tick whose draws its replay must make.
+  int64_t value(const char* name, int64_t drawn, const std::function<bool(int64_t)>& valid);
   // The tick applied nothing after all (e.g. no partition to act on): not recorded.
   void cancel_tick();
   void end_tick();
@@ -86,6 +92,7 @@ struct ReplayFile {
   std::vector<std::pair<std::string, std::string>> options;  // "--fault-ms", "15000"; "--bug", "x"
   std::optional<uint64_t> trace_hash;
   std::vector<FaultEvent> events;
+  std::string source_path;  // where it was read from (not part of the text)
 
   std::string to_text() const;
   // nullopt and *error (with the line number) on anything it cannot read.

@@ -136,12 +136,11 @@ void Nemesis::retire() { retired_ = true; }
 
 namespace samsa::sim {
 
-std::optional<NodeId> Nemesis::pick_node(const char* name, const std::vector<NodeId>& among) {
-  const int64_t id = script_.value(name, pick(among).value);
-  for (NodeId n : among) {
-    if (n.value == id) return n;
-  }
-  return std::nullopt;  // a replay file naming a node that is not one of these
+NodeId Nemesis::pick_node(const char* name, const std::vector<NodeId>& among) {
+  auto is_one = [&among](int64_t id) {
+    return std::any_of(among.begin(), among.end(), [id](NodeId n) { return n.value == id; });
+  };
+  return NodeId{static_cast<int32_t>(script_.value(name, pick(among).value, is_one))};
 }
 
 void Nemesis::apply(Fault drawn, NodeId drawn_server) {
@@ -179,21 +178,18 @@ void Nemesis::inject(Fault f, NodeId server) {
     case Fault::bit_flip:
     case Fault::bad_sector:
     case Fault::misdirected_write: inject_disk(f, server); break;
-    default: {
-      const std::optional<NodeId> client =
-          targets_.clients.empty() ? std::nullopt : pick_node("client", targets_.clients);
-      if (!client) return script_.cancel_tick();
-      inject_network(f, *client, server);
+    default:
+      if (targets_.clients.empty()) return script_.cancel_tick();  // before any draw
+      inject_network(f, pick_node("client", targets_.clients), server);
       break;
-    }
   }
 }
 
 void Nemesis::inject_client(Fault f) {
-  const std::optional<NodeId> c = targets_.clients.empty() ? std::nullopt : pick_node("client", targets_.clients);
-  if (!c) return script_.cancel_tick();
-  if (f == Fault::crash_client) sim_.crash(*c); else sim_.pause(*c);
-  sim_.schedule_after(scripted("for_ns", draw_outage() * 2), [this, c = *c, f] {
+  if (targets_.clients.empty()) return script_.cancel_tick();  // before any draw
+  const NodeId c = pick_node("client", targets_.clients);
+  if (f == Fault::crash_client) sim_.crash(c); else sim_.pause(c);
+  sim_.schedule_after(scripted("for_ns", draw_outage() * 2), [this, c, f] {
     if (stopped_) return;  // heal() brought everything back already
     if (f == Fault::crash_client) sim_.start(c); else sim_.resume(c);
   });

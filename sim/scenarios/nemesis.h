@@ -111,8 +111,8 @@ class Nemesis {
   Duration draw_outage() { return sim_.random_duration(std::chrono::milliseconds(100), plan_.outage_max); }
   Duration outage(const char* name) { return scripted(name, draw_outage()); }
   Duration scripted(const char* name, Duration drawn) { return Duration{std::max<int64_t>(script_.value(name, drawn.count()), 0)}; }
-  // A drawn node of `among`, or the replayed one if it is among them (else nullopt).
-  std::optional<NodeId> pick_node(const char* name, const std::vector<NodeId>& among);
+  // A drawn node of `among` (not empty), or the replayed one if it is among them.
+  NodeId pick_node(const char* name, const std::vector<NodeId>& among);
   template <typename T>
   const T& pick(const std::vector<T>& v) { return v[bounded(sim_.random_u64(), v.size())]; }
 

@@ -266,13 +266,17 @@ draw();
 }  // namespace
 
 std::string timeline_html(const Timeline& t) {
-  std::string data = t.data_json();
-  // Inside <script>, "</" could end the element early; "<\/" means the same in JSON.
+  const std::string data = t.data_json();
+  // Inside <script>, "</script" or "<!--" in the data could end or confuse the element; in JSON
+  // a '<' may only occur inside strings, where "\u003c" means the same.
   std::string safe;
   safe.reserve(data.size());
-  for (size_t i = 0; i < data.size(); ++i) {
-    safe += data[i];
-    if (data[i] == '<' && i + 1 < data.size() && data[i + 1] == '/') safe += '\\';
+  for (char c : data) {
+    if (c == '<') {
+      safe += "\\u003c";
+    } else {
+      safe += c;
+    }
   }
   return std::string(kHead) + safe + kScript;
 }

@@ -95,7 +95,13 @@ void Timeline::on_trace(const TraceEvent& e) {
       node_state(static_cast<int32_t>(e.a), e.at,
                  (e.b & 1) == static_cast<uint64_t>(CrashKind::process) ? "down (process crash)" : "down (power loss)");
       break;
-    case Trace::node_pause: node_state(static_cast<int32_t>(e.a), e.at, e.b == 1 ? "paused" : "up"); break;
+    case Trace::node_pause: {
+      // A node that crashed while paused is resumed by the world too, but stays down.
+      const NodeLane& l = lane(static_cast<int32_t>(e.a));
+      const bool paused_now = l.open && l.open->state == "paused";
+      if (e.b == 1 || paused_now) node_state(static_cast<int32_t>(e.a), e.at, e.b == 1 ? "paused" : "up");
+      break;
+    }
     case Trace::fault: on_fault(e); break;
     default: break;
   }
@@ -115,7 +121,7 @@ void Timeline::on_fault(const TraceEvent& e) {
     while (!clogged_.empty()) close_band(clogged_, clogged_.begin()->first, e.at);
   } else if (code == 0xB2) {
     const Pair p = pair_of(e.b);
-    const Instant until = e.at + std::chrono::milliseconds(static_cast<int64_t>(e.a >> 8));
+    const Instant until = e.at + Duration{static_cast<int64_t>(e.a >> 8)};
     auto it = clogged_.find(p);
     if (it != clogged_.end() && it->second.to < e.at) close_band(clogged_, p, e.at);  // the old one ran out
     auto [open, fresh] = clogged_.try_emplace(p, Span{e.at, until, "clog"});
@@ -282,6 +288,9 @@ void Timeline::verdict_json(json& j) const {
   j["nemesis"] = nemesis;
 }
 
-std::string Timeline::data_json() const { return data_json_value().dump(); }
+// Record values in anomaly texts may be any bytes (corrupt data is what some checks report).
+std::string Timeline::data_json() const {
+  return data_json_value().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 }  // namespace samsa::sim

@@ -3,7 +3,7 @@
 // from a scenario's RunWatch (what each node is; per partition, the leader, ISR, high watermark
 // and log end of every replica over time; the clients' sends and polls) and from the verdict
 // (every anomaly the checkers placed in time, the nemesis' decisions), and the self-contained
-// HTML page it renders (page.h): no server, no network, one file.
+// HTML page it renders (page.cc): no server, no network, one file.
 //
 // Ownership: the caller owns it and keeps it alive for the run; the trace sink and the watch it
 // hands out point at it. Scheduler context (the run's own thread); it never changes the run.
@@ -40,7 +40,7 @@ class Timeline {
   RunWatch watch();
   // The verdict: checks, anomaly marks, the nemesis' schedule, the end of the run.
   void finish(const RunResult& result, const std::string& replay_command);
-  // The page as JSON (what page.h renders): for tests and tools.
+  // The page as JSON (what page.cc renders): for tests and tools.
   std::string data_json() const;
 
   struct Span {
@@ -100,7 +100,7 @@ class Timeline {
   Instant last_{};
 };
 
-// The self-contained page for `t` (page.h's renderer around t's data).
+// The self-contained page for `t` (page.cc's script around t's data).
 std::string timeline_html(const Timeline& t);
 
 }  // namespace samsa::sim

@@ -407,8 +407,9 @@ void SimNetwork::heal_all() {
 }
 
 void SimNetwork::clog(NodeId from, NodeId to, Duration d) {
-  // The fault code's upper bits carry the clog's length in ms (trace_text.h).
-  sim_.trace(Trace::fault, 0xB2 | static_cast<uint64_t>(to_ms(d)) << 8,
+  // The fault code's upper bits carry the clog's length in ns (trace_text.cc).
+  SAMSA_ASSERT(d.count() >= 0 && d.count() < (int64_t{1} << 55));
+  sim_.trace(Trace::fault, 0xB2 | static_cast<uint64_t>(d.count()) << 8,
              static_cast<uint64_t>(from.value) << 32 | static_cast<uint32_t>(to.value));
   Instant& until = clogged_until_[{from, to}];
   until = std::max(until, sim_.now() + d);

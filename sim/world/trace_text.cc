@@ -11,7 +11,7 @@ std::string pair_of(uint64_t v) {
 }
 
 // The codes folded by the world's fault sites (simulator.cc, sim_network.cc, sim_disk.cc): the
-// low byte names the fault, the bits above it carry a parameter (a clog's length in ms).
+// low byte names the fault, the bits above it carry a parameter (a clog's length in ns).
 std::string describe_fault(uint64_t a, uint64_t v) {
   static constexpr const char* kOps[] = {"read", "write", "sync"};
   const uint64_t code = a & 0xFF;
@@ -20,7 +20,7 @@ std::string describe_fault(uint64_t a, uint64_t v) {
     case 0xA1: return fmt::format("clock drift {} ppm", static_cast<int64_t>(v));
     case 0xB0: return "partition " + pair_of(v);
     case 0xB1: return fmt::format("heal all ({} blocked paths)", v);
-    case 0xB2: return fmt::format("clog {} for {} ms", pair_of(v), a >> 8);
+    case 0xB2: return fmt::format("clog {} for {} ms", pair_of(v), (a >> 8) / 1'000'000);
     case 0xB3: return "unclog " + pair_of(v);
     case 0xB4: return "heal " + pair_of(v) + " (both ways)";
     case 0xC0: return fmt::format("reset {} connections", v);
