@@ -156,6 +156,12 @@ std::shared_ptr<Segment> PartitionLog::segment_for(int64_t offset) const {
 
 Status PartitionLog::roll(int64_t base) {
   SAMSA_ASSERT(segments_.empty() || base == log_end_offset());
+  // The rolled segment's index files are made durable now, a few at a time, as Kafka flushes a
+  // rolled segment soon after the roll: left to the recovery-point checkpoint, a minute of small
+  // segments meant thousands of fsyncs in one burst under the partition's lock, every append
+  // waiting (broker scenario --producers 8 --seed 9). Recovery trusts index files only below
+  // the recovery point, so an index durable before its log data is harmless.
+  if (!segments_.empty() && !active().empty()) SAMSA_TRY(active().flush_index());
   std::unique_ptr<Segment> seg;
   SAMSA_TRY_ASSIGN(seg, Segment::create(rt_, dir_, base, config_));
   // The new segment's name must be durable before its data is.
