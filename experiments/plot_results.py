@@ -47,7 +47,11 @@ def number(cell):
     return float(m.group(0).replace(",", "")) if m else None
 
 
-def gnuplot(script, data, tmp):
+def gnuplot(script, data, tmp, source):
+    """Runs `script` with each of `data` as a .dat file; the plot names the machine `source`
+    (a results file) was measured on, as the table does."""
+    label = f'set label 99 "machine: {machine(source)} (from {source})" at screen 0.99,0.015 right font ",8"\n'
+    script = script.replace("set grid y\n", "set grid y\n" + label, 1)
     paths = {}
     for key, rows in data.items():
         paths[key] = os.path.join(tmp, key + ".dat")
@@ -75,7 +79,7 @@ def plot_replication_bugs(out, tmp):
         'set key top left\nset ylabel "seeds to detect"\nset yrange [0:%d]\nset xtics rotate by -20\n' % (limit, limit + 1, limit + 3)
     ).replace("{m}", machine("replication_bugs.md")) + "plot " + ", ".join(
         f'"{{d}}" using {i + 2}' + (":xtic(1)" if i == 0 else "") + f' title "range {i + 1}"' for i in range(ranges))
-    gnuplot(script + "\n", {"d": [d + [0] * (ranges + 1 - len(d)) for d in data]}, tmp)
+    gnuplot(script + "\n", {"d": [d + [0] * (ranges + 1 - len(d)) for d in data]}, tmp, "replication_bugs.md")
     return out
 
 
@@ -90,7 +94,7 @@ def plot_planted_bugs(out, tmp):
         'set style fill solid 0.8 border -1\nset xrange [0:105]\nset xlabel "%% of seeds caught"\n'
         'set ytics nomirror\nset yrange [-1:%d]\nunset grid\nset grid x\n'
         'plot "{d}" using ($2*0.5):0:($2*0.5):(0.35):yticlabels(1) with boxxyerror notitle\n' % (baseline, len(data)))
-    gnuplot(script, {"d": data}, tmp)
+    gnuplot(script, {"d": data}, tmp, "planted_bugs.md")
     return out
 
 
@@ -111,7 +115,7 @@ def plot_shrink(out, tmp):
         'set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.8 border -1\n'
         'set key top left\nset ylabel "fault events"\nset yrange [0:*]\nset xtics rotate by -40 font ",8"\nset bmargin 10\n'
         'plot "{d}" using 2:xtic(1) title "before", "" using 3 title "after (still failing)"\n')
-    gnuplot(script, {"d": data}, tmp)
+    gnuplot(script, {"d": data}, tmp, "shrink.md")
     return out
 
 
@@ -130,7 +134,7 @@ def plot_sim_speed(out, tmp):
         'plot "{b}" using 1:2 with linespoints pt 7 notitle\n'
         'set xlabel "producer nodes (broker scenario)"\nset logscale x 2\n'
         'plot "{p}" using 1:2 with linespoints pt 7 notitle\nunset multiplot\n').replace("{m}", machine("sim_speed.md"))
-    gnuplot(script, {"d": base, "b": brokers, "p": producers}, tmp)
+    gnuplot(script, {"d": base, "b": brokers, "p": producers}, tmp, "sim_speed.md")
     return out
 
 
@@ -143,7 +147,7 @@ def plot_failover(out, tmp):
         'set title "Leader killed: time until the client is acknowledged again (min, median, max)"\n'
         'set ylabel "ms"\nset yrange [0:*]\nset xrange [-0.5:%d]\nset xtics rotate by -20\n'
         'plot "{d}" using 0:3:2:4:xtic(1) with yerrorbars pt 7 ps 1.5 notitle\n' % len(data))
-    gnuplot(script, {"d": data}, tmp)
+    gnuplot(script, {"d": data}, tmp, "replication_failover.md")
     return out
 
 
@@ -156,7 +160,7 @@ def plot_sim_campaigns(out, tmp):
         'set title "Campaigns of 1000 seeds: simulated seconds per wall second, per scenario"\n'
         'set style fill solid 0.8 border -1\nset logscale y 10\nset ylabel "simulated s per wall s (log)"\n'
         'plot "{d}" using 0:2:(0.6):xtic(1) with boxes notitle\n')
-    gnuplot(script, {"d": data}, tmp)
+    gnuplot(script, {"d": data}, tmp, "sim_campaigns.md")
     return out
 
 

@@ -31,6 +31,7 @@ for bug, seed in [("keep-fenced-in-isr", 2), ("elect-outside-isr", 1), ("ack-bef
 replays("experiments/results/planted_bugs.md", lambda c, a: len(c) > 1 and c[1] in ("broker", "groups"))
 PY
 )
+cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 {
@@ -59,6 +60,8 @@ trap 'rm -rf "$tmp"' EXIT
     start=$(date +%s)
     # shellcheck disable=SC2086  # the flags are words
     "$sim" $args --shrink "$file" > "$tmp/run.txt" 2>&1 || true
+    # A replay file holds no timing (its run is the same on any machine); it names where it was shrunk.
+    [ -f "$file" ] && sed -i "1a # shrunk on: $cpu" "$file"
     wall=$(( $(date +%s) - start ))
     line=$(grep -E '^  shrunk ' "$tmp/run.txt" || true)
     if [ -z "$line" ]; then
