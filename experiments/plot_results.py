@@ -126,15 +126,22 @@ def plot_sim_speed(out, tmp):
     base = [[r["run"], number(r["x real time"])] for r in rows if not re.search(r"-(brokers|producers)-", r["run"])]
     brokers = [[int(r["run"].rsplit("-", 1)[1]), number(r["x real time"])] for r in rows if "-brokers-" in r["run"]]
     producers = [[int(r["run"].rsplit("-", 1)[1]), number(r["x real time"])] for r in rows if "-producers-" in r["run"]]
-    script = HEAD.format(h=380, out=out).replace("900,", "1200,") + (
-        'set multiplot layout 1,3 title "samsa-sim speed on one core ({m})"\n'
+    rates = [[int(r["run"].rsplit("-", 1)[1]), number(r["x real time"])] for r in rows if "-rate-" in r["run"]]
+    base = [b for b in base if "-rate-" not in b[0]]
+    panels = 4 if rates else 3
+    script = HEAD.format(h=380, out=out).replace("900,", "1500,") + (
+        'set multiplot layout 1,%d title "samsa-sim speed on one core ({m})"\n'
         'set style fill solid 0.8 border -1\nset ylabel "simulated s per wall s"\nset xtics rotate by -30\nset yrange [0:*]\n'
         'plot "{d}" using 0:2:(0.6):xtic(1) with boxes notitle\n'
         'set xtics norotate\nset xlabel "brokers (cluster scenario)"\n'
         'plot "{b}" using 1:2 with linespoints pt 7 notitle\n'
         'set xlabel "producer nodes (broker scenario)"\nset logscale x 2\n'
-        'plot "{p}" using 1:2 with linespoints pt 7 notitle\nunset multiplot\n').replace("{m}", machine("sim_speed.md"))
-    gnuplot(script, {"d": base, "b": brokers, "p": producers}, tmp, "sim_speed.md")
+        'plot "{p}" using 1:2 with linespoints pt 7 notitle\n' % panels)
+    if rates:
+        script += ('set xlabel "sends/s per producer (3 brokers, 3 producers)"\n'
+                   'plot "{r}" using 1:2 with linespoints pt 7 notitle\n')
+    script = (script + 'unset multiplot\n').replace("{m}", machine("sim_speed.md"))
+    gnuplot(script, {"d": base, "b": brokers, "p": producers, "r": rates}, tmp, "sim_speed.md")
     return out
 
 

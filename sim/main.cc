@@ -331,6 +331,10 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", o.rounds, "failover scenario: leader kills")->check(CLI::Range(1, 100));
   app.add_option("--cluster-brokers", o.cluster_brokers, "cluster scenario: this many brokers (default: the seed draws 3-5)")
       ->check(CLI::Range(3, 9));
+  app.add_option("--send-rate", o.send_rate,
+                 "cluster, broker and groups scenarios: each producer's sends per second (0: drawn from the seed, "
+                 "about 12-250; the offered load for speed measurements, fewer records when shrinking)")
+      ->check(CLI::Range(0, 1000));
   app.add_flag("--separate-controllers", o.separate_controllers,
                "cluster scenario with --cluster-brokers: the quorum on three controller-only nodes (default: combined)");
   app.add_flag("--power-loss", o.power_loss, "failover scenario: the leader loses power instead of kill -9");
@@ -345,10 +349,12 @@ int main(int argc, char** argv) {
   app.add_flag("--progress", progress, "a progress line on stderr (default: when stderr is a terminal)");
   bool trace = false;
   std::string trace_json, record_path, shrink_path, replay_path_shown;  // --replay is read before parsing (expand_replay)
-  app.add_option("--record", record_path, "one seed of the cluster, broker or groups scenario: write its fault schedule as a replay file");
+  app.add_option("--record", record_path,
+                 "one seed: write its fault schedule (the random nemesis' decisions; a scripted schedule is its settings) as a "
+                 "replay file");
   app.add_option("--shrink", shrink_path,
-                 "one failing seed of the cluster, broker or groups scenario: shrink its fault schedule to a minimal one failing the same "
-                 "check and write that as a replay file");
+                 "one failing seed: shrink it to a minimal run failing the same check (fewer brokers, clients and records, a "
+                 "shorter fault phase, then the fewest and shortest of the random nemesis' faults) and write that as a replay file");
   app.add_option("--replay", replay_path_shown, "run the seed, settings and fault schedule of a replay file (see --record)");
   app.add_flag("--trace", trace, "one seed: print every traced event (simulated time, node, kind, what) before the verdict");
   std::string timeline_path;
@@ -476,10 +482,17 @@ int main(int argc, char** argv) {
     o.watch = &watch;
   }
   if (!record_path.empty() || !shrink_path.empty() || !replayed.scenario.empty()) {
-    const bool nemesis = o.scenario == "cluster" || o.scenario == "broker" || o.scenario == "groups";
-    if (o.seeds != 1 || plan.jobs != 1 || !nemesis || o.schedule != "random") {
-      std::fprintf(stderr, "samsa-sim: --record, --shrink and --replay take one seed of the cluster, broker or groups "
-                           "scenario's random nemesis\n");
+    // A scripted schedule, or a scenario without a random nemesis, is decided by its seed and
+    // settings alone: its file holds no events, and replaying the settings replays the run.
+    const bool nemesis = (o.scenario == "cluster" || o.scenario == "broker" || o.scenario == "groups" || o.scenario == "raft") &&
+                         o.schedule == "random";
+    if (o.seeds != 1 || plan.jobs != 1) {
+      std::fprintf(stderr, "samsa-sim: --record, --shrink and --replay take one seed\n");
+      return 2;
+    }
+    if (!nemesis && !replayed.events.empty()) {
+      std::fprintf(stderr, "samsa-sim: --replay %s: events for a run without a random nemesis (scenario %s, schedule %s)\n",
+                   replayed.source_path.c_str(), o.scenario.c_str(), o.schedule.c_str());
       return 2;
     }
     if (!replayed.scenario.empty()) o.replay_events = &replayed.events;

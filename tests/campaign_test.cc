@@ -252,12 +252,14 @@ TEST_P(Replay, ARecordedScheduleReplaysTheRunAndAnEditedOneIsStable) {
   EXPECT_GT(a.schedule.size(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Scenarios, Replay, ::testing::Values("cluster", "broker", "groups"));
+INSTANTIATE_TEST_SUITE_P(Scenarios, Replay, ::testing::Values("cluster", "broker", "groups", "raft"));
 
 // Recording and replaying must consume the generator alike on every path a tick can take (a
 // partition without a leader, a node that is down...): an unedited file replays its run.
 TEST(Replay, UneditedFilesReplayTheirRunsOverManySeeds) {
-  for (const auto& [scenario, seeds] : std::vector<std::pair<std::string, uint64_t>>{{"cluster", 8}, {"groups", 8}, {"broker", 2}}) {
+  uint64_t leader_reactions = 0;  // the raft nemesis' second stream (new leaders crashed or cut off)
+  for (const auto& [scenario, seeds] :
+       std::vector<std::pair<std::string, uint64_t>>{{"cluster", 8}, {"groups", 8}, {"broker", 2}, {"raft", 8}}) {
     RunOptions o;
     o.scenario = scenario;
     o.fault_ms = 10'000;
@@ -266,11 +268,46 @@ TEST(Replay, UneditedFilesReplayTheirRunsOverManySeeds) {
       const RunResult recorded = run_one(o, seed, LogLevel::off);
       std::vector<FaultEvent> events;
       for (const std::string& line : recorded.schedule) events.push_back(FaultEvent::parse(line).value());
+      for (const FaultEvent& e : events) leader_reactions += e.kind.ends_with("-new-leader") ? 1 : 0;
       RunOptions replay = o;
       replay.replay_events = &events;
       EXPECT_EQ(run_one(replay, seed, LogLevel::off).trace_hash, recorded.trace_hash) << scenario << " seed " << seed;
     }
   }
+  EXPECT_GT(leader_reactions, 0u) << "no raft seed reacted to a new leader: that stream went unchecked";
+}
+
+// The groups scenario on a KRaft cluster has a second stream of faults (the brokers cut off from
+// each other, the coordinator's power loss): recorded and replayed with the nemesis' own.
+TEST(Replay, TheGroupsClusterFaultsAreRecordedAndReplayed) {
+  RunOptions o;
+  o.scenario = "groups";
+  o.brokers = 3;
+  o.fault_ms = 20'000;
+  o.quiet_ms = 20'000;
+  uint64_t cluster_events = 0;
+  for (uint64_t seed = 1; seed <= 2; ++seed) {
+    const RunResult recorded = run_one(o, seed, LogLevel::off);
+    std::vector<FaultEvent> events;
+    for (const std::string& line : recorded.schedule) events.push_back(FaultEvent::parse(line).value());
+    std::vector<FaultEvent> without;  // the cluster stream dropped
+    for (const FaultEvent& e : events) {
+      const bool cluster_fault = e.kind == "partition-brokers" || e.kind == "power-loss-coordinator";
+      cluster_events += cluster_fault ? 1 : 0;
+      if (!cluster_fault) without.push_back(e);
+    }
+    RunOptions replay = o;
+    replay.replay_events = &events;
+    EXPECT_EQ(run_one(replay, seed, LogLevel::off).trace_hash, recorded.trace_hash) << "seed " << seed;
+    if (without.size() == events.size()) continue;
+    replay.replay_events = &without;
+    const RunResult edited = run_one(replay, seed, LogLevel::off);
+    EXPECT_NE(edited.trace_hash, recorded.trace_hash) << "seed " << seed;
+    for (const std::string& line : edited.schedule) {
+      EXPECT_EQ(line.find("partition-brokers"), std::string::npos) << "a dropped cluster fault came back: " << line;
+    }
+  }
+  EXPECT_GT(cluster_events, 0u) << "no cluster fault drawn: the stream went unchecked";
 }
 
 // Shrinking first tries a smaller run: each step applies only where there is something smaller.
@@ -301,6 +338,21 @@ TEST(Shrink, ShapeStepsMakeTheRunSmallerWhereTheyCan) {
   RunOptions groups;
   groups.scenario = "groups";
   EXPECT_EQ(steps.at("members")->apply(groups, r), std::optional<std::string>("3 -> 2 members"));
+  // Fewer records: a slower pace for the producers, or for the raft scenario's leader.
+  EXPECT_EQ(steps.at("records")->apply(groups, r), std::optional<std::string>("drawn send rate -> 2 sends/s per producer"));
+  EXPECT_EQ(groups.send_rate, 2);
+  EXPECT_FALSE(steps.at("records")->apply(groups, r));
+  broker.send_rate = 50;
+  EXPECT_EQ(steps.at("records")->apply(broker, r), std::optional<std::string>("50 -> 2 sends/s per producer"));
+  RunOptions raft;
+  raft.scenario = "raft";
+  EXPECT_EQ(steps.at("records")->apply(raft, r), std::optional<std::string>("appends every 2-30 ms -> every 100 ms"));
+  EXPECT_EQ(raft.raft_pause_ms, 100);
+  EXPECT_FALSE(steps.at("records")->apply(raft, r));
+  EXPECT_EQ(steps.at("fault time")->apply(raft, r), std::optional<std::string>("faults for 30 s -> 14 s"));
+  RunOptions demo;
+  demo.scenario = "log-demo";
+  EXPECT_FALSE(steps.at("records")->apply(demo, r));
 }
 
 // A planted groups bug (a coordinator accepting a stale generation's commit) found with client

@@ -96,11 +96,11 @@ struct BugPlan {
 const BugPlan kPlans[] = {
     {"keep-fenced-in-isr", {"fenced-broker-role"}},   {"elect-outside-isr", {"leader-in-isr"}},
     {"reuse-partition-epoch", {"partition-epoch-grows"}}, {"snapshot-forgets-fencing", {"image-agreement"}},
-    {"ack-before-commit", {"acknowledged-topics"}, false, 49},   {"never-unfence", {"cluster-liveness"}},
+    {"ack-before-commit", {"acknowledged-topics"}, false, 66},   {"never-unfence", {"cluster-liveness"}},
     {"truncate-to-hw", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 4},
-    {"no-elr", {"leader-completeness", "lost-write", "unseen", "committed-kept"}, true, 16},
+    {"no-elr", {"leader-completeness", "lost-write", "unseen", "committed-kept"}, true, 47},
     // Kafka before 0.11 elected out-of-sync replicas when no ISR member was live.
-    {"unclean-election", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 16},
+    {"unclean-election", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 34},
     // KIP-279 needs a leader elected on a log that lacks its follower's last epoch: an unclean
     // election, which the kip-279 schedule sets up (cluster_schedules.h).
     {"naive-epoch-answer", {"replicas-converge", "log-matching"}, true, 1, ClusterSchedule::kip279},

@@ -27,6 +27,7 @@ RunResult run_raft(const RunOptions& o, uint64_t seed, LogLevel level) {
   ro.writer_pause_ms = o.raft_pause_ms;
   ro.log_level = level;
   ro.trace_sink = o.trace_sink;
+  ro.replay_events = o.replay_events;
   for (const std::string& b : o.bugs) (void)ro.bugs.enable(b);
   if (o.schedule == "figure8") ro.schedule = RaftScenarioOptions::Schedule::figure8;
   if (o.schedule == "failover") ro.schedule = RaftScenarioOptions::Schedule::failover;
@@ -39,6 +40,7 @@ RunResult run_raft(const RunOptions& o, uint64_t seed, LogLevel level) {
   r.steps = rr.steps;
   r.acked = rr.committed_records;
   r.faults = rr.faults;
+  r.schedule = rr.schedule;
   r.settings = {fmt::format("voters={} schedule={}", rr.voters, o.schedule)};
   for (const RaftVerdict& v : rr.verdicts) {
     CheckResult c(v.name);
@@ -77,6 +79,7 @@ RunResult run_cluster(const RunOptions& o, uint64_t seed, LogLevel level) {
   c.replay_events = o.replay_events;
   if (o.cluster_brokers > 0) c.topology = ClusterTopology{o.cluster_brokers, o.separate_controllers};
   c.schedule = cluster_schedule_by_name(o.schedule).value_or(ClusterSchedule::random);
+  c.send_rate = o.send_rate;
   split_cluster_bugs(o.bugs, c.node_bugs, c.bugs);
   return run_cluster_scenario(c);
 }
@@ -109,6 +112,7 @@ RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level) {
     GroupScenarioOptions g{seed, o.members, o.brokers, fault, std::chrono::seconds(30), level, bugs, faults};
     g.trace_sink = o.trace_sink;
     g.replay_events = o.replay_events;
+    g.send_rate = o.send_rate;
     if (o.quiet_ms >= 0) g.quiet_time = std::chrono::milliseconds(o.quiet_ms);
     return run_group_scenario(g);
   }
@@ -122,6 +126,7 @@ RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level) {
   b.trace_sink = o.trace_sink;
   b.watch = o.watch;
   b.replay_events = o.replay_events;
+  b.send_rate = o.send_rate;
   if (o.quiet_ms >= 0) b.quiet_time = std::chrono::milliseconds(o.quiet_ms);
   return run_broker_scenario(b);
 }
@@ -143,6 +148,8 @@ std::vector<std::pair<std::string, std::string>> option_flags(const RunOptions& 
   if ((o.scenario == "raft" || o.scenario == "cluster") && o.schedule != "random") add("--schedule", o.schedule);
   if (o.scenario == "raft" && o.raft_batch != 0) add("--raft-batch", std::to_string(o.raft_batch));
   if (o.scenario == "raft" && o.raft_pause_ms != -1) add("--raft-pause-ms", std::to_string(o.raft_pause_ms));
+  const bool paced = o.scenario == "cluster" || o.scenario == "broker" || o.scenario == "groups";
+  if (paced && o.send_rate != 0) add("--send-rate", std::to_string(o.send_rate));
   for (const std::string& b : o.bugs) add("--bug", b);
   for (const std::string& p : o.pins) add("--pin", p);
   if (!o.faults.empty()) {

@@ -37,6 +37,7 @@ struct RunOptions {
   std::vector<std::string> faults;
   bool verbose = false;
   bool brief = false;
+  int send_rate = 0;  // cluster, broker, groups: each producer's sends per second (0: drawn)
   int cluster_brokers = 0;            // cluster scenario: 0 = the seed draws the shape
   bool separate_controllers = false;  // cluster scenario with cluster_brokers: controller-only quorum
   TraceSink trace_sink;  // --trace / --trace-json: every traced record of the run

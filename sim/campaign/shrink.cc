@@ -110,6 +110,24 @@ std::optional<std::string> two_members(RunOptions& o, const RunResult&) {
   return fmt::format("{} -> 2 members", before);
 }
 
+// Fewer records: each producer sends twice a second (the drawn pace is 12-250 sends a second),
+// or the raft scenario's leader appends every 100 ms (drawn: every 2-30 ms).
+std::optional<std::string> fewer_records(RunOptions& o, const RunResult&) {
+  static constexpr int kSendRate = 2;
+  static constexpr int kRaftPauseMs = 100;
+  if (o.scenario == "raft") {
+    if (o.raft_pause_ms >= kRaftPauseMs) return std::nullopt;
+    const int before = std::exchange(o.raft_pause_ms, kRaftPauseMs);
+    return before < 0 ? fmt::format("appends every 2-30 ms -> every {} ms", kRaftPauseMs)
+                      : fmt::format("appends every {} ms -> every {} ms", before, kRaftPauseMs);
+  }
+  const bool paced = o.scenario == "cluster" || o.scenario == "broker" || o.scenario == "groups";
+  if (!paced || (o.send_rate > 0 && o.send_rate <= kSendRate)) return std::nullopt;
+  const int before = std::exchange(o.send_rate, kSendRate);
+  return before == 0 ? fmt::format("drawn send rate -> {} sends/s per producer", kSendRate)
+                     : fmt::format("{} -> {} sends/s per producer", before, kSendRate);
+}
+
 // The faults stop 2 to 3 s after the last one the run applied (the ticks after it did nothing).
 std::optional<std::string> shorter_fault_phase(RunOptions& o, const RunResult& r) {
   Instant last{};
@@ -117,8 +135,9 @@ std::optional<std::string> shorter_fault_phase(RunOptions& o, const RunResult& r
     if (std::optional<FaultEvent> e = FaultEvent::parse(line)) last = std::max(last, e->at);
   }
   const int64_t ms = (last.ns / 1'000'000 / 1000 + 3) * 1000;
-  // The cluster scenario reads samsa-sim's default of 60 s as its own 40 s.
-  const int64_t before = o.scenario == "cluster" && o.fault_ms == 60'000 ? 40'000 : o.fault_ms;
+  // The cluster and raft scenarios read samsa-sim's default of 60 s as their own 40 s and 30 s.
+  const int64_t scenario_default = o.scenario == "cluster" ? 40'000 : o.scenario == "raft" ? 30'000 : o.fault_ms;
+  const int64_t before = o.fault_ms == 60'000 ? scenario_default : o.fault_ms;
   if (ms >= before) return std::nullopt;
   o.fault_ms = ms;
   return fmt::format("faults for {} s -> {} s", before / 1000, ms / 1000);
@@ -127,7 +146,11 @@ std::optional<std::string> shorter_fault_phase(RunOptions& o, const RunResult& r
 }  // namespace
 
 std::vector<ShapeStep> shape_steps() {
-  return {{"brokers", fewer_brokers}, {"producers", one_producer}, {"members", two_members}, {"fault time", shorter_fault_phase}};
+  return {{"brokers", fewer_brokers},
+          {"producers", one_producer},
+          {"members", two_members},
+          {"records", fewer_records},
+          {"fault time", shorter_fault_phase}};
 }
 
 }  // namespace samsa::sim

@@ -125,6 +125,7 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
                                             static_cast<uint32_t>(config.log.max_batch_bytes));
   std::string pin_error;
   SAMSA_ASSERT_MSG(apply_pins(o.pins, config, w, &pin_error), "pins are checked by the caller");
+  w.pace(o.send_rate);
   w.batch_bytes_max = static_cast<uint32_t>(config.log.max_batch_bytes);
   QueueHistory h;
   h.partitions = w.partitions;

@@ -38,6 +38,7 @@ struct BrokerScenarioOptions {
   std::vector<std::string> pins;
   // Restricts the nemesis to these fault kinds (empty: every kind the scenario has).
   std::vector<Fault> faults;
+  int send_rate = 0;  // the producers' sends per second each (0: drawn from the seed)
   TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
   const RunWatch* watch = nullptr;  // samsa-sim --timeline: node names and the clients' history
   // Replays these nemesis decisions instead of using the drawn ones (fault_script.h).

@@ -29,6 +29,7 @@ ClusterData::ClusterData(Simulator& sim, const std::map<int32_t, server::Node*>&
     : sim_(sim), live_(live), nodes_(std::move(nodes)) {
   const int32_t partitions = shape.partitions.value_or(static_cast<int32_t>(sim_.in_range(1, 3)));
   all_ = WorkloadProfile::draw(sim_, std::move(bootstrap), partitions, 1 << 20);
+  all_.pace(shape.send_rate);
   all_.oversize_per_mille = 0;  // the broker scenario covers oversize batches
   all_.replication_factor = shape.replication_factor.value_or(static_cast<int16_t>(sim_.in_range(2, 3)));
   min_insync_ = shape.min_insync.value_or(static_cast<int32_t>(sim_.in_range(1, 2)));

@@ -40,6 +40,7 @@ struct ClusterDataShape {
   std::optional<int16_t> replication_factor;
   std::optional<int32_t> min_insync;
   bool unclean_acks1 = false;  // unclean.leader.election.enable=true on the acks=1 topic
+  int send_rate = 0;           // sends per second per producer (0: drawn; WorkloadProfile::pace)
 };
 
 class ClusterData {

@@ -133,8 +133,10 @@ class ClusterNemesis {
         break;
       case 8:
         if (!clients_.empty()) {
-          const int64_t c = script_.value("client", static_cast<int64_t>(bounded(sim_.random_u64(), clients_.size())));
-          if (c >= 0 && static_cast<size_t>(c) < clients_.size()) net.partition(clients_[static_cast<size_t>(c)], a);
+          const size_t n = clients_.size();
+          const int64_t c = script_.value("client", static_cast<int64_t>(bounded(sim_.random_u64(), n)),
+                                          [n](int64_t v) { return v >= 0 && static_cast<size_t>(v) < n; });
+          net.partition(clients_[static_cast<size_t>(c)], a);
         }
         heal_later();
         break;
@@ -217,10 +219,7 @@ class ClusterNemesis {
   void heal_later() {
     sim_.schedule_after(duration("heal_after_ns", sim_.random_duration(500ms, 5s)), [this] { sim_.network().heal_all(); });
   }
-  // A drawn duration, or the replayed one (never negative).
-  Duration duration(const char* name, Duration drawn) {
-    return Duration{std::max<int64_t>(script_.value(name, drawn.count()), 0)};
-  }
+  Duration duration(const char* name, Duration drawn) { return script_.duration(name, drawn); }
 
   Simulator& sim_;
   std::map<int32_t, NodeId> nodes_;
@@ -404,6 +403,7 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   if (options.data_plane) {
     ClusterDataShape shape;
     if (scripted) shape = {.partitions = 1, .replication_factor = 2, .min_insync = 1, .unclean_acks1 = true};
+    shape.send_rate = options.send_rate;
     data.emplace(sim, registry.live, brokers, bootstrap, shape);
     data->set_watch(options.watch);
     data->add_clients();

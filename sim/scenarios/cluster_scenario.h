@@ -74,6 +74,7 @@ struct ClusterScenarioOptions {
   // Producers and consumers on replicated topics (sim/scenarios/cluster_data.h); off, only the
   // admin's topic creations and deletions run (the controller's checks, much faster).
   bool data_plane = true;
+  int send_rate = 0;  // the producers' sends per second each (0: drawn from the seed)
   std::optional<ClusterTopology> topology;  // unset: drawn from the seed
   controller::ControllerBugs bugs;
   BugSet node_bugs;  // planted bugs of the nodes' own code (Kafka's historical replication bugs)

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 
@@ -60,15 +61,19 @@ int64_t FaultEvent::duration_ns() const {
   return total;
 }
 
-FaultScript::FaultScript(std::vector<FaultEvent> events) : replaying_(true) {
+FaultScript::FaultScript(std::vector<FaultEvent> events, uint64_t first_tick)
+    : replaying_(true), first_tick_(first_tick), tick_(first_tick) {
   SAMSA_ASSERT(events.size() <= kEventsMax);
-  for (FaultEvent& e : events) script_[e.tick] = std::move(e);
+  for (FaultEvent& e : events) {
+    if (e.tick >= first_tick_ && e.tick - first_tick_ < kStreamTicks) script_[e.tick] = std::move(e);
+  }
 }
 
 bool FaultScript::begin_tick(Instant now) {
   SAMSA_ASSERT(!in_tick_);
   in_tick_ = true;
   cancelled_ = false;
+  SAMSA_ASSERT(tick_ - first_tick_ < kStreamTicks);
   current_ = FaultEvent{.tick = tick_++, .at = now};
   scripted_ = nullptr;
   if (!replaying_) return true;
@@ -124,6 +129,13 @@ void FaultScript::end_tick() {
   in_tick_ = false;
   if (cancelled_ || current_.kind.empty() || recorded_.size() >= kEventsMax) return;
   recorded_.push_back(std::move(current_));
+}
+
+std::vector<std::string> schedule_lines(std::vector<FaultEvent> events) {
+  std::stable_sort(events.begin(), events.end(), [](const FaultEvent& a, const FaultEvent& b) { return a.at < b.at; });
+  std::vector<std::string> out;
+  for (const FaultEvent& e : events) out.push_back(e.to_line());
+  return out;
 }
 
 std::string ReplayFile::to_text() const {

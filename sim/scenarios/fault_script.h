@@ -18,6 +18,7 @@
 // Threading: the simulator's thread (scenario code, scheduler context).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -46,9 +47,15 @@ class FaultScript {
  public:
   static constexpr size_t kEventsMax = 100'000;
 
-  // Recording (the default), or replaying `events`.
-  FaultScript() = default;
-  explicit FaultScript(std::vector<FaultEvent> events);
+  // Ticks of one script are numbered from first_tick up. A nemesis that decides at two kinds of
+  // moment (the raft nemesis: its timer ticks and each new leader) keeps one script for each,
+  // with first ticks kStreamTicks apart; each replays only the events in its own range, so
+  // editing one stream does not renumber the other.
+  static constexpr uint64_t kStreamTicks = uint64_t{1} << 40;
+
+  // Recording (the default), or replaying `events` (those in this script's range).
+  explicit FaultScript(uint64_t first_tick = 0) : first_tick_(first_tick), tick_(first_tick) {}
+  explicit FaultScript(std::vector<FaultEvent> events, uint64_t first_tick = 0);
 
   bool replaying() const { return replaying_; }
   // A tick starts. Replaying: false when the file has no event for it (the tick does nothing
@@ -63,6 +70,9 @@ class FaultScript {
   // to the drawn one, which is what is recorded. A tick must not cancel itself after drawing:
   // its recorded file would then lack a tick whose draws its replay must make.
   int64_t value(const char* name, int64_t drawn, const std::function<bool(int64_t)>& valid);
+  // A duration drawn under `name` (an `*_ns` name, which shrinking shortens); replaying, the
+  // file's, never negative.
+  Duration duration(const char* name, Duration drawn) { return Duration{std::max<int64_t>(value(name, drawn.count()), 0)}; }
   // The tick applied nothing after all (e.g. no partition to act on): not recorded.
   void cancel_tick();
   void end_tick();
@@ -76,6 +86,7 @@ class FaultScript {
  private:
   bool replaying_ = false;
   std::map<uint64_t, FaultEvent> script_;  // replaying: by tick
+  uint64_t first_tick_ = 0;
   uint64_t tick_ = 0;
   bool in_tick_ = false;
   bool cancelled_ = false;
@@ -83,6 +94,9 @@ class FaultScript {
   const FaultEvent* scripted_ = nullptr;
   std::vector<FaultEvent> recorded_;
 };
+
+// Events of several scripts (streams) as one schedule's lines, in the order they happened.
+std::vector<std::string> schedule_lines(std::vector<FaultEvent> events);
 
 // A replay file: the run's identity and its events.
 struct ReplayFile {

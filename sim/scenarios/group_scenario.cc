@@ -53,6 +53,8 @@ struct GroupCluster {
   int32_t last_coordinator = -1;
   int coordinator_moves = 0;         // seen by watch_coordinator
   int coordinator_power_losses = 0;  // by cluster_faults
+  // cluster_faults' decisions: a second stream beside the nemesis' (fault_script.h).
+  FaultScript script{FaultScript::kStreamTicks};
 };
 
 void add_cluster(Simulator& sim, GroupCluster& c, const broker::BrokerConfig& drawn) {
@@ -74,6 +76,7 @@ void add_cluster(Simulator& sim, GroupCluster& c, const broker::BrokerConfig& dr
 }
 
 int32_t group_coordinator_now(const GroupCluster& c);
+void apply_cluster_fault(Simulator& sim, GroupCluster& c, bool power_loss, int32_t drawn_a, int32_t drawn_b);
 
 // Whether every partition of the data topic and of __consumer_offsets has its whole replica
 // set in sync (then one machine may lose its unsynced writes without risking an acknowledged
@@ -96,25 +99,44 @@ bool fully_in_sync(const GroupCluster& c, const std::string& topic) {
 // while every replica is in sync, so leaderships of the data and offsets partitions move.
 void cluster_faults(Simulator& sim, GroupCluster& c, const std::string& topic, Instant stop_at) {
   if (sim.now() >= stop_at) return;
-  std::vector<NodeId> n;
-  for (const auto& [id, node] : c.nodes) n.push_back(node);
-  const NodeId a = n[bounded(sim.random_u64(), n.size())];
-  const NodeId b = n[bounded(sim.random_u64(), n.size())];
+  FaultScript& s = c.script;
+  const bool act = s.begin_tick(sim.now());
+  std::vector<int32_t> ids;
+  for (const auto& [id, node] : c.nodes) ids.push_back(id);
+  const int32_t drawn_a = ids[bounded(sim.random_u64(), ids.size())];
+  const int32_t drawn_b = ids[bounded(sim.random_u64(), ids.size())];
   const int32_t coordinator = group_coordinator_now(c);
-  if (sim.chance(1, 3) && c.nodes.count(coordinator) != 0 && fully_in_sync(c, topic)) {
+  const bool drawn_power_loss = sim.chance(1, 3) && c.nodes.count(coordinator) != 0 && fully_in_sync(c, topic);
+  if (!s.replaying() && !drawn_power_loss && drawn_a == drawn_b) s.cancel_tick();  // nothing to do: no event
+  if (act && (s.replaying() || drawn_power_loss || drawn_a != drawn_b)) apply_cluster_fault(sim, c, drawn_power_loss, drawn_a, drawn_b);
+  s.end_tick();
+  sim.schedule_after(sim.random_duration(std::chrono::seconds(2), std::chrono::seconds(8)),
+                     [&sim, &c, topic, stop_at] { cluster_faults(sim, c, topic, stop_at); });
+}
+
+// One of cluster_faults' decisions, drawn or (replaying) the file's: the coordinator's power
+// loss, or two brokers cut off from each other.
+void apply_cluster_fault(Simulator& sim, GroupCluster& c, bool power_loss, int32_t drawn_a, int32_t drawn_b) {
+  FaultScript& s = c.script;
+  if (s.kind(power_loss ? "power-loss-coordinator" : "partition-brokers") == "power-loss-coordinator") {
+    const Duration down = s.duration("down_ns", sim.random_duration(std::chrono::milliseconds(500), std::chrono::seconds(5)));
+    const int32_t coordinator = group_coordinator_now(c);
+    if (c.nodes.count(coordinator) == 0) return;  // an edited file's run may have none now
     const NodeId victim = c.nodes.at(coordinator);
     ++c.coordinator_power_losses;
     sim.crash(victim, CrashKind::machine);
-    sim.schedule_after(sim.random_duration(std::chrono::milliseconds(500), std::chrono::seconds(5)), [&sim, victim] {
+    sim.schedule_after(down, [&sim, victim] {
       if (!sim.up(victim)) sim.start(victim);
     });
-  } else if (a != b) {
-    sim.network().partition(a, b);
-    sim.schedule_after(sim.random_duration(std::chrono::milliseconds(200), std::chrono::seconds(6)),
-                       [&sim, a, b] { sim.network().heal(a, b); });
+    return;
   }
-  sim.schedule_after(sim.random_duration(std::chrono::seconds(2), std::chrono::seconds(8)),
-                     [&sim, &c, topic, stop_at] { cluster_faults(sim, c, topic, stop_at); });
+  auto valid = [&c](int64_t id) { return c.nodes.count(static_cast<int32_t>(id)) != 0; };
+  const NodeId a = c.nodes.at(static_cast<int32_t>(s.value("node", drawn_a, valid)));
+  const NodeId b = c.nodes.at(static_cast<int32_t>(s.value("other", drawn_b, valid)));
+  const Duration heal = s.duration("heal_after_ns", sim.random_duration(std::chrono::milliseconds(200), std::chrono::seconds(6)));
+  if (a == b) return;
+  sim.network().partition(a, b);
+  sim.schedule_after(heal, [&sim, a, b] { sim.network().heal(a, b); });
 }
 
 // Counts the moves of the group's coordinator (one sample every 250 ms).
@@ -360,6 +382,7 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
   w.topic = "work";
   w.pause_min = std::chrono::milliseconds(5);
   w.pause_max = std::chrono::milliseconds(60);
+  w.pace(o.send_rate);
   if (clustered) {
     w.replication_factor = 3;
     w.acks = -1;  // with min.insync.replicas 2: what is acknowledged survives one lost machine
@@ -388,6 +411,7 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
                   o.replay_events);
   nemesis.start();
   if (clustered) {
+    if (o.replay_events != nullptr) cluster.script = FaultScript(*o.replay_events, FaultScript::kStreamTicks);
     cluster_faults(sim, cluster, w.topic, sim.now() + o.fault_time);
     watch_coordinator(sim, cluster);
   }
@@ -442,7 +466,9 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
   for (const std::string& s : w.describe()) result.settings.push_back(s);
   for (const std::string& s : nemesis.plan().describe()) result.settings.push_back(s);
   result.faults = nemesis.summary();
-  result.schedule = nemesis.schedule();
+  std::vector<FaultEvent> events = cluster.script.recorded();
+  for (const std::string& line : nemesis.schedule()) events.push_back(FaultEvent::parse(line).value());
+  result.schedule = schedule_lines(std::move(events));
   stamp_result(sim, o.seed, result);
   return result;
 }

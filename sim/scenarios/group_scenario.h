@@ -34,6 +34,7 @@ struct GroupScenarioOptions {
   LogLevel log_level = LogLevel::off;
   BugSet bugs;
   std::vector<Fault> faults;  // restricts the nemesis (empty: every kind the scenario has)
+  int send_rate = 0;  // the producer's sends per second (0: the scenario's 5-60 ms pauses)
   TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
   // Replays these nemesis decisions instead of using the drawn ones (fault_script.h).
   const std::vector<FaultEvent>* replay_events = nullptr;

@@ -110,7 +110,7 @@ class Nemesis {
   // A drawn outage, or the replayed one (`name` in the script; never negative).
   Duration draw_outage() { return sim_.random_duration(std::chrono::milliseconds(100), plan_.outage_max); }
   Duration outage(const char* name) { return scripted(name, draw_outage()); }
-  Duration scripted(const char* name, Duration drawn) { return Duration{std::max<int64_t>(script_.value(name, drawn.count()), 0)}; }
+  Duration scripted(const char* name, Duration drawn) { return script_.duration(name, drawn); }
   // A drawn node of `among` (not empty), or the replayed one if it is among them.
   NodeId pick_node(const char* name, const std::vector<NodeId>& among);
   template <typename T>

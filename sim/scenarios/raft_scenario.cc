@@ -123,68 +123,31 @@ void node_main(Runtime& rt, const Setup& setup, int32_t id) {
   client.stop();
 }
 
+// The random nemesis. Its decisions go through two fault scripts (fault_script.h), so a run can
+// be recorded and replayed: one for its timer ticks, one for its reactions to new leaders.
 class RaftNemesis {
  public:
   enum Kind { crash, crash_leader, pause, isolate, split, one_way, clog, swizzle_clog, reset, kinds };
 
-  RaftNemesis(Simulator& sim, RaftChecker& checker, std::map<int32_t, NodeId> nodes, bool random_faults)
+  RaftNemesis(Simulator& sim, RaftChecker& checker, std::map<int32_t, NodeId> nodes, bool random_faults,
+              const std::vector<FaultEvent>* replay)
       : sim_(sim),
         checker_(checker),
         nodes_(std::move(nodes)),
+        script_(replay != nullptr ? FaultScript(*replay) : FaultScript()),
+        leader_script_(replay != nullptr ? FaultScript(*replay, FaultScript::kStreamTicks) : FaultScript(FaultScript::kStreamTicks)),
         mix_(sim, {"crash", "crash-leader", "pause", "isolate", "split-halves", "one-way", "clog", "swizzle-clog", "connection-reset"}),
         kill_new_leaders_(sim.chance(1, 3) && random_faults) {}
 
+  // The draws are the same whether recording or replaying; replaying only swaps in the file's
+  // values, or skips a tick the file has no event for.
   void tick() {
-    const int kind = mix_.pick();
-    SimNetwork& net = sim_.network();
-    const auto [a_id, a] = pick();
-    const auto [b_id, b] = pick();
-    switch (static_cast<Kind>(kind)) {
-      case crash: crash_node(a_id); break;
-      case crash_leader:
-        if (const std::optional<std::pair<int32_t, int32_t>> leader = checker_.current_leader()) crash_node(leader->first);
-        break;
-      case swizzle_clog:
-        // FoundationDB's swizzle: clog a random subset of nodes' paths, each for its own time.
-        for (const auto& [id, n] : nodes_) {
-          if (!sim_.chance(1, 2)) continue;
-          for (const auto& [other_id, m] : nodes_) {
-            if (m != n) net.clog(n, m, sim_.random_duration(200ms, 3s));
-          }
-        }
-        break;
-      case pause:
-        sim_.pause(a);
-        sim_.schedule_after(sim_.random_duration(200ms, 4s), [this, a] { sim_.resume(a); });
-        break;
-      case isolate:
-        for (const auto& [id, n] : nodes_) {
-          if (n != a) net.partition(a, n);
-        }
-        heal_later();
-        break;
-      case split: {
-        std::vector<NodeId> side;
-        for (const auto& [id, n] : nodes_) (sim_.chance(1, 2) ? side : other_).push_back(n);
-        for (NodeId x : side) {
-          for (NodeId y : other_) net.partition(x, y);
-        }
-        other_.clear();
-        heal_later();
-        break;
-      }
-      case one_way:
-        if (a != b) net.block(a, b);
-        heal_later();
-        break;
-      case clog:
-        if (a != b) net.clog(a, b, sim_.random_duration(100ms, 3s));
-        break;
-      case reset:
-        if (a != b) net.reset_between(a, b);
-        break;
-      case kinds: break;
-    }
+    const bool act = script_.begin_tick(sim_.now());
+    const int drawn_kind = mix_.pick();
+    const int32_t drawn_a = pick();
+    const int32_t drawn_b = pick();
+    if (act) apply(drawn_kind, drawn_a, drawn_b);
+    script_.end_tick();
   }
 
   void supervise() {
@@ -210,25 +173,7 @@ class RaftNemesis {
       const std::optional<std::pair<int32_t, int32_t>> leader = checker_.current_leader();
       if (leader && leader->second > last_leader_epoch_) {
         last_leader_epoch_ = leader->second;
-        if (sim_.chance(1, 2)) {
-          ++new_leaders_killed_;
-          const int32_t id = leader->first;
-          // Often within its first round trips, before its LeaderChange record has spread.
-          const Duration delay = sim_.chance(1, 2) ? sim_.random_duration(0ms, 10ms) : sim_.random_duration(0ms, 200ms);
-          // Crash it, or cut it off for a while (it comes back with a log whose last epoch is high).
-          const bool isolate_it = sim_.chance(1, 2);
-          sim_.schedule_after(delay, [this, id, isolate_it] {
-            if (stopped_) return;
-            if (!isolate_it) {
-              crash_node(id);
-              return;
-            }
-            for (const auto& [other, n] : nodes_) {
-              if (other != id) sim_.network().partition(nodes_.at(id), n);
-            }
-            heal_later();
-          });
-        }
+        react_to_leader(leader->first);
       }
     }
     if (!failover_from_) return;
@@ -249,27 +194,138 @@ class RaftNemesis {
   }
 
   std::vector<std::string> summary() const {
+    if (script_.replaying()) {
+      std::vector<std::string> out = script_.applied();
+      for (std::string& s : leader_script_.applied()) out.push_back(std::move(s));
+      return out;
+    }
     std::vector<std::string> out = mix_.summary();
     if (kill_new_leaders_) out.push_back(fmt::format("kill-new-leaders x{}", new_leaders_killed_));
     return out;
   }
+  // Both scripts' events, in the order they happened.
+  std::vector<std::string> schedule() const {
+    std::vector<FaultEvent> all = script_.recorded();
+    all.insert(all.end(), leader_script_.recorded().begin(), leader_script_.recorded().end());
+    return schedule_lines(std::move(all));
+  }
   const std::vector<int64_t>& failover_ms() const { return failover_ms_; }
 
  private:
-  std::pair<int32_t, NodeId> pick() {
+  void apply(int drawn_kind, int32_t drawn_a, int32_t drawn_b) {
+    const int kind = mix_.index_of(script_.kind(mix_.name(drawn_kind)));
+    if (kind < 0) return script_.cancel_tick();  // a file naming no such kind
+    auto node_id = [this](const char* name, int32_t drawn) {
+      return static_cast<int32_t>(script_.value(name, drawn, [this](int64_t id) { return nodes_.count(static_cast<int32_t>(id)) != 0; }));
+    };
+    auto node = [&](const char* name, int32_t drawn) { return nodes_.at(node_id(name, drawn)); };
+    SimNetwork& net = sim_.network();
+    switch (static_cast<Kind>(kind)) {
+      case crash: crash_node(node_id("node", drawn_a)); break;
+      case crash_leader:
+        if (const std::optional<std::pair<int32_t, int32_t>> leader = checker_.current_leader()) crash_node(leader->first);
+        break;
+      case swizzle_clog: swizzle(); break;
+      case pause: {
+        const NodeId a = node("node", drawn_a);
+        sim_.pause(a);
+        sim_.schedule_after(script_.duration("for_ns", sim_.random_duration(200ms, 4s)), [this, a] { sim_.resume(a); });
+        break;
+      }
+      case isolate: cut_off(node("node", drawn_a), script_); break;
+      case split: split_halves(); break;
+      case one_way: {
+        const NodeId a = node("node", drawn_a), b = node("other", drawn_b);
+        if (a != b) net.block(a, b);
+        heal_later(script_);
+        break;
+      }
+      case clog: {
+        const NodeId a = node("node", drawn_a), b = node("other", drawn_b);
+        if (a != b) net.clog(a, b, script_.duration("for_ns", sim_.random_duration(100ms, 3s)));
+        break;
+      }
+      case reset: {
+        const NodeId a = node("node", drawn_a), b = node("other", drawn_b);
+        if (a != b) net.reset_between(a, b);
+        break;
+      }
+      case kinds: break;
+    }
+  }
+  // FoundationDB's swizzle: clog a random subset of nodes' paths, each for its own time.
+  void swizzle() {
+    const uint64_t mask = static_cast<uint64_t>(script_.value("nodes", static_cast<int64_t>(draw_mask())));
+    size_t i = 0;
+    for (const auto& [id, n] : nodes_) {
+      if ((mask >> i++ & 1) == 0) continue;
+      for (const auto& [other_id, m] : nodes_) {
+        if (m == n) continue;
+        const std::string name = fmt::format("clog_{}_{}_ns", id, other_id);
+        sim_.network().clog(n, m, script_.duration(name.c_str(), sim_.random_duration(200ms, 3s)));
+      }
+    }
+  }
+  void split_halves() {
+    const uint64_t mask = static_cast<uint64_t>(script_.value("side", static_cast<int64_t>(draw_mask())));
+    std::vector<NodeId> side, other;
+    size_t i = 0;
+    for (const auto& [id, n] : nodes_) ((mask >> i++ & 1) != 0 ? side : other).push_back(n);
+    for (NodeId x : side) {
+      for (NodeId y : other) sim_.network().partition(x, y);
+    }
+    heal_later(script_);
+  }
+  // One bit per node, in node order: each set with probability 1/2.
+  uint64_t draw_mask() {
+    uint64_t mask = 0;
+    for (size_t i = 0; i < nodes_.size(); ++i) mask |= sim_.chance(1, 2) ? uint64_t{1} << i : 0;
+    return mask;
+  }
+  // A new leader: half the time, soon after (often within its first round trips, before its
+  // LeaderChange record has spread) it is crashed, or cut off for a while (it comes back with a
+  // log whose last epoch is high). Replaying, the file's events decide.
+  void react_to_leader(int32_t id) {
+    const bool act = leader_script_.begin_tick(sim_.now());
+    const bool drawn = sim_.chance(1, 2);
+    if (act && (leader_script_.replaying() || drawn)) {
+      ++new_leaders_killed_;
+      const bool crash_it = leader_script_.kind(sim_.chance(1, 2) ? "cut-off-new-leader" : "crash-new-leader") == "crash-new-leader";
+      const Duration delay = leader_script_.duration(
+          "delay_ns", sim_.chance(1, 2) ? sim_.random_duration(0ms, 10ms) : sim_.random_duration(0ms, 200ms));
+      const Duration heal = crash_it ? Duration{0} : leader_script_.duration("heal_after_ns", sim_.random_duration(500ms, 5s));
+      sim_.schedule_after(delay, [this, id, crash_it, heal] {
+        if (stopped_) return;
+        if (crash_it) return crash_node(id);
+        for (const auto& [other, n] : nodes_) {
+          if (other != id) sim_.network().partition(nodes_.at(id), n);
+        }
+        sim_.schedule_after(heal, [this] { sim_.network().heal_all(); });
+      });
+    }
+    leader_script_.end_tick();
+  }
+  void cut_off(NodeId a, FaultScript& script) {
+    for (const auto& [id, n] : nodes_) {
+      if (n != a) sim_.network().partition(a, n);
+    }
+    heal_later(script);
+  }
+  void heal_later(FaultScript& script) {
+    sim_.schedule_after(script.duration("heal_after_ns", sim_.random_duration(500ms, 5s)), [this] { sim_.network().heal_all(); });
+  }
+  int32_t pick() {
     auto it = nodes_.begin();
     std::advance(it, static_cast<long>(bounded(sim_.random_u64(), nodes_.size())));
-    return *it;
-  }
-  void heal_later() {
-    sim_.schedule_after(sim_.random_duration(500ms, 5s), [this] { sim_.network().heal_all(); });
+    return it->first;
   }
 
   Simulator& sim_;
   RaftChecker& checker_;
   std::map<int32_t, NodeId> nodes_;
+  FaultScript script_;
+  FaultScript leader_script_;
   FaultMix mix_;
-  std::vector<NodeId> other_;
   bool kill_new_leaders_;
   bool stopped_ = false;
   int32_t last_leader_epoch_ = 0;
@@ -418,7 +474,8 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   nodes[kObserverId] = sim.add_node(host_of(kObserverId), [&setup](Runtime& rt) { node_main(rt, setup, kObserverId); });
   for (const auto& [id, n] : nodes) sim.start(n);
 
-  RaftNemesis nemesis(sim, checker, nodes, options.faults && options.schedule == RaftScenarioOptions::Schedule::random);
+  RaftNemesis nemesis(sim, checker, nodes, options.faults && options.schedule == RaftScenarioOptions::Schedule::random,
+                      options.replay_events);
   const Instant stop_at = sim.now() + (options.faults ? options.fault_time : Duration{0});
   // Outlive every event that refers to them (the events copy, these are referenced).
   std::function<void()> tick = [&] {
@@ -460,6 +517,7 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   result.steps = sim.steps();
   result.voters = voters;
   result.faults = figure8 ? script.summary() : failover ? std::vector<std::string>{"leader crashed every 8 s"} : nemesis.summary();
+  result.schedule = nemesis.schedule();
   result.failover_ms = nemesis.failover_ms();
   result.committed_batches = checker.committed_batches();
   for (const auto& [offset, e] : checker.committed()) result.committed_records += e.control ? 0 : static_cast<uint64_t>(e.last_offset - offset + 1);

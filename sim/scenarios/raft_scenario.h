@@ -18,6 +18,7 @@
 
 #include "raft/raft_config.h"
 #include "sim/checkers/raft_checker.h"
+#include "sim/scenarios/fault_script.h"
 #include "sim/world/simulator.h"
 
 namespace samsa::sim {
@@ -41,6 +42,8 @@ struct RaftScenarioOptions {
   raft::RaftBugs bugs;
   LogLevel log_level = LogLevel::off;
   TraceSink trace_sink;  // samsa-sim --trace: sees every traced record
+  // Replays these nemesis decisions instead of using the drawn ones (fault_script.h).
+  const std::vector<FaultEvent>* replay_events = nullptr;
 };
 
 struct RaftScenarioResult {
@@ -50,6 +53,7 @@ struct RaftScenarioResult {
   uint64_t steps = 0;
   int voters = 0;
   std::vector<std::string> faults;
+  std::vector<std::string> schedule;  // the random nemesis' decisions as replay-file lines
   std::vector<RaftVerdict> verdicts;  // safety, then liveness
   std::vector<std::string> notes;
   std::map<std::string, std::pair<bool, uint64_t>> buggify;  // site -> (enabled, times fired)

@@ -103,6 +103,11 @@ void send_batch(Runtime& rt, client::Producer& producer, const WorkloadProfile& 
 
 }  // namespace
 
+void WorkloadProfile::pace(int sends_per_s) {
+  if (sends_per_s <= 0) return;
+  pause_min = pause_max = Duration{1'000'000'000 / sends_per_s};
+}
+
 WorkloadProfile WorkloadProfile::draw(Simulator& sim, std::vector<Address> bootstrap, int32_t partitions,
                                       uint32_t batch_bytes_max) {
   WorkloadProfile w;

@@ -43,6 +43,9 @@ struct WorkloadProfile {
   Duration pause_min = std::chrono::milliseconds(1), pause_max = std::chrono::milliseconds(30);
 
   static WorkloadProfile draw(Simulator& sim, std::vector<Address> bootstrap, int32_t partitions, uint32_t batch_bytes_max);
+  // samsa-sim --send-rate: each producer pauses 1/sends_per_s between sends instead of the drawn
+  // pause (0 keeps the draw), so the offered load is set rather than drawn.
+  void pace(int sends_per_s);
   std::vector<std::string> describe() const;
 };
 

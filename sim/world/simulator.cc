@@ -62,7 +62,9 @@ void Simulator::schedule_at(Instant at, std::function<void()> fn) {
 }
 
 void Simulator::arm_timer(Instant at, FiberId id, uint64_t generation) {
-  schedule_at(at, [this, id, generation] { on_timer(id, generation); });
+  SAMSA_ASSERT_MSG(events_.size() < kEventsMax, "simulator event queue limit");
+  if (at < now_) at = now_;
+  events_.push(Event{at, event_seq_++, {}, id, generation});
 }
 
 NodeId Simulator::add_node(std::string host, std::function<void(Runtime&)> main) {
@@ -205,16 +207,31 @@ bool Simulator::run_one_fiber(size_t index) {
 }
 
 void Simulator::run_event() {
-  Event ev = events_.top();
+  Event ev = std::move(const_cast<Event&>(events_.top()));  // popped at once: moving out is safe
   events_.pop();
   if (ev.at > now_) now_ = ev.at;
   trace(Trace::event, static_cast<uint64_t>(now_.ns));
-  ev.fn();
+  if (ev.fn) {
+    ev.fn();
+  } else {
+    on_timer(ev.timer_fiber, ev.timer_generation);
+  }
+}
+
+// A timer whose fiber woke otherwise (its wait ended early) or died does nothing when it fires:
+// dropping it neither moves the clock nor takes a step, as a kernel cancels a disarmed timer.
+void Simulator::drop_stale_timers() {
+  while (!events_.empty()) {
+    const Event& top = events_.top();
+    if (top.fn || timer_live(top.timer_fiber, top.timer_generation)) return;
+    events_.pop();
+  }
 }
 
 bool Simulator::step() {
   SAMSA_ASSERT(!in_fiber());
   last_fiber_node_ = NodeId{-1};
+  drop_stale_timers();
   const bool event_due = !events_.empty() && events_.top().at <= now_;
   if (!runnable_.empty()) {
     // Choose among the runnable fibers and one due event, so that neither can starve the other.
@@ -236,6 +253,7 @@ bool Simulator::step() {
 
 void Simulator::run_until(Instant t) {
   for (;;) {
+    drop_stale_timers();
     if (runnable_.empty() && (events_.empty() || events_.top().at > t)) break;
     if (!step()) break;
   }

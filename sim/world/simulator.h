@@ -175,10 +175,14 @@ class Simulator final : public FiberScheduler {
   void on_fiber_exit(FiberId id, NodeId node) override;
 
  private:
+  // Either a scheduled action (fn) or a fiber's timer (fn empty): timers are most events, so
+  // they carry no closure, and a stale one is dropped before it can cost a step.
   struct Event {
     Instant at;
     uint64_t seq;
     std::function<void()> fn;
+    FiberId timer_fiber = kNoFiber;
+    uint64_t timer_generation = 0;
   };
   struct EventLater {
     bool operator()(const Event& a, const Event& b) const { return a.at != b.at ? a.at > b.at : a.seq > b.seq; }
@@ -186,6 +190,7 @@ class Simulator final : public FiberScheduler {
 
   bool run_one_fiber(size_t index);
   void run_event();
+  void drop_stale_timers();
 
   SimOptions options_;
   Prng rng_;

@@ -189,6 +189,7 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
   }
   // Every partition waits (no leader, a validation to retry): the caller backs off, it must not spin.
   if (by_leader.empty()) return Errc::unavailable;
+  bool stale_metadata = false;
   for (auto& [leader, req] : by_leader) {
     Connection* c = nullptr;
     SAMSA_TRY_ASSIGN(c, cluster_.node(leader));
@@ -211,14 +212,19 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
         if (p.error_code == code(Error::offset_out_of_range)) {
           positions_[{t.topic, p.partition_index}] = -1;  // reset by policy on the next poll
         } else if (p.error_code != 0) {
-          (void)cluster_.metadata(std::nullopt, false);
+          stale_metadata = true;
         } else {
           take_records(t.topic, p.partition_index, p.records.bytes, out);
         }
       }
     }
   }
-  return Status{};
+  if (!stale_metadata) return Status{};
+  // A leader moved (NOT_LEADER, FENCED_LEADER_EPOCH, ...): one refresh, then, as Kafka's
+  // consumer waits retry.backoff.ms, the caller backs off instead of asking again at once; the
+  // brokers' metadata may lag the controller, so an immediate retry would spin.
+  (void)cluster_.metadata(std::nullopt, false);
+  return out.empty() ? Status(Errc::unavailable) : Status{};
 }
 
 Result<std::vector<ConsumedRecord>> Consumer::poll(Duration timeout) {

@@ -207,6 +207,11 @@ void FiberScheduler::kill_node(NodeId node) {
   for (FiberId id : victims) kill_fiber(id);
 }
 
+bool FiberScheduler::timer_live(FiberId id, uint64_t generation) const {
+  auto it = fibers_.find(id);
+  return it != fibers_.end() && it->second->state == Fiber::State::parked && it->second->park_generation == generation;
+}
+
 void FiberScheduler::on_timer(FiberId id, uint64_t generation) {
   auto it = fibers_.find(id);
   if (it == fibers_.end()) return;

@@ -52,6 +52,9 @@ class FiberScheduler {
   void kill_node(NodeId node);
   // A timer the backend armed through arm_timer has expired.
   void on_timer(FiberId id, uint64_t generation);
+  // Whether that timer would still wake its fiber (false once the fiber woke otherwise or died),
+  // so a backend may drop a stale timer without spending a turn on it.
+  bool timer_live(FiberId id, uint64_t generation) const;
 
   // --- fiber context ---
   FiberId current() const { return current_; }
