@@ -171,9 +171,24 @@ def plot_sim_campaigns(out, tmp):
     return out
 
 
+def plot_produce_bench(out, tmp):
+    rows = table("produce_bench.md")
+    if not rows:
+        return None
+    data = [[r["target"].replace(" (the generator's ceiling)", ""), number(r["MB/s"]), number(r["server CPU s per GB"])]
+            for r in rows]
+    script = HEAD.format(h=420, out=out).replace("900,", "1200,") + (
+        'set multiplot layout 1,2 title "Produce, 1 KiB records, one load generator (experiments/run_produce_bench.sh)"\n'
+        'set style fill solid 0.8 border -1\nset xtics rotate by -25 font ",8"\nset bmargin 8\nset yrange [0:*]\n'
+        'set ylabel "MB/s of record payload"\nplot "{d}" using 0:2:(0.6):xtic(1) with boxes notitle\n'
+        'set ylabel "server CPU s per GB"\nplot "{d}" using 0:3:(0.6):xtic(1) with boxes notitle\nunset multiplot\n')
+    gnuplot(script, {"d": data}, tmp, "produce_bench.md")
+    return out
+
+
 PLOTS = [("replication_bugs.png", plot_replication_bugs), ("planted_bugs.png", plot_planted_bugs),
          ("shrink.png", plot_shrink), ("sim_speed.png", plot_sim_speed), ("replication_failover.png", plot_failover),
-         ("sim_campaigns.png", plot_sim_campaigns)]
+         ("sim_campaigns.png", plot_sim_campaigns), ("produce_bench.png", plot_produce_bench)]
 
 
 def main():

@@ -9,7 +9,8 @@ packages=(build-essential cmake g++ libboost-context-dev libfmt-dev librapidchec
           iproute2   # ip: network namespaces and veth pairs for the netns chaos test
           parallel   # GNU parallel: the sharded-campaign test (README: campaigns across hosts)
           gnuplot-nox   # experiments' plots
-          chromium)     # headless: the timeline page's test (samsa-sim --timeline)
+          chromium      # headless: the timeline page's test (samsa-sim --timeline)
+          nats-server redis-server)  # peers of experiments/run_produce_bench.sh (started by it, not as services)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
