@@ -97,7 +97,7 @@ const BugPlan kPlans[] = {
     {"keep-fenced-in-isr", {"fenced-broker-role"}},   {"elect-outside-isr", {"leader-in-isr"}},
     {"reuse-partition-epoch", {"partition-epoch-grows"}}, {"snapshot-forgets-fencing", {"image-agreement"}},
     {"ack-before-commit", {"acknowledged-topics"}, false, 66},   {"never-unfence", {"cluster-liveness"}},
-    {"truncate-to-hw", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 4},
+    {"truncate-to-hw", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 29},
     {"no-elr", {"leader-completeness", "lost-write", "unseen", "committed-kept"}, true, 47},
     // Kafka before 0.11 elected out-of-sync replicas when no ISR member was live.
     {"unclean-election", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 34},

@@ -28,7 +28,7 @@ namespace samsa::real {
 class Reactor final : public samsa::FiberScheduler {
  public:
   static constexpr int kEpollEventsMax = 256;
-  static constexpr size_t kBlockingThreads = 2;
+  static constexpr size_t kBlockingThreads = 8;
   static constexpr size_t kBlockingQueueMax = 4096;
 
   Reactor();

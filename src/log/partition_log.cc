@@ -24,7 +24,7 @@ bool has_suffix(const std::string& s, std::string_view suffix) {
 }  // namespace
 
 PartitionLog::PartitionLog(Runtime& rt, std::string dir, LogConfig config)
-    : rt_(rt), dir_(std::move(dir)), config_(config), mu_(rt), epochs_(rt, dir_) {}
+    : rt_(rt), dir_(std::move(dir)), config_(config), mu_(rt), epochs_(rt, dir_), synced_(rt) {}
 
 PartitionLog::~PartitionLog() = default;
 
@@ -189,22 +189,29 @@ Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_
   SAMSA_TRY_ASSIGN(parts, split_batches(record_set, config_.max_batch_bytes));
   if (parts.empty()) return Errc::invalid_argument;
   for (ConstBytes b : parts) SAMSA_TRY(validate_batch(b));
-  SAMSA_TRY(mu_.lock(Deadline::never()));
-  LockGuard guard(mu_);
-  if (offline_) return Errc::unavailable;
-  std::vector<std::byte> buf(record_set.begin(), record_set.end());
-  std::vector<BatchHeader> headers;
-  int64_t next = log_end_offset();
-  for (size_t pos = 0; pos < buf.size();) {
-    BatchHeader h = *parse_batch_header(ConstBytes(buf).subspan(pos));
-    stamp_batch(Bytes(buf).subspan(pos, h.total_bytes()), next, leader_epoch);
-    h.base_offset = next;
-    h.leader_epoch = leader_epoch;
-    next = h.next_offset();
-    pos += h.total_bytes();
-    headers.push_back(h);
-  }
-  return write_stamped_locked(std::move(buf), headers);
+  bool sync_after = false;
+  uint64_t truncations = 0;  // as the batch was written
+  Result<AppendResult> r = [&]() -> Result<AppendResult> {
+    SAMSA_TRY(mu_.lock(Deadline::never()));
+    LockGuard guard(mu_);
+    if (offline_) return Errc::unavailable;
+    std::vector<std::byte> buf(record_set.begin(), record_set.end());
+    std::vector<BatchHeader> headers;
+    int64_t next = log_end_offset();
+    for (size_t pos = 0; pos < buf.size();) {
+      BatchHeader h = *parse_batch_header(ConstBytes(buf).subspan(pos));
+      stamp_batch(Bytes(buf).subspan(pos, h.total_bytes()), next, leader_epoch);
+      h.base_offset = next;
+      h.leader_epoch = leader_epoch;
+      next = h.next_offset();
+      pos += h.total_bytes();
+      headers.push_back(h);
+    }
+    truncations = truncations_;
+    return write_stamped_locked(std::move(buf), headers, &sync_after);
+  }();
+  if (r.ok() && sync_after) SAMSA_TRY(sync_to(r->last_offset + 1, truncations));
+  return r;
 }
 
 Result<AppendResult> PartitionLog::append_replicated(ConstBytes record_set) {
@@ -213,23 +220,94 @@ Result<AppendResult> PartitionLog::append_replicated(ConstBytes record_set) {
   SAMSA_TRY_ASSIGN(parts, split_batches(record_set, kBatchBytesReadMax));
   if (parts.empty()) return Errc::invalid_argument;
   for (ConstBytes b : parts) SAMSA_TRY(validate_batch(b));
-  SAMSA_TRY(mu_.lock(Deadline::never()));
-  LockGuard guard(mu_);
-  if (offline_) return Errc::unavailable;
-  std::vector<BatchHeader> headers;
-  int64_t next = log_end_offset();
-  int32_t epoch = epochs_.latest_epoch().value_or(kNoLeaderEpoch);
-  for (ConstBytes b : parts) {
-    BatchHeader h = *parse_batch_header(b);
-    if (h.base_offset != next || h.leader_epoch < epoch) return Errc::out_of_range;
-    epoch = h.leader_epoch;
-    next = h.next_offset();
-    headers.push_back(h);
-  }
-  return write_stamped_locked(std::vector<std::byte>(record_set.begin(), record_set.end()), headers);
+  bool sync_after = false;
+  uint64_t truncations = 0;  // as the batch was written
+  Result<AppendResult> r = [&]() -> Result<AppendResult> {
+    SAMSA_TRY(mu_.lock(Deadline::never()));
+    LockGuard guard(mu_);
+    if (offline_) return Errc::unavailable;
+    std::vector<BatchHeader> headers;
+    int64_t next = log_end_offset();
+    int32_t epoch = epochs_.latest_epoch().value_or(kNoLeaderEpoch);
+    for (ConstBytes b : parts) {
+      BatchHeader h = *parse_batch_header(b);
+      if (h.base_offset != next || h.leader_epoch < epoch) return Errc::out_of_range;
+      epoch = h.leader_epoch;
+      next = h.next_offset();
+      headers.push_back(h);
+    }
+    truncations = truncations_;
+    return write_stamped_locked(std::vector<std::byte>(record_set.begin(), record_set.end()), headers, &sync_after);
+  }();
+  if (r.ok() && sync_after) SAMSA_TRY(sync_to(r->last_offset + 1, truncations));
+  return r;
 }
 
-Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers) {
+// Group commit. One fsync is in flight at a time and covers what was written before it began;
+// appenders that wrote meanwhile wait for it to end, then the first of them starts the next,
+// which covers them all.
+Status PartitionLog::sync_to(int64_t end, uint64_t truncations) {
+  for (;;) {
+    if (truncations != truncations_) return Errc::unavailable;  // truncated since the write: the batch may be gone
+    if (recovery_point_ >= end) return Status{};
+    if (offline_) return Errc::unavailable;
+    if (syncing_) {
+      SAMSA_TRY(synced_.wait(Deadline::never()));
+      continue;
+    }
+    syncing_ = true;
+    const Status s = sync_written();
+    syncing_ = false;
+    synced_.notify_all();
+    SAMSA_TRY(s);
+  }
+}
+
+// fsyncs everything written so far without holding mu_ while the disk works, so appends go on
+// beside it; then books it as flushed, unless the log was truncated meanwhile.
+Status PartitionLog::sync_written() {
+  std::vector<std::shared_ptr<Segment>> segments;
+  int64_t target = 0, unflushed = 0;
+  uint64_t truncations = 0;
+  {
+    SAMSA_TRY(mu_.lock(Deadline::never()));
+    LockGuard guard(mu_);
+    if (offline_) return Errc::unavailable;
+    target = log_end_offset();
+    unflushed = unflushed_records_;
+    truncations = truncations_;
+    std::shared_ptr<Segment> from = segment_for(recovery_point_);
+    const int64_t from_base = from == nullptr ? log_start_offset() : from->base_offset();
+    for (auto it = segments_.lower_bound(from_base); it != segments_.end(); ++it) segments.push_back(it->second);
+  }
+  Status synced;
+  std::shared_ptr<Segment> failed;
+  for (const std::shared_ptr<Segment>& seg : segments) {
+    synced = seg->flush();
+    if (synced.ok()) continue;
+    failed = seg;
+    break;
+  }
+  SAMSA_TRY(mu_.lock(Deadline::never()));
+  LockGuard guard(mu_);
+  // A segment that retention or a truncation removed meanwhile has nothing left to make durable.
+  auto it = failed != nullptr ? segments_.find(failed->base_offset()) : segments_.end();
+  if (!synced.ok() && (it == segments_.end() || it->second != failed)) return Status{};
+  if (!synced.ok()) {
+    sync_failed_ = true;  // fsyncgate: the kernel may have dropped the unsynced pages
+    // The batch is written but cannot be made durable: not "nothing written", never ENOSPC.
+    return go_offline(synced.code() == Errc::no_space ? Status{Errc::io_error} : synced);
+  }
+  if (truncations != truncations_ || offline_) return Status{};  // cut meanwhile: the caller looks again
+  if (target > recovery_point_) recovery_point_ = target;
+  unflushed_records_ = std::max<int64_t>(unflushed_records_ - unflushed, 0);
+  last_flush_ = rt_.now();
+  if (rt_.now() - last_checkpoint_ >= config_.recovery_checkpoint_interval) SAMSA_TRY(write_recovery_point());
+  return Status{};
+}
+
+Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers,
+                                                      bool* sync_after) {
   SAMSA_ASSERT(!headers.empty() && headers.front().base_offset == log_end_offset());
   AppendResult result{headers.front().base_offset, headers.back().last_offset(), static_cast<uint32_t>(headers.size()), 0};
   int64_t max_timestamp = -1;
@@ -265,8 +343,12 @@ Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> b
     unflushed_records_ = 0;
     return result;
   }
+  if (by_count) {
+    *sync_after = true;  // group commit: append() fsyncs once it has released the mutex
+    return result;
+  }
   const bool by_time = config_.flush_ms != INT64_MAX && rt_.now() - last_flush_ >= std::chrono::milliseconds(config_.flush_ms);
-  if (by_count || by_time) {
+  if (by_time) {
     // The batch is written but cannot be made durable: not "nothing written", so never
     // report it as ENOSPC.
     if (Status s = flush_locked(); !s.ok()) return go_offline(s.code() == Errc::no_space ? Status{Errc::io_error} : s);
@@ -473,6 +555,7 @@ Status PartitionLog::truncate_to(int64_t offset) {
   LockGuard guard(mu_);
   if (offset >= log_end_offset()) return Status{};
   if (offset < log_start_offset()) return Errc::invalid_argument;
+  ++truncations_;
   bool removed = false;
   while (active().base_offset() > offset) {
     std::shared_ptr<Segment> last = segments_.rbegin()->second;
@@ -510,6 +593,7 @@ Status PartitionLog::truncate_fully_and_start_at(int64_t offset) {
   SAMSA_ASSERT(offset >= 0);
   SAMSA_TRY(mu_.lock(Deadline::never()));
   LockGuard guard(mu_);
+  ++truncations_;
   // Old segments go before the new start is checkpointed: a crash in between leaves an empty
   // log at the old start (data a follower refetches), never old data above the new start.
   std::map<int64_t, std::shared_ptr<Segment>> old;

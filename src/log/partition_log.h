@@ -3,8 +3,11 @@
 //
 // Durability contract
 // - append() assigns offsets, stamps the leader epoch (CRC untouched) and writes; data is
-//   durable once flush() returns ok, or at once under flush.messages=1. Kafka's flush policy:
-//   flush when flush.messages appends are unflushed or flush.ms has passed since the last flush.
+//   durable once flush() returns ok, or when append() returns under flush.messages=1. Kafka's
+//   flush policy: flush when flush.messages appends are unflushed or flush.ms has passed since
+//   the last flush. A flush by count is a group commit: the append releases the mutex after
+//   writing and then waits for an fsync that began after its write, so appends written while
+//   one fsync runs are all covered by the next (one fsync per group, not per append).
 // - open() recovers: segments from the one holding the recovery point on are validated batch by
 //   batch; the log is cut at the first torn or corrupt batch (later segments are deleted) and
 //   indexes are rebuilt. Afterwards the log is a prefix of what was appended and holds at least
@@ -152,7 +155,14 @@ class PartitionLog {
   Status roll(int64_t base_offset);
   // Writes batches stamped with their offsets and epochs (headers describe them), recording
   // new epochs first, and applies the flush policy. Called with mu_ held.
-  Result<AppendResult> write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers);
+  // *sync_after: the flush policy asks for an fsync, which the caller makes with sync_to()
+  // once it has released mu_ (group commit).
+  Result<AppendResult> write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers,
+                                            bool* sync_after);
+  // Makes the log durable up to `end` (exclusive), unless a flush since has already; fails if
+  // the log was truncated since the batch was written (`truncations` as it was then).
+  Status sync_to(int64_t end, uint64_t truncations);
+  Status sync_written();
   Status delete_oldest_segment();
   Status write_twice_locked(std::vector<std::byte> buf, BatchHeader h);
   Result<int64_t> first_record_at_or_after(Segment& seg, uint64_t pos, int64_t timestamp);
@@ -172,6 +182,9 @@ class PartitionLog {
   int64_t recovery_point_ = 0;
   int64_t log_start_offset_ = 0;  // checkpointed; the first segment's base may be above it
   int64_t unflushed_records_ = 0;
+  bool syncing_ = false;        // a group commit's fsync is in flight (sync_to)
+  WaitQueue synced_;            // woken when it ends
+  uint64_t truncations_ = 0;    // a sync begun before a truncation books nothing
   int64_t noted_high_watermark_ = 0, checkpointed_high_watermark_ = 0;
   Instant last_flush_{};
   Instant last_checkpoint_{};
