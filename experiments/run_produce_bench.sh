@@ -29,66 +29,75 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null && return; sleep 0.1; done; echo "port $1 never opened"; exit 1; }
 
-# --- the servers (each alone on the machine while it is measured: started, measured, stopped)
+# --- the servers. Each run starts its server on an empty data directory and stops it after;
+# the directory is removed and the page cache written back (sync) before the next, so no run
+# pays for an earlier run's dirty pages.
 start_samsa() {
-  kport=$(free_port)
-  mkdir -p "$dir/samsa"
-  printf 'listeners=PLAINTEXT://127.0.0.1:%s\nlog.dirs=%s/samsa/data\nnum.partitions=%s\n' "$kport" "$dir" "$conns" > "$dir/samsa/server.properties"
-  "$samsa" broker --config "$dir/samsa/server.properties" > "$dir/samsa/broker.log" 2>&1 &
+  port=$(free_port)
+  mkdir -p "$dir/data"
+  printf 'listeners=PLAINTEXT://127.0.0.1:%s\nlog.dirs=%s/data\n' "$port" "$dir" > "$dir/server.properties"
+  "$samsa" broker --config "$dir/server.properties" > "$dir/broker.log" 2>&1 &
   server=$!; pids+=("$server")
-  wait_port "$kport"
-  "$samsa" topics --create --topic bench --partitions "$conns" --bootstrap-server "127.0.0.1:$kport" > /dev/null
-  "$samsa" topics --create --topic sync --partitions 8 --config flush.messages=1 --bootstrap-server "127.0.0.1:$kport" > /dev/null
+  wait_port "$port"
+  "$samsa" topics --create --topic bench --partitions "$conns" --bootstrap-server "127.0.0.1:$port" > /dev/null
+  "$samsa" topics --create --topic sync --partitions 8 --config flush.messages=1 --bootstrap-server "127.0.0.1:$port" > /dev/null
 }
+start_redis_everysec() { start_redis everysec; }
+start_redis_always() { start_redis always; }
 start_redis() {  # $1: everysec | always
-  rport=$(free_port)
-  mkdir -p "$dir/redis-$1"
-  redis-server --port "$rport" --bind 127.0.0.1 --dir "$dir/redis-$1" --appendonly yes --appendfsync "$1" --save "" \
-    --daemonize no --logfile "$dir/redis-$1/log" &
+  port=$(free_port)
+  mkdir -p "$dir/data"
+  redis-server --port "$port" --bind 127.0.0.1 --dir "$dir/data" --appendonly yes --appendfsync "$1" --save "" \
+    --daemonize no --logfile "$dir/redis.log" &
   server=$!; pids+=("$server")
-  wait_port "$rport"
+  wait_port "$port"
 }
 start_nats() {
-  nport=$(free_port)
-  nats-server -js -sd "$dir/nats" -a 127.0.0.1 -p "$nport" > "$dir/nats.log" 2>&1 &
+  port=$(free_port)
+  nats-server -js -sd "$dir/data" -a 127.0.0.1 -p "$port" > "$dir/nats.log" 2>&1 &
   server=$!; pids+=("$server")
-  wait_port "$nport"
+  wait_port "$port"
 }
-stop_server() { kill -TERM "$server"; wait "$server" 2>/dev/null || true; }
+stop_server() {
+  kill -TERM "$server"
+  wait "$server" 2>/dev/null || true
+  rm -rf "$dir/data"
+  sync
+}
 
 raw=$dir/raw.txt
 : > "$raw"
-# run NAME LOADGEN-ARGS...: REPS lines "NAME key=value ..." into $raw
+# run NAME START-FUNCTION LOADGEN-ARGS...: REPS lines "NAME key=value ..." into $raw, each on a
+# fresh server (none for the null sink); $port and $server are the server's.
 run() {
-  local name=$1; shift
+  local name=$1 start=$2; shift 2
   for _ in $(seq "$reps"); do
-    echo "$name $("$gen" --seconds "$secs" --size "$size" "$@")" | tee -a "$raw"
+    if [ "$start" = none ]; then
+      echo "$name $("$gen" --seconds "$secs" --size "$size" "$@")" | tee -a "$raw"
+      continue
+    fi
+    "$start"
+    echo "$name $("$gen" --seconds "$secs" --size "$size" --port "$port" --server-pid "$server" "$@")" | tee -a "$raw"
+    stop_server
   done
 }
 val() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 median() { grep "^$1 " "$raw" | val "$2" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-# The generator's ceiling first, then each server alone.
-run null-sink --proto kafka --null-sink --conns "$conns" --batch "$batch"
-start_samsa
-run samsa-acks1 --proto kafka --port "$kport" --conns "$conns" --batch "$batch" --acks 1 --server-pid "$server"
-run samsa-acksall --proto kafka --port "$kport" --conns "$conns" --batch "$batch" --acks -1 --server-pid "$server"
+# The generator's ceiling first, then each server.
+run null-sink none --proto kafka --null-sink --conns "$conns" --batch "$batch"
+run samsa-acks1 start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks 1
+run samsa-acksall start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks -1
 # fsync per message: 8 producers, one record per request, one request each in flight.
-run samsa-sync8 --proto kafka --port "$kport" --topic sync --partitions 8 --conns 8 --window 1 --batch 1 --acks 1 --server-pid "$server"
+run samsa-sync8 start_samsa --proto kafka --topic sync --partitions 8 --conns 8 --window 1 --batch 1 --acks 1
 half1=$(median samsa-acks1 records_per_s | awk '{ printf "%d", $1 / 2 }')
 halfall=$(median samsa-acksall records_per_s | awk '{ printf "%d", $1 / 2 }')
-run samsa-acks1-half --proto kafka --port "$kport" --conns "$conns" --batch "$batch" --acks 1 --rate "$half1" --server-pid "$server"
-run samsa-acksall-half --proto kafka --port "$kport" --conns "$conns" --batch "$batch" --acks -1 --rate "$halfall" --server-pid "$server"
-stop_server
-for mode in everysec always; do
-  start_redis "$mode"
-  run "redis-$mode" --proto redis --port "$rport" --conns "$conns" --batch "$batch" --server-pid "$server"
-  [ "$mode" = always ] && run redis-always-sync8 --proto redis --port "$rport" --topic sync --partitions 8 --conns 8 --window 1 --batch 1 --server-pid "$server"
-  stop_server
-done
-start_nats
-run nats-js --proto nats --port "$nport" --topic BENCH --conns "$conns" --batch "$batch" --server-pid "$server"
-stop_server
+run samsa-acks1-half start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks 1 --rate "$half1"
+run samsa-acksall-half start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks -1 --rate "$halfall"
+run redis-everysec start_redis_everysec --proto redis --conns "$conns" --batch "$batch"
+run redis-always start_redis_always --proto redis --conns "$conns" --batch "$batch"
+run redis-always-sync8 start_redis_always --proto redis --topic sync --partitions 8 --conns 8 --window 1 --batch 1
+run nats-js start_nats --proto nats --topic BENCH --conns "$conns" --batch "$batch"
 
 # --- the table
 python3 - "$raw" "$out" "$reps" "$secs" "$conns" "$size" "$batch" "$(git describe --always --dirty)" \
@@ -114,7 +123,8 @@ L.append("")
 L.append(f"One load generator for all (experiments/loadgen/loadgen.cc): {conns} connections, each with up to 8 unanswered")
 L.append(f"requests of {batch} records of {size} B (a Kafka Produce request with one pre-built batch; a pipeline of {batch}")
 L.append(f"XADDs; {batch} JetStream publishes, each acknowledged by the stream). The servers run one at a time on the")
-L.append("same machine as the generator (2 cores shared). Medians of the runs. CPU s per GB: the server process's")
+L.append("same machine as the generator (2 cores shared), each run on a fresh server with an empty data directory")
+L.append("(removed and written back with sync before the next run). Medians of the runs. CPU s per GB: the server process's")
 L.append("utime+stime from /proc over the run, per GB of record payload. The null sink is a server inside the")
 L.append("generator that answers every Produce at once: the generator's ceiling in this run.")
 L.append("")

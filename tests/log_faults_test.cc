@@ -105,5 +105,32 @@ TEST(LogFaults, EnospcFailsTheAppendAndCorruptsNothing) {
   });
 }
 
+// A follower's catch-up append records the batches' new epochs before it writes them; when the
+// write then finds the disk full, those entries must go too, or the log's latest epoch is one its
+// data lacks and it refuses the same batches (older than that epoch) ever after. Found by the
+// speed runs: samsa-sim --scenario cluster --cluster-brokers 3 --send-rate 50 --seed 3.
+TEST(LogFaults, AFollowerAppendOnAFullDiskKeepsNoEpochItsDataLacks) {
+  on_node(4, [](Simulator&, Runtime& rt, SimDisk& disk) {
+    auto log = PartitionLog::open(rt, "d/t-0", LogConfig{});
+    ASSERT_TRUE(log.ok());
+    // What a leader sends: offset 0 written in epoch 0, offset 1 in epoch 2.
+    std::vector<std::byte> both = one_batch(1), second = one_batch(2);
+    stamp_batch(both, 0, 0);
+    stamp_batch(second, 1, 2);
+    both.insert(both.end(), second.begin(), second.end());
+    // Room for the epoch checkpoint, not for the batches.
+    disk.config().capacity_bytes = disk.used_bytes() + 48;
+    EXPECT_EQ((*log)->append_replicated(both).error(), Errc::no_space);
+    EXPECT_FALSE((*log)->offline());
+    EXPECT_EQ((*log)->log_end_offset(), 0);
+    EXPECT_FALSE((*log)->epochs().latest_epoch().has_value()) << "an epoch without its data";
+    disk.config().capacity_bytes = 1ULL << 32;
+    auto r = (*log)->append_replicated(both);
+    ASSERT_TRUE(r.ok()) << "the same batches, once the disk has room: " << errc_name(r.error());
+    EXPECT_EQ(r->last_offset, 1);
+    EXPECT_EQ((*log)->epochs().latest_epoch(), std::optional<int32_t>(2));
+  });
+}
+
 }  // namespace
 }  // namespace samsa::sim

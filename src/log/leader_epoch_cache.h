@@ -34,6 +34,12 @@ class LeaderEpochCache {
   Status assign(int32_t epoch, int64_t start_offset);
   // Drops entries starting at or after end_offset (the log was truncated there).
   Status truncate_from_end(int64_t end_offset);
+  // The same in memory only, when the write that would have followed the entries failed (a full
+  // disk): the checkpoint may keep them, which is harmless (recovery drops entries past the log
+  // end), but in memory they would make the log's latest epoch one its data does not have.
+  void forget_from_end(int64_t end_offset) {
+    while (!entries_.empty() && entries_.back().start_offset >= end_offset) entries_.pop_back();
+  }
   // The log now starts at start_offset: entries wholly before it go, the one spanning it moves up.
   Status truncate_from_start(int64_t start_offset);
   // Kafka's OffsetForLeaderEpoch answer: the largest epoch <= `epoch` and the offset where it

@@ -183,18 +183,35 @@ Status PartitionLog::roll_if_needed(uint64_t incoming_bytes, int64_t incoming_ma
   return full || old || early ? roll(log_end_offset()) : Status{};
 }
 
-Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_epoch) {
+// Splits and validates a record set before anything is locked or written.
+Result<std::vector<ConstBytes>> PartitionLog::checked_batches(ConstBytes record_set, uint64_t batch_bytes_max) const {
   if (offline_) return Errc::unavailable;
   std::vector<ConstBytes> parts;
-  SAMSA_TRY_ASSIGN(parts, split_batches(record_set, config_.max_batch_bytes));
+  SAMSA_TRY_ASSIGN(parts, split_batches(record_set, batch_bytes_max));
   if (parts.empty()) return Errc::invalid_argument;
   for (ConstBytes b : parts) SAMSA_TRY(validate_batch(b));
+  return parts;
+}
+
+// `write` stamps and writes with mu_ held; then, if the flush policy asked for it, the append
+// waits for its group commit with the mutex released.
+Result<AppendResult> PartitionLog::write_then_sync(const std::function<Result<AppendResult>(bool* sync_after)>& write) {
   bool sync_after = false;
   uint64_t truncations = 0;  // as the batch was written
   Result<AppendResult> r = [&]() -> Result<AppendResult> {
     SAMSA_TRY(mu_.lock(Deadline::never()));
     LockGuard guard(mu_);
     if (offline_) return Errc::unavailable;
+    truncations = truncations_;
+    return write(&sync_after);
+  }();
+  if (r.ok() && sync_after) SAMSA_TRY(sync_to(r->last_offset + 1, truncations));
+  return r;
+}
+
+Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_epoch) {
+  SAMSA_TRY(checked_batches(record_set, config_.max_batch_bytes).status());
+  return write_then_sync([&](bool* sync_after) -> Result<AppendResult> {
     std::vector<std::byte> buf(record_set.begin(), record_set.end());
     std::vector<BatchHeader> headers;
     int64_t next = log_end_offset();
@@ -207,25 +224,14 @@ Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_
       pos += h.total_bytes();
       headers.push_back(h);
     }
-    truncations = truncations_;
-    return write_stamped_locked(std::move(buf), headers, &sync_after);
-  }();
-  if (r.ok() && sync_after) SAMSA_TRY(sync_to(r->last_offset + 1, truncations));
-  return r;
+    return write_stamped_locked(std::move(buf), headers, sync_after);
+  });
 }
 
 Result<AppendResult> PartitionLog::append_replicated(ConstBytes record_set) {
-  if (offline_) return Errc::unavailable;
   std::vector<ConstBytes> parts;
-  SAMSA_TRY_ASSIGN(parts, split_batches(record_set, kBatchBytesReadMax));
-  if (parts.empty()) return Errc::invalid_argument;
-  for (ConstBytes b : parts) SAMSA_TRY(validate_batch(b));
-  bool sync_after = false;
-  uint64_t truncations = 0;  // as the batch was written
-  Result<AppendResult> r = [&]() -> Result<AppendResult> {
-    SAMSA_TRY(mu_.lock(Deadline::never()));
-    LockGuard guard(mu_);
-    if (offline_) return Errc::unavailable;
+  SAMSA_TRY_ASSIGN(parts, checked_batches(record_set, kBatchBytesReadMax));
+  return write_then_sync([&](bool* sync_after) -> Result<AppendResult> {
     std::vector<BatchHeader> headers;
     int64_t next = log_end_offset();
     int32_t epoch = epochs_.latest_epoch().value_or(kNoLeaderEpoch);
@@ -236,11 +242,8 @@ Result<AppendResult> PartitionLog::append_replicated(ConstBytes record_set) {
       next = h.next_offset();
       headers.push_back(h);
     }
-    truncations = truncations_;
-    return write_stamped_locked(std::vector<std::byte>(record_set.begin(), record_set.end()), headers, &sync_after);
-  }();
-  if (r.ok() && sync_after) SAMSA_TRY(sync_to(r->last_offset + 1, truncations));
-  return r;
+    return write_stamped_locked(std::vector<std::byte>(record_set.begin(), record_set.end()), headers, sync_after);
+  });
 }
 
 // Group commit. One fsync is in flight at a time and covers what was written before it began;
@@ -321,15 +324,24 @@ Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> b
   for (const BatchHeader& h : headers) {
     if (h.leader_epoch < 0 || (epochs_.latest_epoch() && h.leader_epoch <= *epochs_.latest_epoch())) continue;
     if (Status s = epochs_.assign(h.leader_epoch, h.base_offset); !s.ok()) {
-      return s.code() == Errc::no_space ? s : go_offline(s);
+      if (s.code() != Errc::no_space) return go_offline(s);
+      epochs_.forget_from_end(log_end_offset());  // an earlier batch's entry went in
+      return s;
     }
   }
   if (Status s = roll_if_needed(buf.size(), max_timestamp); !s.ok()) {
     // Out of descriptors or space: the append fails, the log stays as it was and online.
-    return s.code() == Errc::no_space || s.code() == Errc::resource_exhausted ? s : go_offline(s);
+    if (s.code() != Errc::no_space && s.code() != Errc::resource_exhausted) return go_offline(s);
+    epochs_.forget_from_end(log_end_offset());
+    return s;
   }
   if (Status s = active().append(buf, headers); !s.ok()) {
-    return s.code() == Errc::no_space ? s : go_offline(s);
+    if (s.code() != Errc::no_space) return go_offline(s);
+    // Without this, a follower whose catch-up append hit a full disk kept the batches' epochs
+    // and refused the same batches ever after (older than its latest epoch): found by the
+    // speed runs, samsa-sim --scenario cluster --cluster-brokers 3 --send-rate 50 --seed 3.
+    epochs_.forget_from_end(log_end_offset());
+    return s;
   }
   if (headers.size() == 1 && headers[0].records_count > 3 && rt_.bug(Bug::log_append_twice)) {
     SAMSA_TRY(write_twice_locked(buf, headers[0]));

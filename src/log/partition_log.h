@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -159,6 +160,8 @@ class PartitionLog {
   // once it has released mu_ (group commit).
   Result<AppendResult> write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers,
                                             bool* sync_after);
+  Result<std::vector<ConstBytes>> checked_batches(ConstBytes record_set, uint64_t batch_bytes_max) const;
+  Result<AppendResult> write_then_sync(const std::function<Result<AppendResult>(bool* sync_after)>& write);
   // Makes the log durable up to `end` (exclusive), unless a flush since has already; fails if
   // the log was truncated since the batch was written (`truncations` as it was then).
   Status sync_to(int64_t end, uint64_t truncations);
