@@ -131,6 +131,10 @@ RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level) {
   return run_broker_scenario(b);
 }
 
+bool takes_send_rate(const std::string& scenario) {
+  return scenario == "cluster" || scenario == "broker" || scenario == "groups";
+}
+
 std::vector<std::pair<std::string, std::string>> option_flags(const RunOptions& o) {
   std::vector<std::pair<std::string, std::string>> f;
   auto add = [&f](std::string flag, std::string value = "") { f.emplace_back(std::move(flag), std::move(value)); };
@@ -148,8 +152,7 @@ std::vector<std::pair<std::string, std::string>> option_flags(const RunOptions& 
   if ((o.scenario == "raft" || o.scenario == "cluster") && o.schedule != "random") add("--schedule", o.schedule);
   if (o.scenario == "raft" && o.raft_batch != 0) add("--raft-batch", std::to_string(o.raft_batch));
   if (o.scenario == "raft" && o.raft_pause_ms != -1) add("--raft-pause-ms", std::to_string(o.raft_pause_ms));
-  const bool paced = o.scenario == "cluster" || o.scenario == "broker" || o.scenario == "groups";
-  if (paced && o.send_rate != 0) add("--send-rate", std::to_string(o.send_rate));
+  if (takes_send_rate(o.scenario) && o.send_rate != 0) add("--send-rate", std::to_string(o.send_rate));
   for (const std::string& b : o.bugs) add("--bug", b);
   for (const std::string& p : o.pins) add("--pin", p);
   if (!o.faults.empty()) {

@@ -47,6 +47,8 @@ struct RunOptions {
 };
 
 RunResult run_one(const RunOptions& o, uint64_t seed, LogLevel level);
+// Whether the scenario's producers take --send-rate (cluster, broker, groups).
+bool takes_send_rate(const std::string& scenario);
 // samsa-sim's flags of the run that differ from the defaults (flag, value; value empty for a
 // switch), beyond --scenario and --seed.
 std::vector<std::pair<std::string, std::string>> option_flags(const RunOptions& o);

@@ -121,8 +121,7 @@ std::optional<std::string> fewer_records(RunOptions& o, const RunResult&) {
     return before < 0 ? fmt::format("appends every 2-30 ms -> every {} ms", kRaftPauseMs)
                       : fmt::format("appends every {} ms -> every {} ms", before, kRaftPauseMs);
   }
-  const bool paced = o.scenario == "cluster" || o.scenario == "broker" || o.scenario == "groups";
-  if (!paced || (o.send_rate > 0 && o.send_rate <= kSendRate)) return std::nullopt;
+  if (!takes_send_rate(o.scenario) || (o.send_rate > 0 && o.send_rate <= kSendRate)) return std::nullopt;
   const int before = std::exchange(o.send_rate, kSendRate);
   return before == 0 ? fmt::format("drawn send rate -> {} sends/s per producer", kSendRate)
                      : fmt::format("{} -> {} sends/s per producer", before, kSendRate);
