@@ -18,7 +18,7 @@ namespace samsa::sim {
 namespace {
 
 const Address kBroker{"broker", 9092};
-const std::string kDataDir = "data";
+const std::string kBrokerDataDir = "data";
 
 // After the end-of-run torn crash, time for the broker to recover and the consumers to read on.
 constexpr Duration kTornTailReadTime = std::chrono::seconds(8);
@@ -34,7 +34,7 @@ constexpr Fault kBrokerFaults[] = {
 broker::BrokerConfig draw_config(Simulator& sim) {
   broker::BrokerConfig c;
   c.listener = kBroker;
-  c.log_dir = kDataDir;
+  c.log_dir = kBrokerDataDir;
   c.auto_create_topics = false;
   static constexpr uint64_t kSegmentBytes[] = {4096, 16 * 1024, 64 * 1024, 1 << 20};
   c.log.segment_bytes = kSegmentBytes[sim.in_range(0, 3)];
@@ -77,14 +77,14 @@ void account_unsynced_loss(Simulator& sim, NodeId broker, const broker::BrokerCo
   const bool dropped_pages = partition >= 0;  // one file's failed fsync, not a power loss
   for (int32_t p = 0; p < w.partitions; ++p) {
     if (partition >= 0 && p != partition) continue;
-    const int64_t end = durable_log_end(*sim.node(broker).disk, fmt::format("{}/{}-{}", kDataDir, w.topic, p));
+    const int64_t end = durable_log_end(*sim.node(broker).disk, fmt::format("{}/{}-{}", kBrokerDataDir, w.topic, p));
     h.risks.push_back(RiskWindow{fault, sim.now(), p, end, dropped_pages});
   }
 }
 
 // The partition a file under "data/<topic>-<p>/" belongs to, or -1.
 int32_t partition_of(const std::string& path, const WorkloadProfile& w) {
-  const std::string prefix = fmt::format("{}/{}-", kDataDir, w.topic);
+  const std::string prefix = fmt::format("{}/{}-", kBrokerDataDir, w.topic);
   if (path.compare(0, prefix.size(), prefix) != 0) return -1;
   return std::atoi(path.c_str() + prefix.size());
 }
@@ -150,7 +150,7 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
   clients.push_back(sim.add_node("odd-fetcher", [&w, &h](Runtime& rt) { odd_fetcher_main(rt, w, 300, h); }));
   for (const auto& [id, n] : sim.nodes()) sim.start(id);
 
-  NemesisTargets targets{{broker}, clients, fmt::format("{}/{}-", kDataDir, w.topic),
+  NemesisTargets targets{{broker}, clients, fmt::format("{}/{}-", kBrokerDataDir, w.topic),
                          [&](NodeId b) { account_unsynced_loss(sim, b, config, w, h, "power loss", -1); }};
   sim.node(broker).disk->on_failed_sync([&](const std::string& path) {
     const int32_t p = partition_of(path, w);
@@ -198,7 +198,7 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
       }
     }
   }
-  for (const RiskWindow& r : damage_windows(*sim.node(broker).disk, kDataDir, w.topic)) h.risks.push_back(r);
+  for (const RiskWindow& r : damage_windows(*sim.node(broker).disk, kBrokerDataDir, w.topic)) h.risks.push_back(r);
 
   // Debugging aid: SAMSA_SEND_TRACE=<value tag, e.g. p1-145> prints the sends holding it.
   if (const char* tag = std::getenv("SAMSA_SEND_TRACE")) {

@@ -42,7 +42,7 @@ struct History {
   bool bug_ack_before_sync = false;
 };
 
-struct Record {
+struct DemoRecord {
   uint64_t offset;
   std::string payload;
 };
@@ -56,15 +56,15 @@ std::vector<std::byte> encode_record(ConstBytes payload) {
 }
 
 // Valid records from the start; stops at the first torn or corrupt one.
-std::vector<Record> parse_log(ConstBytes log, uint64_t* valid_end) {
-  std::vector<Record> out;
+std::vector<DemoRecord> parse_log(ConstBytes log, uint64_t* valid_end) {
+  std::vector<DemoRecord> out;
   uint64_t pos = 0;
   while (log.size() - pos >= kRecordHeaderBytes) {
     const uint32_t len = get_u32_be(log.data() + pos);
     if (len == 0 || len > kPayloadBytesMax || log.size() - pos - kRecordHeaderBytes < len) break;
     ConstBytes payload = log.subspan(pos + kRecordHeaderBytes, len);
     if (crc32c(payload) != get_u32_be(log.data() + pos + 4)) break;
-    out.push_back(Record{pos, std::string(reinterpret_cast<const char*>(payload.data()), payload.size())});
+    out.push_back(DemoRecord{pos, std::string(reinterpret_cast<const char*>(payload.data()), payload.size())});
     pos += kRecordHeaderBytes + len;
   }
   *valid_end = pos;
@@ -88,7 +88,7 @@ class LogServer final : public FrameHandler {
     file_ = std::move(*f);
     std::vector<std::byte> data;
     SAMSA_TRY_ASSIGN(data, read_file(rt_, kLogPath, kLogBytesMax));
-    std::vector<Record> records = parse_log(data, &end_);
+    std::vector<DemoRecord> records = parse_log(data, &end_);
     if (end_ < data.size()) {
       logf(rt_, LogLevel::info, "recovery: truncating {} torn bytes at {}", data.size() - end_, end_);
       SAMSA_TRY(file_->truncate(end_));
@@ -179,9 +179,9 @@ void client_main(Runtime& rt, int k, History& history) {
   }
 }
 
-void check_history(const History& history, const std::vector<Record>& log, RunResult& result) {
-  std::map<uint64_t, const Record*> by_offset;
-  for (const Record& r : log) by_offset[r.offset] = &r;
+void check_history(const History& history, const std::vector<DemoRecord>& log, RunResult& result) {
+  std::map<uint64_t, const DemoRecord*> by_offset;
+  for (const DemoRecord& r : log) by_offset[r.offset] = &r;
   CheckResult lost{"lost-write"}, offsets{"inconsistent-offsets"}, order{"nonmonotonic-log"};
   lost.unit = offsets.unit = "acknowledged records";
   order.unit = "records";
@@ -205,7 +205,7 @@ void check_history(const History& history, const std::vector<Record>& log, RunRe
   // timeout can still arrive on the abandoned connection (at-least-once delivery).
   std::map<int, uint64_t> last_first_seq;
   std::set<std::pair<int, uint64_t>> seen;
-  for (const Record& r : log) {
+  for (const DemoRecord& r : log) {
     int k = 0;
     unsigned long long seq = 0;
     if (std::sscanf(r.payload.c_str(), "c%d-%llu", &k, &seq) != 2) continue;
@@ -275,7 +275,7 @@ RunResult run_demo(const DemoOptions& options) {
   if (history.recoveries == recoveries) recovered.fail("server did not recover after the final crash");
   Result<std::vector<std::byte>> log = sim.node(server).disk->current_contents(kLogPath);
   uint64_t valid_end = 0;
-  std::vector<Record> records = log.ok() ? parse_log(*log, &valid_end) : std::vector<Record>{};
+  std::vector<DemoRecord> records = log.ok() ? parse_log(*log, &valid_end) : std::vector<DemoRecord>{};
   result.records = records.size();
   check_history(history, records, result);
   result.checks.push_back(live);

@@ -22,7 +22,7 @@ using namespace std::chrono_literals;
 
 constexpr const char* kTopic = "failover";
 constexpr int kProducers = 2;
-constexpr Duration kWarmUp = 10s;        // the cluster forms and the producers get going
+constexpr Duration kFailoverWarmUp = 10s;        // the cluster forms and the producers get going
 constexpr Duration kSettle = 10s;        // after the last round, before the final read
 constexpr Duration kFinalReadMax = 90s;
 
@@ -92,7 +92,7 @@ RunResult run_failover_scenario(const FailoverOptions& options) {
   for (NodeId p : producers) sim.start(p);
 
   std::vector<Round> rounds;
-  sim.run_until(sim.now() + kWarmUp);
+  sim.run_until(sim.now() + kFailoverWarmUp);
   for (int r = 0; r < options.rounds; ++r) {
     const Instant round_end = sim.now() + options.round_time;
     const std::optional<int32_t> leader = current_leader(registry);

@@ -18,7 +18,7 @@ namespace samsa::sim {
 
 namespace {
 
-const Address kBroker{"broker", 9092};
+const Address kGroupBroker{"broker", 9092};
 const std::string kGroup = "workers";
 
 constexpr Fault kGroupFaults[] = {
@@ -158,9 +158,9 @@ int32_t group_coordinator_now(const GroupCluster& c) {
   return p != nullptr ? p->leader : -1;
 }
 
-broker::BrokerConfig draw_config(Simulator& sim) {
+broker::BrokerConfig draw_group_config(Simulator& sim) {
   broker::BrokerConfig c;
-  c.listener = kBroker;
+  c.listener = kGroupBroker;
   c.log_dir = "data";
   c.log.flush_messages = 1;  // records acknowledged are durable: every one must be processed
   c.auto_create_topics = false;
@@ -171,7 +171,7 @@ broker::BrokerConfig draw_config(Simulator& sim) {
   return c;
 }
 
-void broker_main(Runtime& rt, const broker::BrokerConfig& config) {
+void group_broker_main(Runtime& rt, const broker::BrokerConfig& config) {
   broker::Broker b(rt, config);
   if (!b.start().ok()) return;
   (void)b.wait_for_failure(Deadline::never());
@@ -369,10 +369,10 @@ void crash_coordinator_and_read_back(Simulator& sim, Nemesis& nemesis, NodeId si
 RunResult run_group_scenario(const GroupScenarioOptions& o) {
   GroupCluster cluster;  // before the simulator: its nodes use it until they unwind
   Simulator sim(SimOptions{o.seed, o.log_level, true, o.bugs, o.trace_sink});
-  const broker::BrokerConfig config = draw_config(sim);
+  const broker::BrokerConfig config = draw_group_config(sim);
   const bool clustered = o.brokers > 0;
   SAMSA_ASSERT(!clustered || o.brokers == 3);
-  std::vector<Address> bootstrap{kBroker};
+  std::vector<Address> bootstrap{kGroupBroker};
   if (clustered) {
     bootstrap.clear();
     for (int32_t id = 1; id <= 3; ++id) bootstrap.push_back(Address{cluster_host(id), kClusterBrokerPort});
@@ -394,7 +394,7 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
     add_cluster(sim, cluster, config);
     for (const auto& [id, n] : cluster.nodes) servers.push_back(n);
   } else {
-    servers.push_back(sim.add_node("broker", [&config](Runtime& rt) { broker_main(rt, config); }));
+    servers.push_back(sim.add_node("broker", [&config](Runtime& rt) { group_broker_main(rt, config); }));
   }
   std::vector<NodeId> clients, producers;
   producers.push_back(sim.add_node("producer", [&](Runtime& rt) { producer_main(rt, w, 1, h.queue); }));

@@ -23,7 +23,7 @@ constexpr int32_t kObserverId = 100;
 constexpr int64_t kOutstandingMax = 2000;          // appended but uncommitted offsets a writer allows
 constexpr uint64_t kSnapshotEveryRecords = 150;   // a node snapshots after applying this many more
 
-std::string host_of(int32_t id) { return id == kObserverId ? "observer" : fmt::format("raft{}", id); }
+std::string raft_host(int32_t id) { return id == kObserverId ? "observer" : fmt::format("raft{}", id); }
 
 // The state machine of one incarnation: a count and a running hash of committed records.
 class CountingStateMachine final : public raft::RaftListener {
@@ -98,7 +98,7 @@ void writer_loop(Runtime& rt, raft::RaftClient& client, const CountingStateMachi
 void node_main(Runtime& rt, const Setup& setup, int32_t id) {
   raft::RaftConfig config = setup.base;
   config.node_id = id;
-  raft::NetworkTransport transport(rt, config.voters, host_of(id));
+  raft::NetworkTransport transport(rt, config.voters, raft_host(id));
   CountingStateMachine sm;
   raft::RaftClient client(rt, config, transport, sm);
   client.set_observer(&setup.checker->observer(id));
@@ -106,7 +106,7 @@ void node_main(Runtime& rt, const Setup& setup, int32_t id) {
   FrameServer server(rt, handler, FrameServerLimits{});
   if (!client.start().ok()) return;
   const bool voter = config.is_voter(id);
-  if (voter && !server.start(Address{host_of(id), kPort}).ok()) {
+  if (voter && !server.start(Address{raft_host(id), kPort}).ok()) {
     client.stop();
     return;
   }
@@ -412,7 +412,7 @@ Setup make_setup(Simulator& sim, const RaftScenarioOptions& options, RaftChecker
   setup.checker = &checker;
   const bool figure8 = options.schedule == RaftScenarioOptions::Schedule::figure8;
   const int voters = figure8 ? 3 : options.voters > 0 ? options.voters : (sim.chance(1, 2) ? 3 : 5);
-  for (int32_t id = 1; id <= voters; ++id) setup.base.voters[id] = Address{host_of(id), kPort};
+  for (int32_t id = 1; id <= voters; ++id) setup.base.voters[id] = Address{raft_host(id), kPort};
   setup.base.bugs = options.bugs;
   setup.base.log.segment_bytes = 4096;  // snapshots then delete whole segments
   // Small fetches (about one batch each) make catching up take many round trips.
@@ -469,9 +469,9 @@ RaftScenarioResult run_raft_scenario(const RaftScenarioOptions& options) {
   const int voters = static_cast<int>(setup.base.voters.size());
   std::map<int32_t, NodeId> nodes;
   for (int32_t id = 1; id <= voters; ++id) {
-    nodes[id] = sim.add_node(host_of(id), [&setup, id](Runtime& rt) { node_main(rt, setup, id); });
+    nodes[id] = sim.add_node(raft_host(id), [&setup, id](Runtime& rt) { node_main(rt, setup, id); });
   }
-  nodes[kObserverId] = sim.add_node(host_of(kObserverId), [&setup](Runtime& rt) { node_main(rt, setup, kObserverId); });
+  nodes[kObserverId] = sim.add_node(raft_host(kObserverId), [&setup](Runtime& rt) { node_main(rt, setup, kObserverId); });
   for (const auto& [id, n] : nodes) sim.start(n);
 
   RaftNemesis nemesis(sim, checker, nodes, options.faults && options.schedule == RaftScenarioOptions::Schedule::random,

@@ -9,12 +9,6 @@ namespace samsa::broker {
 
 namespace {
 
-template <typename T>
-bool parse_int(std::string_view v, T* out) {
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
-  return ec == std::errc{} && end == v.data() + v.size();
-}
-
 bool parse_bool(std::string_view v, bool* out) {
   if (v == "true") *out = true;
   else if (v == "false") *out = false;

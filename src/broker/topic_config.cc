@@ -1,24 +1,15 @@
 #include "broker/topic_config.h"
 
-#include <charconv>
+#include "util/strings.h"
 
 namespace samsa::broker {
-
-namespace {
-
-bool parse_i64(const std::string& v, int64_t* out) {
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
-  return ec == std::errc{} && end == v.data() + v.size();
-}
-
-}  // namespace
 
 LogConfig topic_log_config(const BrokerConfig& broker, const ConfigOverrides& overrides) {
   LogConfig c = broker.log;
   auto get = [&](const char* key, auto setter) {
     auto it = overrides.find(key);
     int64_t v = 0;
-    if (it != overrides.end() && parse_i64(it->second, &v)) setter(v);
+    if (it != overrides.end() && parse_int(it->second, &v)) setter(v);
   };
   get("segment.bytes", [&](int64_t v) { c.segment_bytes = static_cast<uint64_t>(v); });
   get("segment.ms", [&](int64_t v) { c.segment_ms = v; });
@@ -34,7 +25,7 @@ LogConfig topic_log_config(const BrokerConfig& broker, const ConfigOverrides& ov
 int32_t topic_min_insync_replicas(const BrokerConfig& broker, const ConfigOverrides& overrides) {
   auto it = overrides.find("min.insync.replicas");
   int64_t v = broker.min_insync_replicas;
-  if (it != overrides.end()) (void)parse_i64(it->second, &v);  // checked by config_rules when set
+  if (it != overrides.end()) (void)parse_int(it->second, &v);  // checked by config_rules when set
   return static_cast<int32_t>(v);
 }
 

@@ -7,15 +7,11 @@
 #include "broker/config_rules.h"
 #include "log/checkpoint_file.h"
 #include "runtime/log.h"
+#include "util/strings.h"
 
 namespace samsa::broker {
 
 namespace {
-
-bool parse_i64(const std::string& v, int64_t* out) {
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
-  return ec == std::errc{} && end == v.data() + v.size();
-}
 
 // Percent-encodes spaces and '%' so that a config value fits one whitespace-separated field.
 std::string encode_field(const std::string& s) {
@@ -105,7 +101,7 @@ Status TopicManager::load_topics() {
   for (const std::string& line : *lines) {
     std::vector<std::string> f = split_ws(line);
     int64_t partitions = 0, rf = 0;
-    if ((f.size() == 4 || f.size() == 5) && f[0] == "topic" && parse_i64(f[2], &partitions) && parse_i64(f[3], &rf) &&
+    if ((f.size() == 4 || f.size() == 5) && f[0] == "topic" && parse_int(f[2], &partitions) && parse_int(f[3], &rf) &&
         valid_topic_name(f[1]) && partitions > 0 && partitions <= kPartitionsMax) {
       TopicInfo t{.name = f[1], .partitions = static_cast<int32_t>(partitions), .replication_factor = static_cast<int16_t>(rf)};
       std::optional<kafka::Uuid> id = f.size() == 5 ? kafka::Uuid::parse(f[4]) : std::nullopt;

@@ -14,8 +14,11 @@ namespace samsa::groups {
 
 using namespace samsa::kafka;
 
+// Not in the anonymous namespace: Group, declared in the header, holds one (a unity build
+// would otherwise see a header type with a field of internal linkage).
+enum class GroupState : uint8_t { empty, preparing_rebalance, completing_rebalance, stable };
+
 namespace {
-enum class State : uint8_t { empty, preparing_rebalance, completing_rebalance, stable };
 constexpr const char* kStateNames[] = {"Empty", "PreparingRebalance", "CompletingRebalance", "Stable"};
 }  // namespace
 
@@ -39,7 +42,7 @@ struct GroupCoordinator::Group {
   std::string id;
   int32_t partition = 0;  // of __consumer_offsets
   bool dropped = false;   // its partition was resigned: waiters answer NOT_COORDINATOR
-  State state = State::empty;
+  GroupState state = GroupState::empty;
   int32_t generation = 0;
   std::string protocol_type;
   std::string protocol_name;
@@ -274,8 +277,8 @@ std::shared_ptr<GroupCoordinator::Group> GroupCoordinator::find(const std::strin
 }
 
 void GroupCoordinator::begin_rebalance(Group& g, const char* why) {
-  const bool was_empty = g.state == State::empty;
-  g.state = State::preparing_rebalance;
+  const bool was_empty = g.state == GroupState::empty;
+  g.state = GroupState::preparing_rebalance;
   for (auto& [id, m] : g.members) m.joined = false;
   int32_t timeout_ms = 0;
   for (const auto& [id, m] : g.members) timeout_ms = std::max(timeout_ms, m.rebalance_timeout_ms);
@@ -287,14 +290,14 @@ void GroupCoordinator::begin_rebalance(Group& g, const char* why) {
 }
 
 bool GroupCoordinator::join_complete(const Group& g) const {
-  if (g.state != State::preparing_rebalance) return true;
+  if (g.state != GroupState::preparing_rebalance) return true;
   if (rt_.now() >= g.rebalance_deadline) return true;
   if (g.initial_delay) return false;  // a new group waits the whole delay for more members
   return std::all_of(g.members.begin(), g.members.end(), [](const auto& kv) { return kv.second.joined; });
 }
 
 void GroupCoordinator::complete_join(Group& g) {
-  if (g.state != State::preparing_rebalance) return;
+  if (g.state != GroupState::preparing_rebalance) return;
   for (auto it = g.members.begin(); it != g.members.end();) {
     if (!it->second.joined) {
       logf(rt_, LogLevel::info, "group {}: member {} did not rejoin in time", g.id, it->first);
@@ -305,7 +308,7 @@ void GroupCoordinator::complete_join(Group& g) {
   }
   ++g.generation;
   if (g.members.empty()) {
-    g.state = State::empty;
+    g.state = GroupState::empty;
     g.leader.clear();
     g.protocol_name.clear();
   } else {
@@ -321,7 +324,7 @@ void GroupCoordinator::complete_join(Group& g) {
         break;
       }
     }
-    g.state = State::completing_rebalance;
+    g.state = GroupState::completing_rebalance;
     for (auto& [id, m] : g.members) m.last_heartbeat = rt_.now();
   }
   logf(rt_, LogLevel::info, "group {}: generation {} with {} members", g.id, g.generation, g.members.size());
@@ -369,7 +372,7 @@ JoinGroupResponse GroupCoordinator::join(JoinGroupRequest& req, int16_t version,
   m.id = req.member_id;
   update_member(m, req, version, client_id, client_host);
   if (m.instance_id) g.static_members[*m.instance_id] = m.id;
-  if (g.state != State::preparing_rebalance) begin_rebalance(g, is_new ? "a member joined" : "a member rejoined");
+  if (g.state != GroupState::preparing_rebalance) begin_rebalance(g, is_new ? "a member joined" : "a member rejoined");
   m.joined = true;
   g.changed.notify_all();
   while (!g.dropped && !join_complete(g)) {
@@ -450,7 +453,7 @@ std::optional<JoinGroupResponse> GroupCoordinator::join_static(Group& g, JoinGro
   update_member(m, req, version, client_id, client_host);
   known->second = m.id;
   g.members[m.id] = std::move(m);
-  if (g.state == State::preparing_rebalance) return std::nullopt;  // joins the rebalance under way
+  if (g.state == GroupState::preparing_rebalance) return std::nullopt;  // joins the rebalance under way
   // Stored before answering: a coordinator that took over would otherwise know only the old id
   // and fence the new one. On failure the client rejoins (and replaces whichever id is held).
   if (const Error stored = persist_group(g); stored != Error::none) return fail(g.dropped ? Error::not_coordinator : stored);
@@ -482,7 +485,7 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
     resp.error_code = code(Error::illegal_generation);
     return resp;
   }
-  if (g->state == State::completing_rebalance && req.member_id == g->leader) {
+  if (g->state == GroupState::completing_rebalance && req.member_id == g->leader) {
     for (auto& a : req.assignments) {
       auto it = g->members.find(a.member_id);
       if (it != g->members.end()) it->second.assignment = std::move(a.assignment);
@@ -495,7 +498,7 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
       resp.error_code = code(Error::not_coordinator);
       return resp;
     }
-    if (g->state != State::completing_rebalance || g->generation != storing) {
+    if (g->state != GroupState::completing_rebalance || g->generation != storing) {
       resp.error_code = code(Error::rebalance_in_progress);  // the group moved on while storing
       return resp;
     }
@@ -504,7 +507,7 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
       resp.error_code = code(stored);
       return resp;
     }
-    g->state = State::stable;
+    g->state = GroupState::stable;
     g->changed.notify_all();
   }
   if (rt_.buggify("groups.delay_sync") && !rt_.sleep(std::chrono::milliseconds(rt_.random_u64() % 300)).ok()) {
@@ -518,7 +521,7 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
   }
   const int32_t generation = g->generation;
   const Deadline deadline = rt_.after(std::chrono::milliseconds(g->members.at(req.member_id).rebalance_timeout_ms));
-  while (!g->dropped && g->state == State::completing_rebalance && g->generation == generation) {
+  while (!g->dropped && g->state == GroupState::completing_rebalance && g->generation == generation) {
     if (!g->changed.wait(deadline).ok()) break;
   }
   if (g->dropped) {
@@ -526,7 +529,7 @@ SyncGroupResponse GroupCoordinator::sync(SyncGroupRequest& req) {
     return resp;
   }
   auto me = g->members.find(req.member_id);
-  if (g->state != State::stable || g->generation != generation || me == g->members.end()) {
+  if (g->state != GroupState::stable || g->generation != generation || me == g->members.end()) {
     resp.error_code = code(Error::rebalance_in_progress);
     return resp;
   }
@@ -542,8 +545,8 @@ Error GroupCoordinator::heartbeat(const HeartbeatRequest& req) {
   if (req.generation_id != g->generation) return Error::illegal_generation;
   g->members.at(req.member_id).last_heartbeat = rt_.now();
   // Legal: a coordinator may start a rebalance whenever it likes (Kafka's does on metadata changes).
-  if (g->state == State::stable && rt_.buggify("groups.spurious_rebalance")) begin_rebalance(*g, "buggify");
-  return g->state == State::preparing_rebalance ? Error::rebalance_in_progress : Error::none;
+  if (g->state == GroupState::stable && rt_.buggify("groups.spurious_rebalance")) begin_rebalance(*g, "buggify");
+  return g->state == GroupState::preparing_rebalance ? Error::rebalance_in_progress : Error::none;
 }
 
 void GroupCoordinator::remove_member(Group& g, const std::string& member_id, const char* why) {
@@ -552,13 +555,13 @@ void GroupCoordinator::remove_member(Group& g, const std::string& member_id, con
   if (it->second.instance_id) g.static_members.erase(*it->second.instance_id);
   g.members.erase(it);
   logf(rt_, LogLevel::info, "group {}: member {} removed: {}", g.id, member_id, why);
-  if (g.members.empty() && g.state != State::preparing_rebalance) {
-    g.state = State::empty;
+  if (g.members.empty() && g.state != GroupState::preparing_rebalance) {
+    g.state = GroupState::empty;
     ++g.generation;
     g.leader.clear();
     (void)persist_group(g);
     g.changed.notify_all();
-  } else if (g.state == State::preparing_rebalance) {
+  } else if (g.state == GroupState::preparing_rebalance) {
     g.changed.notify_all();  // maybe everyone left has now rejoined
   } else {
     begin_rebalance(g, why);
@@ -593,7 +596,7 @@ void GroupCoordinator::expire_sessions() {
   for (const auto& [id, g] : groups_) groups.push_back(g);
   for (const std::shared_ptr<Group>& g : groups) {
     if (g->dropped || !loaded(g->partition)) continue;
-    if (g->state == State::preparing_rebalance) {
+    if (g->state == GroupState::preparing_rebalance) {
       if (join_complete(*g)) g->changed.notify_all();  // let a waiting joiner finish it
       continue;
     }
@@ -632,7 +635,7 @@ OffsetCommitResponse GroupCoordinator::commit(OffsetCommitRequest& req) {
     }
     // Members commit while revoking, before they rejoin: allowed while the rebalance is being
     // prepared (their generation still holds), refused while it is completing, as in Kafka.
-    else if (g.state == State::completing_rebalance) e = Error::rebalance_in_progress;
+    else if (g.state == GroupState::completing_rebalance) e = Error::rebalance_in_progress;
   } else if (!g.members.empty()) {
     e = Error::unknown_member_id;  // an active group only takes commits from its members
   }
@@ -895,7 +898,7 @@ void GroupCoordinator::apply_record(const std::string& key, const std::optional<
       if (m.instance_id) g.static_members[*m.instance_id] = m.id;
       g.members[m.id] = std::move(m);
     }
-    g.state = g.members.empty() ? State::empty : State::stable;
+    g.state = g.members.empty() ? GroupState::empty : GroupState::stable;
   }
 }
 

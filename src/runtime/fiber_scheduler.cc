@@ -115,6 +115,11 @@ void FiberScheduler::fiber_main(FiberScheduler* self, Fiber* f) {
 #endif
 }
 
+std::string_view FiberScheduler::name_of(FiberId id) const {
+  auto it = fibers_.find(id);
+  return it == fibers_.end() ? std::string_view{} : std::string_view{it->second->name};
+}
+
 bool FiberScheduler::run_fiber(FiberId id) {
   SAMSA_ASSERT(!in_fiber());
   auto it = fibers_.find(id);

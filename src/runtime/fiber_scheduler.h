@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/ids.h"
@@ -74,6 +75,8 @@ class FiberScheduler {
   bool alive(FiberId id) const { return fibers_.count(id) != 0; }
   // The node a live fiber belongs to; NodeId{-1} if it is gone.
   NodeId node_of(FiberId id) const;
+  // The name a live fiber was spawned with; empty if it is gone.
+  std::string_view name_of(FiberId id) const;
   size_t fiber_count() const { return fibers_.size(); }
   size_t fiber_count(NodeId node) const;
   bool in_fiber() const { return current_ != kNoFiber; }
