@@ -16,6 +16,7 @@
 
 #include "runtime/buggify_sites.h"
 #include "sim/campaign/results.h"
+#include "sim/campaign/profile.h"
 #include "sim/campaign/run.h"
 #include "sim/campaign/runner.h"
 #include "sim/campaign/shrink.h"
@@ -361,6 +362,8 @@ int main(int argc, char** argv) {
   app.add_option("--timeline", timeline_path,
                  "one seed: write a self-contained HTML page of the run (nodes, network, partitions' leader/ISR/HW/log end, "
                  "clients, anomalies)");
+  bool profile = false;
+  app.add_flag("--profile", profile, "one seed: count its steps by kind and fiber name (numbers masked) and print the table after the verdict");
   app.add_option("--trace-json", trace_json, "one seed: write every traced event to this file as JSON lines");
   app.add_option("--producers", o.producers, "producer nodes (broker scenario)")->check(CLI::Range(1, 16));
   app.add_option("--clients", o.clients, "client nodes (log-demo scenario)")->check(CLI::Range(1, 16));
@@ -465,6 +468,14 @@ int main(int argc, char** argv) {
       }
     };
   }
+  sim::StepProfile step_profile;
+  if (profile) {
+    if (o.seeds != 1 || plan.jobs != 1) {
+      std::fprintf(stderr, "samsa-sim: --profile takes one seed and one job\n");
+      return 2;
+    }
+    o.trace_sink = step_profile.sink(o.trace_sink);
+  }
   plan.range = *range;
   plan.shard = *shard;
   plan.level = level;
@@ -502,5 +513,7 @@ int main(int argc, char** argv) {
   if (!timeline_path.empty()) {
     return run_scheduled(o, level, "", "", nullptr, &timeline, timeline_path);
   }
-  return run_seeds(o, plan, json_path);
+  const int code = run_seeds(o, plan, json_path);
+  if (profile) step_profile.print(stdout);
+  return code;
 }

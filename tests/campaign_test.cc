@@ -1,7 +1,8 @@
 // samsa-sim's campaigns (sim/campaign/): seed ranges and shards parse as documented; a seed's
 // record is the same whichever number of worker processes ran it; shards merge into the whole
 // campaign's summary; a worker that dies loses only the seed it was running, which is reported
-// failed; the determinism check fails on a difference; --trace sees the run without changing it.
+// failed; the determinism check fails on a difference; --trace sees the run without changing it;
+// --profile counts its steps by fiber.
 #include <gtest/gtest.h>
 
 #include <csignal>
@@ -9,6 +10,9 @@
 #include <map>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include "sim/campaign/profile.h"
 #include "sim/campaign/runner.h"
 #include "sim/campaign/shrink.h"
 #include "sim/world/trace_text.h"
@@ -160,6 +164,32 @@ TEST(Trace, ASinkSeesEveryRecordWithoutChangingTheRun) {
   uint64_t total = 0;
   for (const auto& [k, n] : kinds) total += n;
   EXPECT_EQ(described, total);
+}
+
+// --profile counts the steps the run took, by fiber name with its numbers masked, and the
+// schedule records carry the names the fibers were spawned with.
+TEST(Trace, TheStepProfileCountsTheRunsStepsByFiberName) {
+  EXPECT_EQ(mask_digits("conn-17-worker"), "conn-#-worker");
+  EXPECT_EQ(mask_digits("replica-fetcher-3"), "replica-fetcher-#");
+  EXPECT_EQ(mask_digits("raft-apply"), "raft-apply");
+  RunOptions o;
+  o.scenario = "raft";
+  StepProfile profile;
+  uint64_t unnamed = 0;
+  o.trace_sink = profile.sink([&](const TraceEvent& e) { unnamed += e.kind == Trace::schedule && e.label.empty() ? 1 : 0; });
+  const RunResult r = run_one(o, 3, LogLevel::off);
+  EXPECT_EQ(unnamed, 0u);
+  EXPECT_LE(profile.steps(), r.steps);
+  EXPECT_GT(profile.steps(), r.steps * 9 / 10);
+  char* text = nullptr;
+  size_t size = 0;
+  std::FILE* out = open_memstream(&text, &size);
+  profile.print(out);
+  std::fclose(out);
+  const std::string printed(text, size);
+  std::free(text);
+  EXPECT_NE(printed.find("run   raft-apply"), std::string::npos) << printed;
+  EXPECT_NE(printed.find(fmt::format("{} steps", profile.steps())), std::string::npos) << printed;
 }
 
 }  // namespace

@@ -24,11 +24,11 @@ Simulator::~Simulator() {
   for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) kill_node(it->first);
 }
 
-void Simulator::trace(Trace kind, uint64_t a, uint64_t b) {
+void Simulator::trace(Trace kind, uint64_t a, uint64_t b, std::string_view label) {
   trace_.fold(static_cast<uint64_t>(kind));
   trace_.fold(a);
   trace_.fold(b);
-  if (options_.trace_sink) options_.trace_sink(TraceEvent{now_, last_fiber_node_.value, kind, a, b});
+  if (options_.trace_sink) options_.trace_sink(TraceEvent{now_, last_fiber_node_.value, kind, a, b, label});
 }
 
 bool Simulator::buggify(std::string_view site) {
@@ -202,7 +202,7 @@ bool Simulator::run_one_fiber(size_t index) {
     return false;
   }
   last_fiber_node_ = owner;
-  trace(Trace::schedule, id.value);
+  trace(Trace::schedule, id.value, 0, options_.trace_sink ? name_of(id) : std::string_view{});
   return run_fiber(id);
 }
 
@@ -210,7 +210,8 @@ void Simulator::run_event() {
   Event ev = std::move(const_cast<Event&>(events_.top()));  // popped at once: moving out is safe
   events_.pop();
   if (ev.at > now_) now_ = ev.at;
-  trace(Trace::event, static_cast<uint64_t>(now_.ns));
+  trace(Trace::event, static_cast<uint64_t>(now_.ns), 0,
+        options_.trace_sink && !ev.fn ? name_of(ev.timer_fiber) : std::string_view{});
   if (ev.fn) {
     ev.fn();
   } else {

@@ -19,6 +19,7 @@
 #include <memory>
 #include <queue>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/fiber_scheduler.h"
@@ -62,6 +63,9 @@ struct TraceEvent {
   int32_t node = -1;
   Trace kind{};
   uint64_t a = 0, b = 0;
+  // Not folded into the trace hash; valid during the sink's call only. A schedule step: the
+  // fiber's name; a timer's event: the name of the fiber it wakes (empty: a scheduled action).
+  std::string_view label;
 };
 using TraceSink = std::function<void(const TraceEvent&)>;
 
@@ -119,7 +123,7 @@ class Simulator final : public FiberScheduler {
   bool chance(uint64_t numerator, uint64_t denominator) { return samsa::chance(random_u64(), numerator, denominator); }
   int64_t in_range(int64_t lo, int64_t hi) { return samsa::in_range(random_u64(), lo, hi); }
   Duration random_duration(Duration lo, Duration hi) { return Duration{in_range(lo.count(), hi.count())}; }
-  void trace(Trace kind, uint64_t a = 0, uint64_t b = 0);
+  void trace(Trace kind, uint64_t a = 0, uint64_t b = 0, std::string_view label = {});
   uint64_t trace_hash() const { return trace_.value(); }
   uint64_t rng_digest() const { return rng_.state_digest(); }
   uint64_t steps() const { return steps_; }

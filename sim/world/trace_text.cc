@@ -66,8 +66,8 @@ const char* trace_kind_name(Trace kind) {
 
 std::string describe_trace(const TraceEvent& e) {
   switch (e.kind) {
-    case Trace::schedule: return fmt::format("fiber {}", e.a);
-    case Trace::event: return "timer or scheduled action";
+    case Trace::schedule: return e.label.empty() ? fmt::format("fiber {}", e.a) : fmt::format("fiber {} ({})", e.a, e.label);
+    case Trace::event: return e.label.empty() ? "scheduled action" : fmt::format("timer of {}", e.label);
     case Trace::net_segment: return fmt::format("connection {} side {}: {:#x}", e.a / 2, e.a % 2, e.b);
     case Trace::net_deliver: return fmt::format("connection {} side {}: {} bytes", e.a / 2, e.a % 2, e.b);
     case Trace::net_reset: return fmt::format("connection {} side {}", e.a, e.b);
