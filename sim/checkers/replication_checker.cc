@@ -29,6 +29,7 @@ std::vector<std::pair<int32_t, int64_t>> covering(const std::vector<LeaderEpochC
 
 void ReplicationChecker::power_loss(Instant at, int32_t node, const std::string& topic, int32_t partition,
                                     int64_t durable_end, int64_t log_end, std::string_view cause) {
+  reported_since_observe_ = true;
   // Counted whether or not it cut anything: Kafka's envelope counts machine crashes of replicas.
   // But only of replicas that held what is committed: a lagging one had nothing to lose.
   PartitionState& s = partitions_[{topic, partition}];
@@ -41,6 +42,7 @@ void ReplicationChecker::power_loss(Instant at, int32_t node, const std::string&
 }
 
 void ReplicationChecker::unclean_election(Instant at, const std::string& topic, int32_t partition, int32_t node) {
+  reported_since_observe_ = true;
   PartitionState& s = partitions_[{topic, partition}];
   s.unclean = fmt::format("unclean election of node {} for {}-{} at {}", node, topic, partition, at_s(at));
 }
@@ -103,6 +105,13 @@ void ReplicationChecker::track_deposed(PartitionState& s, const ReplicaView& v, 
   DeposedRun& run = deposed_[it->second];
   run.to_offset = std::max(run.to_offset, v.log_end);
   run.until = now;
+  deposed_seen_.push_back(it->second);
+}
+
+void ReplicationChecker::unchanged(Instant now) {
+  SAMSA_ASSERT(!reported_since_observe_);
+  ++observations_;  // a step checked all the same
+  for (size_t i : deposed_seen_) deposed_[i].until = now;
 }
 
 std::pair<const ReplicationChecker::Tp, ReplicationChecker::PartitionState>& ReplicationChecker::state_of(
@@ -114,6 +123,8 @@ std::pair<const ReplicationChecker::Tp, ReplicationChecker::PartitionState>& Rep
 
 void ReplicationChecker::observe(Instant now, const std::vector<ReplicaView>& views) {
   ++observations_;
+  reported_since_observe_ = false;
+  deposed_seen_.clear();
   std::vector<const ReplicaView*> replicas;
   for (size_t i = 0; i < views.size();) {
     replicas.clear();

@@ -98,6 +98,12 @@ class ReplicationChecker {
   void unclean_election(Instant at, const std::string& topic, int32_t partition, int32_t node);
   // Every live replica after a step, the replicas of one partition next to each other.
   void observe(Instant now, const std::vector<ReplicaView>& views);
+  // Whether a report since the last observe() (a power loss, an unclean election) needs one,
+  // even if no replica changed.
+  bool wants_observe() const { return reported_since_observe_; }
+  // Instead of observe() after a step that changed no replica: what observe() would have
+  // recorded of the same views (the deposed leaders it saw are still seen at `now`).
+  void unchanged(Instant now);
   // After healing and a settling time without producers: the views of the end of the run.
   void finish(const std::vector<ReplicaView>& views);
 
@@ -140,6 +146,8 @@ class ReplicationChecker {
   CheckResult hw_monotonic_{"hw-monotonic"}, completeness_{"leader-completeness"}, matching_{"log-matching"},
       kept_{"committed-kept"}, converged_{"replicas-converge"};
   uint64_t observations_ = 0;
+  bool reported_since_observe_ = false;
+  std::vector<size_t> deposed_seen_;  // entries of deposed_ the last observe() saw
 };
 
 }  // namespace samsa::sim

@@ -99,13 +99,33 @@ void ClusterData::report_cut(int32_t node, std::string_view cause, const std::fu
   }
 }
 
-void ClusterData::refresh_views(int32_t id, server::Node& node) {
+namespace {
+
+// What the replication checker reads of a replica, by value (a view's epoch cache pointer is
+// valid only until its node runs again): the cache by its size and ends, as it only grows at its
+// end and is cut at either end, so equal ends and sizes mean equal entries.
+std::vector<int64_t> print_of(const std::vector<ReplicaView>& views) {
+  std::vector<int64_t> out;
+  for (const ReplicaView& v : views) {
+    const std::vector<LeaderEpochCache::Entry>* e = v.epochs;
+    const bool none = e == nullptr || e->empty();
+    out.insert(out.end(), {v.node, static_cast<int64_t>(v.incarnation), reinterpret_cast<int64_t>(v.topic.data()), v.partition,
+                           v.leader ? 1 : 0, v.leader_epoch, v.log_start, v.log_end, v.high_watermark, v.epoch_start_offset,
+                           v.in_isr ? 1 : 0, static_cast<int64_t>(e == nullptr ? 0 : e->size()), none ? -1 : e->front().epoch,
+                           none ? -1 : e->front().start_offset, none ? -1 : e->back().epoch, none ? -1 : e->back().start_offset});
+  }
+  return out;
+}
+
+}  // namespace
+
+bool ClusterData::refresh_views(int32_t id, server::Node& node) {
   NodeViews& nv = node_views_[id];
   nv.node = &node;
   nv.incarnation = sim_.node(nodes_.at(id)).incarnation;
   nv.replicas.clear();
   broker::Broker* b = node.broker();
-  if (b == nullptr) return;
+  if (b == nullptr) return refresh_print(nv);
   for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
     for (int32_t p = 0; p < all_.partitions; ++p) {
       std::shared_ptr<replication::Partition> partition = b->partitions().find(model::TopicPartition{topic, p});
@@ -128,6 +148,14 @@ void ClusterData::refresh_views(int32_t id, server::Node& node) {
       v.epochs = &(*log)->epochs().entries();  // valid until this node runs again or dies
     }
   }
+  return refresh_print(nv);
+}
+
+bool ClusterData::refresh_print(NodeViews& nv) {
+  std::vector<int64_t> print = print_of(nv.replicas);
+  const bool changed = print != nv.print;
+  nv.print = std::move(print);
+  return changed;
 }
 
 // Forgets the views of nodes that died or restarted since (their epoch caches are gone).
@@ -162,16 +190,22 @@ void ClusterData::collect_views() {
 }
 
 void ClusterData::after_step() {
-  bool changed = drop_dead_views();
+  bool looked = drop_dead_views();
+  bool changed = looked;
   const NodeId ran = sim_.last_fiber_node();
   for (const auto& [id, node] : live_) {
     if (!nodes_.count(id)) continue;  // a controller-only node
-    if (nodes_.at(id) == ran || !node_views_.count(id)) {
-      refresh_views(id, *node);
-      changed = true;
+    const bool fresh = !node_views_.count(id);
+    if (nodes_.at(id) == ran || fresh) {
+      changed = refresh_views(id, *node) || fresh || changed;
+      looked = true;
     }
   }
-  if (!changed) return;  // nothing a replica holds changed
+  if (!looked) return;  // no broker ran: nothing a replica holds changed
+  if (!changed && !checker_.wants_observe()) {
+    if (!views_.empty()) checker_.unchanged(sim_.now());  // the same views again: observe() would learn nothing new
+    return;
+  }
   collect_views();
   if (watch_ != nullptr && watch_->replicas) watch_->replicas(sim_.now(), views_);  // empty: every broker is down
   if (!views_.empty()) checker_.observe(sim_.now(), views_);

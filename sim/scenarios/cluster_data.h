@@ -90,8 +90,11 @@ class ClusterData {
     const server::Node* node = nullptr;
     uint64_t incarnation = 0;
     std::vector<ReplicaView> replicas;
+    std::vector<int64_t> print;  // what the checker reads of them, by value
   };
-  void refresh_views(int32_t id, server::Node& node);
+  // Whether the node's replicas differ from what it showed before.
+  bool refresh_views(int32_t id, server::Node& node);
+  static bool refresh_print(NodeViews& nv);
   bool drop_dead_views();
   void collect_views();
 
