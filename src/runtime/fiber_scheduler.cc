@@ -17,23 +17,43 @@ namespace samsa {
 
 namespace ctx = boost::context;
 
-// Wraps Boost's guarded stack allocator so that the stack bounds are known to the sanitizer
+// Finished fibers' stacks, reused newest first. Scheduler thread only (spawn and fiber exit).
+struct FiberScheduler::StackPool {
+  explicit StackPool(size_t bytes) : allocator(bytes) {}
+  ~StackPool() {
+    for (ctx::stack_context& sc : free) allocator.deallocate(sc);
+  }
+  ctx::protected_fixedsize_stack allocator;
+  std::vector<ctx::stack_context> free;
+};
+
+// Boost's guarded stack allocator behind the pool, recording the stack bounds for the sanitizer
 // annotations below.
 struct RecordingStack {
-  ctx::protected_fixedsize_stack inner;
+  FiberScheduler::StackPool* pool;
   ctx::stack_context* record;
   ctx::stack_context allocate() {
-    ctx::stack_context sc = inner.allocate();
+    ctx::stack_context sc;
+    if (pool->free.empty()) {
+      sc = pool->allocator.allocate();
+    } else {
+      sc = pool->free.back();
+      pool->free.pop_back();
+    }
     *record = sc;
     return sc;
   }
   void deallocate(ctx::stack_context& sc) noexcept {
 #ifdef SAMSA_ASAN
-    // munmap leaves the sanitizer's shadow as it was: a fiber that died with frames on this
-    // stack would leave their poison for whatever is mapped here next (a false overflow).
+    // Neither munmap nor reuse clears the sanitizer's shadow: a fiber that died with frames on
+    // this stack would leave their poison for the next user of these addresses (a false overflow).
     ASAN_UNPOISON_MEMORY_REGION(static_cast<char*>(sc.sp) - sc.size, sc.size);
 #endif
-    inner.deallocate(sc);
+    if (pool->free.size() < FiberScheduler::kStacksPooledMax) {
+      pool->free.push_back(sc);
+    } else {
+      pool->allocator.deallocate(sc);
+    }
   }
 };
 
@@ -61,6 +81,7 @@ FiberScheduler::FiberScheduler(size_t stack_bytes) : stack_bytes_(stack_bytes) {
 #if defined(SAMSA_SANITIZE)
   stack_bytes_ *= 4;  // sanitizer frames are much larger
 #endif
+  stacks_ = std::make_unique<StackPool>(stack_bytes_);
 }
 
 FiberScheduler::~FiberScheduler() {
@@ -77,7 +98,7 @@ FiberId FiberScheduler::spawn(NodeId node, std::string name, std::function<void(
   f->name = std::move(name);
   f->body = std::move(body);
   Fiber* raw = f.get();
-  f->self = ctx::fiber(std::allocator_arg, RecordingStack{ctx::protected_fixedsize_stack(stack_bytes_), &raw->stack},
+  f->self = ctx::fiber(std::allocator_arg, RecordingStack{stacks_.get(), &raw->stack},
                        [this, raw](ctx::fiber&& caller) {
                          raw->caller = std::move(caller);
                          fiber_main(this, raw);

@@ -35,6 +35,9 @@ class FiberScheduler {
   // committed when touched. A guard page below each stack turns overflow into a clean SIGSEGV.
   static constexpr size_t kStackBytesDefault = 256 * 1024;
   static constexpr size_t kFibersMax = 100'000;
+  // Stacks of finished fibers kept for the next spawns: mapping, guarding and first touching a
+  // fresh stack cost more than many fibers' whole lives (connection workers, requests).
+  static constexpr size_t kStacksPooledMax = 64;
 
   explicit FiberScheduler(size_t stack_bytes = kStackBytesDefault);
   virtual ~FiberScheduler();
@@ -93,6 +96,8 @@ class FiberScheduler {
 
  private:
   struct Fiber;
+  struct StackPool;
+  friend struct RecordingStack;  // the stack allocator Boost.Context calls (fiber_scheduler.cc)
   enum class WakeReason : uint8_t { none, unparked, timed_out, cancelled };
 
   Fiber& current_fiber();
@@ -106,6 +111,7 @@ class FiberScheduler {
   uint64_t next_id_ = 1;
   uint64_t switches_ = 0;
   FiberId current_ = kNoFiber;
+  std::unique_ptr<StackPool> stacks_;  // declared before fibers_: outlives them
   std::map<FiberId, std::unique_ptr<Fiber>> fibers_;
   // Scheduler stack, learned on the first switch; only used by sanitizer annotations.
   const void* sched_stack_bottom_ = nullptr;
