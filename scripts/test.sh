@@ -20,7 +20,9 @@ stamp() { echo "== $1 ($(( $(date +%s) - started )) s so far)"; }
 stamp "Release build"
 unity=(-DCMAKE_UNITY_BUILD=ON -DCMAKE_UNITY_BUILD_BATCH_SIZE=16)
 cmake -S . -B build-release -DCMAKE_BUILD_TYPE=Release "${unity[@]}" >/dev/null
-cmake --build build-release -j"$jobs"
+# What the Release tests below need: the programs and the test binaries of the simulation tests.
+cmake --build build-release -j"$jobs" --target samsa samsa-sim samsa-loadgen raft_test cluster_test planted_bug_test \
+  campaign_test simulator_test
 stamp "sanitized build"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSAMSA_SANITIZE=ON -DSAMSA_BUILD_BENCHMARKS=OFF "${unity[@]}" >/dev/null
 cmake --build build-asan -j"$jobs"
