@@ -61,7 +61,10 @@ start_samsa_filled() {
 # Three samsa processes on loopback, each broker and controller (Kafka's combined mode), with
 # topics rf1 (one replica) and rf3 (three, min.insync.replicas=2) of one partition each; once
 # rf3's ISR holds all three, $port is the leader of the topic named by $1 and $server the three
-# pids (comma-separated, as --server-pid takes them).
+# pids (comma-separated, as --server-pid takes them). Both topics take segments of Kafka's
+# largest size (segment.bytes=2147483647): a run fills one partition with over 1 GiB, the
+# default segment size, and a segment roll stalls the partition's appends (up to a second here,
+# under the writeback of what the run wrote), which would land in rf1's run and not rf3's.
 start_cluster_rf1() { start_cluster rf1; }
 start_cluster_rf3() { start_cluster rf3; }
 start_cluster() {
@@ -81,7 +84,8 @@ start_cluster() {
   for t in "rf1 --replication-factor 1" "rf3 --replication-factor 3 --config min.insync.replicas=2"; do
     for _ in $(seq 100); do
       # shellcheck disable=SC2086  # $t holds the name and its flags
-      "$samsa" topics --create --topic $t --partitions 1 --bootstrap-server "$bootstrap" > /dev/null 2>&1 && break
+      "$samsa" topics --create --topic $t --partitions 1 --config segment.bytes=2147483647 --bootstrap-server "$bootstrap" \
+        > /dev/null 2>&1 && break
       sleep 0.2
     done
   done
@@ -316,7 +320,10 @@ L.append("## Replication factor 3, acks=all, beside factor 1")
 L.append("")
 L.append("Three samsa processes on loopback, each broker and controller (Kafka's combined mode), a fresh cluster for")
 L.append("every run, with topics rf1 (one replica) and rf3 (three replicas, min.insync.replicas=2) of one partition")
-L.append("each, created before the run; the run starts once rf3's ISR holds all three replicas. The generator sends")
+L.append("each (both with segment.bytes=2147483647, Kafka's largest: a run writes over 1 GiB, the default segment size,")
+L.append("into one partition, and a segment roll stalls that partition's appends for up to a second on this machine,")
+L.append("which would fall in rf1's run only), created before the run; the run starts once rf3's ISR holds all three")
+L.append("replicas. The generator sends")
 L.append(f"acks=all (-1) Produce requests to the partition's leader with the main runs' load ({conns} connections, up to 8")
 L.append(f"requests of {batch} records of {size} B in flight each), all to partition 0. Server CPU: the three brokers'")
 L.append("utime+stime summed, per GB produced; per broker (from the median run, this script's reading of /proc).")
