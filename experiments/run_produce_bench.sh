@@ -6,8 +6,9 @@
 # a null sink (a server in the generator that answers every Produce at once). Then fsync per
 # message with 8 producers (one record each in flight, and batching as Kafka producers do),
 # consume of caught-up data (Fetch, served by sendfile) beside loopback TCP, and replication
-# factor 3 with acks=all beside factor 1 on a three-broker cluster. Each figure is the median of
-# REPS runs of SECONDS each; the tables give ratios to same-run baselines.
+# factor 3 with acks=all beside factor 1 on a three-broker cluster. Every configuration runs once
+# per round, REPS rounds of SECONDS per run; each figure is the median over the rounds, and the
+# tables give ratios to same-run baselines.
 # Writes experiments/results/produce_bench.md; plot_results.py draws produce_bench.png from it.
 # Usage: experiments/run_produce_bench.sh [build-dir]
 #   (REPS=3 SECONDS_PER_RUN=5 CONNS=4 CONSUME_MB=1000 FETCH_BYTES=1048576 by default)
@@ -132,61 +133,67 @@ cpu_each() {
   for p in ${1//,/ }; do out+="${out:+,}$(awk -v t="$(getconf CLK_TCK)" '{ printf("%.2f", ($14 + $15) / t) }' "/proc/$p/stat")"; done
   echo "$out"
 }
-# run NAME START-FUNCTION LOADGEN-ARGS...: REPS lines "NAME key=value ..." into $raw, each on a
-# fresh server (none for the sinks); $port and $server are the server's. With several server
+# run NAME START-FUNCTION LOADGEN-ARGS...: one line "NAME key=value ..." into $raw, on a fresh
+# server (none for the sinks); $port and $server are the server's. With several server
 # processes (a cluster) the line ends with each one's CPU seconds over the run (this script's
 # reading of /proc, around the generator's), server_cpu_s_each=a,b,c.
 run() {
   local name=$1 start=$2 line before after; shift 2
-  for _ in $(seq "$reps"); do
-    if [ "$start" = none ]; then
-      echo "$name $("$gen" --seconds "$secs" --size "$size" "$@")" | tee -a "$raw"
-      continue
-    fi
-    "$start"
-    before=$(cpu_each "$server")
-    line="$name $("$gen" --seconds "$secs" --size "$size" --port "$port" --server-pid "$server" "$@")"
-    if [[ $server == *,* ]]; then
-      after=$(cpu_each "$server")
-      line+=" server_cpu_s_each=$(paste -d' ' <(tr , '\n' <<< "$before") <(tr , '\n' <<< "$after") | awk '{ printf("%s%.2f", (NR > 1 ? "," : ""), $2 - $1) }')"
-    fi
-    echo "$line" | tee -a "$raw"
-    stop_server
-  done
+  if [ "$start" = none ]; then
+    echo "$name $("$gen" --seconds "$secs" --size "$size" "$@")" | tee -a "$raw"
+    return
+  fi
+  "$start"
+  before=$(cpu_each "$server")
+  line="$name $("$gen" --seconds "$secs" --size "$size" --port "$port" --server-pid "$server" "$@")"
+  if [[ $server == *,* ]]; then
+    after=$(cpu_each "$server")
+    line+=" server_cpu_s_each=$(paste -d' ' <(tr , '\n' <<< "$before") <(tr , '\n' <<< "$after") | awk '{ printf("%s%.2f", (NR > 1 ? "," : ""), $2 - $1) }')"
+  fi
+  echo "$line" | tee -a "$raw"
+  stop_server
 }
 val() { tr ' ' '\n' | sed -n "s/^$1=//p"; }
 median() { grep "^$1 " "$raw" | val "$2" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-# The generator's ceiling first, then each server.
-run null-sink none --proto kafka --null-sink --conns "$conns" --batch "$batch"
-run samsa-acks1 start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks 1
-run samsa-acksall start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks -1
-# fsync per message: 8 producers, one record per request, one request each in flight; then the
-# same 8 producers as Kafka producers behave: batches of $batch, 5 requests in flight each
-# (max.in.flight.requests.per.connection).
-run samsa-sync8 start_samsa --proto kafka --topic sync --partitions 8 --conns 8 --window 1 --batch 1 --acks 1
-run samsa-sync8-batched start_samsa --proto kafka --topic sync --partitions 8 --conns 8 --window 5 --batch "$batch" --acks 1
+# One round runs every configuration once, the generator's ceiling first; the REPS rounds follow
+# each other, so that a baseline and what is read against it meet the same state of the machine
+# in every round (another build starting midway weighs on both, not on one).
+fetch=(--mode fetch --proto kafka --conns "$conns" --batch "$batch" --max-bytes "$fetch_bytes")
+round() {
+  run null-sink none --proto kafka --null-sink --conns "$conns" --batch "$batch"
+  run samsa-acks1 start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks 1
+  run samsa-acksall start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks -1
+  # fsync per message: 8 producers, one record per request, one request each in flight; then the
+  # same 8 producers as Kafka producers behave: batches of $batch, 5 requests in flight each
+  # (max.in.flight.requests.per.connection).
+  run samsa-sync8 start_samsa --proto kafka --topic sync --partitions 8 --conns 8 --window 1 --batch 1 --acks 1
+  run samsa-sync8-batched start_samsa --proto kafka --topic sync --partitions 8 --conns 8 --window 5 --batch "$batch" --acks 1
+  run redis-everysec start_redis_everysec --proto redis --conns "$conns" --batch "$batch"
+  run redis-always start_redis_always --proto redis --conns "$conns" --batch "$batch"
+  run redis-always-sync8 start_redis_always --proto redis --topic sync --partitions 8 --conns 8 --window 1 --batch 1
+  run redis-always-sync8-batched start_redis_always --proto redis --topic sync --partitions 8 --conns 8 --window 5 --batch "$batch"
+  run nats-js start_nats --proto nats --topic BENCH --conns "$conns" --batch "$batch"
+  # Consume of caught-up data: loopback TCP (a server in the generator streaming pre-built Fetch
+  # responses, read by the fetch client's own read loop), the null fetch sink (every Fetch answered
+  # at once with that response), then samsa serving $consume_mb MB from the page cache by sendfile,
+  # read again from the start until the run's time is up.
+  run consume-loopback none "${fetch[@]}" --loopback
+  run consume-null-sink none "${fetch[@]}" --null-sink
+  run consume-samsa start_samsa_filled "${fetch[@]}" --topic consume --partitions "$conns" --passes 1000
+  # Replication factor 3 with acks=all beside factor 1, each on a fresh three-broker cluster, the
+  # generator's connections all to the partition's leader.
+  run cluster-rf1 start_cluster_rf1 --proto kafka --topic rf1 --partitions 1 --conns "$conns" --batch "$batch" --acks -1
+  run cluster-rf3 start_cluster_rf3 --proto kafka --topic rf3 --partitions 1 --conns "$conns" --batch "$batch" --acks -1
+}
+for _ in $(seq "$reps"); do round; done
+# Latency at half the peak: half of the median records/s of the rounds above.
 half1=$(median samsa-acks1 records_per_s | awk '{ printf "%d", $1 / 2 }')
 halfall=$(median samsa-acksall records_per_s | awk '{ printf "%d", $1 / 2 }')
-run samsa-acks1-half start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks 1 --rate "$half1"
-run samsa-acksall-half start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks -1 --rate "$halfall"
-run redis-everysec start_redis_everysec --proto redis --conns "$conns" --batch "$batch"
-run redis-always start_redis_always --proto redis --conns "$conns" --batch "$batch"
-run redis-always-sync8 start_redis_always --proto redis --topic sync --partitions 8 --conns 8 --window 1 --batch 1
-run redis-always-sync8-batched start_redis_always --proto redis --topic sync --partitions 8 --conns 8 --window 5 --batch "$batch"
-run nats-js start_nats --proto nats --topic BENCH --conns "$conns" --batch "$batch"
-# Consume of caught-up data: loopback TCP (a server in the generator streaming pre-built Fetch
-# responses, read by the fetch client's own read loop), the null fetch sink (every Fetch answered
-# at once with that response), then samsa serving $consume_mb MB from the page cache by sendfile,
-# read again from the start until the run's time is up.
-fetch=(--mode fetch --proto kafka --conns "$conns" --batch "$batch" --max-bytes "$fetch_bytes")
-run consume-loopback none "${fetch[@]}" --loopback
-run consume-null-sink none "${fetch[@]}" --null-sink
-run consume-samsa start_samsa_filled "${fetch[@]}" --topic consume --partitions "$conns" --passes 1000
-# Replication factor 3 with acks=all beside factor 1, each on a fresh three-broker cluster, the
-# generator's connections all to the partition's leader.
-run cluster-rf1 start_cluster_rf1 --proto kafka --topic rf1 --partitions 1 --conns "$conns" --batch "$batch" --acks -1
-run cluster-rf3 start_cluster_rf3 --proto kafka --topic rf3 --partitions 1 --conns "$conns" --batch "$batch" --acks -1
+for _ in $(seq "$reps"); do
+  run samsa-acks1-half start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks 1 --rate "$half1"
+  run samsa-acksall-half start_samsa --proto kafka --conns "$conns" --partitions "$conns" --batch "$batch" --acks -1 --rate "$halfall"
+done
 
 # --- the table
 python3 - "$raw" "$out" "$reps" "$secs" "$conns" "$size" "$batch" "$(git describe --always --dirty)" \
@@ -214,7 +221,8 @@ L.append(f"One load generator for all (experiments/loadgen/): {conns} connection
 L.append(f"requests of {batch} records of {size} B (a Kafka Produce request with one pre-built batch; a pipeline of {batch}")
 L.append(f"XADDs; {batch} JetStream publishes, each acknowledged by the stream). The servers run one at a time on the")
 L.append("same machine as the generator (2 cores shared), each run on a fresh server with an empty data directory")
-L.append("(removed and written back with sync before the next run). Medians of the runs. CPU s per GB: the server process's")
+L.append("(removed and written back with sync before the next run). Every configuration runs once per round, in")
+L.append(f"{reps} rounds one after another (the half-peak runs after them); figures are medians. CPU s per GB: the server process's")
 L.append("utime+stime from /proc over the run, per GB of record payload. The null sink is a server inside the")
 L.append("generator that answers every Produce at once: the generator's ceiling in this run.")
 L.append("")
