@@ -185,18 +185,47 @@ def plot_sim_campaigns(out, tmp):
     return out
 
 
+def short_target(ratio):
+    """A label for a row of produce_bench.md's ratios table, short enough for an axis."""
+    what = "CPU/GB" if "CPU" in ratio else ""
+    if "consume" in ratio:
+        return "consume / loopback TCP"
+    if "replication" in ratio:
+        return "rf3 / rf1, acks=all"
+    if "flush.messages" in ratio:
+        return "fsync/msg / Redis always, " + ("batched" if "batches" in ratio else "1 in flight")
+    peer = "NATS" if "NATS" in ratio else "Redis" if "Redis" in ratio else ratio[:20]
+    return f"produce / {peer}" + (f" ({what})" if what else "")
+
+
 def plot_produce_bench(out, tmp):
     rows = table("produce_bench.md")
     if not rows:
         return None
     data = [[r["target"].replace(" (the generator's ceiling)", ""), number(r["x null sink"]), number(r["server CPU s per GB"])]
             for r in rows]
-    script = HEAD.format(h=420, out=out).replace("900,", "1200,") + (
-        'set multiplot layout 1,2 title "Produce, 1 KiB records, one load generator (experiments/run_produce_bench.sh)"\n'
+    consume = [[r["target"].replace(" (the baseline)", "").replace(" (the generator's ceiling)", ""), number(r["x loopback TCP"])]
+               for r in table("produce_bench.md", 4) or [] if "x loopback TCP" in r]
+    # Each issue 13 target as the share of it reached (>= 1: met); a "< x" target inverted.
+    targets = []
+    for r in table("produce_bench.md", 2) or []:
+        value, bound = number(r.get("value")), number(r.get("target"))
+        if value and bound:
+            targets.append([short_target(r["ratio"]), bound / value if r["target"].startswith("<") else value / bound])
+    # A results file from before a section existed: its panel says so instead of failing.
+    consume = consume or [["(no consume table)", 0]]
+    targets = targets or [["(no ratios table)", 1]]
+    script = HEAD.format(h=900, out=out).replace("900,", "1300,") + (
+        'set multiplot layout 2,2 title "Produce and consume, 1 KiB records, one load generator (experiments/run_produce_bench.sh)"\n'
         'set style fill solid 0.8 border -1\nset xtics rotate by -25 font ",8"\nset bmargin 8\nset yrange [0:*]\n'
-        'set ylabel "throughput / the null sink\'s (same run)"\nplot "{d}" using 0:2:(0.6):xtic(1) with boxes notitle\n'
-        'set ylabel "server CPU s per GB"\nplot "{d}" using 0:3:(0.6):xtic(1) with boxes notitle\nunset multiplot\n')
-    gnuplot(script, {"d": data}, tmp, "produce_bench.md")
+        'set offsets 0.6, 0.6, 0, 0\n'
+        'set ylabel "produce throughput / the null sink\'s (same run)"\nplot "{d}" using 0:2:(0.6):xtic(1) with boxes notitle\n'
+        'set ylabel "server CPU s per GB produced"\nplot "{d}" using 0:3:(0.6):xtic(1) with boxes notitle\n'
+        'set ylabel "consume MB/s / loopback TCP\'s (same run)"\nplot "{c}" using 0:2:(0.6):xtic(1) with boxes notitle\n'
+        'set ylabel "share of issue 13\'s target reached (>= 1: met)"\nset logscale y 10\nset yrange [*:*]\n'
+        'plot "{t}" using 0:2:(0.6):xtic(1) with boxes notitle, 1 with lines dt 2 lc rgb "black" notitle\n'
+        'unset multiplot\n')
+    gnuplot(script, {"d": data, "c": consume, "t": targets}, tmp, "produce_bench.md")
     return out
 
 

@@ -7,18 +7,22 @@
 //          subject for the stream's ack
 // and a null sink for Kafka (--null-sink: a server thread in this process that answers every
 // Produce at once with a pre-encoded response): the generator's own ceiling, measured in the same
-// run as the servers it is compared with.
+// run as the servers it is compared with. --mode fetch consumes instead (fetch.cc: Kafka Fetch,
+// with a null fetch sink and a loopback TCP stream as its baselines).
 //
-//   samsa-loadgen --proto kafka|redis|nats [--host H] [--port P] [--null-sink] [--conns N]
-//                 [--window W] [--batch B] [--size S] [--seconds T] [--rate RPS] [--acks 1|-1]
-//                 [--topic T] [--partitions N] [--server-pid PID]
+//   samsa-loadgen [--mode produce|fetch] --proto kafka|redis|nats [--host H] [--port P]
+//                 [--null-sink] [--loopback] [--conns N] [--window W] [--batch B] [--size S]
+//                 [--seconds T] [--rate RPS] [--total-mb MB] [--acks 1|-1] [--topic T]
+//                 [--partitions N] [--max-bytes B] [--start-offset O] [--passes N]
+//                 [--server-pid PID[,PID...]]
 //
 // Each connection has a writer thread (sends while fewer than --window requests are unanswered,
 // paced to --rate records/s over all connections if given) and a reader thread (matches answers
 // to requests in order and records each request's latency). It prints one line of key=value:
 // records/s, MB/s of record payload, latency percentiles (us), this process's CPU seconds, and,
-// with --server-pid, the server's CPU seconds (utime+stime from /proc/PID/stat) over the run and
-// per GB of payload.
+// with --server-pid, the server's CPU seconds (utime+stime from /proc/PID/stat, summed over the
+// pids given: the brokers of a cluster) over the run and per GB of payload. --total-mb ends the
+// run early once that many MB of records were sent (to fill a topic for --mode fetch).
 //
 // Threads, sockets and clocks are fine here: experiments/ is outside src/'s rules.
 #include <arpa/inet.h>
@@ -31,6 +35,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
@@ -43,35 +48,16 @@
 #include <thread>
 #include <vector>
 
+#include "loadgen.h"
 #include "log/record_batch.h"
 #include "protocol/messages.h"
 #include "util/endian.h"
 
-namespace {
+namespace loadgen {
 
-using Clock = std::chrono::steady_clock;
 using namespace samsa;
 
-struct Args {
-  std::string proto = "kafka";
-  std::string host = "127.0.0.1";
-  int port = 0;
-  bool null_sink = false;
-  int conns = 4;
-  int window = 8;
-  int batch = 100;
-  int size = 1024;
-  double seconds = 5;
-  double rate = 0;  // records/s over all connections; 0: as fast as answers come
-  int acks = 1;
-  std::string topic = "bench";
-  int partitions = 4;
-  long server_pid = 0;
-};
-
-constexpr size_t kFrameBytesMax = 64 << 20;  // a response larger than this is a protocol error
-
-[[noreturn]] void die(const std::string& what) {
+void die(const std::string& what) {
   std::fprintf(stderr, "samsa-loadgen: %s\n", what.c_str());
   std::exit(2);
 }
@@ -98,6 +84,93 @@ bool write_all(int fd, const void* p, size_t n) {
   }
   return true;
 }
+
+int serve_loopback(std::function<void(int)> serve) {
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  int one = 1;
+  ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listener, 64) != 0) die("loopback server: bind");
+  socklen_t len = sizeof a;
+  ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
+  std::thread([listener, serve = std::move(serve)] {
+    for (;;) {
+      int fd = ::accept(listener, nullptr, nullptr);
+      if (fd < 0) return;
+      int on = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+      std::thread(serve, fd).detach();
+    }
+  }).detach();
+  return ntohs(a.sin_port);
+}
+
+std::vector<char> request_frame(int16_t api_key, int16_t version, const std::vector<std::byte>& body) {
+  kafka::RequestHeader h{.api_key = api_key, .api_version = version, .correlation_id = 0, .client_id = "samsa-loadgen"};
+  kafka::Writer w;
+  h.serde(w, kafka::request_header_version(static_cast<kafka::ApiKey>(api_key), version));
+  std::vector<std::byte> head = w.take_bytes();
+  std::vector<char> frame(4 + head.size() + body.size());
+  put_u32_be(reinterpret_cast<std::byte*>(frame.data()), static_cast<uint32_t>(head.size() + body.size()));
+  std::memcpy(frame.data() + 4, head.data(), head.size());
+  std::memcpy(frame.data() + 4 + head.size(), body.data(), body.size());
+  return frame;
+}
+
+void set_correlation(std::vector<char>& frame, int32_t id) { put_u32_be(reinterpret_cast<std::byte*>(frame.data() + 8), static_cast<uint32_t>(id)); }
+
+std::vector<std::byte> record_batch(const Args& a) {
+  BatchBuilder b(1'767'225'600'000);
+  std::string value(static_cast<size_t>(a.size), 'x');
+  for (int i = 0; i < a.batch; ++i) {
+    value[0] = static_cast<char>('a' + i % 26);
+    b.add(1'767'225'600'000, std::nullopt, as_bytes(value));
+  }
+  return b.build();
+}
+
+double cpu_seconds_of(const std::vector<long>& pids) {
+  if (pids.empty()) return -1;
+  double total = 0;
+  for (long pid : pids) {
+    std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+    std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const size_t close = s.rfind(')');
+    if (close == std::string::npos) die("no /proc/" + std::to_string(pid) + "/stat (is --server-pid running?)");
+    std::istringstream rest(s.substr(close + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14 || i == 15) ticks += std::atof(field.c_str());  // utime, stime
+    }
+    total += ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  }
+  return total;
+}
+
+double own_cpu_seconds() {
+  rusage u{};
+  ::getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+int64_t percentile(std::vector<int64_t>& v, double q) {
+  if (v.empty()) return -1;
+  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
+  return v[i];
+}
+
+}  // namespace loadgen
+
+namespace {
+
+using namespace loadgen;
+using namespace samsa;
+
+constexpr size_t kFrameBytesMax = 64 << 20;  // a response larger than this is a protocol error
 
 // Buffered reads off one socket.
 class In {
@@ -155,7 +228,7 @@ class In {
 
 constexpr int16_t kProduceVersion = 7;  // RecordBatch v2, non-flexible (every client speaks it)
 
-std::vector<char> kafka_frame(const Args& a, int conn, std::vector<int>& partitions_out) {
+std::vector<char> kafka_frame(const Args& a, int conn) {
   kafka::ProduceRequest req;
   req.acks = static_cast<int16_t>(a.acks);
   req.timeout_ms = 30000;
@@ -164,29 +237,11 @@ std::vector<char> kafka_frame(const Args& a, int conn, std::vector<int>& partiti
   // Each connection writes its own partition, as several producers would.
   kafka::ProduceRequest::Partition p;
   p.index = conn % a.partitions;
-  partitions_out.push_back(p.index);
-  BatchBuilder b(1'767'225'600'000);
-  std::string value(static_cast<size_t>(a.size), 'x');
-  for (int i = 0; i < a.batch; ++i) {
-    value[0] = static_cast<char>('a' + i % 26);
-    b.add(1'767'225'600'000, std::nullopt, as_bytes(value));
-  }
-  p.records.bytes = b.build();
+  p.records.bytes = record_batch(a);
   t.partitions.push_back(std::move(p));
   req.topics.push_back(std::move(t));
-  kafka::RequestHeader h{.api_key = 0, .api_version = kProduceVersion, .correlation_id = 0, .client_id = "samsa-loadgen"};
-  kafka::Writer w;
-  h.serde(w, kafka::request_header_version(kafka::ApiKey::produce, kProduceVersion));
-  std::vector<std::byte> body = w.take_bytes();
-  std::vector<std::byte> rest = kafka::encode(req, kProduceVersion);
-  body.insert(body.end(), rest.begin(), rest.end());
-  std::vector<char> frame(4 + body.size());
-  put_u32_be(reinterpret_cast<std::byte*>(frame.data()), static_cast<uint32_t>(body.size()));
-  std::memcpy(frame.data() + 4, body.data(), body.size());
-  return frame;
+  return request_frame(0, kProduceVersion, kafka::encode(req, kProduceVersion));
 }
-
-void set_correlation(std::vector<char>& frame, int32_t id) { put_u32_be(reinterpret_cast<std::byte*>(frame.data() + 8), static_cast<uint32_t>(id)); }
 
 // One response: its correlation id, and whether every partition answered without error.
 bool kafka_response(In& in, int32_t& correlation, bool& ok) {
@@ -210,49 +265,31 @@ bool kafka_response(In& in, int32_t& correlation, bool& ok) {
 
 // The null sink: answers every Produce at once, with no error, without looking at the records.
 int start_null_sink() {
-  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
-  int one = 1;
-  ::setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listener, 64) != 0) die("null sink: bind");
-  socklen_t len = sizeof a;
-  ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
-  std::thread([listener] {
+  return serve_loopback([](int fd) {
+    In in(fd);
+    std::vector<char> out;
     for (;;) {
-      int fd = ::accept(listener, nullptr, nullptr);
-      if (fd < 0) return;
-      int on = 1;
-      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-      std::thread([fd] {
-        In in(fd);
-        std::vector<char> out;
-        for (;;) {
-          if (!in.need(12)) break;
-          const uint32_t n = get_u32_be(reinterpret_cast<const std::byte*>(in.data()));
-          const int32_t correlation = get_i32_be(reinterpret_cast<const std::byte*>(in.data() + 8));
-          in.skip(4);
-          if (!in.need(n)) break;
-          in.skip(n);
-          // Produce v7 response: one topic, one partition, no error (sizes of the fields below).
-          kafka::ProduceResponse resp;
-          kafka::ProduceResponse::Topic t;
-          t.name = "bench";
-          t.partitions.push_back({});
-          resp.responses.push_back(std::move(t));
-          std::vector<std::byte> body = kafka::encode(resp, kProduceVersion);
-          out.resize(8 + body.size());
-          put_u32_be(reinterpret_cast<std::byte*>(out.data()), static_cast<uint32_t>(4 + body.size()));
-          put_u32_be(reinterpret_cast<std::byte*>(out.data() + 4), static_cast<uint32_t>(correlation));
-          std::memcpy(out.data() + 8, body.data(), body.size());
-          if (!write_all(fd, out.data(), out.size())) break;
-        }
-        ::close(fd);
-      }).detach();
+      if (!in.need(12)) break;
+      const uint32_t n = get_u32_be(reinterpret_cast<const std::byte*>(in.data()));
+      const int32_t correlation = get_i32_be(reinterpret_cast<const std::byte*>(in.data() + 8));
+      in.skip(4);
+      if (!in.need(n)) break;
+      in.skip(n);
+      // Produce v7 response: one topic, one partition, no error (sizes of the fields below).
+      kafka::ProduceResponse resp;
+      kafka::ProduceResponse::Topic t;
+      t.name = "bench";
+      t.partitions.push_back({});
+      resp.responses.push_back(std::move(t));
+      std::vector<std::byte> body = kafka::encode(resp, kProduceVersion);
+      out.resize(8 + body.size());
+      put_u32_be(reinterpret_cast<std::byte*>(out.data()), static_cast<uint32_t>(4 + body.size()));
+      put_u32_be(reinterpret_cast<std::byte*>(out.data() + 4), static_cast<uint32_t>(correlation));
+      std::memcpy(out.data() + 8, body.data(), body.size());
+      if (!write_all(fd, out.data(), out.size())) break;
     }
-  }).detach();
-  return ntohs(a.sin_port);
+    ::close(fd);
+  });
 }
 
 // --- Redis -------------------------------------------------------------------------------------
@@ -365,26 +402,6 @@ struct Conn {
   std::vector<int64_t> latency_us;
 };
 
-double cpu_seconds_of(long pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  const size_t close = s.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream rest(s.substr(close + 2));
-  std::string field;
-  double ticks = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14 || i == 15) ticks += std::atof(field.c_str());  // utime, stime
-  }
-  return ticks / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-double own_cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
 void reader(const Args& a, Conn& c, const std::atomic<bool>& stop) {
   In in(c.fd);
   for (;;) {
@@ -414,13 +431,15 @@ void reader(const Args& a, Conn& c, const std::atomic<bool>& stop) {
   }
 }
 
+// Sends until stop, or until this connection's share of --total-mb is sent.
 void writer(const Args& a, Conn& c, int index, const std::atomic<bool>& stop, Clock::time_point start) {
-  std::vector<int> parts;
-  std::vector<char> kframe = a.proto == "kafka" ? kafka_frame(a, index, parts) : std::vector<char>{};
+  std::vector<char> kframe = a.proto == "kafka" ? kafka_frame(a, index) : std::vector<char>{};
   const std::string text = a.proto == "redis" ? redis_pipeline(a, index) : a.proto == "nats" ? nats_pipeline(a, index) : "";
   const double per_conn_rate = a.rate > 0 ? a.rate / a.conns / a.batch : 0;  // writes per second
+  const double per_write_mb = static_cast<double>(a.batch) * a.size / 1e6;
+  const uint64_t writes_max = a.total_mb > 0 ? static_cast<uint64_t>(std::ceil(a.total_mb / a.conns / per_write_mb)) : UINT64_MAX;
   int32_t correlation = 0;
-  for (uint64_t n = 0; !stop; ++n) {
+  for (uint64_t n = 0; !stop && n < writes_max; ++n) {
     if (per_conn_rate > 0) {
       const auto due = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(static_cast<double>(n) / per_conn_rate));
       std::this_thread::sleep_until(due);
@@ -450,43 +469,50 @@ Args parse(int argc, char** argv) {
       if (i + 1 >= argc) die("missing value for " + k);
       return argv[++i];
     };
-    if (k == "--proto") a.proto = next();
+    if (k == "--mode") a.mode = next();
+    else if (k == "--proto") a.proto = next();
     else if (k == "--host") a.host = next();
     else if (k == "--port") a.port = std::atoi(next().c_str());
     else if (k == "--null-sink") a.null_sink = true;
+    else if (k == "--loopback") a.loopback = true;
     else if (k == "--conns") a.conns = std::atoi(next().c_str());
     else if (k == "--window") a.window = std::atoi(next().c_str());
     else if (k == "--batch") a.batch = std::atoi(next().c_str());
     else if (k == "--size") a.size = std::atoi(next().c_str());
     else if (k == "--seconds") a.seconds = std::atof(next().c_str());
     else if (k == "--rate") a.rate = std::atof(next().c_str());
+    else if (k == "--total-mb") a.total_mb = std::atof(next().c_str());
     else if (k == "--acks") a.acks = std::atoi(next().c_str());
     else if (k == "--topic") a.topic = next();
     else if (k == "--partitions") a.partitions = std::atoi(next().c_str());
-    else if (k == "--server-pid") a.server_pid = std::atol(next().c_str());
+    else if (k == "--max-bytes") a.max_bytes = std::atoi(next().c_str());
+    else if (k == "--start-offset") a.start_offset = std::atoll(next().c_str());
+    else if (k == "--passes") a.passes = std::atoi(next().c_str());
+    else if (k == "--server-pid") {
+      std::istringstream pids(next());
+      for (std::string pid; std::getline(pids, pid, ',');) a.server_pids.push_back(std::atol(pid.c_str()));
+    }
     else die("unknown flag " + k + " (see the comment at the top of experiments/loadgen/loadgen.cc)");
   }
   if (a.proto != "kafka" && a.proto != "redis" && a.proto != "nats") die("--proto kafka|redis|nats");
+  if (a.mode != "produce" && a.mode != "fetch") die("--mode produce|fetch");
+  if (a.mode == "fetch" && a.proto != "kafka") die("--mode fetch speaks Kafka only");
   if (a.null_sink && a.proto != "kafka") die("--null-sink answers Kafka only");
-  if (!a.null_sink && a.port <= 0) die("--port (or --null-sink)");
+  if (a.loopback && a.mode != "fetch") die("--loopback is a baseline of --mode fetch");
+  if (!a.null_sink && !a.loopback && a.port <= 0) die("--port (or --null-sink, --loopback)");
   if (a.conns < 1 || a.conns > 256 || a.window < 1 || a.window > 4096 || a.batch < 1 || a.batch > 100000 || a.size < 1 ||
-      a.size > (1 << 20) || a.partitions < 1 || a.seconds <= 0) {
+      a.size > (1 << 20) || a.partitions < 1 || a.seconds <= 0 || a.max_bytes < 1 || a.start_offset < 0 || a.total_mb < 0 ||
+      a.passes < 1) {
     die("a flag out of range");
   }
   return a;
-}
-
-int64_t percentile(std::vector<int64_t>& v, double q) {
-  if (v.empty()) return -1;
-  const size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(i), v.end());
-  return v[i];
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Args a = parse(argc, argv);
+  if (a.mode == "fetch") return run_fetch(a);
   std::atomic<bool> stop{false};
   if (a.null_sink) a.port = start_null_sink();
   std::vector<std::unique_ptr<Conn>> conns;
@@ -500,15 +526,20 @@ int main(int argc, char** argv) {
     }
     conns.push_back(std::move(c));
   }
-  const double server_cpu0 = a.server_pid > 0 ? cpu_seconds_of(a.server_pid) : 0;
+  const double server_cpu0 = cpu_seconds_of(a.server_pids);
   const double own_cpu0 = own_cpu_seconds();
   const auto start = Clock::now();
   std::vector<std::thread> threads;
+  std::atomic<int> writers_done{0};
   for (int i = 0; i < a.conns; ++i) {
     threads.emplace_back([&, i] { reader(a, *conns[static_cast<size_t>(i)], stop); });
-    threads.emplace_back([&, i] { writer(a, *conns[static_cast<size_t>(i)], i, stop, start); });
+    threads.emplace_back([&, i] {
+      writer(a, *conns[static_cast<size_t>(i)], i, stop, start);
+      ++writers_done;
+    });
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
+  const auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.seconds));
+  while (Clock::now() < end && writers_done < a.conns) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   stop = true;
   for (auto& c : conns) {
     std::lock_guard<std::mutex> g(c->mu);
@@ -523,7 +554,7 @@ int main(int argc, char** argv) {
   for (auto& c : conns) ::shutdown(c->fd, SHUT_RDWR);  // a reader waiting for nothing wakes
   for (size_t i = 0; i < threads.size(); i += 2) threads[i].join();
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
-  const double server_cpu = a.server_pid > 0 ? cpu_seconds_of(a.server_pid) - server_cpu0 : -1;
+  const double server_cpu = a.server_pids.empty() ? -1 : cpu_seconds_of(a.server_pids) - server_cpu0;
   const double own_cpu = own_cpu_seconds() - own_cpu0;
   uint64_t answered = 0, failed = 0;
   std::vector<int64_t> lat;
