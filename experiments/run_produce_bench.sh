@@ -134,19 +134,27 @@ cpu_each() {
   for p in ${1//,/ }; do out+="${out:+,}$(awk -v t="$(getconf CLK_TCK)" '{ printf("%.2f", ($14 + $15) / t) }' "/proc/$p/stat")"; done
   echo "$out"
 }
+# CPU seconds the whole machine spent busy so far (user, nice, system, irq, softirq, steal).
+machine_cpu() { awk -v t="$(getconf CLK_TCK)" '/^cpu / { printf("%.2f", ($2 + $3 + $4 + $7 + $8 + $9) / t) }' /proc/stat; }
 # run NAME START-FUNCTION LOADGEN-ARGS...: one line "NAME key=value ..." into $raw, on a fresh
-# server (none for the sinks); $port and $server are the server's. With several server
-# processes (a cluster) the line ends with each one's CPU seconds over the run (this script's
-# reading of /proc, around the generator's), server_cpu_s_each=a,b,c.
+# server (none for the sinks); $port and $server are the server's. The script appends to the
+# generator's line the machine's busy CPU seconds over the run, machine_cpu_s (what neither the
+# server nor the generator used was used by something else sharing the machine), and with
+# several server processes (a cluster) each one's CPU seconds, server_cpu_s_each=a,b,c (both
+# this script's readings of /proc, around the generator's).
 run() {
-  local name=$1 start=$2 line before after; shift 2
+  local name=$1 start=$2 line before after m0; shift 2
   if [ "$start" = none ]; then
-    echo "$name $("$gen" --seconds "$secs" --size "$size" "$@")" | tee -a "$raw"
+    m0=$(machine_cpu)
+    line="$name $("$gen" --seconds "$secs" --size "$size" "$@")"
+    echo "$line machine_cpu_s=$(awk -v a="$m0" -v b="$(machine_cpu)" 'BEGIN { printf("%.2f", b - a) }')" | tee -a "$raw"
     return
   fi
   "$start"
   before=$(cpu_each "$server")
+  m0=$(machine_cpu)
   line="$name $("$gen" --seconds "$secs" --size "$size" --port "$port" --server-pid "$server" "$@")"
+  line+=" machine_cpu_s=$(awk -v a="$m0" -v b="$(machine_cpu)" 'BEGIN { printf("%.2f", b - a) }')"
   if [[ $server == *,* ]]; then
     after=$(cpu_each "$server")
     line+=" server_cpu_s_each=$(paste -d' ' <(tr , '\n' <<< "$before") <(tr , '\n' <<< "$after") | awk '{ printf("%s%.2f", (NR > 1 ? "," : ""), $2 - $1) }')"
@@ -351,8 +359,21 @@ for key, label in [("cluster-rf1", "rf1, replication factor 1"), ("cluster-rf3",
     L.append(f"| {label} | {mb:.1f} | {med(key,'records_per_s'):.0f} | {mb / rf1:.2f} | {med(key,'server_cpu_s_per_GB'):.2f} | "
              f"{median_run(key, 'MBps').get('server_cpu_s_each', '-')} | {med(key,'p50_us'):.0f} | {med(key,'p99_us'):.0f} |")
 L.append("")
+# What else used the machine: its busy CPU seconds over each run, less the server's and the generator's.
+others = []
+for name, rs in runs.items():
+    for x in rs:
+        if "machine_cpu_s" in x:
+            others.append((float(x["machine_cpu_s"]) - float(x["loadgen_cpu_s"]) - max(float(x["server_cpu_s"]), 0), name))
+if others:
+    others.sort()
+    L.append(f"Other processes' CPU during the runs (the machine's busy CPU seconds over a run, less the server's and the")
+    L.append(f"generator's; {2 * float(secs):.0f} core-seconds per {secs} s run): median {others[len(others) // 2][0]:.2f} s, "
+             f"largest {others[-1][0]:.2f} s ({others[-1][1]}); {sum(1 for o in others if o[0] > 0.5 * float(secs))} of "
+             f"{len(others)} runs above {0.5 * float(secs):.1f} s.")
+    L.append("")
 L.append("Every run (name, then the generator's output line; consume-fill is the generator filling topic `consume`")
-L.append("before the consume-samsa run after it; server_cpu_s_each is appended by the script for the clusters):")
+L.append("before the consume-samsa run after it; the script appends machine_cpu_s, and server_cpu_s_each for the clusters):")
 L.append("")
 L.append("```")
 for line in open(raw):
