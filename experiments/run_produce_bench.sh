@@ -346,10 +346,10 @@ L.append("every run, with topics rf1 (one replica) and rf3 (three replicas, min.
 L.append("each (both with segment.bytes=2147483647, Kafka's largest: a run writes over 1 GiB, the default segment size,")
 L.append("into one partition, and a segment roll stalls that partition's appends for up to a second on this machine,")
 L.append("which would fall in rf1's run only), created before the run; the run starts once rf3's ISR holds all three")
-L.append("replicas. The generator sends")
-L.append(f"acks=all (-1) Produce requests to the partition's leader with the main runs' load ({conns} connections, up to 8")
-L.append(f"requests of {batch} records of {size} B in flight each), all to partition 0. Server CPU: the three brokers'")
-L.append("utime+stime summed, per GB produced; per broker (from the median run, this script's reading of /proc).")
+L.append(f"replicas. The generator sends acks=all (-1) Produce requests to the partition's leader with the main runs' load")
+L.append(f"({conns} connections, up to 8 requests of {batch} records of {size} B in flight each), all to partition 0. Server")
+L.append("CPU: the three brokers' utime+stime summed, per GB produced; per broker (from the median run, this script's")
+L.append("reading of /proc).")
 L.append("")
 L.append("| topic | MB/s | records/s | x factor 1 | server CPU s per GB (3 brokers) | CPU s per broker (nodes 1,2,3) | p50 us | p99 us |")
 L.append("|---|---|---|---|---|---|---|---|")
@@ -367,8 +367,9 @@ for name, rs in runs.items():
             others.append((float(x["machine_cpu_s"]) - float(x["loadgen_cpu_s"]) - max(float(x["server_cpu_s"]), 0), name))
 if others:
     others.sort()
-    L.append(f"Other processes' CPU during the runs (the machine's busy CPU seconds over a run, less the server's and the")
-    L.append(f"generator's; {2 * float(secs):.0f} core-seconds per {secs} s run): median {others[len(others) // 2][0]:.2f} s, "
+    L.append(f"CPU used by anything else during the runs (the machine's busy CPU seconds over a run, less the server's and")
+    L.append("the generator's: other processes, and kernel threads such as the writeback of what the server wrote, so runs")
+    L.append(f"that write and sync show some; {2 * float(secs):.0f} core-seconds per {secs} s run): median {others[len(others) // 2][0]:.2f} s, "
              f"largest {others[-1][0]:.2f} s ({others[-1][1]}); {sum(1 for o in others if o[0] > 0.5 * float(secs))} of "
              f"{len(others)} runs above {0.5 * float(secs):.1f} s.")
     L.append("")
