@@ -58,13 +58,6 @@ std::vector<std::string> describe(const broker::BrokerConfig& c) {
           fmt::format("flush.messages={} flush.ms={}", num(c.log.flush_messages), num(c.log.flush_ms))};
 }
 
-void broker_main(Runtime& rt, const broker::BrokerConfig& config) {
-  broker::Broker b(rt, config);
-  if (!b.start().ok()) return;
-  (void)b.wait_for_failure(Deadline::never());
-  b.stop();  // a failed log dir halts the broker; the nemesis' supervisor restarts it
-}
-
 // With acks before fsync allowed, a power loss may take what was acknowledged but not synced:
 // exactly the records past each partition's durable prefix right now.
 // `partition` -1: every partition (a power loss); else the one whose file lost its pages.
@@ -129,7 +122,7 @@ RunResult run_broker_scenario(const BrokerScenarioOptions& o) {
   w.batch_bytes_max = static_cast<uint32_t>(config.log.max_batch_bytes);
   QueueHistory h;
   h.partitions = w.partitions;
-  const NodeId broker = sim.add_node("broker", [&config](Runtime& rt) { broker_main(rt, config); });
+  const NodeId broker = sim.add_node("broker", [&config](Runtime& rt) { single_broker_main(rt, config); });
   for (const std::string& pin : o.pins) {
     if (pin.rfind("disk.sync.latency.ms=", 0) != 0) continue;
     const Duration sync = std::chrono::milliseconds(std::atoll(pin.c_str() + pin.find('=') + 1));

@@ -171,13 +171,6 @@ broker::BrokerConfig draw_group_config(Simulator& sim) {
   return c;
 }
 
-void group_broker_main(Runtime& rt, const broker::BrokerConfig& config) {
-  broker::Broker b(rt, config);
-  if (!b.start().ok()) return;
-  (void)b.wait_for_failure(Deadline::never());
-  b.stop();
-}
-
 CommitRecord::Outcome commit_outcome(Status s) {
   if (s.ok()) return CommitRecord::Outcome::ok;
   return s.code() == Errc::unavailable ? CommitRecord::Outcome::failed : CommitRecord::Outcome::indeterminate;
@@ -394,7 +387,7 @@ RunResult run_group_scenario(const GroupScenarioOptions& o) {
     add_cluster(sim, cluster, config);
     for (const auto& [id, n] : cluster.nodes) servers.push_back(n);
   } else {
-    servers.push_back(sim.add_node("broker", [&config](Runtime& rt) { group_broker_main(rt, config); }));
+    servers.push_back(sim.add_node("broker", [&config](Runtime& rt) { single_broker_main(rt, config); }));
   }
   std::vector<NodeId> clients, producers;
   producers.push_back(sim.add_node("producer", [&](Runtime& rt) { producer_main(rt, w, 1, h.queue); }));

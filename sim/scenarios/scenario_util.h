@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <vector>
 
+#include "broker/broker.h"
 #include "client/cluster.h"
 #include "sim/checkers/verdict.h"
 #include "sim/world/simulator.h"
@@ -25,6 +26,15 @@ inline client::ClientConfig scenario_client(std::vector<Address> bootstrap, cons
 
 inline client::ClientConfig scenario_client(const Address& broker, const std::string& id) {
   return scenario_client(std::vector<Address>{broker}, id);
+}
+
+// A single broker's main (broker and groups scenarios): serves until a failed log directory halts
+// it, as Kafka's broker does; the scenario's supervisor restarts it.
+inline void single_broker_main(Runtime& rt, const broker::BrokerConfig& config) {
+  broker::Broker b(rt, config);
+  if (!b.start().ok()) return;
+  (void)b.wait_for_failure(Deadline::never());
+  b.stop();
 }
 
 inline void stamp_result(const Simulator& sim, uint64_t seed, RunResult& result) {
