@@ -289,7 +289,7 @@ INSTANTIATE_TEST_SUITE_P(Scenarios, Replay, ::testing::Values("cluster", "broker
 TEST(Replay, UneditedFilesReplayTheirRunsOverManySeeds) {
   uint64_t leader_reactions = 0;  // the raft nemesis' second stream (new leaders crashed or cut off)
   for (const auto& [scenario, seeds] :
-       std::vector<std::pair<std::string, uint64_t>>{{"cluster", 8}, {"groups", 8}, {"broker", 2}, {"raft", 8}}) {
+       std::vector<std::pair<std::string, uint64_t>>{{"cluster", 8}, {"groups", 8}, {"broker", 2}, {"raft", 10}}) {
     RunOptions o;
     o.scenario = scenario;
     o.fault_ms = 10'000;

@@ -98,7 +98,7 @@ const BugPlan kPlans[] = {
     {"reuse-partition-epoch", {"partition-epoch-grows"}}, {"snapshot-forgets-fencing", {"image-agreement"}},
     {"ack-before-commit", {"acknowledged-topics"}, false, 66},   {"never-unfence", {"cluster-liveness"}},
     {"truncate-to-hw", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 29},
-    {"no-elr", {"leader-completeness", "lost-write", "unseen", "committed-kept"}, true, 47},
+    {"no-elr", {"leader-completeness", "lost-write", "unseen", "committed-kept"}, true, 43},
     // Kafka before 0.11 elected out-of-sync replicas when no ISR member was live.
     {"unclean-election", {"leader-completeness", "lost-write", "inconsistent-offsets"}, true, 34},
     // KIP-279 needs a leader elected on a log that lacks its follower's last epoch: an unclean

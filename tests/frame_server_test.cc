@@ -78,6 +78,56 @@ TEST_P(Framing, PipelinedFramesAreAnsweredInOrder) {
   });
 }
 
+// Frames starting with 'd' are answered late (a produce waiting for its fsync or its replicas):
+// the worker goes on to the next frames meanwhile, and every answer still comes in order.
+class DeferringHandler final : public FrameHandler {
+ public:
+  explicit DeferringHandler(Runtime& rt) : rt_(rt) {}
+  Response handle(const ConnectionInfo&, FrameBuffer frame) override {
+    ++handled;
+    if (!frame.empty() && frame[0] == std::byte{'!'}) return Response::close();
+    std::string text(reinterpret_cast<const char*>(frame.data()), frame.size());
+    std::reverse(text.begin(), text.end());
+    if (frame.empty() || frame[0] != std::byte{'d'}) return Response::reply(std::vector<std::byte>(frame.begin(), frame.end()));
+    return Response::deferred([this, text] {
+      (void)rt_.sleep(std::chrono::milliseconds(5));
+      handled_when_finished.push_back(handled);
+      return Response::reply(std::vector<std::byte>(reinterpret_cast<const std::byte*>(text.data()),
+                                                    reinterpret_cast<const std::byte*>(text.data()) + text.size()));
+    });
+  }
+  uint64_t handled = 0;
+  std::vector<uint64_t> handled_when_finished;
+
+ private:
+  Runtime& rt_;
+};
+
+TEST_P(Framing, DeferredAnswersKeepRequestOrderWhileLaterRequestsAreHandled) {
+  run_on(GetParam(), [](Runtime& rt, const std::string&) {
+    DeferringHandler handler(rt);
+    FrameServer frames(rt, handler, Server::small_limits());
+    ASSERT_TRUE(frames.start(Address{"127.0.0.1", 0}).ok());
+    auto c = rt.connect(frames.local_address(), rt.after(10s));
+    ASSERT_TRUE(c.ok());
+    const std::vector<std::string> sent{"now-0", "d-1", "now-2", "d-3", "d-4", "now-5", "!"};
+    for (const std::string& f : sent) ASSERT_TRUE(write_frame(**c, bytes_of(f), rt.after(10s)).ok());
+    for (size_t i = 0; i + 1 < sent.size(); ++i) {
+      auto reply = read_frame(**c, 1024, rt.after(10s));
+      ASSERT_TRUE(reply.ok()) << i << ": " << errc_name(reply.error());
+      std::string want = sent[i];
+      if (want[0] == 'd') std::reverse(want.begin(), want.end());
+      EXPECT_EQ(string_of(*reply), want);
+    }
+    expect_closed_by_server(rt, **c);  // the close comes after every earlier answer
+    // The first deferred answer (frame 1) was finished after the worker had handled more frames.
+    ASSERT_EQ(handler.handled_when_finished.size(), 3u);
+    EXPECT_GT(handler.handled_when_finished[0], 2u);
+    EXPECT_EQ(frames.stats().responses_deferred, 3u);
+    frames.stop();
+  });
+}
+
 TEST_P(Framing, OversizeAndNegativeFramesCloseOnlyThatConnection) {
   run_on(GetParam(), [](Runtime& rt, const std::string&) {
     Server server(rt);

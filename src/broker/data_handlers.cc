@@ -26,8 +26,8 @@ Error produce_error(Errc e) {
 }
 }  // namespace
 
-ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic, ProduceRequest::Partition& p, int16_t acks,
-                                                      Deadline deadline) {
+ProduceResponse::Partition RequestHandler::produce_append(const std::string& topic, ProduceRequest::Partition& p, int16_t acks,
+                                                         ProduceWait* wait) {
   ProduceResponse::Partition out;
   out.index = p.index;
   auto fail = [&](Error e) {
@@ -44,8 +44,9 @@ ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic,
   // the whole ISR (the high watermark past it) before the answer.
   if (acks == -1 && !partition->enough_in_sync()) return fail(Error::not_enough_replicas);
   const int32_t epoch = partition->leader_epoch().value;
+  DurableWait durable;
   Result<AppendResult> r = rt_.bug(Bug::broker_interleave_appends) ? append_one_by_one(*log, p.records.bytes, epoch)
-                                                                    : log->append(p.records.bytes, epoch);
+                                                                    : log->append(p.records.bytes, epoch, &durable);
   if (!r.ok()) {
     logf(rt_, LogLevel::debug, "produce to {}-{} failed: {}", topic, p.index, errc_name(r.error()));
     return fail(produce_error(r.error()));
@@ -53,17 +54,33 @@ ProduceResponse::Partition RequestHandler::produce_one(const std::string& topic,
   if (r->records >= 5 && rt_.bug(Bug::broker_error_after_append)) return fail(Error::corrupt_message);
   (void)partition->advance_high_watermark();  // a lone replica's moves at once
   partition->appended();
-  if (acks == -1) {
-    const Status s = partition->wait_for_high_watermark(r->last_offset, deadline);
+  out.base_offset = r->base_offset;
+  out.log_start_offset = log->log_start_offset();
+  if (durable.needed() || acks == -1) *wait = ProduceWait{0, 0, partition, log, durable, r->last_offset, epoch, acks == -1};
+  return out;
+}
+
+void RequestHandler::produce_finish(const ProduceWait& wait, Deadline deadline, ProduceResponse::Partition& out) {
+  auto fail = [&](Error e) {  // as produce_append answers a failure: nothing but the error
+    const int32_t index = out.index;
+    out = ProduceResponse::Partition{};
+    out.index = index;
+    out.error_code = code(e);
+  };
+  if (wait.durable.needed()) {
+    if (Status s = wait.log->wait_durable(wait.durable); !s.ok()) return fail(produce_error(s.code()));
+    (void)wait.replica->advance_high_watermark();  // with flush.messages=1, only durable data counts
+    wait.replica->appended();
+  }
+  if (wait.replicated) {
+    const Status s = wait.replica->wait_for_high_watermark(wait.last_offset, model::LeaderEpoch{wait.epoch}, deadline);
     if (s.code() == Errc::cancelled) return fail(Error::request_timed_out);
     if (s.code() == Errc::timed_out) {
-      return fail(partition->enough_in_sync() ? Error::request_timed_out : Error::not_enough_replicas_after_append);
+      return fail(wait.replica->enough_in_sync() ? Error::request_timed_out : Error::not_enough_replicas_after_append);
     }
     if (!s.ok()) return fail(Error::not_leader_or_follower);  // leadership moved: the client retries
   }
-  out.base_offset = r->base_offset;
-  out.log_start_offset = log->log_start_offset();
-  return out;
+  out.log_start_offset = wait.log->log_start_offset();
 }
 
 // The planted interleave-appends bug: each batch of a record set takes the log on its own, so
@@ -82,15 +99,40 @@ Result<AppendResult> RequestHandler::append_one_by_one(PartitionLog& log, ConstB
   return *total;
 }
 
+// Appends every partition's batches, then answers; when some wait (an fsync, replicas), the
+// answer is deferred, so that this connection's next request is appended meanwhile and shares
+// the fsync or the replication round. acks=0 has no answer to defer and waits here.
 Response RequestHandler::produce(const RequestHeader& h, ProduceRequest& req) {
   ProduceResponse resp;
   const Deadline deadline = rt_.after(std::chrono::milliseconds(std::clamp(req.timeout_ms, 0, kProduceTimeoutMsMax)));
-  for (ProduceRequest::Topic& t : req.topics) {
-    ProduceResponse::Topic out{t.name, {}};
-    for (ProduceRequest::Partition& p : t.partitions) out.partitions.push_back(produce_one(t.name, p, req.acks, deadline));
+  std::vector<ProduceWait> waits;
+  for (size_t t = 0; t < req.topics.size(); ++t) {
+    ProduceResponse::Topic out{req.topics[t].name, {}};
+    for (ProduceRequest::Partition& p : req.topics[t].partitions) {
+      ProduceWait wait;
+      out.partitions.push_back(produce_append(out.name, p, req.acks, &wait));
+      if (wait.log == nullptr) continue;
+      wait.topic = t;
+      wait.partition = out.partitions.size() - 1;
+      waits.push_back(std::move(wait));
+    }
     resp.responses.push_back(std::move(out));
   }
-  if (req.acks == 0) return Response::no_reply();
+  auto finish = [this, deadline](const std::vector<ProduceWait>& pending, ProduceResponse& answer) {
+    for (const ProduceWait& w : pending) produce_finish(w, deadline, answer.responses[w.topic].partitions[w.partition]);
+  };
+  if (req.acks == 0) {
+    finish(waits, resp);
+    return Response::no_reply();
+  }
+  if (waits.empty()) return produce_reply(h, resp);
+  return Response::deferred([this, h, finish, waits = std::move(waits), resp = std::move(resp)]() mutable {
+    finish(waits, resp);
+    return produce_reply(h, resp);
+  });
+}
+
+Response RequestHandler::produce_reply(const RequestHeader& h, ProduceResponse& resp) {
   // Legal: the answer may come late (a slow network, a busy broker); the client's timeout decides.
   if (rt_.buggify("produce.delay_response") && !rt_.sleep(std::chrono::milliseconds(rt_.random_u64() % 500)).ok()) {
     return Response::close();

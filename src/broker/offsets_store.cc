@@ -23,7 +23,7 @@ Error ReplicatedOffsetsStore::append(int32_t partition, int32_t leader_epoch, Co
   (void)p->advance_high_watermark();  // a lone replica's moves at once
   p->appended();
   if (!durable) return Error::none;
-  const Status s = p->wait_for_high_watermark(r->last_offset, rt_.after(commit_timeout_));
+  const Status s = p->wait_for_high_watermark(r->last_offset, model::LeaderEpoch{leader_epoch}, rt_.after(commit_timeout_));
   if (s.ok()) return Error::none;
   return s.code() == Errc::unavailable ? Error::not_coordinator : Error::coordinator_not_available;
 }

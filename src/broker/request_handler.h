@@ -111,8 +111,23 @@ class RequestHandler final : public FrameHandler {
   Response malformed(const kafka::RequestHeader& h);
 
   Result<AppendResult> append_one_by_one(PartitionLog& log, ConstBytes record_set, int32_t epoch);
-  kafka::ProduceResponse::Partition produce_one(const std::string& topic, kafka::ProduceRequest::Partition& p, int16_t acks,
-                                                Deadline deadline);
+  // One partition's append that still waits: for its fsync (flush.messages) and, at acks=all,
+  // for its replicas. `topic` and `partition` index the response.
+  struct ProduceWait {
+    size_t topic = 0, partition = 0;
+    std::shared_ptr<replication::Partition> replica;
+    std::shared_ptr<PartitionLog> log;
+    DurableWait durable;
+    int64_t last_offset = -1;
+    int32_t epoch = -1;  // the leader epoch the batches were appended in
+    bool replicated = false;
+  };
+  // Validates and appends; `out` gets the error, or the base offset and *wait what is left.
+  kafka::ProduceResponse::Partition produce_append(const std::string& topic, kafka::ProduceRequest::Partition& p,
+                                                   int16_t acks, ProduceWait* wait);
+  // Waits for what produce_append left and completes its partition's answer.
+  void produce_finish(const ProduceWait& wait, Deadline deadline, kafka::ProduceResponse::Partition& out);
+  Response produce_reply(const kafka::RequestHeader& h, kafka::ProduceResponse& resp);
   // A follower's fetch on the leader (replica_id >= 0): checks its last fetched epoch against
   // this log (KIP-279: a diverging epoch answers where its log went another way) and records its
   // log end, which may advance the high watermark, and its broker epoch (v15, KIP-903; -1

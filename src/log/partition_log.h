@@ -42,6 +42,14 @@ struct AppendResult {
   int64_t records;
 };
 
+// What an append still lacks before it is durable under flush.messages (PartitionLog::wait_durable
+// supplies it): the log end it needs synced, and the truncation count when it was written.
+struct DurableWait {
+  int64_t end = -1;  // -1: nothing to wait for
+  uint64_t truncations = 0;
+  bool needed() const { return end >= 0; }
+};
+
 // Whole batches of one segment, ready for Runtime::send_file. length 0: nothing to read.
 struct LogSlice {
   std::shared_ptr<File> file;
@@ -69,6 +77,8 @@ class PartitionLog {
   static constexpr const char* kLogStartFile = "log-start-offset-checkpoint";
   static constexpr const char* kHighWatermarkFile = "high-watermark-checkpoint";
   static constexpr size_t kSegmentsMax = 1'000'000;
+  // Rolled segments whose index files one maintenance pass syncs; the rest wait for the next.
+  static constexpr size_t kRolledSyncsMax = 16;
 
   // Opens (creating if needed) and recovers the log in `dir`.
   static Result<std::unique_ptr<PartitionLog>> open(Runtime& rt, std::string dir, LogConfig config);
@@ -77,6 +87,13 @@ class PartitionLog {
   // Appends one or more batches (a Produce record set). Errc::corrupt for a malformed or
   // CRC-failing batch, Errc::too_large above max_batch_bytes, Errc::no_space, Errc::unavailable.
   Result<AppendResult> append(ConstBytes record_set, int32_t leader_epoch);
+  // The same, but returns once the batches are written, leaving in *durable what the flush policy
+  // still asks for: the caller calls wait_durable() later, so that one connection's next request
+  // can be written while this one's fsync runs (one group commit covers both).
+  Result<AppendResult> append(ConstBytes record_set, int32_t leader_epoch, DurableWait* durable);
+  // Returns once the log is durable up to w.end (at once if !w.needed()); fails if the log was
+  // truncated since the write (the batch may be gone) or a sync failed.
+  Status wait_durable(DurableWait w) { return w.needed() ? sync_to(w.end, w.truncations) : Status{}; }
   // Appends batches that already carry their offsets and leader epochs (a follower copying its
   // leader; Raft replication). The first batch must start at log_end_offset() and the rest
   // follow contiguously, with epochs that never go below the latest one in the log
@@ -154,6 +171,8 @@ class PartitionLog {
   Status load_segments(const std::vector<int64_t>& bases);
   Status roll_if_needed(uint64_t incoming_bytes, int64_t incoming_max_timestamp);
   Status roll(int64_t base_offset);
+  Status sync_dir_if_due_locked();
+  Status sync_rolled();
   // Writes batches stamped with their offsets and epochs (headers describe them), recording
   // new epochs first, and applies the flush policy. Called with mu_ held.
   // *sync_after: the flush policy asks for an fsync, which the caller makes with sync_to()
@@ -161,7 +180,9 @@ class PartitionLog {
   Result<AppendResult> write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers,
                                             bool* sync_after);
   Result<std::vector<ConstBytes>> checked_batches(ConstBytes record_set, uint64_t batch_bytes_max) const;
-  Result<AppendResult> write_then_sync(const std::function<Result<AppendResult>(bool* sync_after)>& write);
+  // Writes under mu_; what the flush policy then asks for goes to *durable (nullptr: waited for here).
+  Result<AppendResult> write_then_sync(const std::function<Result<AppendResult>(bool* sync_after)>& write,
+                                       DurableWait* durable = nullptr);
   // Makes the log durable up to `end` (exclusive), unless a flush since has already; fails if
   // the log was truncated since the batch was written (`truncations` as it was then).
   Status sync_to(int64_t end, uint64_t truncations);
@@ -186,6 +207,7 @@ class PartitionLog {
   int64_t log_start_offset_ = 0;  // checkpointed; the first segment's base may be above it
   int64_t unflushed_records_ = 0;
   bool syncing_ = false;        // a group commit's fsync is in flight (sync_to)
+  bool dir_sync_due_ = false;   // a roll created a segment whose name is not yet durable
   WaitQueue synced_;            // woken when it ends
   uint64_t truncations_ = 0;    // a sync begun before a truncation books nothing
   int64_t noted_high_watermark_ = 0, checkpointed_high_watermark_ = 0;

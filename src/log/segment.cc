@@ -27,7 +27,12 @@ Result<std::unique_ptr<Segment>> Segment::create(Runtime& rt, const std::string&
   std::unique_ptr<Segment> s(new Segment(rt, dir, base_offset, config));
   std::unique_ptr<File> log;
   SAMSA_TRY_ASSIGN(log, rt.open_file(file_name(dir, base_offset, ".log"), OpenMode::create));
-  SAMSA_TRY(log->truncate(0));
+  // A leftover of an earlier log at this base is cut; a new file is not. ext4 takes a truncate to
+  // zero for a rewrite (auto_da_alloc) and writes the whole file back when it is closed: a
+  // rolled 1 GiB segment held appends for a second or more.
+  uint64_t size = 0;
+  SAMSA_TRY_ASSIGN(size, log->size());
+  if (size > 0) SAMSA_TRY(log->truncate(0));
   s->active_log_ = std::move(log);
   s->shared_log_ = s->active_log_;
   for (const char* suffix : {".index", ".timeindex"}) {  // a leftover of an earlier log at this base
@@ -266,12 +271,28 @@ Result<uint64_t> Segment::position_for_timestamp(int64_t timestamp) {
 }
 
 Status Segment::write_index(const char* suffix, size_t persisted, bool cut, const std::vector<std::byte>& raw,
-                            uint64_t entry_bytes) {
+                            uint64_t entry_bytes, bool sync) {
+  ++index_writes_;
+  index_unsynced_ = true;  // until the sync below, or sync_index()
   std::unique_ptr<File> f;
   SAMSA_TRY_ASSIGN(f, rt_.open_file(file_name(dir_, base_offset_, suffix), OpenMode::create));
   if (cut) SAMSA_TRY(f->truncate(persisted * entry_bytes));
   if (!raw.empty()) SAMSA_TRY(f->pwrite(persisted * entry_bytes, raw));
-  return f->sync();
+  return sync ? f->sync() : Status{};
+}
+
+Status Segment::sync_index() {
+  if (!index_unsynced_) return Status{};
+  const uint64_t writes = index_writes_;
+  for (const char* suffix : {".index", ".timeindex"}) {
+    // read_write, not create: retention or a truncation may have removed the files meanwhile.
+    Result<std::unique_ptr<File>> f = rt_.open_file(file_name(dir_, base_offset_, suffix), OpenMode::read_write);
+    if (!f.ok() && f.error() == Errc::not_found) return Status{};
+    if (!f.ok()) return f.error();
+    SAMSA_TRY((*f)->sync());
+  }
+  if (index_writes_ == writes) index_unsynced_ = false;
+  return Status{};
 }
 
 Status Segment::flush() {
@@ -280,9 +301,9 @@ Status Segment::flush() {
   return log->sync();
 }
 
-Status Segment::flush_index() {
+Status Segment::flush_index(bool sync) {
   if (index_persisted_ == index_.size() && time_index_persisted_ == time_index_.size() && !index_files_stale_) {
-    return Status{};
+    return sync ? sync_index() : Status{};
   }
   std::vector<std::byte> raw;
   for (size_t i = index_persisted_; i < index_.size(); ++i) {
@@ -291,7 +312,7 @@ Status Segment::flush_index() {
     put_u32_be(e + 4, index_[i].position);
     raw.insert(raw.end(), e, e + kIndexEntryBytes);
   }
-  SAMSA_TRY(write_index(".index", index_persisted_, index_files_stale_, raw, kIndexEntryBytes));
+  SAMSA_TRY(write_index(".index", index_persisted_, index_files_stale_, raw, kIndexEntryBytes, sync));
   raw.clear();
   for (size_t i = time_index_persisted_; i < time_index_.size(); ++i) {
     std::byte e[kTimeEntryBytes];
@@ -299,10 +320,11 @@ Status Segment::flush_index() {
     put_u32_be(e + 8, static_cast<uint32_t>(time_index_[i].offset - base_offset_));
     raw.insert(raw.end(), e, e + kTimeEntryBytes);
   }
-  SAMSA_TRY(write_index(".timeindex", time_index_persisted_, index_files_stale_, raw, kTimeEntryBytes));
+  SAMSA_TRY(write_index(".timeindex", time_index_persisted_, index_files_stale_, raw, kTimeEntryBytes, sync));
   index_persisted_ = index_.size();
   time_index_persisted_ = time_index_.size();
   index_files_stale_ = false;
+  if (sync) index_unsynced_ = false;
   return Status{};
 }
 

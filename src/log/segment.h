@@ -72,9 +72,14 @@ class Segment {
   Result<uint64_t> position_for_timestamp(int64_t timestamp);
   // Syncs the log data (one fdatasync: the cost of flush.messages=1).
   Status flush();
-  // Writes and syncs the index entries added since the last call. Called before a recovery
+  // Writes the index entries added since the last call and, with `sync`, makes the files
+  // durable (syncing what an earlier call wrote without). Called with sync before a recovery
   // point past this segment is checkpointed: only then does recovery trust these files.
-  Status flush_index();
+  Status flush_index(bool sync = true);
+  // Syncs index files written without sync. May run beside the partition's appends (it reads
+  // no entries); a write meanwhile leaves them unsynced for the next call.
+  Status sync_index();
+  bool index_unsynced() const { return index_unsynced_; }
   // Removes every batch with last offset >= offset (whole batches: a batch spanning `offset` goes).
   Status truncate_to(int64_t offset);
   Status remove_files();
@@ -96,8 +101,9 @@ class Segment {
   Result<BatchHeader> header_at(File& log, uint64_t position);
   Result<uint64_t> position_of(File& log, int64_t offset);
   // Writes entries [persisted, size) of an index (after cutting the file to `persisted` when it
-  // may hold stale ones) and syncs it.
-  Status write_index(const char* suffix, size_t persisted, bool cut, const std::vector<std::byte>& raw, uint64_t entry_bytes);
+  // may hold stale ones) and, with `sync`, syncs it.
+  Status write_index(const char* suffix, size_t persisted, bool cut, const std::vector<std::byte>& raw, uint64_t entry_bytes,
+                     bool sync);
 
   Runtime& rt_;
   std::string dir_;
@@ -115,6 +121,8 @@ class Segment {
   size_t index_persisted_ = 0;       // entries already in the .index file
   size_t time_index_persisted_ = 0;  // entries already in the .timeindex file
   bool index_files_stale_ = true;    // the files may hold entries past *_persisted_: cut them first
+  bool index_unsynced_ = false;      // written by flush_index(false), not synced since
+  uint64_t index_writes_ = 0;        // a sync_index that saw a write begin meanwhile books nothing
 };
 
 }  // namespace samsa

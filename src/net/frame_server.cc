@@ -16,15 +16,18 @@ Response Response::reply(std::vector<std::byte> body) {
 }
 
 struct FrameServer::Connection {
-  Connection(Runtime& rt, size_t frames_max) : queue(rt, frames_max), budget_freed(rt) {}
+  Connection(Runtime& rt, size_t frames_max)
+      : queue(rt, frames_max), responses(rt, kDeferredResponsesMax), budget_freed(rt) {}
   ConnectionInfo info;
   std::unique_ptr<Socket> socket;
   Channel<FrameBuffer> queue;
+  Channel<Response> responses;  // worker to responder, in request order
   uint64_t queued_bytes = 0;  // read and queued, response not yet written
   uint64_t budget_held = 0;   // of the server's total budget: queued frames plus the one arriving
   WaitQueue budget_freed;
   FiberId reader = kNoFiber;
   FiberId worker = kNoFiber;
+  FiberId responder = kNoFiber;  // spawned at the first deferred response
 };
 
 FrameServer::FrameServer(Runtime& rt, FrameHandler& handler, FrameServerLimits limits)
@@ -78,6 +81,7 @@ void FrameServer::stop() {
     c->socket->close();
     fibers.push_back(c->reader);
     fibers.push_back(c->worker);
+    if (c->responder != kNoFiber) fibers.push_back(c->responder);
   }
   for (FiberId f : fibers) rt_.cancel(f);
   for (FiberId f : fibers) (void)rt_.join(f, Deadline::never());
@@ -198,16 +202,51 @@ void FrameServer::worker_loop(const std::shared_ptr<Connection>& c) {
     if (rt_.buggify("frame_server.slow_worker") && !rt_.sleep(std::chrono::milliseconds(20)).ok()) break;
     Response response = handler_.handle(c->info, std::move(*frame));
     ++stats_.frames_handled;
-    Status written = Status{};
-    if (response.kind == Response::Kind::reply) written = write_response(*c, response);
-    // Legal: a server may close any connection after answering (idle reaping); clients reconnect.
-    const bool close_anyway = rt_.buggify("frame_server.close_after_response");
-    if (response.kind == Response::Kind::close || !written.ok() || close_anyway) {
-      c->socket->close();  // also fails the reader's pending read
-      break;
-    }
+    if (!answer(c, std::move(response))) break;
   }
   c->queue.close();  // a reader blocked on a full queue must not wait forever
+  if (c->responder != kNoFiber) {
+    c->responses.close();  // the responder writes what it holds, then exits
+    (void)rt_.join(c->responder, Deadline::never());
+  }
+}
+
+bool FrameServer::answer(const std::shared_ptr<Connection>& c, Response response) {
+  const bool deferred = response.kind == Response::Kind::deferred;
+  if (deferred) ++stats_.responses_deferred;
+  if (!deferred && c->responder == kNoFiber) return send_ready(*c, response);
+  // Once a response is deferred, every later one queues behind it, so answers keep their order.
+  if (c->responder == kNoFiber) {
+    if (rt_.cancelled()) return false;  // stop() is gathering this connection's fibers
+    c->responder = rt_.spawn("conn-" + std::to_string(c->info.id) + "-responder", [this, c] { responder_loop(c); });
+  }
+  const bool closing = response.kind == Response::Kind::close;
+  // The responder closes the channel when it stops early: the connection is done.
+  if (!c->responses.send(std::move(response), Deadline::never()).ok()) return false;
+  return !closing;
+}
+
+bool FrameServer::send_ready(Connection& c, const Response& response) {
+  SAMSA_ASSERT(response.kind != Response::Kind::deferred);
+  Status written = Status{};
+  if (response.kind == Response::Kind::reply) written = write_response(c, response);
+  // Legal: a server may close any connection after answering (idle reaping); clients reconnect.
+  const bool close_anyway = rt_.buggify("frame_server.close_after_response");
+  if (response.kind == Response::Kind::close || !written.ok() || close_anyway) {
+    c.socket->close();  // also fails the reader's pending read
+    return false;
+  }
+  return true;
+}
+
+void FrameServer::responder_loop(const std::shared_ptr<Connection>& c) {
+  for (;;) {
+    Result<Response> next = c->responses.receive(Deadline::never());
+    if (!next.ok()) break;
+    const Response response = next->kind == Response::Kind::deferred ? next->finish() : std::move(*next);
+    if (!send_ready(*c, response)) break;
+  }
+  c->responses.close();  // the worker's next hand-off fails; what is left is never answered
 }
 
 Status FrameServer::write_response(Connection& c, const Response& response) {

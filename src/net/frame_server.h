@@ -3,16 +3,23 @@
 // request order. Pipelined requests queue up to a per-connection byte budget; past it the reader
 // stops reading, so a client that never reads its responses cannot grow the broker's memory.
 //
-// Like Kafka, one request per connection is handled at a time (which is what keeps responses
-// in order); concurrency comes from many connections.
+// Like Kafka, one request per connection is handled at a time, and responses go out in request
+// order; concurrency comes from many connections. One step beyond Kafka: a handler may defer its
+// answer (Response::deferred) once the request has had its effect, and the next request is
+// handled while a third fiber, the responder, waits for that answer. Appends stay in request
+// order; a producer's pipelined requests then share one fsync (group commit) or one replication
+// round instead of waiting for each other's.
 //
 // Ownership and threading: owned by the node's main fiber; every method is called from fibers of
 // that node. The handler must outlive the server. Per connection there are two fibers: a reader
-// (owns the socket, reads and queues frames) and a worker (calls the handler, writes responses).
+// (owns the socket, reads and queues frames) and a worker (calls the handler, writes responses);
+// the responder is spawned at a connection's first deferred response and writes every response
+// from then on.
 // An oversize, negative-size or truncated frame closes the connection; the server goes on.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -56,12 +63,19 @@ struct ResponsePart {
 };
 
 struct Response {
-  enum class Kind : uint8_t { reply, no_reply, close } kind = Kind::reply;
+  // deferred: the request is done with but its answer is not ready (a produce waiting for its
+  // fsync or its replicas). The server goes on to the connection's next request and calls
+  // `finish` on the connection's responder fiber, in request order; it may block, and returns a
+  // reply, no_reply or close. What it captures must be small: up to kDeferredResponsesMax of
+  // them wait per connection, outside the request byte budget.
+  enum class Kind : uint8_t { reply, no_reply, close, deferred } kind = Kind::reply;
   std::vector<ResponsePart> parts;  // the body; the server writes the size prefix
+  std::function<Response()> finish;
 
   static Response reply(std::vector<std::byte> body);
-  static Response no_reply() { return Response{Kind::no_reply, {}}; }
-  static Response close() { return Response{Kind::close, {}}; }
+  static Response no_reply() { return Response{Kind::no_reply, {}, {}}; }
+  static Response close() { return Response{Kind::close, {}, {}}; }
+  static Response deferred(std::function<Response()> finish) { return Response{Kind::deferred, {}, std::move(finish)}; }
 };
 
 class FrameHandler {
@@ -84,10 +98,14 @@ struct FrameServerStats {
   uint64_t frames_truncated = 0;
   uint64_t frames_stalled = 0;       // closed: a begun frame stopped arriving
   uint64_t budget_waits = 0;         // a reader waited for total budget
+  uint64_t responses_deferred = 0;
 };
 
 class FrameServer {
  public:
+  // Responses handed to a connection's responder and not yet written; past it the worker waits.
+  static constexpr size_t kDeferredResponsesMax = 8;
+
   FrameServer(Runtime& rt, FrameHandler& handler, FrameServerLimits limits);
   ~FrameServer();
   FrameServer(const FrameServer&) = delete;
@@ -108,6 +126,11 @@ class FrameServer {
   void accept_loop();
   void reader_loop(const std::shared_ptr<Connection>& c);
   void worker_loop(const std::shared_ptr<Connection>& c);
+  void responder_loop(const std::shared_ptr<Connection>& c);
+  // Writes the response now, or hands it to the responder; false: the connection is done.
+  bool answer(const std::shared_ptr<Connection>& c, Response response);
+  // Writes (or for no_reply, skips) a response that is not deferred; false: close the connection.
+  bool send_ready(Connection& c, const Response& response);
   Status write_response(Connection& c, const Response& response);
   Status take_budget(Connection& c, size_t bytes);
   void return_budget(Connection& c, uint64_t bytes);

@@ -158,8 +158,7 @@ void Partition::note_high_watermark() {
   if (log.ok()) (*log)->note_high_watermark(high_watermark_);
 }
 
-Status Partition::wait_for_high_watermark(int64_t offset, Deadline deadline) {
-  const model::LeaderEpoch epoch = state_.leader_epoch;
+Status Partition::wait_for_high_watermark(int64_t offset, model::LeaderEpoch epoch, Deadline deadline) {
   while (high_watermark() <= offset) {
     if (role() != Role::leader || state_.leader_epoch != epoch) return Errc::unavailable;
     SAMSA_TRY(high_watermark_changed_.wait(deadline));

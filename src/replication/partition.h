@@ -12,6 +12,7 @@
 // Threading: fibers of the broker's node; nothing here suspends but AppendWatch::wait.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -123,12 +124,18 @@ class Partition {
   // The ISR asked of the controller and not yet in the metadata (Kafka's "maximal ISR"): its
   // new members count for the high watermark from the moment they are asked for, so that none
   // joins the ISR without what was committed meanwhile. Cleared by a refusal or by the next
-  // partition epoch.
-  void set_requested_isr(std::vector<int32_t> isr) { requested_isr_ = std::move(isr); }
+  // partition epoch, never by a request whose outcome is unknown (a timeout, an unreachable
+  // controller: the change may have committed); until then each request adds its members.
+  void set_requested_isr(const std::vector<int32_t>& isr) {
+    for (int32_t id : isr) {
+      if (std::find(requested_isr_.begin(), requested_isr_.end(), id) == requested_isr_.end()) requested_isr_.push_back(id);
+    }
+  }
   void clear_requested_isr() { requested_isr_.clear(); }
-  // acks=all: waits until the high watermark passes `offset` (ok), or the deadline (timed_out),
-  // or this broker stops leading the partition in this epoch (Errc::unavailable).
-  Status wait_for_high_watermark(int64_t offset, Deadline deadline);
+  // acks=all: waits until the high watermark passes `offset`, appended while this broker led in
+  // `epoch` (ok), or the deadline (timed_out), or this broker no longer leads in that epoch
+  // (Errc::unavailable): in a later one, even its own, the offset may hold another record.
+  Status wait_for_high_watermark(int64_t offset, model::LeaderEpoch epoch, Deadline deadline);
 
   // Records were appended (or, with replication, became visible): wakes the fetches watching.
   void appended();

@@ -60,12 +60,12 @@ bool IsrManager::send_changes() {
   if (sent.empty()) return false;
   const kafka::AlterPartitionResponse resp = cluster_.alter_partition(std::move(req));  // suspends
   changes_sent_ += sent.size();
-  if (resp.error_code != 0) {  // unreachable controller, stale broker epoch: next round asks again
-    for (const auto& [tp, epoch] : sent) {
-      if (std::shared_ptr<replication::Partition> partition = partitions_.find(tp)) partition->clear_requested_isr();
-    }
-    return true;
-  }
+  // Unreachable controller, timeout, stale broker epoch: the next round asks again. The requested
+  // members keep counting for the high watermark (the controller may have applied the change
+  // before the answer was lost; dropping them here let the high watermark pass a new member's
+  // log end, and an acknowledged record was lost when that member was elected:
+  // samsa-sim --scenario groups --brokers 3 --seed 182 before this fix).
+  if (resp.error_code != 0) return true;
   for (const auto& t : resp.topics) {
     const controller::TopicImage* topic = metadata_.image().topic_by_id(t.topic_id);
     if (topic == nullptr) continue;
