@@ -276,8 +276,8 @@ Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_
   }, durable);
 }
 
-Result<AppendResult> PartitionLog::append_replicated(ConstBytes record_set) {
-  std::vector<ConstBytes> parts;
+Result<AppendResult> PartitionLog::append_replicated(std::vector<std::byte> record_set) {
+  std::vector<ConstBytes> parts;  // views into record_set, whose buffer moves with it below
   SAMSA_TRY_ASSIGN(parts, checked_batches(record_set, kBatchBytesReadMax));
   return write_then_sync([&](bool* sync_after) -> Result<AppendResult> {
     std::vector<BatchHeader> headers;
@@ -290,7 +290,7 @@ Result<AppendResult> PartitionLog::append_replicated(ConstBytes record_set) {
       next = h.next_offset();
       headers.push_back(h);
     }
-    return write_stamped_locked(std::vector<std::byte>(record_set.begin(), record_set.end()), headers, sync_after);
+    return write_stamped_locked(std::move(record_set), headers, sync_after);
   });
 }
 

@@ -98,7 +98,11 @@ class PartitionLog {
   // leader; Raft replication). The first batch must start at log_end_offset() and the rest
   // follow contiguously, with epochs that never go below the latest one in the log
   // (Errc::out_of_range otherwise; nothing is written). Each new epoch's start is recorded.
-  Result<AppendResult> append_replicated(ConstBytes record_set);
+  Result<AppendResult> append_replicated(ConstBytes record_set) {
+    return append_replicated(std::vector<std::byte>(record_set.begin(), record_set.end()));
+  }
+  // The same, taking the bytes (a follower's fetched records are written without another copy).
+  Result<AppendResult> append_replicated(std::vector<std::byte> record_set);
   // Batches holding offsets >= `offset`, up to max_bytes, not beyond max_offset (exclusive; the
   // high watermark later). With at_least_one_batch, a first batch larger than max_bytes is still
   // returned whole (Kafka's fetch does that for the first partition with data, KIP-74); without,

@@ -91,10 +91,10 @@ Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_
       channel_.fetch(leader, req, kFetchVersion, rt_.after(kRequestTimeout + std::chrono::milliseconds(kFetchMaxWaitMs)));
   if (!resp.ok()) return resp.status();
   bool any_error = resp->error_code != 0;
-  for (const FetchResponse::Topic& t : resp->responses) {
+  for (FetchResponse::Topic& t : resp->responses) {
     auto named = std::find_if(names.begin(), names.end(), [&](const auto& n) { return n.first == t.topic_id; });
     const std::string& topic = !t.topic.empty() || named == names.end() ? t.topic : named->second;
-    for (const FetchResponse::Partition& answer : t.partitions) {
+    for (FetchResponse::Partition& answer : t.partitions) {
       auto it = asked.find({topic, answer.partition_index});
       if (it == asked.end()) continue;
       any_error = any_error || answer.error_code != 0;
@@ -113,7 +113,7 @@ Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_
   return any_error ? rt_.sleep(kRetryBackoff) : Status{};
 }
 
-void ReplicaFetcher::apply(Partition& partition, const FetchResponse::Partition& answer) {
+void ReplicaFetcher::apply(Partition& partition, FetchResponse::Partition& answer) {
   Result<std::shared_ptr<PartitionLog>> found = partition.log();
   if (!found.ok()) return;
   PartitionLog& log = **found;
@@ -132,7 +132,7 @@ void ReplicaFetcher::apply(Partition& partition, const FetchResponse::Partition&
     return;
   }
   if (!answer.records.null && !answer.records.bytes.empty()) {
-    Result<AppendResult> r = log.append_replicated(answer.records.bytes);
+    Result<AppendResult> r = log.append_replicated(std::move(answer.records.bytes));
     if (!r.ok()) {
       logf(rt_, LogLevel::warn, "{}: copying from the leader failed: {}", partition.tp().to_string(), errc_name(r.error()));
       return;

@@ -74,7 +74,8 @@ class ReplicaFetcher {
   std::vector<std::shared_ptr<Partition>> followed(int32_t leader) const;
   // One Fetch to the leader for `partitions`; each answer applied. Not ok: no answer.
   Status fetch_once(int32_t leader, const std::vector<std::shared_ptr<Partition>>& partitions);
-  void apply(Partition& partition, const kafka::FetchResponse::Partition& answer);
+  // Takes the answer's records (moved into the log).
+  void apply(Partition& partition, kafka::FetchResponse::Partition& answer);
   void apply_divergence(Partition& partition, PartitionLog& log, const kafka::FetchResponse::Partition& answer);
   void truncate_to_high_watermark(Partition& partition, PartitionLog& log);
 
