@@ -173,11 +173,13 @@ Status PartitionLog::roll(int64_t base) {
   return Status{};
 }
 
-Status PartitionLog::sync_dir_if_due_locked() {
-  if (!dir_sync_due_) return Status{};
-  SAMSA_TRY(rt_.sync_dir(dir_));
-  dir_sync_due_ = false;
-  return Status{};
+Status PartitionLog::sync_dir_if_due_locked() { return sync_dir_taken(std::exchange(dir_sync_due_, false)); }
+
+Status PartitionLog::sync_dir_taken(bool due) {
+  if (!due) return Status{};
+  Status s = rt_.sync_dir(dir_);
+  if (!s.ok()) dir_sync_due_ = true;  // still due: the next flush tries again
+  return s;
 }
 
 // The directory, if a roll made it due, then the index files of rolled segments; mu_ is taken
@@ -191,15 +193,11 @@ Status PartitionLog::sync_rolled() {
     if (offline_) return Errc::unavailable;
     dir_due = std::exchange(dir_sync_due_, false);
     for (const auto& [base, seg] : segments_) {
-      if (seg.get() != &active() && seg->index_unsynced() && rolled.size() < kRolledSyncsMax) rolled.push_back(seg);
+      if (rolled.size() == kRolledSyncsMax) break;
+      if (seg.get() != &active() && seg->index_unsynced()) rolled.push_back(seg);
     }
   }
-  if (dir_due) {
-    if (Status s = rt_.sync_dir(dir_); !s.ok()) {
-      dir_sync_due_ = true;
-      return s;
-    }
-  }
+  SAMSA_TRY(sync_dir_taken(dir_due));
   for (const std::shared_ptr<Segment>& seg : rolled) SAMSA_TRY(seg->sync_index());
   return Status{};
 }
@@ -334,12 +332,7 @@ Status PartitionLog::sync_written() {
     for (auto it = segments_.lower_bound(from_base); it != segments_.end(); ++it) segments.push_back(it->second);
   }
   // Names first: data booked durable below must not vanish with an unsynced directory entry.
-  if (dir_due) {
-    if (Status s = rt_.sync_dir(dir_); !s.ok()) {
-      dir_sync_due_ = true;
-      return s;
-    }
-  }
+  SAMSA_TRY(sync_dir_taken(dir_due));
   Status synced;
   std::shared_ptr<Segment> failed;
   for (const std::shared_ptr<Segment>& seg : segments) {

@@ -176,6 +176,9 @@ class PartitionLog {
   Status roll_if_needed(uint64_t incoming_bytes, int64_t incoming_max_timestamp);
   Status roll(int64_t base_offset);
   Status sync_dir_if_due_locked();
+  // Syncs the directory if `due` (a flag the caller took from dir_sync_due_); on failure the
+  // flag is set again.
+  Status sync_dir_taken(bool due);
   Status sync_rolled();
   // Writes batches stamped with their offsets and epochs (headers describe them), recording
   // new epochs first, and applies the flush policy. Called with mu_ held.
