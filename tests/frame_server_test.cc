@@ -2,6 +2,7 @@
 // clean closes on oversize, negative and truncated frames, and a server that goes on serving.
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 #include "backend_harness.h"
@@ -191,7 +192,7 @@ TEST_P(Framing, HandlerCanCloseAndConnectionLimitHolds) {
 }
 
 // 100 connections each claim a 100 MB frame and send a few bytes of it (under 2 KB in all). The
-// server holds only what arrived (no claimed-size allocation, no zero-filling), keeps answering
+// server's budget holds only what arrived (no claimed-size allocation, no zero-filling), keeps answering
 // another client at once, and closes the stalled connections after the stall timeout.
 TEST_P(Framing, ClaimedHugeFramesCostOnlyWhatArrivesAndStallOut) {
   run_on(GetParam(), [](Runtime& rt, const std::string&) {
@@ -222,6 +223,46 @@ TEST_P(Framing, ClaimedHugeFramesCostOnlyWhatArrivesAndStallOut) {
     EXPECT_EQ(server.frames.stats().frames_stalled, 100u);
     EXPECT_EQ(server.frames.queued_bytes_total(), 0u);
     server.frames.stop();
+  });
+}
+
+// read_frame_body reserves a frame's buffer before its bytes arrive, up to kFrameReserveBytesMax:
+// a 1.5 MiB frame lands in one buffer that never moves (no growing copies), and a claim of
+// 64 MiB followed by 8 bytes and a close reserves no more than the bound.
+TEST_P(Framing, AFrameBufferIsReservedUpToTheBoundNotToTheClaim) {
+  run_on(GetParam(), [](Runtime& rt, const std::string&) {
+    auto listener = rt.listen(Address{"127.0.0.1", 0});
+    ASSERT_TRUE(listener.ok());
+    auto client = rt.connect((*listener)->local_address(), rt.after(10s));
+    ASSERT_TRUE(client.ok());
+    auto served = (*listener)->accept(rt.after(10s));
+    ASSERT_TRUE(served.ok());
+    const std::vector<std::byte> big(3 * kFrameReserveBytesMax / 4, std::byte{'x'});
+    Status written;
+    const FiberId writer = rt.spawn("writer", [&] { written = write_frame(**client, big, rt.after(10s)); });
+    auto size = read_frame_size(**served, 64u << 20, rt.after(10s));
+    ASSERT_TRUE(size.ok());
+    FrameBuffer out;
+    std::set<const std::byte*> buffers;  // where the bytes went, at every chunk read
+    int takes = 0;
+    const FrameBudget budget{[&](size_t) { ++takes; buffers.insert(out.data()); return Status{}; }, [](size_t) {}};
+    ASSERT_TRUE(read_frame_body(**served, *size, out, [&rt] { return rt.after(10s); }, &budget).ok());
+    ASSERT_TRUE(rt.join(writer, rt.after(10s)).ok());
+    ASSERT_TRUE(written.ok()) << written.name();
+    EXPECT_TRUE(out == FrameBuffer(big.begin(), big.end()));
+    EXPECT_GT(takes, 1) << "read in chunks";
+    EXPECT_EQ(buffers.size(), 1u) << "the buffer moved while the frame arrived";
+
+    std::byte claim[4 + 8] = {};
+    put_u32_be(claim, 64u << 20);
+    ASSERT_TRUE((*client)->write_all(claim, rt.after(10s)).ok());
+    (*client)->close();
+    size = read_frame_size(**served, 64u << 20, rt.after(10s));
+    ASSERT_TRUE(size.ok());
+    FrameBuffer lie;
+    EXPECT_EQ(read_frame_body(**served, *size, lie, [&rt] { return rt.after(10s); }, nullptr).code(), Errc::end_of_file);
+    EXPECT_EQ(lie.size(), 8u);
+    EXPECT_LE(lie.capacity(), kFrameReserveBytesMax);
   });
 }
 

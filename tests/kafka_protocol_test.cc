@@ -268,6 +268,39 @@ TEST(Messages, GarbageLengthsAndTagsAreRejectedBoundedly) {
   EXPECT_FALSE(with_tags({200}));                     // more tags than bytes
 }
 
+// Records decoded from a shared frame are views into it (no copy), keep it alive after every
+// other owner let go, compare equal to the copying decode, and encode back to the same bytes.
+TEST(Messages, RecordsDecodedFromASharedFrameAreViewsThatKeepItAlive) {
+  ProduceRequest req;
+  req.acks = -1;
+  req.timeout_ms = 1000;
+  std::vector<std::byte> records(5000);
+  for (size_t i = 0; i < records.size(); ++i) records[i] = static_cast<std::byte>(i * 7);
+  req.topics.push_back({.name = "t", .partitions = {{.index = 3, .records = RecordsField{.bytes = records}}}});
+  for (int16_t version : {3, 9}) {
+    const std::vector<std::byte> body = encode(req, version);
+    auto frame = std::make_shared<const FrameBuffer>(body.begin(), body.end());
+    Result<ProduceRequest> shared = decode_shared<ProduceRequest>(ConstBytes(*frame), frame, version);
+    ASSERT_TRUE(shared.ok());
+    const RecordsField& r = shared->topics.at(0).partitions.at(0).records;
+    ASSERT_TRUE(r.frame != nullptr);
+    EXPECT_TRUE(r.bytes.empty()) << "copied";
+    EXPECT_GE(r.view.data(), frame->data());
+    EXPECT_LE(r.view.data() + r.view.size(), frame->data() + frame->size());
+    const std::byte* inside = r.view.data();
+    frame.reset();
+    EXPECT_EQ(r.view.data(), inside);
+    EXPECT_TRUE(std::equal(r.data().begin(), r.data().end(), records.begin(), records.end()));
+    Result<ProduceRequest> copied = decode<ProduceRequest>(body, version);
+    ASSERT_TRUE(copied.ok());
+    EXPECT_TRUE(copied->topics.at(0).partitions.at(0).records.frame == nullptr);
+    EXPECT_TRUE(*copied == *shared);
+    EXPECT_EQ(encode(*shared, version), body);
+    RecordsField taken = shared->topics.at(0).partitions.at(0).records;
+    EXPECT_EQ(taken.take_bytes(), records);
+  }
+}
+
 TEST(Messages, UuidTextFormIsKafkasBase64) {
   Uuid zero;
   EXPECT_EQ(zero.to_string(), "AAAAAAAAAAAAAAAAAAAAAA");

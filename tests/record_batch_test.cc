@@ -174,7 +174,7 @@ TEST(RecordBatch, SplitBatchesBoundsEveryLength) {
 TEST(RecordBatch, RandomMutationsNeverCrashTheDecoder) {
   Prng prng(99);
   const std::vector<std::byte> good = hand_assembled_batch(77);
-  int accepted = 0;
+  int accepted = 0, walked = 0, walked_ok = 0;
   for (int round = 0; round < 20'000; ++round) {
     std::vector<std::byte> b = good;
     const int flips = 1 + static_cast<int>(prng.next_u64() % 4);
@@ -184,8 +184,23 @@ TEST(RecordBatch, RandomMutationsNeverCrashTheDecoder) {
     accepted += validate_batch(b).ok() ? 1 : 0;
     (void)decode_records(b);
     (void)split_batches(b, 1 << 20);
+    // Validation walks the records without copying them: it accepts exactly what decoding
+    // accepts with every offset in place.
+    const Result<BatchHeader> h = parse_batch_header(b);
+    if (!h.ok() || h->total_bytes() != b.size()) continue;
+    const ConstBytes list = ConstBytes(b).subspan(kBatchHeaderBytes);
+    const Result<std::vector<Record>> decoded = decode_record_list(list, h->records_count, h->base_offset, h->base_timestamp);
+    bool in_place = decoded.ok();
+    for (size_t i = 0; in_place && i < decoded->size(); ++i) {
+      in_place = (*decoded)[i].offset == h->base_offset + static_cast<int64_t>(i);
+    }
+    EXPECT_EQ(check_record_list(list, h->records_count, h->base_offset, h->base_timestamp).ok(), in_place) << "round " << round;
+    walked += 1;
+    walked_ok += in_place ? 1 : 0;
   }
   EXPECT_LT(accepted, 20'000);
+  EXPECT_GT(walked_ok, 100) << "the comparison saw valid record lists";
+  EXPECT_GT(walked - walked_ok, 100) << "the comparison saw invalid record lists";
 }
 
 }  // namespace

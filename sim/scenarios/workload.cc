@@ -373,7 +373,7 @@ void odd_fetcher_main(Runtime& rt, const WorkloadProfile& w, int id, QueueHistor
     p.ordered = false;
     for (const auto& t : resp->responses) {
       for (const auto& answer : t.partitions) {
-        if (answer.error_code == 0 && answer.partition_index == partition) observe_records(answer.records.bytes, partition, p);
+        if (answer.error_code == 0 && answer.partition_index == partition) observe_records(answer.records.data(), partition, p);
       }
     }
     if (!p.records.empty() || !p.corrupt.empty()) h.polls.push_back(std::move(p));

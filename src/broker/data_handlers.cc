@@ -38,15 +38,16 @@ ProduceResponse::Partition RequestHandler::produce_append(const std::string& top
   std::shared_ptr<PartitionLog> log;
   if (Error e = serving(topic, p.index, &partition, &log); e != Error::none) return fail(e);
   if (acks != 0 && acks != 1 && acks != -1) return fail(Error::invalid_required_acks);
-  if (p.records.null || p.records.bytes.size() < kBatchHeaderBytes) return fail(Error::corrupt_message);
-  if (static_cast<int8_t>(p.records.bytes[batch_field::magic]) != kMagicV2) return fail(Error::unsupported_for_message_format);
+  const ConstBytes records = p.records.data();
+  if (p.records.null || records.size() < kBatchHeaderBytes) return fail(Error::corrupt_message);
+  if (static_cast<int8_t>(records[batch_field::magic]) != kMagicV2) return fail(Error::unsupported_for_message_format);
   // acks=all needs min.insync.replicas in sync before the append, and the batch replicated to
   // the whole ISR (the high watermark past it) before the answer.
   if (acks == -1 && !partition->enough_in_sync()) return fail(Error::not_enough_replicas);
   const int32_t epoch = partition->leader_epoch().value;
   DurableWait durable;
-  Result<AppendResult> r = rt_.bug(Bug::broker_interleave_appends) ? append_one_by_one(*log, p.records.bytes, epoch)
-                                                                    : log->append(p.records.bytes, epoch, &durable);
+  Result<AppendResult> r = rt_.bug(Bug::broker_interleave_appends) ? append_one_by_one(*log, records, epoch)
+                                                                    : log->append(records, epoch, &durable);
   if (!r.ok()) {
     logf(rt_, LogLevel::debug, "produce to {}-{} failed: {}", topic, p.index, errc_name(r.error()));
     return fail(produce_error(r.error()));

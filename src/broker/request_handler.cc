@@ -56,12 +56,15 @@ Response RequestHandler::handle(const ConnectionInfo& connection, FrameBuffer fr
     ++stats_.closed_malformed;
     return Response::close();
   }
-  return dispatch(h, ConstBytes(frame).subspan(hr.position()), connection);
+  const size_t body_at = hr.position();
+  const auto shared = std::make_shared<const FrameBuffer>(std::move(frame));  // produce's records stay views into it
+  return dispatch(h, ConstBytes(*shared).subspan(body_at), shared, connection);
 }
 
-Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body, const ConnectionInfo& connection) {
+Response RequestHandler::dispatch(const RequestHeader& h, ConstBytes body, const std::shared_ptr<const FrameBuffer>& frame,
+                                  const ConnectionInfo& connection) {
   auto with = [&](auto request, auto&& handler) {
-    return with_request<decltype(request)>(h, body, handler);
+    return with_request<decltype(request)>(h, body, frame, handler);
   };
   switch (static_cast<ApiKey>(h.api_key)) {
     case ApiKey::api_versions:

@@ -81,7 +81,9 @@ class RequestHandler final : public FrameHandler {
   kafka::FindCoordinatorResponse::Coordinator coordinator_from_image(const std::string& key);
   void create_offsets_topic();
 
-  Response dispatch(const kafka::RequestHeader& h, ConstBytes body, const ConnectionInfo& connection);
+  // `body` lies in *frame (shared so that decoded records can be views into it).
+  Response dispatch(const kafka::RequestHeader& h, ConstBytes body, const std::shared_ptr<const FrameBuffer>& frame,
+                    const ConnectionInfo& connection);
   Response dispatch_groups(const kafka::RequestHeader& h, ConstBytes body, const ConnectionInfo& connection);
   Response api_versions(const kafka::RequestHeader& h, int16_t version, int16_t error);
   Response metadata(const kafka::RequestHeader& h, kafka::MetadataRequest& req);
@@ -101,10 +103,18 @@ class RequestHandler final : public FrameHandler {
   // its position after a leader change; a follower's divergence), fenced by the current epoch.
   Response offset_for_leader_epoch(const kafka::RequestHeader& h, kafka::OffsetForLeaderEpochRequest& req);
 
-  // Decodes the body as Req and hands it to `handler`; a malformed body closes the connection.
   template <typename Req, typename F>
   Response with_request(const kafka::RequestHeader& h, ConstBytes body, F&& handler) {
     Result<Req> req = kafka::decode<Req>(body, h.api_version);
+    if (!req.ok()) return malformed(h);
+    return handler(*req);
+  }
+  // Decodes the body (in *frame) as Req and hands it to `handler`; a malformed body closes the
+  // connection.
+  template <typename Req, typename F>
+  Response with_request(const kafka::RequestHeader& h, ConstBytes body, const std::shared_ptr<const FrameBuffer>& frame,
+                        F&& handler) {
+    Result<Req> req = kafka::decode_shared<Req>(body, frame, h.api_version);
     if (!req.ok()) return malformed(h);
     return handler(*req);
   }

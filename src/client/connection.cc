@@ -44,8 +44,8 @@ std::optional<int16_t> Connection::version(ApiKey key, int16_t ours_max) const {
   return v;
 }
 
-Result<FrameBuffer> Connection::roundtrip(ApiKey key, int16_t version, std::vector<std::byte> body, bool expect_response,
-                                          Deadline deadline) {
+Result<Connection::Answer> Connection::roundtrip(ApiKey key, int16_t version, std::vector<std::byte> body, bool expect_response,
+                                                  Deadline deadline) {
   if (broken_) return Errc::connection_reset;
   if (rt_.buggify("client.drop_connection")) {  // as a NAT or a load balancer might, before sending
     broken_ = true;
@@ -64,11 +64,11 @@ Result<FrameBuffer> Connection::roundtrip(ApiKey key, int16_t version, std::vect
     broken_ = true;  // an unknown prefix went out: the stream is unusable
     return s;
   }
-  if (!expect_response) return FrameBuffer{};
+  if (!expect_response) return Answer{};
   Result<FrameBuffer> resp = read_frame(*socket_, kResponseBytesMax, deadline);
   if (!resp.ok()) {
     broken_ = true;
-    return resp;
+    return resp.status();
   }
   Reader r(*resp);
   ResponseHeader rh;
@@ -77,8 +77,7 @@ Result<FrameBuffer> Connection::roundtrip(ApiKey key, int16_t version, std::vect
     broken_ = true;
     return Errc::corrupt;
   }
-  resp->erase(resp->begin(), resp->begin() + static_cast<ptrdiff_t>(r.position()));
-  return resp;
+  return Answer{std::make_shared<const FrameBuffer>(std::move(*resp)), r.position()};
 }
 
 }  // namespace samsa::client

@@ -30,9 +30,10 @@ class Connection {
 
   template <typename Req, typename Resp>
   Result<Resp> call(kafka::ApiKey key, int16_t version, Req& request, Deadline deadline) {
-    Result<FrameBuffer> body = roundtrip(key, version, kafka::encode(request, version), true, deadline);
-    if (!body.ok()) return body.status();
-    return kafka::decode<Resp>(*body, version);
+    Result<Answer> answer = roundtrip(key, version, kafka::encode(request, version), true, deadline);
+    if (!answer.ok()) return answer.status();
+    const ConstBytes body = ConstBytes(*answer->frame).subspan(answer->body_at);
+    return kafka::decode_shared<Resp>(body, std::move(answer->frame), version);
   }
   // For acks=0 produce: sends and does not wait for an answer.
   template <typename Req>
@@ -45,8 +46,14 @@ class Connection {
 
  private:
   Connection(Runtime& rt, std::unique_ptr<Socket> socket, Address address, std::string client_id);
-  Result<FrameBuffer> roundtrip(kafka::ApiKey key, int16_t version, std::vector<std::byte> body, bool expect_response,
-                                Deadline deadline);
+  // A response frame and where its body starts (after the response header). Shared, so that
+  // the decoded response's records are views into it rather than copies.
+  struct Answer {
+    std::shared_ptr<const FrameBuffer> frame;
+    size_t body_at = 0;
+  };
+  Result<Answer> roundtrip(kafka::ApiKey key, int16_t version, std::vector<std::byte> body, bool expect_response,
+                           Deadline deadline);
   Status negotiate(Deadline deadline);
 
   Runtime& rt_;

@@ -214,7 +214,7 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
         } else if (p.error_code != 0) {
           stale_metadata = true;
         } else {
-          take_records(t.topic, p.partition_index, p.records.bytes, out);
+          take_records(t.topic, p.partition_index, p.records.data(), out);
         }
       }
     }

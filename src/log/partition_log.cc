@@ -270,12 +270,12 @@ Result<AppendResult> PartitionLog::append(ConstBytes record_set, int32_t leader_
       pos += h.total_bytes();
       headers.push_back(h);
     }
-    return write_stamped_locked(std::move(buf), headers, sync_after);
+    return write_stamped_locked(buf, headers, sync_after);
   }, durable);
 }
 
-Result<AppendResult> PartitionLog::append_replicated(std::vector<std::byte> record_set) {
-  std::vector<ConstBytes> parts;  // views into record_set, whose buffer moves with it below
+Result<AppendResult> PartitionLog::append_replicated(ConstBytes record_set) {
+  std::vector<ConstBytes> parts;  // views into record_set
   SAMSA_TRY_ASSIGN(parts, checked_batches(record_set, kBatchBytesReadMax));
   return write_then_sync([&](bool* sync_after) -> Result<AppendResult> {
     std::vector<BatchHeader> headers;
@@ -288,7 +288,7 @@ Result<AppendResult> PartitionLog::append_replicated(std::vector<std::byte> reco
       next = h.next_offset();
       headers.push_back(h);
     }
-    return write_stamped_locked(std::move(record_set), headers, sync_after);
+    return write_stamped_locked(record_set, headers, sync_after);
   });
 }
 
@@ -359,7 +359,7 @@ Status PartitionLog::sync_written() {
   return Status{};
 }
 
-Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers,
+Result<AppendResult> PartitionLog::write_stamped_locked(ConstBytes buf, const std::vector<BatchHeader>& headers,
                                                       bool* sync_after) {
   SAMSA_ASSERT(!headers.empty() && headers.front().base_offset == log_end_offset());
   AppendResult result{headers.front().base_offset, headers.back().last_offset(), static_cast<uint32_t>(headers.size()), 0};
@@ -419,7 +419,8 @@ Result<AppendResult> PartitionLog::write_stamped_locked(std::vector<std::byte> b
 }
 
 // The planted append-twice bug: the batch goes in again right behind itself.
-Status PartitionLog::write_twice_locked(std::vector<std::byte> buf, BatchHeader h) {
+Status PartitionLog::write_twice_locked(ConstBytes batch, BatchHeader h) {
+  std::vector<std::byte> buf(batch.begin(), batch.end());
   h.base_offset = log_end_offset();
   stamp_batch(buf, h.base_offset, h.leader_epoch);
   if (Status s = active().append(buf, {h}); !s.ok()) return go_offline(s);

@@ -98,11 +98,8 @@ class PartitionLog {
   // leader; Raft replication). The first batch must start at log_end_offset() and the rest
   // follow contiguously, with epochs that never go below the latest one in the log
   // (Errc::out_of_range otherwise; nothing is written). Each new epoch's start is recorded.
-  Result<AppendResult> append_replicated(ConstBytes record_set) {
-    return append_replicated(std::vector<std::byte>(record_set.begin(), record_set.end()));
-  }
-  // The same, taking the bytes (a follower's fetched records are written without another copy).
-  Result<AppendResult> append_replicated(std::vector<std::byte> record_set);
+  // Written from record_set as it is: no copy in user space.
+  Result<AppendResult> append_replicated(ConstBytes record_set);
   // Batches holding offsets >= `offset`, up to max_bytes, not beyond max_offset (exclusive; the
   // high watermark later). With at_least_one_batch, a first batch larger than max_bytes is still
   // returned whole (Kafka's fetch does that for the first partition with data, KIP-74); without,
@@ -184,8 +181,7 @@ class PartitionLog {
   // new epochs first, and applies the flush policy. Called with mu_ held.
   // *sync_after: the flush policy asks for an fsync, which the caller makes with sync_to()
   // once it has released mu_ (group commit).
-  Result<AppendResult> write_stamped_locked(std::vector<std::byte> buf, const std::vector<BatchHeader>& headers,
-                                            bool* sync_after);
+  Result<AppendResult> write_stamped_locked(ConstBytes buf, const std::vector<BatchHeader>& headers, bool* sync_after);
   Result<std::vector<ConstBytes>> checked_batches(ConstBytes record_set, uint64_t batch_bytes_max) const;
   // Writes under mu_; what the flush policy then asks for goes to *durable (nullptr: waited for here).
   Result<AppendResult> write_then_sync(const std::function<Result<AppendResult>(bool* sync_after)>& write,
@@ -195,7 +191,7 @@ class PartitionLog {
   Status sync_to(int64_t end, uint64_t truncations);
   Status sync_written();
   Status delete_oldest_segment();
-  Status write_twice_locked(std::vector<std::byte> buf, BatchHeader h);
+  Status write_twice_locked(ConstBytes batch, BatchHeader h);
   Result<int64_t> first_record_at_or_after(Segment& seg, uint64_t pos, int64_t timestamp);
   Status flush_locked();
   Status write_recovery_point();

@@ -54,12 +54,7 @@ Status validate_batch(ConstBytes batch) {
   if (h.records_count == 0 && !h.is_control()) return Errc::corrupt;  // an empty batch carries nothing
   if (h.records_count > 0 && h.last_offset_delta != h.records_count - 1) return Errc::corrupt;
   if (h.compression() != Compression::none) return Status{};  // inner records checked by clients
-  std::vector<Record> records;
-  SAMSA_TRY_ASSIGN(records, decode_records(batch));
-  for (size_t i = 0; i < records.size(); ++i) {
-    if (records[i].offset != h.base_offset + static_cast<int64_t>(i)) return Errc::corrupt;
-  }
-  return Status{};
+  return check_record_list(batch.subspan(kBatchHeaderBytes), h.records_count, h.base_offset, h.base_timestamp);
 }
 
 Result<std::vector<ConstBytes>> split_batches(ConstBytes data, uint64_t batch_bytes_max) {
@@ -79,23 +74,37 @@ Result<std::vector<ConstBytes>> split_batches(ConstBytes data, uint64_t batch_by
 
 namespace {
 
-Result<std::optional<std::vector<std::byte>>> get_nullable_bytes(ConstBytes in, size_t& pos) {
+Result<std::optional<ConstBytes>> get_nullable_view(ConstBytes in, size_t& pos) {
   int64_t len = 0;
   SAMSA_TRY_ASSIGN(len, get_varint(in, pos, 5));
-  if (len < 0) return std::optional<std::vector<std::byte>>{};
+  if (len < 0) return std::optional<ConstBytes>{};
   if (static_cast<uint64_t>(len) > in.size() - pos) return Errc::corrupt;
-  std::vector<std::byte> v(in.begin() + static_cast<ptrdiff_t>(pos), in.begin() + static_cast<ptrdiff_t>(pos + len));
+  const ConstBytes v = in.subspan(pos, static_cast<size_t>(len));
   pos += static_cast<size_t>(len);
-  return std::optional<std::vector<std::byte>>(std::move(v));
+  return std::optional<ConstBytes>(v);
 }
 
-Result<Record> decode_one(ConstBytes in, size_t& pos, int64_t base_offset, int64_t base_timestamp) {
+std::optional<std::vector<std::byte>> owned(const std::optional<ConstBytes>& v) {
+  if (!v) return std::nullopt;
+  return std::vector<std::byte>(v->begin(), v->end());
+}
+
+// One record's fields as views into the batch; its headers go to on_header(key, value) as they
+// are met. Allocates nothing, so validating a batch costs a walk, not a copy of its records.
+struct RecordView {
+  int64_t offset = 0;
+  int64_t timestamp = 0;
+  std::optional<ConstBytes> key, value;
+};
+
+template <typename OnHeader>
+Result<RecordView> parse_one(ConstBytes in, size_t& pos, int64_t base_offset, int64_t base_timestamp, OnHeader&& on_header) {
   int64_t length = 0;
   SAMSA_TRY_ASSIGN(length, get_varint(in, pos, 5));
   if (length < 0 || static_cast<uint64_t>(length) > in.size() - pos) return Errc::corrupt;
   const size_t end = pos + static_cast<size_t>(length);
   ConstBytes rec = in.first(end);
-  Record r;
+  RecordView r;
   if (pos >= end) return Errc::corrupt;
   ++pos;  // record attributes (unused in v2)
   int64_t ts_delta = 0, offset_delta = 0, header_count = 0;
@@ -103,38 +112,61 @@ Result<Record> decode_one(ConstBytes in, size_t& pos, int64_t base_offset, int64
   SAMSA_TRY_ASSIGN(offset_delta, get_varint(rec, pos, 5));
   r.timestamp = base_timestamp + ts_delta;
   r.offset = base_offset + offset_delta;
-  SAMSA_TRY_ASSIGN(r.key, get_nullable_bytes(rec, pos));
-  SAMSA_TRY_ASSIGN(r.value, get_nullable_bytes(rec, pos));
+  SAMSA_TRY_ASSIGN(r.key, get_nullable_view(rec, pos));
+  SAMSA_TRY_ASSIGN(r.value, get_nullable_view(rec, pos));
   SAMSA_TRY_ASSIGN(header_count, get_varint(rec, pos, 5));
   if (header_count < 0 || static_cast<uint64_t>(header_count) > end - pos) return Errc::corrupt;
   for (int64_t i = 0; i < header_count; ++i) {
-    std::optional<std::vector<std::byte>> key;
-    SAMSA_TRY_ASSIGN(key, get_nullable_bytes(rec, pos));
+    std::optional<ConstBytes> key, value;
+    SAMSA_TRY_ASSIGN(key, get_nullable_view(rec, pos));
     if (!key) return Errc::corrupt;  // header keys are non-null strings
-    RecordHeader h;
-    h.key.assign(reinterpret_cast<const char*>(key->data()), key->size());
-    SAMSA_TRY_ASSIGN(h.value, get_nullable_bytes(rec, pos));
-    r.headers.push_back(std::move(h));
+    SAMSA_TRY_ASSIGN(value, get_nullable_view(rec, pos));
+    on_header(*key, value);
   }
   if (pos != end) return Errc::corrupt;  // the record's Length must match its fields
   return r;
 }
 
-}  // namespace
-
-Result<std::vector<Record>> decode_record_list(ConstBytes in, int32_t count, int64_t base_offset, int64_t base_timestamp) {
+// Walks `count` records: on_record(in, pos, i) parses the i-th at pos and moves pos past it.
+// The list must end exactly at the end of `in`.
+template <typename OnRecord>
+Status walk_record_list(ConstBytes in, int32_t count, OnRecord&& on_record) {
   if (count < 0) return Errc::corrupt;
   constexpr size_t kRecordBytesMin = 7;  // length, attributes, 2 deltas, 2 lengths, header count
   if (static_cast<uint64_t>(count) > in.size() / kRecordBytesMin + 1) return Errc::corrupt;  // bound before reserve
-  std::vector<Record> out;
-  out.reserve(static_cast<size_t>(count));
   size_t pos = 0;
-  for (int32_t i = 0; i < count; ++i) {
-    Record r;
-    SAMSA_TRY_ASSIGN(r, decode_one(in, pos, base_offset, base_timestamp));
-    out.push_back(std::move(r));
-  }
+  for (int32_t i = 0; i < count; ++i) SAMSA_TRY(on_record(in, pos, i));
   if (pos != in.size()) return Errc::corrupt;
+  return Status{};
+}
+
+}  // namespace
+
+Status check_record_list(ConstBytes in, int32_t count, int64_t base_offset, int64_t base_timestamp) {
+  return walk_record_list(in, count, [&](ConstBytes list, size_t& pos, int32_t i) -> Status {
+    RecordView r;
+    SAMSA_TRY_ASSIGN(r, parse_one(list, pos, base_offset, base_timestamp, [](ConstBytes, const std::optional<ConstBytes>&) {}));
+    if (r.offset != base_offset + i) return Errc::corrupt;
+    return Status{};
+  });
+}
+
+Result<std::vector<Record>> decode_record_list(ConstBytes in, int32_t count, int64_t base_offset, int64_t base_timestamp) {
+  std::vector<Record> out;
+  if (count >= 0 && static_cast<uint64_t>(count) <= in.size()) out.reserve(static_cast<size_t>(count));
+  SAMSA_TRY(walk_record_list(in, count, [&](ConstBytes list, size_t& pos, int32_t) -> Status {
+    Record r;
+    RecordView v;
+    SAMSA_TRY_ASSIGN(v, parse_one(list, pos, base_offset, base_timestamp, [&](ConstBytes key, const std::optional<ConstBytes>& value) {
+      r.headers.push_back(RecordHeader{std::string(reinterpret_cast<const char*>(key.data()), key.size()), owned(value)});
+    }));
+    r.offset = v.offset;
+    r.timestamp = v.timestamp;
+    r.key = owned(v.key);
+    r.value = owned(v.value);
+    out.push_back(std::move(r));
+    return Status{};
+  }));
   return out;
 }
 

@@ -93,6 +93,9 @@ struct Record {
 Result<std::vector<Record>> decode_records(ConstBytes batch);
 // Decodes a record list (the uncompressed bytes after RecordsCount).
 Result<std::vector<Record>> decode_record_list(ConstBytes records, int32_t count, int64_t base_offset, int64_t base_timestamp);
+// Checks what decode_record_list would (every record's framing, offsets in order from
+// base_offset) without copying a key, value or header out: ok exactly when it would decode.
+Status check_record_list(ConstBytes records, int32_t count, int64_t base_offset, int64_t base_timestamp);
 
 // Builds an uncompressed batch the way a non-idempotent producer does (ProducerId/Epoch/
 // BaseSequence -1, leader epoch -1, base offset 0).

@@ -32,9 +32,11 @@ void grow_keeping(FrameBuffer& b, size_t capacity) {
 Status read_frame_body(Socket& socket, uint32_t size, FrameBuffer& out, const std::function<Deadline()>& read_deadline,
                        const FrameBudget* budget) {
   out.clear();
+  if (out.capacity() < size) out.reserve(std::min<size_t>(size, kFrameReserveBytesMax));
   size_t chunk = kFrameChunkMinBytes;
   while (out.size() < size) {
-    const size_t want = std::min<size_t>(chunk, size - out.size());
+    // Unbudgeted (a client reading its answer): the rest at once, into the reserved buffer.
+    const size_t want = budget == nullptr && out.capacity() >= size ? size - out.size() : std::min<size_t>(chunk, size - out.size());
     if (budget != nullptr) SAMSA_TRY(budget->take(want));
     const size_t at = out.size();
     if (out.capacity() < at + want) grow_keeping(out, std::min<size_t>(size, std::max(out.capacity() * 2, at + want)));

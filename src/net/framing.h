@@ -22,6 +22,11 @@ inline constexpr size_t kFrameHeaderBytes = 4;
 // as bytes arrive.
 inline constexpr size_t kFrameChunkMinBytes = 4 * 1024;
 inline constexpr size_t kFrameChunkBytes = 64 * 1024;
+// A frame's buffer is reserved up to this size before its bytes arrive (address space only: the
+// buffer is never zero-filled, so a page costs memory once bytes land in it). Frames up to it are
+// read without a copy; larger ones grow as they arrive. Kafka's largest default request
+// (max.request.size) and a follower's fetch of one partition (replica.fetch.max.bytes) are 1 MiB.
+inline constexpr size_t kFrameReserveBytesMax = 2 * 1024 * 1024;
 
 // Memory budget for frame bodies: take(n) before reading at most n bytes (may wait; an error
 // stops the read), give_back(n) for what was taken but did not arrive.
@@ -58,9 +63,9 @@ using FrameBuffer = std::vector<std::byte, UninitializedAllocator<std::byte>>;
 // size field is an INT32).
 Result<uint32_t> read_frame_size(Socket& socket, uint32_t frame_bytes_max, Deadline deadline);
 
-// Reads `size` bytes of a frame body into `out`, growing it as the bytes arrive: never the
-// claimed size up front, never zero-filled, so a peer that claims a huge frame and sends little
-// costs little. read_deadline() gives the deadline of each read (a stall timeout measured from
+// Reads `size` bytes of a frame body into `out`: reserved up to kFrameReserveBytesMax, grown past
+// it only as the bytes arrive, never zero-filled, so a peer that claims a huge frame and sends
+// little costs little. read_deadline() gives the deadline of each read (a stall timeout measured from
 // now, or one fixed deadline). `budget`, if given, is charged with what arrives (plus at most one
 // chunk reserved while a read is pending). Errc::end_of_file if the stream ends inside the frame.
 Status read_frame_body(Socket& socket, uint32_t size, FrameBuffer& out, const std::function<Deadline()>& read_deadline,

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +29,17 @@ std::vector<std::byte> encode(M& m, int16_t version) {
 template <typename M>
 Result<M> decode(ConstBytes body, int16_t version) {
   Reader r(body);
+  M m;
+  m.serde(r, version);
+  if (!r.ok() || r.remaining() != 0) return Errc::corrupt;
+  return m;
+}
+
+// Decodes body, a part of *frame, as decode() does, with RECORDS fields as views into the frame
+// (shared with the message) rather than copies.
+template <typename M>
+Result<M> decode_shared(ConstBytes body, std::shared_ptr<const FrameBuffer> frame, int16_t version) {
+  Reader r(body, std::move(frame));
   M m;
   m.serde(r, version);
   if (!r.ok() || r.remaining() != 0) return Errc::corrupt;

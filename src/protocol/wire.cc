@@ -155,7 +155,13 @@ void Reader::records(RecordsField& r, bool compact) {
     return;
   }
   const std::byte* p = take_run(n);
-  if (p != nullptr) r.bytes.assign(p, p + n);
+  if (p == nullptr) return;
+  if (frame_) {
+    r.frame = frame_;
+    r.view = ConstBytes(p, static_cast<size_t>(n));
+  } else {
+    r.bytes.assign(p, p + n);
+  }
 }
 
 void Writer::f64(double v) {
@@ -222,7 +228,8 @@ void Writer::records(const RecordsField& r, bool compact) {
   }
   length(static_cast<int64_t>(r.size()), compact, 4);
   if (!r.file) {
-    buf_.insert(buf_.end(), r.bytes.begin(), r.bytes.end());
+    const ConstBytes d = r.data();
+    buf_.insert(buf_.end(), d.begin(), d.end());
     return;
   }
   if (r.file_length == 0) return;

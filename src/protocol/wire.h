@@ -21,6 +21,7 @@
 // Pure code; any fiber.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <memory>
@@ -35,16 +36,30 @@
 
 namespace samsa::kafka {
 
-// A `RECORDS` field that is either bytes in memory or a range of a log file.
+// A `RECORDS` field: bytes it owns, a view into the frame it was decoded from (which it keeps
+// alive: see Reader's `frame`), or a range of a log file (written with send_file).
 struct RecordsField {
   bool null = false;
   std::vector<std::byte> bytes;
   std::shared_ptr<File> file;
   uint64_t file_offset = 0;
   uint64_t file_length = 0;
+  std::shared_ptr<const FrameBuffer> frame;  // set: the records are `view`, inside *frame
+  ConstBytes view;
 
-  uint64_t size() const { return file ? file_length : bytes.size(); }
-  bool operator==(const RecordsField&) const = default;
+  // The records in memory (empty for a file range).
+  ConstBytes data() const { return frame ? view : ConstBytes(bytes); }
+  uint64_t size() const { return file ? file_length : data().size(); }
+  // The records as owned bytes: moved out when owned, copied out of a frame.
+  std::vector<std::byte> take_bytes() {
+    if (!frame) return std::move(bytes);
+    return std::vector<std::byte>(view.begin(), view.end());
+  }
+  bool operator==(const RecordsField& o) const {
+    const ConstBytes a = data(), b = o.data();
+    return null == o.null && std::equal(a.begin(), a.end(), b.begin(), b.end()) && file == o.file &&
+           file_offset == o.file_offset && file_length == o.file_length;
+  }
 };
 
 // Kafka's UUID (topic ids, incarnation ids, directory ids): 16 bytes; all zero means "none".
@@ -72,6 +87,14 @@ class Reader {
 
   explicit Reader(ConstBytes data)
       : data_(data), end_(data.size()), alloc_budget_(data.size() * kAllocFactor + kAllocSlackBytes) {}
+  // Decodes `data`, a part of *frame: RECORDS fields become views into the frame, sharing it,
+  // instead of copies (a produce request's or a follower's fetch answer's records, the bulk of
+  // the frame).
+  Reader(ConstBytes data, std::shared_ptr<const FrameBuffer> frame) : Reader(data) {
+    SAMSA_ASSERT(frame != nullptr && (data.empty() || (data.data() >= frame->data() &&
+                                                       data.data() + data.size() <= frame->data() + frame->size())));
+    frame_ = std::move(frame);
+  }
   static constexpr bool kDecoding = true;
 
   bool ok() const { return ok_; }
@@ -210,6 +233,7 @@ class Reader {
   }
 
   ConstBytes data_;
+  std::shared_ptr<const FrameBuffer> frame_;  // set: data_ lies in it, and records are views
   size_t pos_ = 0;
   size_t end_;  // the end of the current tagged field, or of the data
   size_t elements_ = 0;

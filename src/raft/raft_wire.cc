@@ -224,7 +224,7 @@ Result<FetchResponse> decode<FetchResponse>(ConstBytes b) {
   m.log_start_offset = p.log_start_offset;
   m.diverging_epoch = OffsetAndEpoch{p.diverging_epoch.end_offset, p.diverging_epoch.epoch};
   m.snapshot_id = OffsetAndEpoch{p.snapshot_id.end_offset, p.snapshot_id.epoch};
-  m.records = std::move(p.records.bytes);
+  m.records = p.records.take_bytes();
   return m;
 }
 
@@ -279,7 +279,7 @@ Result<FetchSnapshotResponse> decode<FetchSnapshotResponse>(ConstBytes b) {
   m.snapshot_id = OffsetAndEpoch{p->snapshot_id.end_offset, p->snapshot_id.epoch};
   m.size = p->size;
   m.position = p->position;
-  m.unaligned_records = p->unaligned_records.bytes;
+  m.unaligned_records.assign(p->unaligned_records.data().begin(), p->unaligned_records.data().end());
   return m;
 }
 

@@ -131,8 +131,9 @@ void ReplicaFetcher::apply(Partition& partition, FetchResponse::Partition& answe
     apply_divergence(partition, log, answer);
     return;
   }
-  if (!answer.records.null && !answer.records.bytes.empty()) {
-    Result<AppendResult> r = log.append_replicated(std::move(answer.records.bytes));
+  if (!answer.records.null && !answer.records.data().empty()) {
+    // Written straight from the answer's frame: no copy of the records in user space.
+    Result<AppendResult> r = log.append_replicated(answer.records.data());
     if (!r.ok()) {
       logf(rt_, LogLevel::warn, "{}: copying from the leader failed: {}", partition.tp().to_string(), errc_name(r.error()));
       return;
