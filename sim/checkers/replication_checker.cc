@@ -69,7 +69,8 @@ void ReplicationChecker::track_envelope(PartitionState& s, std::string_view topi
 void ReplicationChecker::judge_term(PartitionState& s, const ReplicaView& v, Instant now) {
   s.judged_epochs.insert(v.leader_epoch);
   ++completeness_.examined;
-  LeaderTerm t{std::string(v.topic), v.partition, v.leader_epoch, v.node, v.epoch_start_offset, now, std::nullopt, false};
+  LeaderTerm t{std::string(v.topic), v.partition, v.leader_epoch, v.node, v.epoch_start_offset, s.committed, now, std::nullopt,
+               false};
   if (s.unclean) t.envelope_broken_by = s.unclean;
   else if (s.broken_by) t.envelope_broken_by = s.broken_by;
   else if (v.epoch_start_offset < s.committed && unclean_topics_.count(v.topic)) {

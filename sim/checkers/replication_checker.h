@@ -60,6 +60,10 @@ struct LeaderTerm {
   int32_t epoch = 0;
   int32_t node = 0;
   int64_t start_offset = 0;
+  // The partition's committed offset (highest high watermark seen) when this epoch began: acks=1
+  // may lose anything from there on at a change of leader, below start_offset too (a new leader
+  // that kept an older epoch's uncommitted suffix replaces what the last leader held alone).
+  int64_t committed_before = 0;
   Instant at{};
   // Set when it began outside the envelope: the faults that allow it to lose committed records.
   std::optional<std::string> envelope_broken_by;

@@ -105,9 +105,7 @@ class RequestHandler final : public FrameHandler {
 
   template <typename Req, typename F>
   Response with_request(const kafka::RequestHeader& h, ConstBytes body, F&& handler) {
-    Result<Req> req = kafka::decode<Req>(body, h.api_version);
-    if (!req.ok()) return malformed(h);
-    return handler(*req);
+    return with_request<Req>(h, body, nullptr, std::forward<F>(handler));
   }
   // Decodes the body (in *frame) as Req and hands it to `handler`; a malformed body closes the
   // connection.

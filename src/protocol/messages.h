@@ -25,18 +25,9 @@ std::vector<std::byte> encode(M& m, int16_t version) {
   return w.take_bytes();
 }
 
-// Decodes a whole body; Errc::corrupt if it is malformed or has bytes left over.
-template <typename M>
-Result<M> decode(ConstBytes body, int16_t version) {
-  Reader r(body);
-  M m;
-  m.serde(r, version);
-  if (!r.ok() || r.remaining() != 0) return Errc::corrupt;
-  return m;
-}
-
-// Decodes body, a part of *frame, as decode() does, with RECORDS fields as views into the frame
-// (shared with the message) rather than copies.
+// Decodes body, a part of *frame, with RECORDS fields as views into the frame (shared with the
+// message) rather than copies; with a null frame they are copies. Errc::corrupt if the body is
+// malformed or has bytes left over.
 template <typename M>
 Result<M> decode_shared(ConstBytes body, std::shared_ptr<const FrameBuffer> frame, int16_t version) {
   Reader r(body, std::move(frame));
@@ -44,6 +35,12 @@ Result<M> decode_shared(ConstBytes body, std::shared_ptr<const FrameBuffer> fram
   m.serde(r, version);
   if (!r.ok() || r.remaining() != 0) return Errc::corrupt;
   return m;
+}
+
+// Decodes a whole body that owns no frame: RECORDS fields are copies.
+template <typename M>
+Result<M> decode(ConstBytes body, int16_t version) {
+  return decode_shared<M>(body, nullptr, version);
 }
 
 // Decodes a blob written by a newer client at version 0: fields it appends are ignored.

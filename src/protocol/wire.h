@@ -91,8 +91,9 @@ class Reader {
   // instead of copies (a produce request's or a follower's fetch answer's records, the bulk of
   // the frame).
   Reader(ConstBytes data, std::shared_ptr<const FrameBuffer> frame) : Reader(data) {
-    SAMSA_ASSERT(frame != nullptr && (data.empty() || (data.data() >= frame->data() &&
-                                                       data.data() + data.size() <= frame->data() + frame->size())));
+    // A null frame makes this a copying reader, as Reader(data) is.
+    SAMSA_ASSERT(frame == nullptr || data.empty() ||
+                 (data.data() >= frame->data() && data.data() + data.size() <= frame->data() + frame->size()));
     frame_ = std::move(frame);
   }
   static constexpr bool kDecoding = true;
