@@ -195,6 +195,8 @@ round() {
   run cluster-rf1 start_cluster_rf1 --proto kafka --topic rf1 --partitions 1 --conns "$conns" --batch "$batch" --acks -1
   run cluster-rf3 start_cluster_rf3 --proto kafka --topic rf3 --partitions 1 --conns "$conns" --batch "$batch" --acks -1
 }
+# Sourced by experiments/run_rf3_profile.sh for the servers and run() above, and no more.
+if [ -n "${PRODUCE_BENCH_LIB:-}" ]; then return 0; fi
 for _ in $(seq "$reps"); do round; done
 # Latency at half the peak: half of the median records/s of the rounds above.
 half1=$(median samsa-acks1 records_per_s | awk '{ printf "%d", $1 / 2 }')
