@@ -4,6 +4,7 @@
 
 #include <functional>
 
+#include "log/checkpoint_file.h"
 #include "log/partition_log.h"
 #include "sim/world/sim_disk.h"
 #include "sim/world/simulator.h"
@@ -170,6 +171,55 @@ TEST(LogFaults, AFlushAfterRollsKeepsEverySegmentThroughAPowerLoss) {
     });
     EXPECT_EQ(end, 6) << "seed " << seed << ": flushed records lost with their segments' names";
   }
+}
+
+// After a recovery rebuilt the indexes of many small segments, a checkpoint writes and syncs at
+// most kIndexFlushesPerCheckpointMax of them under the log's lock, and books only the point below
+// the ones left; the following flushes go on until the checkpoint reaches the recovery point.
+// (Before, one checkpoint rewrote them all while every append waited.)
+TEST(LogFaults, ACheckpointRewritesABoundedNumberOfRebuiltIndexesPerFlush) {
+  constexpr int kSegments = 40;
+  constexpr int64_t kPerCheckpoint = PartitionLog::kIndexFlushesPerCheckpointMax;
+  static_assert(kSegments > 2 * kPerCheckpoint);
+  Simulator sim(SimOptions{3, LogLevel::error, false, {}});
+  bool done = false;
+  int run = 0;
+  std::vector<int64_t> points;
+  NodeId n = sim.add_node("n1", [&](Runtime& rt) {
+    LogConfig c;
+    c.segment_bytes = 1;  // every append after the first rolls
+    const bool first = run == 0;
+    // First run: the data flushed, no checkpoint yet. Then every flush checkpoints.
+    c.recovery_checkpoint_interval = first ? std::chrono::hours(1) : Duration::zero();
+    auto log = PartitionLog::open(rt, "d/t-0", c);
+    ASSERT_TRUE(log.ok());
+    if (first) {
+      for (int i = 0; i < kSegments; ++i) ASSERT_TRUE((*log)->append(one_batch(i), 0).ok());
+      ASSERT_TRUE((*log)->flush().ok());
+      done = true;
+      return;
+    }
+    ASSERT_EQ((*log)->log_end_offset(), kSegments);
+    // Reopened after a crash: every segment was scanned and its index rebuilt, not yet written.
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_TRUE((*log)->append(one_batch(kSegments + i), 0).ok());
+      ASSERT_TRUE((*log)->flush().ok());
+      auto point = read_checkpoint(rt, "d/t-0", PartitionLog::kRecoveryPointFile);
+      ASSERT_TRUE(point.ok() && point->size() == 1);
+      points.push_back(std::stoll(point->front()));
+    }
+    done = true;
+  });
+  for (; run < 2; ++run) {
+    done = false;
+    sim.start(n);
+    while (!done && sim.step()) {
+    }
+    ASSERT_TRUE(done);
+    if (run == 0) sim.crash(n);
+  }
+  // Each flush books the point below the first segment it could not reach, then the whole log.
+  EXPECT_EQ(points, (std::vector<int64_t>{kPerCheckpoint, 2 * kPerCheckpoint, kSegments + 3, kSegments + 4}));
 }
 
 }  // namespace

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace samsa::sim {
@@ -338,6 +340,32 @@ void check_producer_liveness(const QueueHistory& h, CheckResult& c) {
   }
 }
 
+// The first live window in which `consumer`, still short of `last` on `partition`, read nothing
+// new of it; nullopt if it read on in every one (it may still end short: a consumer reading
+// slower than 16 producers write, one segment per partition per Fetch, is slow, not stuck).
+std::optional<std::pair<Instant, int64_t>> stalled_window(const QueueHistory& h, int consumer, int32_t partition,
+                                                          int64_t last) {
+  std::vector<std::pair<Instant, int64_t>> reads;  // (when, offset) of its reads of the partition
+  for (const PollRecord& p : h.polls) {
+    if (p.consumer != consumer) continue;
+    for (const Observation& o : p.records) {
+      if (o.partition == partition) reads.emplace_back(p.at, o.offset);
+    }
+  }
+  std::sort(reads.begin(), reads.end());
+  int64_t reached = -1;
+  auto read = reads.begin();
+  for (Instant w = h.live_from; w + h.live_window <= h.live_until; w = w + h.live_window) {
+    for (; read != reads.end() && read->first < w; ++read) reached = std::max(reached, read->second);
+    const int64_t at_start = reached;
+    for (; read != reads.end() && read->first < w + h.live_window; ++read) reached = std::max(reached, read->second);
+    if (at_start < last && reached <= at_start) return std::make_pair(w, at_start);
+  }
+  return std::nullopt;
+}
+
+// After the heal each consumer reaches what was acknowledged before it, or at least reads on:
+// a partition it is short of and read nothing of for a whole live window is stuck.
 void check_consumer_liveness(const QueueHistory& h, CheckResult& c) {
   std::map<int32_t, int64_t> target;  // last offset acknowledged before the heal
   for (const SendRecord& s : h.sends) {
@@ -355,11 +383,16 @@ void check_consumer_liveness(const QueueHistory& h, CheckResult& c) {
       auto r = reached.find(partition);
       const int64_t got = r == reached.end() ? -1 : r->second;
       if (got >= last) continue;
+      const std::optional<std::pair<Instant, int64_t>> stalled = stalled_window(h, consumer, partition, last);
+      if (!stalled) continue;
       if (const RiskWindow* w = risk_for(h, partition, got + 1, Instant{0})) {
         c.excuse(w->fault);
       } else {
-        c.fail(fmt::format("consumer {} reached {}-{} of {}-{} acknowledged before the heal", consumer, partition, got,
-                           partition, last));
+        c.fail(fmt::format("consumer {} read nothing of partition {} in [{:.1f} s, {:.1f} s) at {}-{}, short of {}-{} "
+                           "acknowledged before the heal (reached {}-{})",
+                           consumer, partition, stalled->first.ns / 1e9, (stalled->first + h.live_window).ns / 1e9, partition,
+                           stalled->second, partition, last, partition, got),
+               stalled->first);
       }
     }
   }

@@ -35,6 +35,9 @@ const std::vector<PlantedBugPlan>& planted_bug_plans() {
       {Bug::groups_ack_commit_before_durable, "groups", {}, {}, {"resume-from-commit", "durable-commits"}, false, 3, 4},
       {Bug::groups_forget_commits_on_restart, "groups", {}, {}, {"resume-from-commit"}, true, 3},
       {Bug::client_consumer_rewind, "broker", {}, {Fault::reset, Fault::lose_and_reset, Fault::partition}, {"nonmonotonic-poll"}, false},
+      // A consumer stuck short of what was acknowledged, on one partition, while it reads the others.
+      {Bug::client_consumer_drop_partition, "broker", {}, {Fault::reset, Fault::lose_and_reset, Fault::partition},
+       {"consumer-liveness"}, false},
   };
   return plans;
 }

@@ -1,5 +1,7 @@
 #include "client/consumer.h"
 
+#include <algorithm>
+
 #include "client/compression.h"
 #include "protocol/errors.h"
 
@@ -173,18 +175,27 @@ bool Consumer::validate_position(const TopicPartition& tp, int32_t leader, int32
 
 Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out) {
   std::map<int32_t, FetchRequest> by_leader;
-  for (const auto& [tp, pos] : positions_) {
+  // Each Fetch starts one partition further on (KIP-74's rotation), so that a response filled
+  // up to max_bytes by the first partitions does not leave the same ones out every time.
+  std::vector<std::pair<TopicPartition, int64_t>> order(positions_.begin(), positions_.end());
+  if (!order.empty()) {
+    std::rotate(order.begin(), order.begin() + static_cast<ptrdiff_t>(fetch_rotation_ % order.size()), order.end());
+  }
+  ++fetch_rotation_;
+  for (const auto& [tp, pos] : order) {
     if (pos < 0) continue;  // not resolved yet
+    if (dropped_last_ && tp == positions_.rbegin()->first) continue;
     int32_t leader = 0;
     SAMSA_TRY_ASSIGN(leader, cluster_.leader(tp.topic, tp.partition));
     const int32_t epoch = cluster_.leader_epoch(tp.topic, tp.partition);
     if (epoch != epochs_[tp].fetched_under && !validate_position(tp, leader, epoch)) continue;
     if (positions_[tp] < 0) continue;  // validation found nothing to keep: reset first
     FetchRequest& req = by_leader[leader];
-    if (req.topics.empty() || req.topics.back().topic != tp.topic) req.topics.push_back({.topic = tp.topic});
+    auto topic = std::find_if(req.topics.begin(), req.topics.end(), [&](const auto& t) { return t.topic == tp.topic; });
+    if (topic == req.topics.end()) topic = req.topics.insert(req.topics.end(), {.topic = tp.topic});
     // Legal: a partition budget of one byte still gets one whole batch.
     const int32_t budget = cluster_.rt().buggify("consumer.tiny_fetch") ? 1 : config_.max_partition_fetch_bytes;
-    req.topics.back().partitions.push_back({.partition = tp.partition, .current_leader_epoch = epoch, .fetch_offset = positions_[tp],
+    topic->partitions.push_back({.partition = tp.partition, .current_leader_epoch = epoch, .fetch_offset = positions_[tp],
                                             .partition_max_bytes = budget});
   }
   // Every partition waits (no leader, a validation to retry): the caller backs off, it must not spin.
@@ -205,6 +216,7 @@ Status Consumer::fetch_once(Deadline deadline, std::vector<ConsumedRecord>& out)
       if (cluster_.rt().bug(Bug::client_consumer_rewind)) {
         for (auto& [tp, pos] : positions_) pos = pos > 0 ? pos - 1 : pos;  // silently: no move logged
       }
+      dropped_last_ = dropped_last_ || cluster_.rt().bug(Bug::client_consumer_drop_partition);
       return resp.status();
     }
     for (const auto& t : resp->responses) {

@@ -92,6 +92,10 @@ class Consumer {
   bool validate_position(const TopicPartition& tp, int32_t leader, int32_t epoch);
   std::map<TopicPartition, Epochs> epochs_;
   std::map<TopicPartition, int64_t> positions_;  // -1: unknown, to be reset
+  // Where in positions_ the next Fetch starts: a broker fills a response in the request's order
+  // up to its max_bytes, so a fixed order starves the last partitions (KIP-74: clients rotate).
+  size_t fetch_rotation_ = 0;
+  bool dropped_last_ = false;  // planted bug consumer-drop-partition only
   std::vector<PositionMove> moves_;
   bool corrupt_ = false;  // stopped at a corrupt batch in the last fetch
 };

@@ -79,6 +79,9 @@ class PartitionLog {
   static constexpr size_t kSegmentsMax = 1'000'000;
   // Rolled segments whose index files one maintenance pass syncs; the rest wait for the next.
   static constexpr size_t kRolledSyncsMax = 16;
+  // Segments whose index files one recovery-point checkpoint writes and syncs under the log's
+  // lock; a checkpoint with more to do stops short of the recovery point (write_recovery_point).
+  static constexpr size_t kIndexFlushesPerCheckpointMax = 16;
 
   // Opens (creating if needed) and recovers the log in `dir`.
   static Result<std::unique_ptr<PartitionLog>> open(Runtime& rt, std::string dir, LogConfig config);
@@ -194,7 +197,7 @@ class PartitionLog {
   Status write_twice_locked(ConstBytes batch, BatchHeader h);
   Result<int64_t> first_record_at_or_after(Segment& seg, uint64_t pos, int64_t timestamp);
   Status flush_locked();
-  Status write_recovery_point();
+  Status write_recovery_point(size_t index_flushes_max = kIndexFlushesPerCheckpointMax);
   Status go_offline(Status cause);
   std::shared_ptr<Segment> segment_for(int64_t offset) const;
 

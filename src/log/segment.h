@@ -80,6 +80,11 @@ class Segment {
   // no entries); a write meanwhile leaves them unsynced for the next call.
   Status sync_index();
   bool index_unsynced() const { return index_unsynced_; }
+  // The index files hold every entry and are synced: flush_index() has nothing to do.
+  bool index_durable() const {
+    return index_persisted_ == index_.size() && time_index_persisted_ == time_index_.size() && !index_files_stale_ &&
+           !index_unsynced_;
+  }
   // Removes every batch with last offset >= offset (whole batches: a batch spanning `offset` goes).
   Status truncate_to(int64_t offset);
   Status remove_files();

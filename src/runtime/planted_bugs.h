@@ -28,6 +28,7 @@ enum class Bug : uint8_t {
   groups_forget_commits_on_restart,  // the coordinator does not replay offsets on start
   client_overlapping_assignor,    // the range assignor gives one partition to two members
   client_consumer_rewind,         // the consumer moves back a batch after a fetch error
+  client_consumer_drop_partition, // after a fetch error the consumer never fetches its last partition
   // Kafka's own historical replication bugs, their fixes switched off:
   replication_truncate_to_hw,     // KIP-101: a follower truncates to its high watermark
   replication_naive_epoch_answer, // KIP-279: divergence judged by offsets alone
@@ -56,6 +57,8 @@ inline constexpr BugInfo kBugs[] = {
     {Bug::groups_forget_commits_on_restart, "forget-commits-on-restart", "committed offsets are not replayed on start"},
     {Bug::client_overlapping_assignor, "overlapping-assignor", "the range assignor gives a partition to two members"},
     {Bug::client_consumer_rewind, "consumer-rewind", "the consumer moves back one batch after a fetch error"},
+    {Bug::client_consumer_drop_partition, "consumer-drop-partition",
+     "after a fetch error the consumer leaves its last partition out of every later fetch"},
     {Bug::replication_truncate_to_hw, "truncate-to-hw",
      "Kafka before KIP-101: a follower truncates its log to its high watermark when it starts following a leader epoch"},
     {Bug::replication_naive_epoch_answer, "naive-epoch-answer",
