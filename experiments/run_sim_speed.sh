@@ -72,7 +72,7 @@ EOF
   echo "(samsa-sim --send-rate R; the other rows draw 12-250 sends/s per producer from the seed). Plot: sim_speed.png."
   echo "x real time = steps per simulated s x us per step: the goal of 1000x needs both small, see below."
   echo "failed: seeds whose verdict failed (these runs are small campaigns too: each failure is a finding,"
-  echo "followed up in the README's open findings)."
+  echo "followed up in the README's findings of the speed runs)."
   echo
   cat "$tmp/table.md"
 } > "$out"

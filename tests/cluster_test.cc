@@ -99,6 +99,22 @@ TEST(ClusterScenario, AcksOneLossesBelowTheNewEpochsStartAreExcusedByTheLeaderCh
   }
 }
 
+// A broker that began to halt on one disk error (its metadata log's fsync) and then had a data
+// log's fsync fail as well, before it stopped, came back as a clean restart: it kept its place in
+// the ISR with a log the failed fsync had emptied, led again from offset 0 and lost what was
+// committed (cluster --cluster-brokers 3 --send-rate 1 --seed 6, leader-completeness). Now any
+// stop after a failed fsync forgets the broker epoch, and the checker counts it as a power loss.
+TEST(ClusterScenario, ABrokerWhoseFsyncFailedWhileItHaltedComesBackAsAfterAPowerLoss) {
+  ClusterScenarioOptions o = with_seed(6);
+  o.topology = ClusterTopology{3, false};
+  o.send_rate = 1;
+  const RunResult r = run_cluster_scenario(o);
+  const CheckResult* completeness = r.find("leader-completeness");
+  ASSERT_NE(completeness, nullptr);
+  EXPECT_TRUE(r.ok()) << completeness->summary();
+  EXPECT_GT(completeness->examined, 0u);
+}
+
 struct BugPlan {
   const char* bug;
   std::vector<const char*> checks;  // any of these must catch it

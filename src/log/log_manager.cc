@@ -77,6 +77,14 @@ void LogManager::note_failed_open(const model::TopicPartition& tp, Errc error) {
   failed_with_loss_ = true;
 }
 
+bool LogManager::failed_with_loss() const {
+  if (failed_with_loss_) return true;
+  for (const auto& [tp, e] : entries_) {
+    if (e.log != nullptr && e.log->sync_failed()) return true;
+  }
+  return false;
+}
+
 void LogManager::schedule_reopen(Entry& e, bool first) {
   e.backoff = first ? kReopenBackoffMin : std::min(e.backoff * 2, kReopenBackoffMax);
   e.retry_at = rt_.now() + e.backoff;

@@ -84,9 +84,11 @@ class LogManager {
   // Under FailurePolicy::halt: a disk error took a log offline or failed an open; the owner must
   // halt. Names the first such partition.
   const std::optional<model::TopicPartition>& failed_partition() const { return failed_; }
-  // Whether that failure may have lost writes the log had acknowledged (a failed segment fsync,
-  // or a failed open, whose recovery's fsyncs may be what failed), not only refused new ones.
-  bool failed_with_loss() const { return failed_with_loss_; }
+  // Whether a failure may have lost writes a log had acknowledged (a failed segment fsync, or a
+  // failed open, whose recovery's fsyncs may be what failed), not only refused new ones: the
+  // first failure or any log since, noted or not yet (a log may fail while the owner halts on
+  // another error: cluster --cluster-brokers 3 --send-rate 1 --seed 6).
+  bool failed_with_loss() const;
   // A read of a file under some partition's directory failed: that log goes offline.
   void report_read_error(const std::string& path, Status cause);
   // Reopens failed logs that are due, then flush.ms and (when due) retention on every log.

@@ -99,13 +99,17 @@ void Node::stop() {
   stopped_ = true;
   if (lifecycle_) lifecycle_->stop();
   if (broker_ && broker_started_) broker_->stop();
+  // Whatever stops it, a broker whose fsync failed may have lost acknowledged writes (the kernel
+  // may drop the unsynced pages): it must not come back as a clean restart (KIP-966), however
+  // the failure was noticed (a log may fail after another error began the halt).
+  if (lifecycle_ && broker_ && broker_->failed_with_loss()) (void)lifecycle_->forget_broker_epoch();
   if (controller_listening_) controller_server_->stop();
   if (quorum_controller_) quorum_controller_->stop();
   if (raft_) raft_->stop();
 }
 
 Status Node::halting() {
-  if (lifecycle_ && broker_ && broker_->failed_with_loss()) (void)lifecycle_->forget_broker_epoch();
+  if (lifecycle_ && broker_ && broker_->failed_with_loss()) (void)lifecycle_->forget_broker_epoch();  // before stop(), too
   return Errc::io_error;
 }
 
