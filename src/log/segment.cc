@@ -127,7 +127,9 @@ Status Segment::load_time_index() {
   for (uint64_t at = 0; raw.size() % kTimeEntryBytes == 0 && at < raw.size(); at += kTimeEntryBytes) {
     TimeEntry e{get_i64_be(&raw[at]), base_offset_ + get_u32_be(&raw[at + 8])};
     const bool ordered = time_index_.empty() || (e.timestamp > time_index_.back().timestamp && e.offset > time_index_.back().offset);
-    if (!ordered || e.offset > index_.back().offset) {
+    // An entry with no index entry to match (an empty index: its file was cut while the time
+    // index's was not yet) is inconsistent too.
+    if (!ordered || index_.empty() || e.offset > index_.back().offset) {
       time_index_.clear();
       index_files_stale_ = true;
       break;
