@@ -300,6 +300,7 @@ int run_scheduled(sim::RunOptions o, LogLevel level, const std::string& record_p
 }
 
 int main(int argc, char** argv) {
+  sim::keep_freed_memory_for_simulation();
   static sim::ReplayFile replayed;  // outlives every run that points at its events
   std::vector<std::string> expanded = expand_replay(argc, argv, &replayed);
   std::vector<char*> args;

@@ -49,6 +49,7 @@ Result<std::shared_ptr<PartitionLog>> LogManager::open_log(const model::TopicPar
     if (entries_.count(tp) != 0) return Errc::not_found;  // opened meanwhile by another caller
   }
   entries_[tp] = Entry{.topic_id = topic_id, .config = config, .reopen = reopen, .opening = true};
+  ++version_;
   ++opens_;
   Result<std::unique_ptr<PartitionLog>> log = PartitionLog::open(rt_, partition_dir(tp), config);
   // The open suspended: another caller may have removed or replaced the entry meanwhile.
@@ -65,6 +66,7 @@ Result<std::shared_ptr<PartitionLog>> LogManager::open_log(const model::TopicPar
   }
   std::shared_ptr<PartitionLog> opened = std::move(*log);
   it->second.log = opened;
+  ++version_;
   if (!topic_id.empty()) SAMSA_TRY(write_partition_metadata(tp, topic_id));
   return opened;
 }
@@ -113,6 +115,7 @@ Status LogManager::replace_file(const std::string& dir, const std::string& name,
 
 Status LogManager::remove_log(const model::TopicPartition& tp) {
   entries_.erase(tp);  // requests in flight keep the log alive until they finish
+  ++version_;
   Status s = remove_dir_recursive(partition_dir(tp));
   if (!s.ok()) logf(rt_, LogLevel::warn, "deleting {}: {} (removed at next start)", tp.to_string(), s.name());
   return s;
@@ -190,6 +193,7 @@ void LogManager::reopen_failed_logs() {
     }
     if (e.log != nullptr && e.log->offline()) {
       e.log.reset();  // requests in flight keep the offline log alive until they finish
+      ++version_;
       schedule_reopen(e, true);
     }
     if (e.log == nullptr && !e.opening && e.retry_at <= rt_.now()) due.push_back(tp);
@@ -207,6 +211,7 @@ void LogManager::reopen_failed_logs() {
     if (log.ok()) {
       logf(rt_, LogLevel::info, "{} reopened", tp.to_string());
       it->second.log = std::move(*log);
+      ++version_;
       if (!it->second.topic_id.empty()) (void)write_partition_metadata(tp, it->second.topic_id);
     } else {
       note_failed_open(tp, log.error());

@@ -78,6 +78,9 @@ class LogManager {
   // Every partition held (opened, or waiting to be reopened).
   std::vector<model::TopicPartition> held() const;
   size_t size() const { return entries_.size(); }
+  // Changes whenever a partition is added or removed or its log object is replaced: a caller
+  // may keep what get() or find() gave it for as long as this stays the same.
+  uint64_t version() const { return version_; }
 
   // Before any log is opened.
   void set_failure_policy(FailurePolicy policy) { policy_ = policy; }
@@ -113,6 +116,7 @@ class LogManager {
     Duration backoff{};
   };
   uint64_t opens_ = 0;
+  uint64_t version_ = 0;
   FailurePolicy policy_ = FailurePolicy::reopen;
   std::optional<model::TopicPartition> failed_;
   bool failed_with_loss_ = false;

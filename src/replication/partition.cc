@@ -35,7 +35,25 @@ void Partition::become(bool new_epoch) {
   (void)advance_high_watermark();  // a single replica's is its own log end at once
 }
 
-Result<std::shared_ptr<PartitionLog>> Partition::log() const { return logs_.get(tp_); }
+PartitionLog* Partition::held_log() const {
+  if (held_log_.version != logs_.version()) {
+    held_log_.version = logs_.version();
+    held_log_.held = logs_.topic_id(tp_) != nullptr;
+    std::shared_ptr<PartitionLog> found = logs_.find(tp_);
+    held_log_.log = found.get();
+    held_log_.shared = found;
+  }
+  return held_log_.log;
+}
+
+Result<std::shared_ptr<PartitionLog>> Partition::log() const {
+  PartitionLog* held = held_log();
+  if (!held_log_.held) return Errc::not_found;
+  if (held == nullptr || held->offline()) return Errc::unavailable;
+  std::shared_ptr<PartitionLog> log = held_log_.shared.lock();
+  SAMSA_ASSERT(log.get() == held);  // logs_ holds it while its version stays
+  return log;
+}
 
 void Partition::update(PartitionState next) {
   if (next.topic_id == state_.topic_id) {
@@ -53,9 +71,9 @@ void Partition::update(PartitionState next) {
 }
 
 std::optional<int64_t> Partition::own_log_end() const {
-  Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
-  if (!log.ok()) return std::nullopt;
-  return (*log)->high_watermark();
+  const PartitionLog* log = held_log();
+  if (log == nullptr || log->offline()) return std::nullopt;
+  return log->high_watermark();
 }
 
 std::optional<int64_t> Partition::isr_log_end() const {
@@ -94,8 +112,8 @@ bool Partition::record_follower_fetch(model::BrokerId replica, int64_t fetch_off
   Follower& f = followers_[replica.value];
   f.log_end = fetch_offset;
   f.broker_epoch = broker_epoch;  // a follower that truncated fetches from lower: it is what it holds now
-  Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
-  const int64_t leader_end = log.ok() ? (*log)->log_end_offset() : -1;
+  const PartitionLog* log = held_log();
+  const int64_t leader_end = log != nullptr && !log->offline() ? log->log_end_offset() : -1;
   const Instant now = rt_.now();
   // Kafka's rule: caught up now if it reached the log end; else as of its previous fetch if it
   // reached what the log end was then.
@@ -154,8 +172,8 @@ void Partition::follow_high_watermark(int64_t leader_high_watermark) {
 }
 
 void Partition::note_high_watermark() {
-  Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
-  if (log.ok()) (*log)->note_high_watermark(high_watermark_);
+  PartitionLog* log = held_log();
+  if (log != nullptr && !log->offline()) log->note_high_watermark(high_watermark_);
 }
 
 Status Partition::wait_for_high_watermark(int64_t offset, model::LeaderEpoch epoch, Deadline deadline) {

@@ -147,6 +147,10 @@ class Partition {
  private:
   // A new leader (or leader epoch) starts over: followers prove their log ends again.
   void become(bool new_epoch);
+  // The held log, offline or not (nullptr: none, or it is opening or failed to open). Looked
+  // up again only when the manager's version moves: a map lookup per call was a tenth of a
+  // simulated cluster's time (high watermark, fetch and checker paths ask many times a step).
+  PartitionLog* held_log() const;
   // The leader's own log end for the high watermark (its flush policy's visible end).
   std::optional<int64_t> own_log_end() const;
   // Hands the high watermark to the log for its periodic checkpoint.
@@ -158,6 +162,13 @@ class Partition {
   model::TopicPartition tp_;
   model::BrokerId self_;
   const LogManager& logs_;
+  struct HeldLog {
+    uint64_t version = UINT64_MAX;  // of logs_ when looked up
+    bool held = false;              // logs_ has an entry for tp_
+    PartitionLog* log = nullptr;    // the entry's log, kept alive by logs_ while version holds
+    std::weak_ptr<PartitionLog> shared;  // the same, for log(): a cache must not keep it alive
+  };
+  mutable HeldLog held_log_;
   PartitionState state_;
   std::vector<AppendWatch*> watches_;
   int64_t high_watermark_ = 0;
