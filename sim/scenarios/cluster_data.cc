@@ -126,9 +126,20 @@ bool ClusterData::refresh_views(int32_t id, server::Node& node) {
   nv.replicas.clear();
   broker::Broker* b = node.broker();
   if (b == nullptr) return refresh_print(nv);
+  if (nv.broker != b || nv.table_version != b->partitions().version()) {
+    nv.broker = b;
+    nv.table_version = b->partitions().version();
+    nv.partitions.clear();
+    for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
+      for (int32_t p = 0; p < all_.partitions; ++p) {
+        nv.partitions.push_back(b->partitions().find(model::TopicPartition{topic, p}).get());
+      }
+    }
+  }
+  size_t at = 0;
   for (const char* topic : {kAcksAllTopic, kAcksOneTopic}) {
     for (int32_t p = 0; p < all_.partitions; ++p) {
-      std::shared_ptr<replication::Partition> partition = b->partitions().find(model::TopicPartition{topic, p});
+      const replication::Partition* partition = nv.partitions[at++];
       if (partition == nullptr) continue;
       Result<std::shared_ptr<PartitionLog>> log = partition->log();
       if (!log.ok()) continue;

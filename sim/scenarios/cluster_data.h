@@ -31,6 +31,12 @@
 namespace samsa::server {
 class Node;
 }
+namespace samsa::broker {
+class Broker;
+}
+namespace samsa::replication {
+class Partition;
+}
 
 namespace samsa::sim {
 
@@ -91,6 +97,11 @@ class ClusterData {
     uint64_t incarnation = 0;
     std::vector<ReplicaView> replicas;
     std::vector<int64_t> print;  // what the checker reads of them, by value
+    // The data topics' partitions in the broker's table, looked up again only when its version
+    // moves (lookups after every step were a twentieth of a run): index topic x partitions + p.
+    const broker::Broker* broker = nullptr;
+    uint64_t table_version = UINT64_MAX;
+    std::vector<const replication::Partition*> partitions;
   };
   // Whether the node's replicas differ from what it showed before.
   bool refresh_views(int32_t id, server::Node& node);

@@ -237,8 +237,12 @@ class Observer {
   Observer(Simulator& sim, const std::map<int32_t, NodeId>& nodes, const Registry& registry, ControllerChecker& checker)
       : sim_(sim), nodes_(nodes), registry_(registry), checker_(checker) {}
   // (`nodes`: every node of the cluster, brokers and controller-only nodes.)
+  // Only a node's own fibers move its metadata: after any other step there is nothing to see.
   void after_step() {
+    const NodeId ran = sim_.last_fiber_node();
+    if (ran.value < 0) return;
     for (const auto& [id, node] : registry_.live) {
+      if (nodes_.at(id) != ran) continue;
       const server::MetadataPublisher* m = node->metadata();
       if (m == nullptr) continue;
       const uint64_t incarnation = sim_.node(nodes_.at(id)).incarnation;
@@ -472,7 +476,8 @@ RunResult run_cluster_scenario(const ClusterScenarioOptions& options) {
   while (sim.now() < quiet_end && sim.step()) {
     observer.after_step();
     if (data) data->after_step();
-    if (!unfenced_at && observer.all_unfenced()) unfenced_at = sim.now();
+    // (What all_unfenced() reads only changes when a fiber ran.)
+    if (!unfenced_at && sim.last_fiber_node().value >= 0 && observer.all_unfenced()) unfenced_at = sim.now();
   }
   if (sim.now() < quiet_end) sim.run_until(quiet_end);
 

@@ -166,7 +166,7 @@ uint64_t RequestHandler::fill_fetch(FetchRequest& req, FetchResponse& resp) {
       Error e = serving(t.topic, p.partition, &partition, &log, p.current_leader_epoch);
       // By id (v13+): the partition held under this name must be that topic's, not an older
       // topic of the same name that this broker has not yet replaced (KIP-516's point).
-      if (e == Error::none && t.topic_id != Uuid{} && partition->state().topic_id != t.topic_id.to_string()) {
+      if (e == Error::none && t.topic_id != Uuid{} && partition->topic_uuid() != t.topic_id) {
         e = Error::unknown_topic_id;
       }
       if (e != Error::none) {

@@ -20,6 +20,7 @@ int base64_value(char c) {
 
 std::string Uuid::to_string() const {
   std::string out;
+  out.reserve(22);
   uint32_t acc = 0;
   int bits = 0;
   for (uint8_t b : bytes) {

@@ -19,7 +19,13 @@ void Partition::appended() {
 
 Partition::Partition(Runtime& rt, model::TopicPartition tp, model::BrokerId self, const LogManager& logs,
                      PartitionState state)
-    : rt_(rt), tp_(std::move(tp)), self_(self), logs_(logs), state_(std::move(state)), high_watermark_changed_(rt) {
+    : rt_(rt),
+      tp_(std::move(tp)),
+      self_(self),
+      logs_(logs),
+      state_(std::move(state)),
+      topic_uuid_(kafka::Uuid::parse(state_.topic_id).value_or(kafka::Uuid{})),
+      high_watermark_changed_(rt) {
   // A restarted replica starts from the high watermark it checkpointed (Kafka's rule).
   Result<std::shared_ptr<PartitionLog>> log = logs_.get(tp_);
   if (log.ok()) high_watermark_ = (*log)->checkpointed_high_watermark();
@@ -64,6 +70,7 @@ void Partition::update(PartitionState next) {
   const bool new_epoch = next.leader_epoch != state_.leader_epoch || next.leader != state_.leader;
   if (next.partition_epoch != state_.partition_epoch || next.topic_id != state_.topic_id) requested_isr_.clear();
   if (next.isr != state_.isr) isr_changed_at_ = rt_.now();
+  if (next.topic_id != state_.topic_id) topic_uuid_ = kafka::Uuid::parse(next.topic_id).value_or(kafka::Uuid{});
   state_ = std::move(next);
   become(new_epoch);
   (void)advance_high_watermark();  // a smaller ISR may let it advance
@@ -191,6 +198,7 @@ void PartitionTable::put(const model::TopicPartition& tp, PartitionState state) 
     return;
   }
   partitions_[tp] = std::make_shared<Partition>(rt_, tp, self_, logs_, std::move(state));
+  ++version_;
 }
 
 std::shared_ptr<Partition> PartitionTable::find(const model::TopicPartition& tp) const {

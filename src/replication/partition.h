@@ -25,6 +25,7 @@
 #include "model/ids.h"
 #include "model/topic_partition.h"
 #include "protocol/errors.h"
+#include "protocol/wire.h"
 #include "runtime/runtime.h"
 #include "runtime/sync.h"
 
@@ -74,6 +75,8 @@ class Partition {
 
   const model::TopicPartition& tp() const { return tp_; }
   const PartitionState& state() const { return state_; }
+  // state().topic_id parsed (zero when empty or malformed): fetches compare ids on every call.
+  const kafka::Uuid& topic_uuid() const { return topic_uuid_; }
   Role role() const { return state_.leader == self_ ? Role::leader : Role::follower; }
   model::LeaderEpoch leader_epoch() const { return state_.leader_epoch; }
   // The log as the log manager holds it now (it may have been reopened after a disk error):
@@ -170,6 +173,7 @@ class Partition {
   };
   mutable HeldLog held_log_;
   PartitionState state_;
+  kafka::Uuid topic_uuid_;
   std::vector<AppendWatch*> watches_;
   int64_t high_watermark_ = 0;
   std::vector<int32_t> requested_isr_;  // see set_requested_isr()
@@ -193,12 +197,15 @@ class PartitionTable {
 
   // Creates or updates the partition.
   void put(const model::TopicPartition& tp, PartitionState state);
-  void remove(const model::TopicPartition& tp) { partitions_.erase(tp); }
+  void remove(const model::TopicPartition& tp) { version_ += partitions_.erase(tp); }
   // Keeps only the partitions `keep` says yes to.
   template <typename Keep>
   void retain(Keep keep) {
-    std::erase_if(partitions_, [&](const auto& kv) { return !keep(kv.first); });
+    version_ += std::erase_if(partitions_, [&](const auto& kv) { return !keep(kv.first); });
   }
+  // Changes whenever a partition object is added or removed (not when one takes a new state):
+  // an observer may keep pointers from find() for as long as this stays the same.
+  uint64_t version() const { return version_; }
 
   // The partition and its log when this broker leads it. Otherwise: UNKNOWN_TOPIC_OR_PARTITION
   // (not held here), FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH when the client names a leader
@@ -217,6 +224,7 @@ class PartitionTable {
   const LogManager& logs_;
   // shared: a request in flight keeps the partition it looked up alive
   std::map<model::TopicPartition, std::shared_ptr<Partition>> partitions_;
+  uint64_t version_ = 0;
 };
 
 }  // namespace samsa::replication

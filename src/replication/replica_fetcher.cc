@@ -71,7 +71,7 @@ Status ReplicaFetcher::fetch_once(int32_t leader, const std::vector<std::shared_
     if (!log.ok()) continue;  // offline here: nothing to copy into
     if (rt_.bug(Bug::replication_truncate_to_hw)) truncate_to_high_watermark(*p, **log);
     if (req.topics.empty() || req.topics.back().topic != p->tp().topic) {
-      const kafka::Uuid id = kafka::Uuid::parse(p->state().topic_id).value_or(kafka::Uuid{});
+      const kafka::Uuid id = p->topic_uuid();
       req.topics.push_back({.topic = p->tp().topic, .topic_id = id});
       names.emplace_back(id, p->tp().topic);
     }
