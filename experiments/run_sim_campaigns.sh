@@ -3,6 +3,7 @@
 # a campaign of SEEDS consecutive seeds per scenario (default 1000) and the planted-bug table
 # over PLANTED_SEEDS seeds per bug (default 20). Two simulations run at a time (one per core);
 # each is single-threaded. Usage: experiments/run_sim_campaigns.sh [build-dir]
+# ONLY=planted regenerates planted_bugs.md alone (one simulation at a time).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -13,11 +14,21 @@ out=experiments/results
 tmp=$(mktemp -d)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 commit=$(git describe --always --dirty)
+lanes="two simulations at a time, one core each"
+[ "${ONLY:-}" = planted ] && lanes="one simulation at a time"
 header() {
-  echo "Machine: $cpu, $(nproc) cores; two simulations at a time, one core each. Commit $commit,"
+  echo "Machine: $cpu, $(nproc) cores; $lanes. Commit $commit,"
   echo "$(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
   echo "Regenerate with \`experiments/run_sim_campaigns.sh\` (SEEDS=$seeds PLANTED_SEEDS=$planted_seeds)."
 }
+
+if [ "${ONLY:-}" = planted ]; then
+  $sim --planted-bugs --seed 1 --seeds "$planted_seeds" > "$tmp/planted.md" 2>&1 || true
+  write_planted
+  rm -rf "$tmp"
+  echo "wrote $out/planted_bugs.md"
+  exit 0
+fi
 
 # Lane 1: the broker scenario (the slowest). Lane 2: the others, then the planted bugs.
 ( $sim --scenario broker --seed 1 --seeds "$seeds" --brief > "$tmp/broker.txt" 2>&1 || true ) &
@@ -58,6 +69,7 @@ wait $lane1
   done
 } > "$out/sim_campaigns.md"
 
+write_planted() {
 {
   echo "# Planted bugs"
   echo
@@ -72,5 +84,7 @@ wait $lane1
   echo
   cat "$tmp/planted.md"
 } > "$out/planted_bugs.md"
+}
+write_planted
 rm -rf "$tmp"
 echo "wrote $out/sim_campaigns.md and $out/planted_bugs.md"
