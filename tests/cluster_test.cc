@@ -99,20 +99,25 @@ TEST(ClusterScenario, AcksOneLossesBelowTheNewEpochsStartAreExcusedByTheLeaderCh
   }
 }
 
+// A three-broker cluster seed at a fixed send rate passes, and `check` examined something.
+void expect_three_brokers_pass(uint64_t seed, int send_rate, const char* check) {
+  ClusterScenarioOptions o = with_seed(seed);
+  o.topology = ClusterTopology{3, false};
+  o.send_rate = send_rate;
+  const RunResult r = run_cluster_scenario(o);
+  const CheckResult* c = r.find(check);
+  ASSERT_NE(c, nullptr);
+  EXPECT_TRUE(r.ok()) << c->summary();
+  EXPECT_GT(c->examined, 0u);
+}
+
 // A broker that began to halt on one disk error (its metadata log's fsync) and then had a data
 // log's fsync fail as well, before it stopped, came back as a clean restart: it kept its place in
 // the ISR with a log the failed fsync had emptied, led again from offset 0 and lost what was
 // committed (cluster --cluster-brokers 3 --send-rate 1 --seed 6, leader-completeness). Now any
 // stop after a failed fsync forgets the broker epoch, and the checker counts it as a power loss.
 TEST(ClusterScenario, ABrokerWhoseFsyncFailedWhileItHaltedComesBackAsAfterAPowerLoss) {
-  ClusterScenarioOptions o = with_seed(6);
-  o.topology = ClusterTopology{3, false};
-  o.send_rate = 1;
-  const RunResult r = run_cluster_scenario(o);
-  const CheckResult* completeness = r.find("leader-completeness");
-  ASSERT_NE(completeness, nullptr);
-  EXPECT_TRUE(r.ok()) << completeness->summary();
-  EXPECT_GT(completeness->examined, 0u);
+  expect_three_brokers_pass(6, 1, "leader-completeness");
 }
 
 // A broker halted on a read error, and its last flush as it stopped failed an fsync: the stop
@@ -120,14 +125,7 @@ TEST(ClusterScenario, ABrokerWhoseFsyncFailedWhileItHaltedComesBackAsAfterAPower
 // elected a shorter one; the checker, told of the halt before the stop, did not count the loss
 // and failed nonmonotonic-send (found by experiments/run_sim_speed.sh).
 TEST(ClusterScenario, AFsyncThatFailsAsAHaltedBrokerStopsCountsAsItsPowerLoss) {
-  ClusterScenarioOptions o = with_seed(7);
-  o.topology = ClusterTopology{3, false};
-  o.send_rate = 50;
-  const RunResult r = run_cluster_scenario(o);
-  const CheckResult* order = r.find("nonmonotonic-send");
-  ASSERT_NE(order, nullptr);
-  EXPECT_TRUE(r.ok()) << order->summary();
-  EXPECT_GT(order->examined, 0u);
+  expect_three_brokers_pass(7, 50, "nonmonotonic-send");
 }
 
 struct BugPlan {
