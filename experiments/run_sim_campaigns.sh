@@ -19,7 +19,28 @@ lanes="two simulations at a time, one core each"
 header() {
   echo "Machine: $cpu, $(nproc) cores; $lanes. Commit $commit,"
   echo "$(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
-  echo "Regenerate with \`experiments/run_sim_campaigns.sh\` (SEEDS=$seeds PLANTED_SEEDS=$planted_seeds)."
+  if [ "${ONLY:-}" = planted ]; then
+    echo "Regenerate with \`ONLY=planted experiments/run_sim_campaigns.sh\` (PLANTED_SEEDS=$planted_seeds)."
+  else
+    echo "Regenerate with \`experiments/run_sim_campaigns.sh\` (SEEDS=$seeds PLANTED_SEEDS=$planted_seeds)."
+  fi
+}
+
+write_planted() {
+{
+  echo "# Planted bugs"
+  echo
+  header
+  echo
+  echo "Each planted bug (src/runtime/planted_bugs.h; plans in sim/scenarios/planted_bugs.cc) runs"
+  echo "over $planted_seeds seeds of its scenario with the bug switched on, and the same seeds without"
+  echo "it (baseline failures must be 0: what catches the bug is the bug). Durability bugs must be"
+  echo "caught in at least 90% of seeds. The Raft quorum's planted bugs are in raft_planted_bugs.md."
+  echo
+  echo "    $sim --planted-bugs --seed 1 --seeds $planted_seeds"
+  echo
+  cat "$tmp/planted.md"
+} > "$out/planted_bugs.md"
 }
 
 if [ "${ONLY:-}" = planted ]; then
@@ -69,22 +90,6 @@ wait $lane1
   done
 } > "$out/sim_campaigns.md"
 
-write_planted() {
-{
-  echo "# Planted bugs"
-  echo
-  header
-  echo
-  echo "Each planted bug (src/runtime/planted_bugs.h; plans in sim/scenarios/planted_bugs.cc) runs"
-  echo "over $planted_seeds seeds of its scenario with the bug switched on, and the same seeds without"
-  echo "it (baseline failures must be 0: what catches the bug is the bug). Durability bugs must be"
-  echo "caught in at least 90% of seeds. The Raft quorum's planted bugs are in raft_planted_bugs.md."
-  echo
-  echo "    $sim --planted-bugs --seed 1 --seeds $planted_seeds"
-  echo
-  cat "$tmp/planted.md"
-} > "$out/planted_bugs.md"
-}
 write_planted
 rm -rf "$tmp"
 echo "wrote $out/sim_campaigns.md and $out/planted_bugs.md"
