@@ -12,13 +12,20 @@ const controller::MetadataImage* most_applied_image(const ClusterRegistry& regis
 }
 
 namespace {
-// After the node stopped: a log's fsync may fail while it stops (its last flush), and the stop
-// then forgets the broker epoch too (cluster --cluster-brokers 3 --send-rate 50 --seed 7: a
-// halt on a read error whose shutdown flush failed; the checker, told before the stop, missed it).
-void stopped(ClusterRegistry& registry, int32_t id, server::Node& node) {
-  const bool unclean = node.broker() != nullptr && node.broker()->failed_with_loss();
-  if (unclean && registry.on_unclean_halt) registry.on_unclean_halt(id);
-}
+// Tells the checker, once per incarnation, that the node forgot its broker epoch: asked when a
+// halt begins (the process may be killed while it stops) and again once it stopped, as its last
+// flush may fail an fsync too and the stop then forgets the epoch (cluster --cluster-brokers 3
+// --send-rate 50 --seed 7: a halt on a read error whose shutdown flush failed).
+struct UncleanReport {
+  ClusterRegistry& registry;
+  int32_t id;
+  bool reported = false;
+  void check(server::Node& node) {
+    if (reported || node.broker() == nullptr || !node.broker()->failed_with_loss()) return;
+    reported = true;
+    if (registry.on_unclean_halt) registry.on_unclean_halt(id);
+  }
+};
 }  // namespace
 
 void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterRegistry& registry) {
@@ -29,6 +36,7 @@ void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterReg
     int32_t id;
     ~Unregister() { r.live.erase(id); }
   } unregister{registry, id};
+  UncleanReport unclean{registry, id};
   if (!node.start().ok()) {
     node.stop();
     return;
@@ -38,15 +46,16 @@ void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterReg
     const Status s = node.wait_for_failure(rt.after(ClusterRegistry::kSigtermPoll));
     if (s.code() == Errc::io_error) {
       ++registry.disk_halts;
+      unclean.check(node);
       registry.live.erase(id);
       node.stop();
-      stopped(registry, id, node);
+      unclean.check(node);
       return;
     }
     if (s.code() != Errc::timed_out) break;
     if (registry.sigterm.erase(id) == 0) continue;
     node.shutdown();
-    stopped(registry, id, node);
+    unclean.check(node);
     registry.live.erase(id);
     ShutdownRecord r{.node = id, .at = rt.now()};
     const controller::MetadataImage& image = node.metadata()->image();
@@ -58,10 +67,13 @@ void cluster_node_main(Runtime& rt, const server::NodeConfig& config, ClusterReg
     registry.shutdowns.push_back(r);
     return;
   }
-  if (node.wait_for_failure(Deadline::never()).code() == Errc::io_error) ++registry.disk_halts;
+  if (node.wait_for_failure(Deadline::never()).code() == Errc::io_error) {
+    ++registry.disk_halts;
+    unclean.check(node);
+  }
   registry.live.erase(id);
   node.stop();
-  stopped(registry, id, node);
+  unclean.check(node);
 }
 
 }  // namespace samsa::sim

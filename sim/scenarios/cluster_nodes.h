@@ -40,8 +40,9 @@ struct ClusterRegistry {
   uint64_t disk_halts = 0;  // nodes that halted on a disk error (a failed log or metadata log)
   // A node halted having forgotten its broker epoch (a failed fsync may have lost writes): it
   // registers again as after a power loss, and the controller trusts none of its replicas
-  // (KIP-966), so for the checker every replica on it lost power. Called once it stopped (or
-  // shut down), as a failure of its last flush also makes the stop forget the epoch.
+  // (KIP-966), so for the checker every replica on it lost power. Called once per incarnation:
+  // when the halt begins if the loss is known then, else once it stopped (or shut down), as a
+  // failure of its last flush also makes the stop forget the epoch.
   std::function<void(int32_t node)> on_unclean_halt;
 };
 

@@ -79,6 +79,7 @@ size_t Simulator::buggify_sites_enabled() const {
 
 void Simulator::schedule_at(Instant at, std::function<void()> fn) {
   SAMSA_ASSERT_MSG(events_.size() < kEventsMax, "simulator event queue limit");
+  SAMSA_ASSERT(fn != nullptr);
   if (at < now_) at = now_;
   uint32_t slot;
   if (free_actions_.empty()) {

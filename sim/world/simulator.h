@@ -55,7 +55,7 @@ class TraceHash {
 
 uint64_t hash_bytes(ConstBytes data);
 
-// For a process that runs simulations (samsa-sim, the tests): keeps the memory freed by
+// For a process that runs many simulations (samsa-sim calls it): keeps the memory freed by
 // simulated disks in the heap instead of returning it to the kernel. Their file images of up
 // to megabytes are grown, copied and freed all the time; with glibc's defaults (mmap for large
 // blocks, trim of the heap's top) each new one page-faults in zeroed pages again: a million

@@ -108,14 +108,22 @@ void Node::stop() {
   if (raft_) raft_->stop();
 }
 
+// Forgets the broker epoch as soon as a halt finds writes may be lost, not only in stop(): the
+// process may be killed while stop() flushes the failing disk, and a restart on the same boot
+// must still register as after a power loss (KIP-966).
+Status Node::halting() {
+  if (lifecycle_ && broker_ && broker_->failed_with_loss()) (void)lifecycle_->forget_broker_epoch();
+  return Errc::io_error;
+}
+
 Status Node::wait_for_failure(Deadline deadline) {
   for (;;) {
-    if (raft_ && raft_->failed()) return Errc::io_error;
+    if (raft_ && raft_->failed()) return halting();
     const Deadline slice = rt_.after(kFailurePollInterval);
     const Deadline next = slice.at < deadline.at ? slice : deadline;
     if (broker_) {
       Status s = broker_->wait_for_failure(next);
-      if (s.code() == Errc::io_error) return s;
+      if (s.code() == Errc::io_error) return halting();
       if (s.code() == Errc::cancelled) return s;
     } else {
       Status s = rt_.sleep_until(next);

@@ -48,9 +48,9 @@ class Node {
   void shutdown();
   static constexpr Duration kControlledShutdownMax = std::chrono::seconds(30);
   // ok never; io_error when the node must halt (a disk error took the metadata log or, in a
-  // broker, a partition log offline; the caller then calls stop(), which forgets the broker
-  // epoch after a failed fsync, so the restart registers as after a power loss); timed_out at
-  // the deadline.
+  // broker, a partition log offline; when a failed fsync may have lost writes the broker epoch
+  // is forgotten at once, and again by stop() if its last flush fails, so the restart registers
+  // as after a power loss); timed_out at the deadline.
   Status wait_for_failure(Deadline deadline);
 
   broker::Broker* broker() { return broker_.get(); }
@@ -62,6 +62,7 @@ class Node {
 
  private:
   Status start_quorum_member();
+  Status halting();  // io_error, after forgetting the broker epoch if writes may be lost
   raft::DescribeQuorumResponse describe_from_leader(const raft::DescribeQuorumRequest& request);
 
   Runtime& rt_;
