@@ -52,12 +52,17 @@ PartitionLog* Partition::held_log() const {
   return held_log_.log;
 }
 
+PartitionLog* Partition::online_log() const {
+  PartitionLog* log = held_log();
+  return log != nullptr && !log->offline() ? log : nullptr;
+}
+
 Result<std::shared_ptr<PartitionLog>> Partition::log() const {
-  PartitionLog* held = held_log();
+  PartitionLog* online = online_log();
   if (!held_log_.held) return Errc::not_found;
-  if (held == nullptr || held->offline()) return Errc::unavailable;
+  if (online == nullptr) return Errc::unavailable;
   std::shared_ptr<PartitionLog> log = held_log_.shared.lock();
-  SAMSA_ASSERT(log.get() == held);  // logs_ holds it while its version stays
+  SAMSA_ASSERT(log.get() == online);  // logs_ holds it while its version stays
   return log;
 }
 
@@ -78,8 +83,8 @@ void Partition::update(PartitionState next) {
 }
 
 std::optional<int64_t> Partition::own_log_end() const {
-  const PartitionLog* log = held_log();
-  if (log == nullptr || log->offline()) return std::nullopt;
+  const PartitionLog* log = online_log();
+  if (log == nullptr) return std::nullopt;
   return log->high_watermark();
 }
 
@@ -119,8 +124,8 @@ bool Partition::record_follower_fetch(model::BrokerId replica, int64_t fetch_off
   Follower& f = followers_[replica.value];
   f.log_end = fetch_offset;
   f.broker_epoch = broker_epoch;  // a follower that truncated fetches from lower: it is what it holds now
-  const PartitionLog* log = held_log();
-  const int64_t leader_end = log != nullptr && !log->offline() ? log->log_end_offset() : -1;
+  const PartitionLog* log = online_log();
+  const int64_t leader_end = log != nullptr ? log->log_end_offset() : -1;
   const Instant now = rt_.now();
   // Kafka's rule: caught up now if it reached the log end; else as of its previous fetch if it
   // reached what the log end was then.
@@ -179,8 +184,7 @@ void Partition::follow_high_watermark(int64_t leader_high_watermark) {
 }
 
 void Partition::note_high_watermark() {
-  PartitionLog* log = held_log();
-  if (log != nullptr && !log->offline()) log->note_high_watermark(high_watermark_);
+  if (PartitionLog* log = online_log()) log->note_high_watermark(high_watermark_);
 }
 
 Status Partition::wait_for_high_watermark(int64_t offset, model::LeaderEpoch epoch, Deadline deadline) {

@@ -154,6 +154,7 @@ class Partition {
   // up again only when the manager's version moves: a map lookup per call was a tenth of a
   // simulated cluster's time (high watermark, fetch and checker paths ask many times a step).
   PartitionLog* held_log() const;
+  PartitionLog* online_log() const;  // held_log() unless it is offline
   // The leader's own log end for the high watermark (its flush policy's visible end).
   std::optional<int64_t> own_log_end() const;
   // Hands the high watermark to the log for its periodic checkpoint.
