@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <span>
+#include <string_view>
 
 namespace samsa::sim {
 
@@ -14,27 +16,68 @@ namespace {
 
 using Pos = std::pair<int32_t, int64_t>;
 
-struct Seen {
-  std::string value;
+// Sorted vectors, not maps: a run reads hundreds of thousands of records and the index is built
+// once and then only looked up. Values are views into the history, which outlives the index.
+struct Read {
+  Pos pos;
+  Instant at;
+  std::string_view value;
+};
+struct ValueAt {
+  std::string_view value;
+  Pos pos;
+  auto operator<=>(const ValueAt&) const = default;
+};
+struct Acked {
+  Pos pos;
+  std::string_view value;
   Instant at;
 };
 
 // Everything the checks look up, built once from the history.
 struct Index {
-  std::map<std::string, size_t> send_of;  // value -> index of its send
-  std::map<Pos, std::pair<std::string, Instant>> acked;  // acknowledged offset -> value, ack time
-  std::map<Pos, std::vector<Seen>> seen_at;               // every read of an offset
-  std::map<std::string, std::set<Pos>> seen_value;        // where each value was read
-  std::map<std::string, int64_t> final_offset;            // value -> first offset in the final read
-  std::map<int32_t, int64_t> max_read;                    // per partition, over every read
-  std::set<Pos> existing;                                  // offsets acknowledged or finally read
-  std::map<Pos, std::string> final_value;                  // what the final read returned where
+  std::vector<std::pair<std::string_view, size_t>> send_of;  // value -> index of its (last) send, by value
+  std::vector<Acked> acked;                                  // by offset, the first acknowledgement of each
+  std::vector<Read> seen_at;                                 // every read, by offset (in read order within one)
+  std::vector<ValueAt> seen_value;                           // where each value was read, by value, no repeats
+  std::map<int32_t, int64_t> max_read;                       // per partition, over every read
+  std::vector<Pos> existing;                                 // offsets acknowledged or finally read, sorted
+  std::vector<std::pair<Pos, std::string_view>> final_value; // what the final read returned where, by offset
+
+  // The positions `value` was read at, in order.
+  std::span<const ValueAt> where(std::string_view value) const {
+    auto lo = std::lower_bound(seen_value.begin(), seen_value.end(), value,
+                               [](const ValueAt& a, std::string_view v) { return a.value < v; });
+    auto hi = std::upper_bound(lo, seen_value.end(), value, [](std::string_view v, const ValueAt& a) { return v < a.value; });
+    return {lo, hi};
+  }
+  bool was_read(std::string_view value) const { return !where(value).empty(); }
+  const Acked* acked_at(Pos pos) const {
+    auto it = std::lower_bound(acked.begin(), acked.end(), pos, [](const Acked& a, const Pos& p) { return a.pos < p; });
+    return it != acked.end() && it->pos == pos ? &*it : nullptr;
+  }
+  const std::string_view* final_at(Pos pos) const {
+    auto it = std::lower_bound(final_value.begin(), final_value.end(), pos, [](const auto& a, const Pos& p) { return a.first < p; });
+    return it != final_value.end() && it->first == pos ? &it->second : nullptr;
+  }
 };
+
+bool contains(std::span<const ValueAt> where, Pos pos) {
+  return std::any_of(where.begin(), where.end(), [&](const ValueAt& v) { return v.pos == pos; });
+}
+
+// Sorts by key, keeping of each key's elements only the first (or last) one in input order.
+template <typename T, typename Key>
+void sort_unique_by(std::vector<T>& v, Key key, bool keep_last) {
+  if (keep_last) std::reverse(v.begin(), v.end());
+  std::stable_sort(v.begin(), v.end(), [&](const T& a, const T& b) { return key(a) < key(b); });
+  v.erase(std::unique(v.begin(), v.end(), [&](const T& a, const T& b) { return key(a) == key(b); }), v.end());
+}
 
 void note_read(Index& ix, const Observation& o, Instant at) {
   const Pos pos{o.partition, o.offset};
-  ix.seen_at[pos].push_back(Seen{o.value, at});
-  ix.seen_value[o.value].insert(pos);
+  ix.seen_at.push_back(Read{pos, at, o.value});
+  ix.seen_value.push_back(ValueAt{o.value, pos});
   auto [it, fresh] = ix.max_read.try_emplace(o.partition, o.offset);
   if (!fresh) it->second = std::max(it->second, o.offset);
 }
@@ -44,11 +87,11 @@ Index build_index(const QueueHistory& h) {
   for (size_t i = 0; i < h.sends.size(); ++i) {
     const SendRecord& s = h.sends[i];
     for (size_t k = 0; k < s.values.size(); ++k) {
-      ix.send_of[s.values[k]] = i;
+      ix.send_of.emplace_back(s.values[k], i);
       if (s.outcome != SendRecord::Outcome::ok) continue;
       const Pos pos{s.partition, s.offsets[k]};
-      ix.acked.emplace(pos, std::pair{s.values[k], s.invoked});
-      ix.existing.insert(pos);
+      ix.acked.push_back(Acked{pos, s.values[k], s.invoked});
+      ix.existing.push_back(pos);
     }
   }
   for (const PollRecord& p : h.polls) {
@@ -56,10 +99,17 @@ Index build_index(const QueueHistory& h) {
   }
   for (const Observation& o : h.final_read) {
     note_read(ix, o, Instant::max());
-    ix.final_offset.try_emplace(o.value, o.offset);
-    ix.existing.insert({o.partition, o.offset});
-    ix.final_value.try_emplace({o.partition, o.offset}, o.value);
+    ix.existing.push_back({o.partition, o.offset});
+    ix.final_value.emplace_back(Pos{o.partition, o.offset}, o.value);
   }
+  sort_unique_by(ix.send_of, [](const auto& e) { return e.first; }, true);
+  sort_unique_by(ix.acked, [](const Acked& a) { return a.pos; }, false);
+  std::stable_sort(ix.seen_at.begin(), ix.seen_at.end(), [](const Read& a, const Read& b) { return a.pos < b.pos; });
+  std::sort(ix.seen_value.begin(), ix.seen_value.end());
+  ix.seen_value.erase(std::unique(ix.seen_value.begin(), ix.seen_value.end()), ix.seen_value.end());
+  std::sort(ix.existing.begin(), ix.existing.end());
+  ix.existing.erase(std::unique(ix.existing.begin(), ix.existing.end()), ix.existing.end());
+  sort_unique_by(ix.final_value, [](const auto& e) { return e.first; }, false);
   return ix;
 }
 
@@ -84,62 +134,70 @@ const RiskWindow* risk_for_range(const QueueHistory& h, int32_t partition, int64
 }
 
 void check_lost_and_unseen(const QueueHistory& h, const Index& ix, CheckResult& lost, CheckResult& unseen) {
-  for (const auto& [pos, acked] : ix.acked) {
+  for (const Acked& acked : ix.acked) {
+    const Pos& pos = acked.pos;
     ++lost.examined;
     ++unseen.examined;
-    if (ix.seen_value.count(acked.first) != 0) continue;
+    if (ix.was_read(acked.value)) continue;
     auto max = ix.max_read.find(pos.first);
     CheckResult& c = max != ix.max_read.end() && max->second > pos.second ? lost : unseen;
-    if (const RiskWindow* w = risk_for(h, pos.first, pos.second, acked.second)) {
+    if (const RiskWindow* w = risk_for(h, pos.first, pos.second, acked.at)) {
       c.excuse(w->fault);
     } else {
-      c.fail(fmt::format("'{}' acknowledged at {}-{} (sent at {:.3f} s) was never read", acked.first, pos.first,
-                         pos.second, acked.second.ns / 1e9),
-             acked.second);
+      c.fail(fmt::format("'{}' acknowledged at {}-{} (sent at {:.3f} s) was never read", acked.value, pos.first,
+                         pos.second, acked.at.ns / 1e9),
+             acked.at);
     }
   }
 }
 
 void check_inconsistent_offsets(const QueueHistory& h, const Index& ix, CheckResult& c) {
-  std::set<Pos> offsets = ix.existing;
-  for (const auto& [pos, reads] : ix.seen_at) offsets.insert(pos);
+  std::vector<Pos> offsets = ix.existing;
+  for (const Read& r : ix.seen_at) offsets.push_back(r.pos);
+  std::sort(offsets.begin(), offsets.end());
+  offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
+  auto read = ix.seen_at.begin();
+  std::vector<std::string_view> values;
   for (const Pos& pos : offsets) {
     ++c.examined;
-    std::set<std::string> values;
+    values.clear();
     Instant first = Instant::max();
-    auto a = ix.acked.find(pos);
-    if (a != ix.acked.end()) {
-      values.insert(a->second.first);
-      first = a->second.second;
+    if (const Acked* a = ix.acked_at(pos)) {
+      values.push_back(a->value);
+      first = a->at;
     }
-    auto r = ix.seen_at.find(pos);
-    if (r != ix.seen_at.end()) {
-      for (const Seen& s : r->second) {
-        values.insert(s.value);
-        first = std::min(first, s.at);
-      }
+    while (read != ix.seen_at.end() && read->pos < pos) ++read;
+    for (; read != ix.seen_at.end() && read->pos == pos; ++read) {
+      values.push_back(read->value);
+      first = std::min(first, read->at);
     }
+    std::sort(values.begin(), values.end());
+    values.erase(std::unique(values.begin(), values.end()), values.end());
     if (values.size() <= 1) continue;
     if (const RiskWindow* w = risk_for(h, pos.first, pos.second, first)) {
       c.excuse(w->fault);
     } else {
-      c.fail(fmt::format("{}-{} holds '{}' and '{}' (first seen at {:.3f} s)", pos.first, pos.second, *values.begin(),
-                         *values.rbegin(), first.ns / 1e9),
+      c.fail(fmt::format("{}-{} holds '{}' and '{}' (first seen at {:.3f} s)", pos.first, pos.second, values.front(),
+                         values.back(), first.ns / 1e9),
              first);
     }
   }
 }
 
 void check_duplicates(const QueueHistory& h, const Index& ix, CheckResult& c) {
-  for (const auto& [value, where] : ix.seen_value) {
+  for (auto it = ix.seen_value.begin(); it != ix.seen_value.end();) {
+    const std::string_view value = it->value;
+    auto end = std::find_if(it, ix.seen_value.end(), [&](const ValueAt& v) { return v.value != value; });
+    const std::span<const ValueAt> where{it, end};
+    it = end;
     ++c.examined;
     if (where.size() <= 1) continue;
-    auto s = ix.send_of.find(value);
-    if (s != ix.send_of.end() && h.sends[s->second].retried_after_ambiguous) {
+    auto s = std::lower_bound(ix.send_of.begin(), ix.send_of.end(), value, [](const auto& e, std::string_view v) { return e.first < v; });
+    if (s != ix.send_of.end() && s->first == value && h.sends[s->second].retried_after_ambiguous) {
       c.excuse("sent again after an ambiguous failure");
     } else {
-      c.fail(fmt::format("'{}' at {}-{} and {}-{}", value, where.begin()->first, where.begin()->second,
-                         where.rbegin()->first, where.rbegin()->second));
+      c.fail(fmt::format("'{}' at {}-{} and {}-{}", value, where.front().pos.first, where.front().pos.second,
+                         where.back().pos.first, where.back().pos.second));
     }
   }
 }
@@ -149,9 +207,9 @@ void check_aborted_reads(const QueueHistory& h, const Index& ix, CheckResult& c)
     if (s.outcome != SendRecord::Outcome::failed) continue;
     ++c.examined;
     for (const std::string& v : s.values) {
-      auto it = ix.seen_value.find(v);
-      if (it == ix.seen_value.end()) continue;
-      c.fail(fmt::format("'{}' from a send that failed is at {}-{}", v, it->second.begin()->first, it->second.begin()->second),
+      const std::span<const ValueAt> where = ix.where(v);
+      if (where.empty()) continue;
+      c.fail(fmt::format("'{}' from a send that failed is at {}-{}", v, where.front().pos.first, where.front().pos.second),
              s.invoked);
       break;
     }
@@ -165,20 +223,20 @@ void check_int_send_skip(const QueueHistory& h, const Index& ix, CheckResult& c)
   for (const SendRecord& s : h.sends) {
     if (s.outcome != SendRecord::Outcome::ok || !s.atomic || s.values.size() < 2) continue;
     bool all_read = true;
-    for (const std::string& v : s.values) all_read = all_read && ix.seen_value.count(v) != 0;
+    for (const std::string& v : s.values) all_read = all_read && ix.was_read(v);
     if (!all_read) continue;  // lost records are another check's business
     ++c.examined;
     bool adjacent = false;
-    for (const Pos& start : ix.seen_value.at(s.values[0])) {
+    for (const ValueAt& start : ix.where(s.values[0])) {
       bool run = true;
       for (size_t i = 1; i < s.values.size() && run; ++i) {
-        run = ix.seen_value.at(s.values[i]).count({start.first, start.second + static_cast<int64_t>(i)}) != 0;
+        run = contains(ix.where(s.values[i]), {start.pos.first, start.pos.second + static_cast<int64_t>(i)});
       }
       adjacent = adjacent || run;
     }
     if (!adjacent) {
-      const Pos first = *ix.seen_value.at(s.values[0]).begin();
-      const Pos last = *ix.seen_value.at(s.values.back()).begin();
+      const Pos first = ix.where(s.values[0]).front().pos;
+      const Pos last = ix.where(s.values.back()).front().pos;
       c.fail(fmt::format("producer {}: '{}' at {}-{} but '{}' at {}-{}", s.producer, s.values[0], first.first, first.second,
                          s.values.back(), last.first, last.second),
              s.invoked);
@@ -213,18 +271,19 @@ void check_send_order(const QueueHistory& h, CheckResult& c) {
 
 // Offsets known to exist strictly between a and b (exclusive) in a partition.
 bool exists_between(const Index& ix, int32_t partition, int64_t a, int64_t b) {
-  auto it = ix.existing.upper_bound({partition, a});
+  auto it = std::upper_bound(ix.existing.begin(), ix.existing.end(), Pos{partition, a});
   return it != ix.existing.end() && it->first == partition && it->second < b;
 }
 
 bool final_between(const Index& ix, int32_t partition, int64_t a, int64_t b) {
-  auto it = ix.final_value.upper_bound({partition, a});
+  auto it = std::upper_bound(ix.final_value.begin(), ix.final_value.end(), Pos{partition, a},
+                             [](const Pos& p, const auto& e) { return p < e.first; });
   return it != ix.final_value.end() && it->first.first == partition && it->first.second < b;
 }
 
 bool in_final_log_at(const Index& ix, const Observation& o) {
-  auto f = ix.final_value.find({o.partition, o.offset});
-  return f != ix.final_value.end() && f->second == o.value;
+  const std::string_view* f = ix.final_at({o.partition, o.offset});
+  return f != nullptr && *f == o.value;
 }
 
 void check_poll_order(const QueueHistory& h, const Index& ix, CheckResult& skip, CheckResult& backwards) {

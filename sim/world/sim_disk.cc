@@ -81,7 +81,16 @@ class SimFile final : public File {
       disk_.crash_inode(*inode_, CrashMode::random_sectors);
       return Errc::io_error;
     }
-    inode_->durable = inode_->data;
+    // data is durable with the pending operations applied in order: applying them costs what was
+    // written since the last sync, where copying data would cost the whole file on every sync.
+    for (const SimDisk::Inode::Pending& p : inode_->pending) {
+      if (p.truncate) {
+        inode_->durable.resize(p.offset);
+      } else {
+        apply_write(inode_->durable, p.offset, p.data.data(), p.data.size());
+      }
+    }
+    SAMSA_ASSERT(inode_->durable.size() == inode_->data.size());
     inode_->pending.clear();
     disk_.sim_.trace(Trace::disk_op, inode_->id << 2 | 2, inode_->data.size());
     return Status{};
@@ -300,8 +309,16 @@ Result<std::vector<std::string>> SimDisk::list_dir(const std::string& raw) {
     if (!it->second.is_dir) return Errc::invalid_argument;
   }
   std::vector<std::string> names;
-  for (const auto& [p, e] : current_) {
-    if (parent_of(p) == path) names.push_back(p.substr(path == "." ? 0 : path.size() + 1));
+  if (path == "." || path == "/") {
+    for (const auto& [p, e] : current_) {
+      if (parent_of(p) == path) names.push_back(p.substr(path == "." ? 0 : path.size() + 1));
+    }
+  } else {
+    // Only the entries under "path/" (one range of the sorted map), and of those the direct children.
+    const std::string prefix = path + "/";
+    for (auto it = current_.lower_bound(prefix); it != current_.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      if (it->first.find('/', prefix.size()) == std::string::npos) names.push_back(it->first.substr(prefix.size()));
+    }
   }
   std::sort(names.begin(), names.end());
   return names;

@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
-#include <set>
 
 #include "broker/config_rules.h"
 #include "broker/request_handler.h"
@@ -207,8 +207,12 @@ std::vector<WantedPartition> wanted_partitions(const controller::MetadataImage& 
       out.push_back({{name, static_cast<int32_t>(i)}, std::move(state), broker::topic_log_config(config, overrides)});
     }
   }
+  SAMSA_ASSERT(std::is_sorted(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.tp < b.tp; }));
   return out;
 }
+
+const model::TopicPartition& tp_of(const WantedPartition& w) { return w.tp; }
+const model::TopicPartition& tp_of(const model::TopicPartition& tp) { return tp; }
 
 }  // namespace
 
@@ -217,11 +221,14 @@ bool BrokerLifecycle::reconcile_logs() {
   replication::PartitionTable& partitions = broker_.partitions();
   // Copied now: the image may change while the disk work below suspends.
   const std::vector<WantedPartition> wanted = wanted_partitions(metadata_.image(), broker_.config());
-  std::set<model::TopicPartition> keep;
-  for (const WantedPartition& w : wanted) keep.insert(w.tp);
+  // wanted is in (topic, partition) order: the image's topics are a map by name.
+  auto keep = [&wanted](const model::TopicPartition& tp) {
+    return std::binary_search(wanted.begin(), wanted.end(), tp,
+                              [](const auto& a, const auto& b) { return tp_of(a) < tp_of(b); });
+  };
   // First, without suspending, the partitions held already take the image's view (a leader
   // change must not wait for another partition's log to open); those gone leave the table.
-  partitions.retain([&](const model::TopicPartition& tp) { return keep.count(tp) != 0; });
+  partitions.retain(keep);
   for (const WantedPartition& w : wanted) {
     const std::string* id = logs.topic_id(w.tp);
     if (id != nullptr && *id == w.state.topic_id) partitions.put(w.tp, w.state);
@@ -231,7 +238,7 @@ bool BrokerLifecycle::reconcile_logs() {
   // Then the disk. A log held with no topic id is not the metadata's to remove.
   for (const model::TopicPartition& tp : logs.held()) {
     const std::string* id = logs.topic_id(tp);
-    if (id != nullptr && !id->empty() && keep.count(tp) == 0) (void)logs.remove_log(tp);
+    if (id != nullptr && !id->empty() && !keep(tp)) (void)logs.remove_log(tp);
   }
   bool all = true;
   for (const WantedPartition& w : wanted) {
@@ -245,7 +252,7 @@ bool BrokerLifecycle::reconcile_logs() {
   }
   fetcher_.refresh();
   broker_.follow_offsets_topic();
-  if (!logs.remove_strays([&](const model::TopicPartition& tp) { return keep.count(tp) != 0; }).ok()) all = false;
+  if (!logs.remove_strays(keep).ok()) all = false;
   return all;
 }
 
