@@ -104,6 +104,7 @@ FiberId FiberScheduler::spawn(NodeId node, std::string name, std::function<void(
                          fiber_main(this, raw);
                          return std::move(raw->caller);
                        });
+  index_.emplace(id.value, f.get());
   fibers_.emplace(id, std::move(f));
   make_runnable(id);
   return id;
@@ -137,15 +138,15 @@ void FiberScheduler::fiber_main(FiberScheduler* self, Fiber* f) {
 }
 
 std::string_view FiberScheduler::name_of(FiberId id) const {
-  auto it = fibers_.find(id);
-  return it == fibers_.end() ? std::string_view{} : std::string_view{it->second->name};
+  const Fiber* f = find_fiber(id);
+  return f == nullptr ? std::string_view{} : std::string_view{f->name};
 }
 
 bool FiberScheduler::run_fiber(FiberId id) {
   SAMSA_ASSERT(!in_fiber());
-  auto it = fibers_.find(id);
-  if (it == fibers_.end()) return false;
-  Fiber& f = *it->second;
+  Fiber* found = find_fiber(id);
+  if (found == nullptr) return false;
+  Fiber& f = *found;
   if (f.state != Fiber::State::runnable) return false;
   f.state = Fiber::State::running;
   current_ = id;
@@ -188,6 +189,7 @@ void FiberScheduler::finish(FiberId id) {
   SAMSA_ASSERT(it != fibers_.end());
   std::unique_ptr<Fiber> f = std::move(it->second);
   fibers_.erase(it);
+  index_.erase(id.value);
   for (FiberId joiner : f->joiners) unpark(joiner);
   NodeId node = f->node;
   f.reset();
@@ -234,14 +236,14 @@ void FiberScheduler::kill_node(NodeId node) {
 }
 
 bool FiberScheduler::timer_live(FiberId id, uint64_t generation) const {
-  auto it = fibers_.find(id);
-  return it != fibers_.end() && it->second->state == Fiber::State::parked && it->second->park_generation == generation;
+  const Fiber* f = find_fiber(id);
+  return f != nullptr && f->state == Fiber::State::parked && f->park_generation == generation;
 }
 
 void FiberScheduler::on_timer(FiberId id, uint64_t generation) {
-  auto it = fibers_.find(id);
-  if (it == fibers_.end()) return;
-  Fiber& f = *it->second;
+  Fiber* found = find_fiber(id);
+  if (found == nullptr) return;
+  Fiber& f = *found;
   if (f.state != Fiber::State::parked || f.park_generation != generation) return;  // stale timer
   wake(f, WakeReason::timed_out);
 }
@@ -256,12 +258,21 @@ void FiberScheduler::wake(Fiber& f, WakeReason reason) {
 
 FiberScheduler::Fiber& FiberScheduler::current_fiber() {
   SAMSA_ASSERT_MSG(in_fiber(), "called outside a fiber");
-  return *fibers_.at(current_);
+  Fiber* f = find_fiber(current_);
+  SAMSA_ASSERT(f != nullptr);
+  return *f;
 }
 
 NodeId FiberScheduler::current_node() const {
   SAMSA_ASSERT(in_fiber());
-  return fibers_.at(current_)->node;
+  const Fiber* f = find_fiber(current_);
+  SAMSA_ASSERT(f != nullptr);
+  return f->node;
+}
+
+FiberScheduler::Fiber* FiberScheduler::find_fiber(FiberId id) const {
+  auto it = index_.find(id.value);
+  return it == index_.end() ? nullptr : it->second;
 }
 
 Status FiberScheduler::park(Deadline deadline) { return park_impl(deadline, true); }
@@ -288,9 +299,9 @@ Status FiberScheduler::park_impl(Deadline deadline, bool cancellable) {
 }
 
 void FiberScheduler::unpark(FiberId id) {
-  auto it = fibers_.find(id);
-  if (it == fibers_.end()) return;
-  if (it->second->state == Fiber::State::parked) wake(*it->second, WakeReason::unparked);
+  Fiber* f = find_fiber(id);
+  if (f == nullptr) return;
+  if (f->state == Fiber::State::parked) wake(*f, WakeReason::unparked);
 }
 
 void FiberScheduler::yield() {
@@ -325,21 +336,21 @@ Status FiberScheduler::join(FiberId id, Deadline deadline) {
 }
 
 void FiberScheduler::cancel(FiberId id) {
-  auto it = fibers_.find(id);
-  if (it == fibers_.end()) return;
-  Fiber& f = *it->second;
+  Fiber* found = find_fiber(id);
+  if (found == nullptr) return;
+  Fiber& f = *found;
   f.cancelled = true;
   if (f.state == Fiber::State::parked && f.park_cancellable) wake(f, WakeReason::cancelled);
 }
 
 bool FiberScheduler::cancelled() const {
   SAMSA_ASSERT(in_fiber());
-  return fibers_.at(current_)->cancelled;
+  return find_fiber(current_)->cancelled;
 }
 
 NodeId FiberScheduler::node_of(FiberId id) const {
-  auto it = fibers_.find(id);
-  return it == fibers_.end() ? NodeId{-1} : it->second->node;
+  const Fiber* f = find_fiber(id);
+  return f == nullptr ? NodeId{-1} : f->node;
 }
 
 size_t FiberScheduler::fiber_count(NodeId node) const {

@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "runtime/ids.h"
@@ -75,7 +76,7 @@ class FiberScheduler {
   bool cancelled() const;
 
   // --- either context ---
-  bool alive(FiberId id) const { return fibers_.count(id) != 0; }
+  bool alive(FiberId id) const { return index_.count(id.value) != 0; }
   // The node a live fiber belongs to; NodeId{-1} if it is gone.
   NodeId node_of(FiberId id) const;
   // The name a live fiber was spawned with; empty if it is gone.
@@ -101,6 +102,7 @@ class FiberScheduler {
   enum class WakeReason : uint8_t { none, unparked, timed_out, cancelled };
 
   Fiber& current_fiber();
+  Fiber* find_fiber(FiberId id) const;  // nullptr once it is gone
   void switch_to_scheduler(Fiber& f);
   void finish(FiberId id);
   void wake(Fiber& f, WakeReason reason);
@@ -113,6 +115,9 @@ class FiberScheduler {
   FiberId current_ = kNoFiber;
   std::unique_ptr<StackPool> stacks_;  // declared before fibers_: outlives them
   std::map<FiberId, std::unique_ptr<Fiber>> fibers_;
+  // The same fibers by id for lookups, which every park, wake and timer does; the map above
+  // keeps them in id order for iteration.
+  std::unordered_map<uint64_t, Fiber*> index_;
   // Scheduler stack, learned on the first switch; only used by sanitizer annotations.
   const void* sched_stack_bottom_ = nullptr;
   size_t sched_stack_size_ = 0;
