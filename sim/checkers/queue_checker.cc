@@ -10,6 +10,8 @@
 #include <span>
 #include <string_view>
 
+#include "runtime/assert.h"
+
 namespace samsa::sim {
 
 namespace {
@@ -134,11 +136,15 @@ const RiskWindow* risk_for_range(const QueueHistory& h, int32_t partition, int64
 }
 
 void check_lost_and_unseen(const QueueHistory& h, const Index& ix, CheckResult& lost, CheckResult& unseen) {
+  auto read = ix.seen_at.begin();  // both by offset: most values were read where they were acknowledged
   for (const Acked& acked : ix.acked) {
     const Pos& pos = acked.pos;
     ++lost.examined;
     ++unseen.examined;
-    if (ix.was_read(acked.value)) continue;
+    while (read != ix.seen_at.end() && read->pos < pos) ++read;
+    bool read_here = false;
+    for (auto r = read; r != ix.seen_at.end() && r->pos == pos && !read_here; ++r) read_here = r->value == acked.value;
+    if (read_here || ix.was_read(acked.value)) continue;
     auto max = ix.max_read.find(pos.first);
     CheckResult& c = max != ix.max_read.end() && max->second > pos.second ? lost : unseen;
     if (const RiskWindow* w = risk_for(h, pos.first, pos.second, acked.at)) {
@@ -152,10 +158,16 @@ void check_lost_and_unseen(const QueueHistory& h, const Index& ix, CheckResult& 
 }
 
 void check_inconsistent_offsets(const QueueHistory& h, const Index& ix, CheckResult& c) {
-  std::vector<Pos> offsets = ix.existing;
-  for (const Read& r : ix.seen_at) offsets.push_back(r.pos);
-  std::sort(offsets.begin(), offsets.end());
+  std::vector<Pos> offsets;  // existing and seen_at are both by offset: a merge, not a sort
+  offsets.reserve(ix.existing.size() + ix.seen_at.size());
+  auto seen = ix.seen_at.begin();
+  for (const Pos& e : ix.existing) {
+    for (; seen != ix.seen_at.end() && seen->pos < e; ++seen) offsets.push_back(seen->pos);
+    offsets.push_back(e);
+  }
+  for (; seen != ix.seen_at.end(); ++seen) offsets.push_back(seen->pos);
   offsets.erase(std::unique(offsets.begin(), offsets.end()), offsets.end());
+  SAMSA_ASSERT(std::is_sorted(offsets.begin(), offsets.end()));
   auto read = ix.seen_at.begin();
   std::vector<std::string_view> values;
   for (const Pos& pos : offsets) {
