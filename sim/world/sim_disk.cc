@@ -15,6 +15,9 @@ struct SimDisk::Inode {
   std::vector<std::byte> data;     // what reads see
   std::vector<std::byte> durable;  // what survives a crash for sure
   std::vector<Pending> pending;    // since the last sync, in order
+  // A bit flipped in both images while writes were pending: applying them to durable would
+  // undo the flip that reads see in data, so the next sync copies data whole.
+  bool sync_copies_whole = false;
 };
 
 namespace {
@@ -83,11 +86,16 @@ class SimFile final : public File {
     }
     // data is durable with the pending operations applied in order: applying them costs what was
     // written since the last sync, where copying data would cost the whole file on every sync.
-    for (const SimDisk::Inode::Pending& p : inode_->pending) {
-      if (p.truncate) {
-        inode_->durable.resize(p.offset);
-      } else {
-        apply_write(inode_->durable, p.offset, p.data.data(), p.data.size());
+    if (inode_->sync_copies_whole) {
+      inode_->durable = inode_->data;
+      inode_->sync_copies_whole = false;
+    } else {
+      for (const SimDisk::Inode::Pending& p : inode_->pending) {
+        if (p.truncate) {
+          inode_->durable.resize(p.offset);
+        } else {
+          apply_write(inode_->durable, p.offset, p.data.data(), p.data.size());
+        }
       }
     }
     SAMSA_ASSERT(inode_->durable.size() == inode_->data.size());
@@ -417,6 +425,7 @@ void SimDisk::crash_inode(Inode& inode, CrashMode mode) {
   inode.data = image;
   inode.durable = std::move(image);
   inode.pending.clear();
+  inode.sync_copies_whole = false;
 }
 
 void SimDisk::crash_process() {
@@ -480,6 +489,7 @@ std::string SimDisk::flip_random_bit(const std::string& prefix, const std::strin
   const auto mask = std::byte(1u << (bit % 8));
   inode->durable[bit / 8] ^= mask;
   if (bit / 8 < inode->data.size()) inode->data[bit / 8] ^= mask;
+  if (!inode->pending.empty()) inode->sync_copies_whole = true;
   damage_.push_back(DiskDamage{DiskDamage::Kind::bit_flip, path, bit / 8, 1, sim_.now()});
   sim_.trace(Trace::fault, 0xF1, bit);
   return path;

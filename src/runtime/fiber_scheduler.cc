@@ -322,12 +322,11 @@ Status FiberScheduler::sleep_until(Deadline deadline) {
 Status FiberScheduler::join(FiberId id, Deadline deadline) {
   Fiber& self = current_fiber();
   SAMSA_ASSERT_MSG(id != self.id, "a fiber cannot join itself");
-  while (alive(id)) {
-    Fiber& target = *fibers_.at(id);
-    target.joiners.push_back(self.id);
+  while (Fiber* target = find_fiber(id)) {
+    target->joiners.push_back(self.id);
     Status s = park(deadline);
-    if (alive(id)) {
-      auto& j = fibers_.at(id)->joiners;
+    if (Fiber* still = find_fiber(id)) {
+      auto& j = still->joiners;
       j.erase(std::remove(j.begin(), j.end(), self.id), j.end());
     }
     if (!s.ok() && alive(id)) return s;
@@ -345,7 +344,9 @@ void FiberScheduler::cancel(FiberId id) {
 
 bool FiberScheduler::cancelled() const {
   SAMSA_ASSERT(in_fiber());
-  return find_fiber(current_)->cancelled;
+  const Fiber* f = find_fiber(current_);
+  SAMSA_ASSERT(f != nullptr);
+  return f->cancelled;
 }
 
 NodeId FiberScheduler::node_of(FiberId id) const {

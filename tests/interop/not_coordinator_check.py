@@ -12,6 +12,7 @@ from kafka.client_async import KafkaClient
 from kafka.protocol.commit import GroupCoordinatorRequest, OffsetFetchRequest
 from kafka.protocol.group import HeartbeatRequest
 
+COORDINATOR_LOAD_IN_PROGRESS = 14
 COORDINATOR_NOT_AVAILABLE = 15
 NOT_COORDINATOR = 16
 
@@ -44,10 +45,21 @@ def main():
             print(f"FAIL: FindCoordinator({group}) error {found.error_code}")
             return 1
         for node in nodes:
-            hb = call(client, node, HeartbeatRequest[0](group, 1, "nobody")).error_code
-            fetched = call(client, node, OffsetFetchRequest[1](group, [("t", [0])])).topics
-            fetch_error = fetched[0][1][0][3]
             coordinator = node == found.coordinator_id
+            # The broker that answered FindCoordinator may learn of the new leader of the group's
+            # __consumer_offsets partition before the leader itself does (each applies the
+            # metadata log on its own): until then the coordinator-to-be answers NOT_COORDINATOR
+            # or COORDINATOR_LOAD_IN_PROGRESS (14), and a client looks again. Only that is retried.
+            settle = time.monotonic() + 10
+            while True:
+                hb = call(client, node, HeartbeatRequest[0](group, 1, "nobody")).error_code
+                fetched = call(client, node, OffsetFetchRequest[1](group, [("t", [0])])).topics
+                fetch_error = fetched[0][1][0][3]
+                settling = hb in (NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS) or fetch_error in (
+                    NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS)
+                if not (coordinator and settling and time.monotonic() < settle):
+                    break
+                time.sleep(0.1)
             if coordinator != (hb != NOT_COORDINATOR) or coordinator != (fetch_error != NOT_COORDINATOR):
                 print(f"FAIL: group {group} (coordinator {found.coordinator_id}): broker {node} answered "
                       f"heartbeat {hb}, offset fetch {fetch_error}")
