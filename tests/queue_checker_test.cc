@@ -61,6 +61,14 @@ std::string first_example(const std::vector<CheckResult>& results, const std::st
   return c.examples.empty() ? std::string() : c.examples.front();
 }
 
+// Whether the check's first example contains `text`; the failure message shows the example.
+::testing::AssertionResult example_has(const std::vector<CheckResult>& results, const std::string& name,
+                                       const std::string& text) {
+  const std::string example = first_example(results, name);
+  if (example.find(text) != std::string::npos) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << name << "'s first example is '" << example << "', not containing '" << text << "'";
+}
+
 // The names of the checks that found an anomaly.
 std::vector<std::string> failed(const std::vector<CheckResult>& results) {
   std::vector<std::string> out;
@@ -86,8 +94,7 @@ TEST(QueueChecker, AnAcknowledgedValueNeverReadIsLostWhenLaterOffsetsWereReadEls
   h.final_read = {{0, 0, "a"}, {0, 2, "c"}};  // b is gone, c after it was read
   std::vector<CheckResult> r = check_queue(h);
   EXPECT_EQ(failed(r), std::vector<std::string>{"lost-write"});
-  EXPECT_NE(first_example(r, "lost-write").find("'b' acknowledged at 0-1"), std::string::npos)
-      << first_example(r, "lost-write");
+  EXPECT_TRUE(example_has(r, "lost-write", "'b' acknowledged at 0-1"));
 
   h.final_read = {{0, 0, "a"}, {0, 1, "b"}};  // c, the last, was never read: unseen
   r = check_queue(h);
@@ -100,8 +107,7 @@ TEST(QueueChecker, TwoValuesAtOneOffsetAreInconsistentAndNameBothInOrder) {
   h.polls.back().ordered = false;
   const std::vector<CheckResult> r = check_queue(h);
   EXPECT_EQ(failed(r), std::vector<std::string>{"inconsistent-offsets"});
-  EXPECT_NE(first_example(r, "inconsistent-offsets").find("0-1 holds 'b' and 'z' (first seen at 1.000 s)"), std::string::npos)
-      << first_example(r, "inconsistent-offsets");
+  EXPECT_TRUE(example_has(r, "inconsistent-offsets", "0-1 holds 'b' and 'z' (first seen at 1.000 s)"));
 }
 
 TEST(QueueChecker, AValueReadAtTwoOffsetsIsADuplicateUnlessItsSendWasRetried) {
@@ -109,7 +115,7 @@ TEST(QueueChecker, AValueReadAtTwoOffsetsIsADuplicateUnlessItsSendWasRetried) {
   h.final_read.push_back({0, 3, "a"});
   std::vector<CheckResult> r = check_queue(h);
   EXPECT_EQ(failed(r), std::vector<std::string>{"duplicate"});
-  EXPECT_NE(first_example(r, "duplicate").find("'a' at 0-0 and 0-3"), std::string::npos) << first_example(r, "duplicate");
+  EXPECT_TRUE(example_has(r, "duplicate", "'a' at 0-0 and 0-3"));
 
   h.sends[0].retried_after_ambiguous = true;
   r = check_queue(h);
@@ -128,8 +134,7 @@ TEST(QueueChecker, AValueOfAFailedSendThatWasReadIsG1a) {
   h.final_read.push_back({0, 3, "y"});
   const std::vector<CheckResult> r = check_queue(h);
   EXPECT_EQ(failed(r), std::vector<std::string>{"G1a"});
-  EXPECT_NE(first_example(r, "G1a").find("'y' from a send that failed is at 0-3"), std::string::npos)
-      << first_example(r, "G1a");
+  EXPECT_TRUE(example_has(r, "G1a", "'y' from a send that failed is at 0-3"));
 }
 
 TEST(QueueChecker, AnAtomicSendFoundApartIsAnIntSendSkip) {
@@ -141,8 +146,7 @@ TEST(QueueChecker, AnAtomicSendFoundApartIsAnIntSendSkip) {
   h.final_read = {{0, 0, "a"}, {0, 1, "c"}, {0, 2, "b"}};
   const std::vector<CheckResult> r = check_queue(h);
   EXPECT_EQ(failed(r), std::vector<std::string>{"int-send-skip"});
-  EXPECT_NE(first_example(r, "int-send-skip").find("'a' at 0-0 but 'b' at 0-2"), std::string::npos)
-      << first_example(r, "int-send-skip");
+  EXPECT_TRUE(example_has(r, "int-send-skip", "'a' at 0-0 but 'b' at 0-2"));
 }
 
 TEST(QueueChecker, AConsumerPassingAnOffsetThatExistsSkippedItUnlessAFaultPutItAtRisk) {
@@ -150,8 +154,7 @@ TEST(QueueChecker, AConsumerPassingAnOffsetThatExistsSkippedItUnlessAFaultPutItA
   h.polls = {poll(1, {{0, 0, "a"}, {0, 2, "c"}}, 3)};
   std::vector<CheckResult> r = check_queue(h);
   EXPECT_EQ(failed(r), std::vector<std::string>{"poll-skip"});
-  EXPECT_NE(first_example(r, "poll-skip").find("consumer 1: read 0-2 after 0-0"), std::string::npos)
-      << first_example(r, "poll-skip");
+  EXPECT_TRUE(example_has(r, "poll-skip", "consumer 1: read 0-2 after 0-0"));
 
   h.risks.push_back(RiskWindow{.fault = "power loss", .at = at_s(10), .partition = 0, .from_offset = 1, .to_offset = 1});
   r = check_queue(h);
@@ -205,7 +208,7 @@ TEST(QueueChecker, ADuplicateNamesItsLowestAndHighestOffsets) {
   h.final_read.push_back({0, 9, "a"});
   h.final_read.push_back({0, 4, "a"});
   const std::vector<CheckResult> r = check_queue(h);
-  EXPECT_NE(first_example(r, "duplicate").find("'a' at 0-0 and 0-9"), std::string::npos) << first_example(r, "duplicate");
+  EXPECT_TRUE(example_has(r, "duplicate", "'a' at 0-0 and 0-9"));
 }
 
 TEST(QueueChecker, TheFinalReadsFirstValueAtAnOffsetIsTheOneReadsAreJudgedAgainst) {
