@@ -1,5 +1,6 @@
 #include "real/backend/real_runtime.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/random.h>
@@ -95,6 +96,13 @@ void RealRuntime::log(LogLevel level, std::string_view message) {
   const double secs = static_cast<double>((now() - start_).count()) / 1e9;
   std::fprintf(stderr, "[%12.6f] n%d %-5s %.*s\n", secs, node_.value, level_name(level),
                static_cast<int>(message.size()), message.data());
+}
+
+void keep_freed_memory_for_broker() {
+  constexpr int kMmapThresholdBytes = 32 << 20;  // glibc's largest: frames up to it come from the heap
+  constexpr int kept_bytes_max = 256 << 20;
+  (void)mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
+  (void)mallopt(M_TRIM_THRESHOLD, kept_bytes_max);
 }
 
 void run_real(const RealOptions& options, const std::function<void(Runtime&)>& main) {

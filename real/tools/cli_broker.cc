@@ -13,6 +13,7 @@
 namespace samsa::real {
 
 int run_broker_command(const BrokerArgs& args) {
+  keep_freed_memory_for_broker();
   const int signal_fd = block_termination_signals();
   int exit_code = 0;
   RealOptions options;
