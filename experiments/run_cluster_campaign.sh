@@ -22,10 +22,11 @@ out=experiments/results/cluster_sim.md
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 last=$((first + seeds - 1))
-wall="shards run separately"
+commit=$(git describe --always --dirty)  # before $out is rewritten
+wall="each file run separately"
 if [ -n "${SHARDS_DIR:-}" ]; then
   $sim --merge "$SHARDS_DIR"/shard-*.jsonl > "$tmp/base.txt" 2>&1 || true
-  how="merged by samsa-sim --merge from $(ls "$SHARDS_DIR"/shard-*.jsonl | wc -l) shard files of --shard K/N runs; seeds no shard ran are listed as missing"
+  how="merged by samsa-sim --merge from $(ls "$SHARDS_DIR"/shard-*.jsonl | wc -l) JSON-lines file(s), each a --shard K/N run or a --seeds run; seeds no file holds are listed as missing"
 else
   start=$(date +%s)
   $sim --scenario cluster --seeds "$first..$last" --jobs "$jobs" --brief --fault-ms "$fault_ms" --quiet-ms "$quiet_ms" \
@@ -38,7 +39,7 @@ fi
   echo "# The KRaft cluster and its replicated data under faults, in the simulator"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores."
-  echo "Commit $(git describe --always --dirty), $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
+  echo "Commit $commit, $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
   echo "Regenerate with \`FIRST=$first SEEDS=$seeds FAULT_MS=$fault_ms QUIET_MS=$quiet_ms BUG_SEEDS=$bug_seeds experiments/run_cluster_campaign.sh $build\`."
   echo
   echo "Each seed: the cluster scenario (3-5 brokers, the metadata quorum combined on three of them or"
