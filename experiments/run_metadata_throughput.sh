@@ -68,10 +68,11 @@ done
 median() { tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 m1=$(for r in $(seq 1 "$repeats"); do echo -n "${RATE[1-$r]} "; done | median)
 m3=$(for r in $(seq 1 "$repeats"); do echo -n "${RATE[3-$r]} "; done | median)
+commit=$(git describe --always --dirty)  # before $out is rewritten (else always -dirty)
 {
   echo "# Metadata records committed per second by the KRaft quorum (Linux)"
   echo
-  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; commit $(git describe --always --dirty); run $(date -u '+%Y-%m-%d %H:%M UTC')."
+  echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; commit $commit; run $(date -u '+%Y-%m-%d %H:%M UTC')."
   echo "Command: \`REPEATS=$repeats TOPICS=$topics PARTITIONS=$partitions BATCH=$batch experiments/run_metadata_throughput.sh $build\`."
   echo
   echo "One confluent-kafka AdminClient creates $topics topics of $partitions partitions (replication factor 1),"

@@ -42,11 +42,12 @@ hunt() {
 }
 
 started=$(date +%s)
+commit=$(git describe --always --dirty)  # before $out is rewritten (else always -dirty)
 {
   echo "# Kafka's historical replication bugs in the simulator"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; one simulation at a time."
-  echo "Commit $(git describe --always --dirty), $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
+  echo "Commit $commit, $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
   echo "Regenerate with \`RANGES=$ranges LIMIT=$limit BASELINE=$baseline experiments/run_replication_bugs.sh $build\`."
   echo
   echo "Each seed: the cluster scenario (3-5 brokers, the metadata quorum combined on three of them or on"

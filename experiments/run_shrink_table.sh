@@ -38,11 +38,12 @@ PY
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+commit=$(git describe --always --dirty)  # before $out is rewritten (else always -dirty)
 {
   echo "# Shrinking failing runs to minimal fault schedules"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; one simulation at a time."
-  echo "Commit $(git describe --always --dirty), $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
+  echo "Commit $commit, $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
   echo "Regenerate with \`experiments/run_shrink_table.sh $build\`."
   echo
   echo "Each row: \`samsa-sim FLAGS --shrink FILE\` for a failing run (the cluster scenario: Kafka's"

@@ -57,11 +57,12 @@ for name, n, wall, simulated, steps, failed in rows:
     us = 1e6 * wall / steps if steps > 0 else 0
     print(f"| {name} | {n} | {failed} | {wall:.1f} | {simulated:.0f} | {speed:.1f} | {per_hour:.0f} | {steps / wall:.0f} | {per_sim:.0f} | {us:.2f} |")
 EOF
+commit=$(git describe --always --dirty)  # before $out is rewritten (else always -dirty)
 {
   echo "# Simulation speed"
   echo
   echo "Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores; one simulation at a time, one core."
-  echo "Commit $(git describe --always --dirty), $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
+  echo "Commit $commit, $(date -u +%Y-%m-%d). Build: $(grep -m1 CMAKE_BUILD_TYPE: "$build/CMakeCache.txt" | cut -d= -f2)."
   echo "Regenerate with \`SEEDS=$seeds experiments/run_sim_speed.sh $build\`."
   echo
   echo "Each row: seeds 1..$seeds of the scenario with its default fault and quiet times, in one process."
