@@ -384,6 +384,8 @@ int main(int argc, char** argv) {
   app.add_flag("--list-bugs", list_bugs, "list the planted bugs and exit");
   app.add_flag("-v,--verbose", o.verbose, "log what the nodes do (SAMSA_DEBUG=1 for debug logs)");
   app.add_flag("--brief", o.brief, "one line per passing seed");
+  app.set_version_flag("--version", std::string("samsa-sim ") + sim::build_commit(),
+                       "print the commit samsa-sim was built from (replay files name theirs) and exit");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

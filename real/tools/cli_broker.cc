@@ -9,6 +9,7 @@
 #include "real/tools/cli.h"
 #include "real/backend/real_runtime.h"
 #include "real/backend/signals.h"
+#include "samsa_version.h"
 
 namespace samsa::real {
 
@@ -19,6 +20,7 @@ int run_broker_command(const BrokerArgs& args) {
   RealOptions options;
   options.log_level = args.verbose ? LogLevel::debug : LogLevel::info;
   run_real(options, [&](Runtime& rt) {
+    rt.log(LogLevel::info, "samsa commit " SAMSA_COMMIT);  // as Kafka logs its version and commit id
     // The file, then each --override (later keys win, as with Kafka's --override).
     std::string text;
     if (!args.config_file.empty()) {

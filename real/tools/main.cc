@@ -24,6 +24,7 @@
 #include <cstdio>
 
 #include "real/tools/cli.h"
+#include "samsa_version.h"
 
 namespace {
 
@@ -167,8 +168,14 @@ int main(int argc, char** argv) {
   add_topics(app, topics);
   add_producer(app, producer);
   add_consumer(app, consumer);
+  // Like Kafka's tools, `samsa --version` and `samsa TOOL --version`: the commit built from.
+  const std::string version = "samsa " SAMSA_COMMIT;
+  app.set_version_flag("--version", version, "print the commit samsa was built from and exit");
+  for (CLI::App* sub : app.get_subcommands({})) sub->set_version_flag("--version", version, "print the commit samsa was built from and exit");
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
