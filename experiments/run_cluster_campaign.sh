@@ -22,7 +22,7 @@ out=experiments/results/cluster_sim.md
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 last=$((first + seeds - 1))
-commit=$(git describe --always --dirty)  # before $out is rewritten
+commit=$("$sim" --version | cut -d" " -f2)  # what samsa-sim was built from, as its replay lines say
 wall="each file run separately"
 if [ -n "${SHARDS_DIR:-}" ]; then
   $sim --merge "$SHARDS_DIR"/shard-*.jsonl > "$tmp/base.txt" 2>&1 || true

@@ -42,7 +42,7 @@ hunt() {
 }
 
 started=$(date +%s)
-commit=$(git describe --always --dirty)  # before $out is rewritten (else always -dirty)
+commit=$("$sim" --version | cut -d" " -f2)  # what samsa-sim was built from, as its replay lines say
 {
   echo "# Kafka's historical replication bugs in the simulator"
   echo

@@ -38,7 +38,7 @@ PY
 cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-commit=$(git describe --always --dirty)  # before $out is rewritten (else always -dirty)
+commit=$("$sim" --version | cut -d" " -f2)  # what samsa-sim was built from, as its replay lines say
 {
   echo "# Shrinking failing runs to minimal fault schedules"
   echo

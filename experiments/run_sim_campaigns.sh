@@ -13,7 +13,7 @@ sim=$build/sim/samsa-sim
 out=experiments/results
 tmp=$(mktemp -d)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
-commit=$(git describe --always --dirty)
+commit=$("$sim" --version | cut -d" " -f2)  # what samsa-sim was built from, as its replay lines say
 lanes="two simulations at a time, one core each"
 [ "${ONLY:-}" = planted ] && lanes="one simulation at a time"
 header() {

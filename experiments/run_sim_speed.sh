@@ -57,7 +57,7 @@ for name, n, wall, simulated, steps, failed in rows:
     us = 1e6 * wall / steps if steps > 0 else 0
     print(f"| {name} | {n} | {failed} | {wall:.1f} | {simulated:.0f} | {speed:.1f} | {per_hour:.0f} | {steps / wall:.0f} | {per_sim:.0f} | {us:.2f} |")
 EOF
-commit=$(git describe --always --dirty)  # before $out is rewritten (else always -dirty)
+commit=$("$sim" --version | cut -d" " -f2)  # what samsa-sim was built from, as its replay lines say
 {
   echo "# Simulation speed"
   echo
