@@ -26,6 +26,7 @@ commit=$("$sim" --version | cut -d" " -f2)  # what samsa-sim was built from, as 
 wall="each file run separately"
 if [ -n "${SHARDS_DIR:-}" ]; then
   $sim --merge "$SHARDS_DIR"/shard-*.jsonl > "$tmp/base.txt" 2>&1 || true
+  commit="$commit (the merging samsa-sim's; each shard's replay lines name the commit it ran)"
   how="merged by samsa-sim --merge from $(ls "$SHARDS_DIR"/shard-*.jsonl | wc -l) JSON-lines file(s), each a --shard K/N run or a --seeds run; seeds no file holds are listed as missing"
 else
   start=$(date +%s)

@@ -68,7 +68,7 @@ done
 median() { tr ' ' '\n' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 m1=$(for r in $(seq 1 "$repeats"); do echo -n "${RATE[1-$r]} "; done | median)
 m3=$(for r in $(seq 1 "$repeats"); do echo -n "${RATE[3-$r]} "; done | median)
-commit=$(git describe --always --dirty)  # before $out is rewritten (else always -dirty)
+commit=$("$SAMSA" --version | cut -d" " -f2)  # what the measured binary was built from
 {
   echo "# Metadata records committed per second by the KRaft quorum (Linux)"
   echo

@@ -207,7 +207,7 @@ for _ in $(seq "$reps"); do
 done
 
 # --- the table
-python3 - "$raw" "$out" "$reps" "$secs" "$conns" "$size" "$batch" "$(git describe --always --dirty)" \
+python3 - "$raw" "$out" "$reps" "$secs" "$conns" "$size" "$batch" "$("$samsa" --version | cut -d" " -f2)" \
   "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(nproc) cores" "$consume_mb" "$fetch_bytes" \
   "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import statistics, sys

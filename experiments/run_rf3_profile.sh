@@ -41,7 +41,7 @@ for r in $(seq "$profile_reps"); do
     stop_server
   done
 done
-python3 - "$report" "$out" "$(git describe --always --dirty)" "$secs" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" <<'PY'
+python3 - "$report" "$out" "$("$samsa" --version | cut -d" " -f2)" "$secs" "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" <<'PY'
 import sys, statistics
 rep, out, commit, secs, cpu = sys.argv[1:]
 rows = []

@@ -100,9 +100,9 @@ void RealRuntime::log(LogLevel level, std::string_view message) {
 
 void keep_freed_memory_for_broker() {
   constexpr int kMmapThresholdBytes = 32 << 20;  // glibc's largest: frames up to it come from the heap
-  constexpr int kept_bytes_max = 256 << 20;
+  constexpr int kTrimThresholdBytes = 256 << 20;  // a freed heap top goes back only past this
   (void)mallopt(M_MMAP_THRESHOLD, kMmapThresholdBytes);
-  (void)mallopt(M_TRIM_THRESHOLD, kept_bytes_max);
+  (void)mallopt(M_TRIM_THRESHOLD, kTrimThresholdBytes);
 }
 
 void run_real(const RealOptions& options, const std::function<void(Runtime&)>& main) {

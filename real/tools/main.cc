@@ -22,6 +22,7 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <functional>
 
 #include "real/tools/cli.h"
 #include "samsa_version.h"
@@ -171,7 +172,11 @@ int main(int argc, char** argv) {
   // Like Kafka's tools, `samsa --version` and `samsa TOOL --version`: the commit built from.
   const std::string version = "samsa " SAMSA_COMMIT;
   app.set_version_flag("--version", version, "print the commit samsa was built from and exit");
-  for (CLI::App* sub : app.get_subcommands({})) sub->set_version_flag("--version", version, "print the commit samsa was built from and exit");
+  const std::function<void(CLI::App&)> add_version = [&](CLI::App& a) {
+    a.set_version_flag("--version", version, "print the commit samsa was built from and exit");
+    for (CLI::App* sub : a.get_subcommands({})) add_version(*sub);  // metadata-quorum describe too
+  };
+  add_version(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForVersion& e) {
