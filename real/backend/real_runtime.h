@@ -68,10 +68,11 @@ class RealRuntime final : public Runtime {
 // For a long-running broker: glibc keeps the memory of freed request and response frames for the
 // next ones instead of giving it back to the kernel. By default a frame larger than glibc's
 // current mmap threshold (128 KiB at first, raised only as such frames are freed) was mmap'd
-// afresh, and freed heap tops over the trim threshold were given back. Every page given back comes again zeroed and faulted in, and on a
-// VM that reports free pages to its host (virtio-balloon) again faulted in by the host too: on the
-// project's 2-core VM that was a broker's second-largest cost per produced byte after the page-cache
-// copy. A freed heap top goes back once over 256 MiB. Call once, before any thread starts.
+// afresh, and freed heap tops over the trim threshold were given back. Every page given back
+// comes again zeroed and faulted in, and on a VM that reports free pages to its host
+// (virtio-balloon) faulted in by the host too: on the project's 2-core VM that was a broker's
+// second-largest cost per produced byte after the page-cache copy. Call once, before any thread
+// starts.
 void keep_freed_memory_for_broker();
 
 // Runs `main` on a fresh reactor on this thread; returns when main returns.

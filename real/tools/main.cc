@@ -171,7 +171,6 @@ int main(int argc, char** argv) {
   add_consumer(app, consumer);
   // Like Kafka's tools, `samsa --version` and `samsa TOOL --version`: the commit built from.
   const std::string version = "samsa " SAMSA_COMMIT;
-  app.set_version_flag("--version", version, "print the commit samsa was built from and exit");
   const std::function<void(CLI::App&)> add_version = [&](CLI::App& a) {
     a.set_version_flag("--version", version, "print the commit samsa was built from and exit");
     for (CLI::App* sub : a.get_subcommands({})) add_version(*sub);  // metadata-quorum describe too
